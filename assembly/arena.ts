@@ -1,0 +1,263 @@
+// The arena: the superblock, the fixed regions, and the page allocator.
+//
+// Memory map (absolute addresses, identical in every build so that a mismatched build finds the
+// superblock and is refused by its build id):
+//
+//   [0, __heap_base)        read-only static data of the module (re-applied at every instantiation)
+//   SB (fixed, 128 KiB)     superblock: format, build id, init state, page geometry, allocator heads
+//   SB + THREADS_OFF        thread table: MAX_THREADS slots (state, page stash, epoch)
+//   SB + INJECT_OFF         injection-point table (assembly/inject.ts)
+//   SB + CATALOG_OFF        table catalog: MAX_TABLES entries (assembly/catalog.ts)
+//   SCRATCH_BASE            per-thread scratch areas, SCRATCH_SIZE bytes each
+//   ARENA_BASE              pages: page n lives at ARENA_BASE + n * pageSize; page 0 is never used
+//
+// Everything below ARENA_BASE is laid out once, by the first thread (cmpxchg on SB_INIT 0 -> 1,
+// lay out, store 2, notify). The arena then grows on demand, one GROW_STEP at least, up to the
+// connection's cacheSize, past which allocation reports ENOMEM.
+//
+// Pages are handed out from a lock-free free list (a Treiber stack whose head carries a 32-bit
+// tag against ABA) and, when that is empty, by bumping the high-water mark. Each thread also keeps
+// a small stash of pages reserved before a split starts, so that a split never discovers half way
+// up the tree that memory has run out (assembly/btree/insert.ts).
+
+import { MAX_THREADS, MAX_TABLES, SCRATCH_SIZE, GROW_STEP, MAX_LEVELS } from "./limits";
+import { ENOMEM, EINVAL, EBUSY, OK } from "./status";
+
+export const FORMAT_MAGIC: u32 = 0x4c54434b; // "LTCK"
+export const FORMAT_VERSION: u32 = 1;
+/** Distinguishes builds whose static data differ (debug builds reserve more below __heap_base). */
+export const BUILD_ID: u32 = (FORMAT_VERSION << 8) | (ASC_NO_ASSERT ? 1 : 2);
+
+// ---- superblock fields (byte offsets from SB) ----
+const SB_MAGIC: usize = 0;
+const SB_FORMAT: usize = 4;
+const SB_BUILD: usize = 8;
+const SB_INIT: usize = 12;        // 0 untouched, 1 being laid out, 2 ready
+const SB_PAGE_SIZE: usize = 16;
+const SB_PAGE_SHIFT: usize = 20;
+const SB_MAX_PAGES: usize = 24;   // pages the cache size allows, page 0 included
+const SB_HIGH_WATER: usize = 28;  // next never-used page number
+const SB_FREE_HEAD: usize = 32;   // u64: tag << 32 | page number of the free-list head
+const SB_FREE_COUNT: usize = 40;
+const SB_GROW_LATCH: usize = 44;  // serialises memory.grow
+export const SB_CATALOG_LATCH: usize = 48;
+export const SB_INJECT_ARMED: usize = 52; // number of armed injection points; 0 = fast path
+
+export const THREAD_SLOT_SIZE: usize = 256;
+const THREADS_OFF: usize = 4096;
+export const INJECT_OFF: usize = THREADS_OFF + <usize>MAX_THREADS * THREAD_SLOT_SIZE;
+export const CATALOG_ENTRY_SIZE: usize = 512;
+export const CATALOG_OFF: usize = INJECT_OFF + 4096;
+const FIXED_END: usize = CATALOG_OFF + <usize>MAX_TABLES * CATALOG_ENTRY_SIZE;
+
+// thread slot fields
+const TS_STATE: usize = 0;        // 0 free, 1 in use
+const TS_STASH_COUNT: usize = 4;
+const TS_STASH: usize = 64;       // u32[STASH_MAX]
+export const STASH_MAX: i32 = MAX_LEVELS + 2;
+
+// @ts-ignore: decorator
+@inline function alignUp(x: usize, a: usize): usize { return (x + a - 1) & ~(a - 1); }
+
+/** The superblock's fixed address; every build's static data must end below it. */
+export const SB: usize = 131072;
+export const SCRATCH_BASE: usize = alignUp(SB + FIXED_END, 65536);
+export const ARENA_BASE: usize = alignUp(SCRATCH_BASE + <usize>MAX_THREADS * <usize>SCRATCH_SIZE, 65536);
+
+// ---- per-instance (per-thread) state: Wasm globals are thread-locals ----
+/** Cached page geometry (read from the superblock at attach; immutable afterwards). */
+export let pageSize: u32 = 0;
+export let pageShift: u32 = 0;
+/** This thread's slot in the thread table, or -1 before registration. */
+export let threadSlot: i32 = -1;
+/** Base of this thread's scratch area. */
+export let scratch: usize = 0;
+
+// @ts-ignore: decorator
+@inline export function pageAddr(pgno: u32): usize { return ARENA_BASE + (<usize>pgno << pageShift); }
+// @ts-ignore: decorator
+@inline export function pageNo(addr: usize): u32 { return <u32>((addr - ARENA_BASE) >> pageShift); }
+
+/** Bytes below the arena; the connection's cacheSize must exceed this. */
+export function arenaBase(): usize { return ARENA_BASE; }
+
+function ensureMemory(end: usize): bool {
+  if (end <= (<usize>memory.size() << 16)) return true;
+  // Serialise growers so that two threads do not both grow by a full step.
+  const latch = SB + SB_GROW_LATCH;
+  while (atomic.cmpxchg<u32>(latch, 0, 1) != 0) {
+    memory.atomic.wait32(latch, 1, 1000000);
+  }
+  let ok = true;
+  const have = <usize>memory.size() << 16;
+  if (end > have) {
+    const limit = ARENA_BASE + (<usize>atomic.load<u32>(SB + SB_MAX_PAGES) << pageShift);
+    let want = max<usize>(end, have + <usize>GROW_STEP);
+    if (want > limit) want = limit;
+    if (want < end) want = end;
+    const delta = <i32>((want - have + 65535) >> 16);
+    ok = memory.grow(delta) >= 0;
+  }
+  atomic.store<u32>(latch, 0);
+  atomic.notify(latch, 1);
+  return ok;
+}
+
+/**
+ * Lays out the superblock, or checks an existing one. The first caller over a fresh memory
+ * initialises it; every later caller (another worker's instance) waits until it is ready and then
+ * checks format and build id. Returns OK, EINVAL (build or geometry mismatch) or ENOMEM.
+ */
+export function arenaInit(pgSize: u32, maxPages: u32): i32 {
+  if (__heap_base > SB) return EINVAL; // static data would overlap the superblock
+  if (!ensureMemory(ARENA_BASE)) return ENOMEM;
+  const init = SB + SB_INIT;
+  if (atomic.cmpxchg<u32>(init, 0, 1) == 0) {
+    store<u32>(SB + SB_MAGIC, FORMAT_MAGIC);
+    store<u32>(SB + SB_FORMAT, FORMAT_VERSION);
+    store<u32>(SB + SB_BUILD, BUILD_ID);
+    store<u32>(SB + SB_PAGE_SIZE, pgSize);
+    store<u32>(SB + SB_PAGE_SHIFT, <u32>ctz(pgSize));
+    store<u32>(SB + SB_MAX_PAGES, maxPages);
+    store<u32>(SB + SB_HIGH_WATER, 1);
+    store<u64>(SB + SB_FREE_HEAD, 0);
+    atomic.store<u32>(init, 2);
+    atomic.notify(init);
+  }
+  return arenaAttach();
+}
+
+/** Checks the superblock written by another instance and caches the page geometry. */
+export function arenaAttach(): i32 {
+  const init = SB + SB_INIT;
+  let state = atomic.load<u32>(init);
+  while (state == 1) {
+    memory.atomic.wait32(init, 1, 1000000);
+    state = atomic.load<u32>(init);
+  }
+  if (state != 2) return EINVAL;
+  if (load<u32>(SB + SB_MAGIC) != FORMAT_MAGIC || load<u32>(SB + SB_FORMAT) != FORMAT_VERSION) return EINVAL;
+  if (load<u32>(SB + SB_BUILD) != BUILD_ID) return EBUSY;
+  pageSize = load<u32>(SB + SB_PAGE_SIZE);
+  pageShift = load<u32>(SB + SB_PAGE_SHIFT);
+  return OK;
+}
+
+/** The build id recorded in the superblock (for the mismatch message). */
+export function arenaBuildId(): u32 { return load<u32>(SB + SB_BUILD); }
+
+// ---- page allocation ----
+
+/** Takes a page from the free list or the high-water mark; 0 when the cache size is exhausted. */
+export function pageAlloc(): u32 {
+  const head = SB + SB_FREE_HEAD;
+  while (true) {
+    const h = atomic.load<u64>(head);
+    const pg = <u32>h;
+    if (pg == 0) break;
+    // The page may be popped and reused by another thread between these two loads; then the
+    // tag has moved and the cmpxchg fails, so a torn `next` is never installed.
+    const next = atomic.load<u32>(pageAddr(pg) + PAGE_NEXT_FREE);
+    const nh = (((h >> 32) + 1) << 32) | <u64>next;
+    if (atomic.cmpxchg<u64>(head, h, nh) == h) {
+      atomic.sub<u32>(SB + SB_FREE_COUNT, 1);
+      return pg;
+    }
+  }
+  const hw = SB + SB_HIGH_WATER;
+  const pg = atomic.add<u32>(hw, 1);
+  if (pg >= atomic.load<u32>(SB + SB_MAX_PAGES) || !ensureMemory(pageAddr(pg) + pageSize)) {
+    atomic.sub<u32>(hw, 1);
+    return 0;
+  }
+  return pg;
+}
+
+/** Offset inside a free page where the free list keeps the next page number. */
+export const PAGE_NEXT_FREE: usize = 56;
+
+/** Returns a page to the free list. The caller guarantees no thread can still reach it. */
+export function pageFree(pg: u32): void {
+  const head = SB + SB_FREE_HEAD;
+  while (true) {
+    const h = atomic.load<u64>(head);
+    atomic.store<u32>(pageAddr(pg) + PAGE_NEXT_FREE, <u32>h);
+    const nh = (((h >> 32) + 1) << 32) | <u64>pg;
+    if (atomic.cmpxchg<u64>(head, h, nh) == h) break;
+  }
+  atomic.add<u32>(SB + SB_FREE_COUNT, 1);
+}
+
+export function arenaHighWater(): u32 { return atomic.load<u32>(SB + SB_HIGH_WATER); }
+export function arenaMaxPages(): u32 { return atomic.load<u32>(SB + SB_MAX_PAGES); }
+export function arenaFreeCount(): u32 { return atomic.load<u32>(SB + SB_FREE_COUNT); }
+/** Walks the free list (quiesced use only: the verifier's leak check). */
+export function arenaFreeHead(): u32 { return <u32>atomic.load<u64>(SB + SB_FREE_HEAD); }
+
+// ---- threads ----
+
+// @ts-ignore: decorator
+@inline function slotAddr(slot: i32): usize { return SB + THREADS_OFF + <usize>slot * THREAD_SLOT_SIZE; }
+
+/** Claims a free thread slot and its scratch area. EBUSY when MAX_THREADS are attached. */
+export function threadRegister(): i32 {
+  for (let i = 0; i < MAX_THREADS; i++) {
+    if (atomic.cmpxchg<u32>(slotAddr(i) + TS_STATE, 0, 1) == 0) {
+      threadSlot = i;
+      scratch = SCRATCH_BASE + <usize>i * <usize>SCRATCH_SIZE;
+      store<u32>(slotAddr(i) + TS_STASH_COUNT, 0);
+      return i;
+    }
+  }
+  return EBUSY;
+}
+
+/** Releases this thread's slot; its stashed pages go back to the free list. */
+export function threadUnregister(): void {
+  if (threadSlot < 0) return;
+  const s = slotAddr(threadSlot);
+  let n = load<u32>(s + TS_STASH_COUNT);
+  while (n > 0) { n--; pageFree(load<u32>(s + TS_STASH + (<usize>n << 2))); }
+  store<u32>(s + TS_STASH_COUNT, 0);
+  atomic.store<u32>(s + TS_STATE, 0);
+  threadSlot = -1;
+}
+
+/** Tops this thread's stash up to `n` pages; false (stash unchanged beyond what it got) on ENOMEM. */
+export function stashReserve(n: i32): bool {
+  const s = slotAddr(threadSlot);
+  let have = <i32>load<u32>(s + TS_STASH_COUNT);
+  if (n > STASH_MAX) n = STASH_MAX;
+  while (have < n) {
+    const pg = pageAlloc();
+    if (pg == 0) { store<u32>(s + TS_STASH_COUNT, have); return false; }
+    store<u32>(s + TS_STASH + (<usize>have << 2), pg);
+    have++;
+  }
+  store<u32>(s + TS_STASH_COUNT, have);
+  return true;
+}
+
+/** Takes a page from this thread's stash, falling back to the allocator; 0 on ENOMEM. */
+export function stashTake(): u32 {
+  const s = slotAddr(threadSlot);
+  const have = load<u32>(s + TS_STASH_COUNT);
+  if (have == 0) return pageAlloc();
+  store<u32>(s + TS_STASH_COUNT, have - 1);
+  return load<u32>(s + TS_STASH + (<usize>(have - 1) << 2));
+}
+
+/** Pages held in the stashes of all threads (the verifier's leak accounting). */
+export function stashedPages(): u32 {
+  let n: u32 = 0;
+  for (let i = 0; i < MAX_THREADS; i++) {
+    if (atomic.load<u32>(slotAddr(i) + TS_STATE) != 0) n += load<u32>(slotAddr(i) + TS_STASH_COUNT);
+  }
+  return n;
+}
+
+export function threadsAttached(): i32 {
+  let n = 0;
+  for (let i = 0; i < MAX_THREADS; i++) if (atomic.load<u32>(slotAddr(i) + TS_STATE) != 0) n++;
+  return n;
+}

@@ -1,0 +1,67 @@
+// Insert and overwrite (nbtinsert.c's _bt_doinsert, minus uniqueness waits: keys are unique).
+//
+// Descend for update (finishing any incomplete split met on the way), latch the leaf
+// exclusively, move right as needed, then:
+//  - key present: INSERT reports it and changes nothing; PUT overwrites in place when the value
+//    has the same length, else replaces the cell;
+//  - room on the page (after compaction if garbage makes the room): add the cell;
+//  - no room: reserve the pages a split may need up to a new root *before* changing anything
+//    (so ENOMEM leaves the tree exactly as it was), then split (assembly/btree/split.ts).
+
+import { stashReserve } from "../arena";
+import { unlatchExclusive } from "../latch";
+import {
+  P_LATCH, pageSearchLeaf, searchFound, valLen, valAddr, leafCellSize, cellSize, pageFreeTotal,
+  pageDelete, pageMakeRoom, pageInsertLeaf, bumpVersion,
+} from "../page";
+import { tableRootLevel } from "../catalog";
+import { sTemp } from "../scratch";
+import { descend, descendError } from "./search";
+import { splitLeaf, splitInsertParent } from "./split";
+import { inject, INJECT_INSERT_BEFORE_LEAF, INJECT_SPLIT_BEFORE_PARENT } from "../inject";
+import { OK, ENOMEM, EINJECTED } from "../status";
+
+/** PUT inserts or overwrites; INSERT never overwrites. */
+export const MODE_PUT: i32 = 0;
+export const MODE_INSERT: i32 = 1;
+
+/** Results: a new key went in, an existing key was left alone, or its value was replaced. */
+export const PUT_INSERTED: i32 = 1;
+export const PUT_EXISTS: i32 = 0;
+export const PUT_REPLACED: i32 = 2;
+
+export function btreePut(tree: u32, key: usize, klen: i32, val: usize, vlen: i32, mode: i32): i32 {
+  if (inject(INJECT_INSERT_BEFORE_LEAF) != OK) return EINJECTED;
+  const p = descend(tree, key, klen, 0, true, true);
+  if (p == 0) return descendError;
+  const i = pageSearchLeaf(p, key, klen);
+  const found = searchFound;
+  if (found) {
+    if (mode == MODE_INSERT) { unlatchExclusive(p + P_LATCH); return PUT_EXISTS; }
+    if (valLen(p, i) == vlen) {
+      memory.copy(valAddr(p, i), val, <usize>vlen);
+      bumpVersion(p);
+      unlatchExclusive(p + P_LATCH);
+      return PUT_REPLACED;
+    }
+  }
+  const need = leafCellSize(klen, vlen) + 2;
+  const freed = found ? cellSize(p, i) + 2 : 0;
+  if (pageFreeTotal(p) + freed >= need) {
+    if (found) pageDelete(p, i);
+    pageMakeRoom(p, need, sTemp());
+    pageInsertLeaf(p, i, key, klen, val, vlen);
+    bumpVersion(p);
+    unlatchExclusive(p + P_LATCH);
+    return found ? PUT_REPLACED : PUT_INSERTED;
+  }
+  // A split: one page per level plus a new root, reserved before the first change.
+  if (!stashReserve(tableRootLevel(tree) + 2)) { unlatchExclusive(p + P_LATCH); return ENOMEM; }
+  if (found) pageDelete(p, i);
+  const r = splitLeaf(tree, p, i, key, klen, val, vlen);
+  if (r < 0) { unlatchExclusive(p + P_LATCH); return r; }
+  // The item is in; from here a failure leaves a legal incomplete split, finished later.
+  if (inject(INJECT_SPLIT_BEFORE_PARENT) != OK) { unlatchExclusive(p + P_LATCH); return EINJECTED; }
+  splitInsertParent(tree, p);
+  return found ? PUT_REPLACED : PUT_INSERTED;
+}

@@ -1,0 +1,217 @@
+// Range scans, one leaf per call (nbtsearch.c's _bt_readpage / _bt_steppage / _bt_walk_left).
+//
+// A scan batch latches one leaf (shared), copies the qualifying items into this thread's output
+// area and releases it. The bindings keep the last key returned and ask for the next batch with
+// it as an exclusive bound. Nothing is held between batches, so an idle cursor never blocks a
+// writer.
+//
+// Forward: the batch also returns the right sibling R (and its recycle generation) as a hint.
+// The next batch latches R directly, checks that it is still the same live leaf of this tree,
+// and moves right from it as a search would. Keys present for the whole scan cannot be missed:
+// every key above the previous page's high key was in R or to its right when we read the
+// previous page, and key space only moves right. A stale hint falls back to a descent.
+//
+// Backward: the batch descends to the leaf covering the bound and collects items below it. When
+// that leaf has none, it steps left: it latches the left sibling and accepts it only if its
+// right link still points back at the page just read; otherwise the left page has split since,
+// and it moves right from it until it finds the page whose right link is ours.
+//
+// Output layout (in the scratch output area):
+//   u32 count | u32 nextPage | u32 nextGen | u32 flags(END) | entries: [u16 klen][u16 vlen][key][value]
+
+import { pageAddr, pageNo } from "../arena";
+import { latchShared, unlatchShared, latchesHeld } from "../latch";
+import {
+  P_LATCH, P_GEN, P_TREE, F_LEAF, F_FREE, F_IGNORE, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
+  valAddr, valLen, pageSearchLeaf, searchFound, keyCompare, keyAtOrAboveHigh,
+} from "../page";
+import { sOut, S_OUT_SIZE } from "../scratch";
+import { descend } from "./search";
+import { inject, INJECT_SCAN_BEFORE_NEXT_PAGE, INJECT_SCAN_STEP_LEFT } from "../inject";
+
+export const BOUND_NONE: i32 = 0;
+export const BOUND_INCLUSIVE: i32 = 1;
+export const BOUND_EXCLUSIVE: i32 = 2;
+export const SCAN_END: u32 = 1;
+const OUT_HDR: usize = 16;
+
+let outPos: usize = 0;
+let outCount: u32 = 0;
+
+/** Appends item i of leaf p; false when the output area is full. */
+function emit(p: usize, i: i32): bool {
+  const kl = keyLen(p, i);
+  const vl = valLen(p, i);
+  const need = <usize>(4 + kl + vl);
+  if (outPos + need > S_OUT_SIZE) return false;
+  const o = sOut() + outPos;
+  store<u16>(o, <u16>kl);
+  store<u16>(o, <u16>vl, 2);
+  memory.copy(o + 4, keyAddr(p, i), <usize>kl);
+  memory.copy(o + 4 + <usize>kl, valAddr(p, i), <usize>vl);
+  outPos += need;
+  outCount++;
+  return true;
+}
+
+function finish(nextPage: u32, nextGen: u32, flags: u32): i32 {
+  const o = sOut();
+  store<u32>(o, outCount);
+  store<u32>(o, nextPage, 4);
+  store<u32>(o, nextGen, 8);
+  store<u32>(o, flags, 12);
+  return <i32>outCount;
+}
+
+/** Does item i of p lie beyond the end bound (in the scan's direction)? */
+function pastEnd(p: usize, i: i32, end: usize, endLen: i32, endMode: i32, reverse: bool): bool {
+  if (endMode == BOUND_NONE) return false;
+  const c = keyCompare(keyAddr(p, i), keyLen(p, i), end, endLen);
+  if (reverse) return endMode == BOUND_INCLUSIVE ? c < 0 : c <= 0;
+  return endMode == BOUND_INCLUSIVE ? c > 0 : c >= 0;
+}
+
+/**
+ * One forward batch. Start bound (key, mode) and end bound (end, endMode); `hint`/`hintGen` is
+ * the page the previous batch said to continue at (0 for none). Returns the number of items.
+ */
+export function scanForward(
+  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32,
+  hint: u32, hintGen: u32, limit: i32,
+): i32 {
+  if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "scan: a reader starts holding a latch");
+  outPos = OUT_HDR; outCount = 0;
+  const skLen = mode == BOUND_NONE ? 0 : klen; // the empty key sorts first: the leftmost leaf
+  let p: usize = 0;
+  if (hint != 0) {
+    p = pageAddr(hint);
+    latchShared(p + P_LATCH);
+    const f = pFlags(p);
+    if (load<u32>(p, P_GEN) != hintGen || load<u32>(p, P_TREE) != tree || (f & F_LEAF) == 0 || (f & F_FREE) != 0) {
+      unlatchShared(p + P_LATCH);
+      p = 0;
+    }
+  }
+  if (p == 0) p = descend(tree, key, skLen, 0, false, false);
+  while (true) {
+    // Move right as a search would (the hint may be a page whose key space has moved on).
+    const right = pRight(p);
+    if (right != 0 && ((pFlags(p) & F_IGNORE) != 0 || (skLen > 0 && keyAtOrAboveHigh(p, key, skLen)))) {
+      unlatchShared(p + P_LATCH);
+      p = pageAddr(right);
+      latchShared(p + P_LATCH);
+      continue;
+    }
+    const n = pCount(p);
+    let i = skLen == 0 ? 0 : pageSearchLeaf(p, key, skLen);
+    if (skLen > 0 && searchFound && mode == BOUND_EXCLUSIVE) i++;
+    for (; i < n; i++) {
+      if (pastEnd(p, i, end, endLen, endMode, false)) {
+        unlatchShared(p + P_LATCH);
+        return finish(0, 0, SCAN_END);
+      }
+      if ((limit > 0 && <i32>outCount >= limit) || !emit(p, i)) {
+        // Partial page: continue from this page after the last key returned.
+        const pg = pageNo(p);
+        const gen = load<u32>(p, P_GEN);
+        unlatchShared(p + P_LATCH);
+        return finish(pg, gen, 0);
+      }
+    }
+    if (right == 0) { unlatchShared(p + P_LATCH); return finish(0, 0, SCAN_END); }
+    if (outCount > 0) {
+      // R cannot be recycled while p links to it, so its generation is stable under p's latch.
+      const gen = load<u32>(pageAddr(right), P_GEN);
+      unlatchShared(p + P_LATCH);
+      return finish(right, gen, 0);
+    }
+    unlatchShared(p + P_LATCH);
+    inject(INJECT_SCAN_BEFORE_NEXT_PAGE);
+    p = pageAddr(right);
+    latchShared(p + P_LATCH);
+  }
+  return 0;
+}
+
+/**
+ * Steps left from latched leaf p: releases p and returns its left sibling latched, 0 if p was the
+ * leftmost leaf, or 1 if the left link could not be validated (caller re-descends).
+ */
+function walkLeft(p: usize): usize {
+  let target = pageNo(p);
+  let left = pLeft(p);
+  unlatchShared(p + P_LATCH);
+  for (let tries = 0; tries < 64; tries++) {
+    if (left == 0) return 0;
+    inject(INJECT_SCAN_STEP_LEFT);
+    let q = pageAddr(left);
+    latchShared(q + P_LATCH);
+    while (true) {
+      const r = pRight(q);
+      if (r == target) {
+        if ((pFlags(q) & F_IGNORE) == 0) return q;
+        // A dead page between: keep walking left from it.
+        target = pageNo(q);
+        left = pLeft(q);
+        unlatchShared(q + P_LATCH);
+        break;
+      }
+      if (r == 0 || pageNo(q) == target) { unlatchShared(q + P_LATCH); return 1; }
+      // The left page split after we read our left link: move right to the page next to ours.
+      unlatchShared(q + P_LATCH);
+      q = pageAddr(r);
+      latchShared(q + P_LATCH);
+    }
+  }
+  return 1;
+}
+
+/** One backward batch: items below (or at, if inclusive) the start bound, in decreasing order. */
+export function scanBackward(
+  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32, limit: i32,
+): i32 {
+  if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "scan: a reader starts holding a latch");
+  while (true) {
+    outPos = OUT_HDR; outCount = 0;
+    let p: usize;
+    let i: i32;
+    if (mode == BOUND_NONE) {
+      // The rightmost leaf: descend by the leftmost path, then follow right links to the end.
+      p = descend(tree, key, 0, 0, false, false);
+      while (pRight(p) != 0) {
+        const r = pRight(p);
+        unlatchShared(p + P_LATCH);
+        p = pageAddr(r);
+        latchShared(p + P_LATCH);
+      }
+      i = pCount(p) - 1;
+    } else {
+      p = descend(tree, key, klen, 0, false, false);
+      i = pageSearchLeaf(p, key, klen);
+      if (!(searchFound && mode == BOUND_INCLUSIVE)) i--;
+    }
+    while (true) {
+      for (; i >= 0; i--) {
+        if (pastEnd(p, i, end, endLen, endMode, true)) {
+          unlatchShared(p + P_LATCH);
+          return finish(0, 0, SCAN_END);
+        }
+        if ((limit > 0 && <i32>outCount >= limit) || !emit(p, i)) {
+          unlatchShared(p + P_LATCH);
+          return finish(0, 0, 0);
+        }
+      }
+      if (outCount > 0) {
+        const atStart = pLeft(p) == 0;
+        unlatchShared(p + P_LATCH);
+        return finish(0, 0, atStart ? SCAN_END : 0);
+      }
+      const q = walkLeft(p);
+      if (q == 0) return finish(0, 0, SCAN_END);
+      if (q == 1) break; // re-descend
+      p = q;
+      i = pCount(p) - 1;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,110 @@
+// Search: descending the B-link tree and moving right (Lehman & Yao; nbtsearch.c).
+//
+// A descent reads the root from the tree's meta area, then at each level latches one page,
+// moves right while the key is at or above the page's high key (or the page is half-dead or
+// deleted), picks the downlink, releases the page and only then latches the child. It holds one
+// latch at a time and never waits while holding one. That is safe because a page's key space
+// only ever moves right: a split moves the upper half to a new right sibling, so whatever the
+// child looked like when we read its downlink, the key is in it or somewhere to its right.
+//
+// Writers descend the same way with shared latches and take the exclusive latch only at the
+// target level. The page numbers passed on the way down are recorded in the per-thread stack,
+// which a split uses to find the parent again (moving right from the recorded page).
+
+import { pageAddr, pageNo } from "../arena";
+import { latch, unlatch, latchesHeld } from "../latch";
+import { splitFinishAt } from "./split";
+import {
+  P_LATCH, F_IGNORE, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
+  childAt, searchFound, valAddr, valLen,
+} from "../page";
+import { tableRoot } from "../catalog";
+import { stackSet, sOut } from "../scratch";
+import { inject, INJECT_SEARCH_BEFORE_CHILD, INJECT_MOVE_RIGHT } from "../inject";
+import { NOTFOUND } from "../status";
+
+/** Per thread: level of the root when the last descent started (the stack is valid up to it). */
+export let stackTop: i32 = 0;
+
+/**
+ * Moves right from latched page p while `key` belongs further right. Releases p before latching
+ * its sibling (left to right). Returns the latched page that covers `key`.
+ */
+export function moveRight(p: usize, key: usize, klen: i32, exclusive: bool): usize {
+  while (true) {
+    const right = pRight(p);
+    if (right == 0) return p;
+    if ((pFlags(p) & F_IGNORE) == 0 && !keyAtOrAboveHigh(p, key, klen)) return p;
+    unlatch(p + P_LATCH, exclusive);
+    inject(INJECT_MOVE_RIGHT);
+    p = pageAddr(right);
+    latch(p + P_LATCH, exclusive);
+  }
+}
+
+/** Per thread: why the last descent returned 0 (a status < 0). */
+export let descendError: i32 = 0;
+
+/**
+ * Descends to the page at `level` covering `key` and returns it latched (exclusive if asked).
+ * Records the pages passed on the way in the descent stack.
+ *
+ * With `finish`, the descent is for an insert: like nbtree's _bt_moveright with forupdate, any
+ * page it lands on whose split is incomplete gets that split finished first (so an insert never
+ * lands in, or splits, the right half of an incomplete split, which has no downlink yet). Then
+ * the descent restarts from the root. On failure to finish (ENOMEM) it returns 0 with
+ * descendError set, holding no latch.
+ */
+export function descend(tree: u32, key: usize, klen: i32, level: i32, exclusive: bool, finish: bool): usize {
+  while (true) {
+    let restart = false;
+    let p = pageAddr(tableRoot(tree));
+    // A page's level is fixed for its lifetime, so reading it before latching is safe.
+    let lvl = pLevel(p);
+    stackTop = lvl;
+    let ex = exclusive && lvl == level;
+    latch(p + P_LATCH, ex);
+    while (true) {
+      const flags = pFlags(p);
+      if (finish && (flags & F_INCOMPLETE_SPLIT) != 0) {
+        const r = splitFinishAt(tree, p, ex);
+        if (r < 0) { descendError = r; return 0; }
+        restart = true;
+        break;
+      }
+      const right = pRight(p);
+      if (right != 0 && ((flags & F_IGNORE) != 0 || keyAtOrAboveHigh(p, key, klen))) {
+        unlatch(p + P_LATCH, ex);
+        inject(INJECT_MOVE_RIGHT);
+        p = pageAddr(right);
+        latch(p + P_LATCH, ex);
+        continue;
+      }
+      lvl = pLevel(p);
+      if (lvl <= level) return p;
+      const child = childAt(p, pageSearchInternal(p, key, klen));
+      stackSet(lvl, pageNo(p));
+      unlatch(p + P_LATCH, false);
+      inject(INJECT_SEARCH_BEFORE_CHILD);
+      p = pageAddr(child);
+      ex = exclusive && lvl - 1 == level;
+      latch(p + P_LATCH, ex);
+    }
+    if (!restart) break;
+  }
+  return 0;
+}
+
+/** Point lookup: copies the value to the output area and returns its length, or NOTFOUND. */
+export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
+  if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "search: a reader starts holding a latch");
+  const p = descend(tree, key, klen, 0, false, false);
+  const i = pageSearchLeaf(p, key, klen);
+  let r = NOTFOUND;
+  if (searchFound) {
+    r = valLen(p, i);
+    memory.copy(sOut(), valAddr(p, i), <usize>r);
+  }
+  unlatch(p + P_LATCH, false);
+  return r;
+}

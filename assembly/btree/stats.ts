@@ -1,0 +1,49 @@
+// Tree statistics: one walk of every level, one latch at a time (exact when quiesced,
+// approximate under concurrent writers), plus the arena's counters.
+
+import { pageAddr, arenaHighWater, arenaFreeCount, pageSize } from "../arena";
+import { latchShared, unlatchShared } from "../latch";
+import { P_LATCH, F_HALF_DEAD, F_DELETED, pFlags, pCount, pRight } from "../page";
+import { tableMeta, tableRootLevel, C_SPLITS, C_ROOT_SPLITS } from "../catalog";
+import { descend } from "./search";
+import { sOut } from "../scratch";
+
+// Output: f64[] entries, depth, pageSize, pages, leafPages, halfDead, deleted, freePages,
+//         arenaPages, splits, rootSplits, deletions
+export const STATS_FIELDS: i32 = 12;
+
+export function btreeStats(tree: u32): void {
+  let entries: f64 = 0, pages: f64 = 0, leafPages: f64 = 0, halfDead: f64 = 0, deleted: f64 = 0;
+  const top = tableRootLevel(tree);
+  for (let level = top; level >= 0; level--) {
+    let p = descend(tree, 0, 0, level, false, false);
+    while (true) {
+      const f = pFlags(p);
+      if ((f & F_DELETED) != 0) deleted++;
+      else {
+        pages++;
+        if ((f & F_HALF_DEAD) != 0) halfDead++;
+        if (level == 0) { leafPages++; entries += <f64>pCount(p); }
+      }
+      const r = pRight(p);
+      unlatchShared(p + P_LATCH);
+      if (r == 0) break;
+      p = pageAddr(r);
+      latchShared(p + P_LATCH);
+    }
+  }
+  const m = tableMeta(tree);
+  const o = sOut();
+  store<f64>(o, entries, 0);
+  store<f64>(o, <f64>(top + 1), 8);
+  store<f64>(o, <f64>pageSize, 16);
+  store<f64>(o, pages, 24);
+  store<f64>(o, leafPages, 32);
+  store<f64>(o, halfDead, 40);
+  store<f64>(o, deleted, 48);
+  store<f64>(o, <f64>arenaFreeCount(), 56);
+  store<f64>(o, <f64>(arenaHighWater() - 1), 64);
+  store<f64>(o, <f64>atomic.load<u64>(m + C_SPLITS), 72);
+  store<f64>(o, <f64>atomic.load<u64>(m + C_ROOT_SPLITS), 80);
+  store<f64>(o, 0, 88);
+}

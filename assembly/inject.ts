@@ -1,0 +1,106 @@
+// Injection points: named places in the core where a test can make a thread stop, fail or count.
+//
+// A test arms a point from any thread with an action:
+//   WAIT   the thread that reaches it parks on the point's wake word until a test wakes it; the
+//          test can wait until a given number of threads have arrived
+//   ERROR  the operation fails there with EINJECTED (what it did before the point stays done)
+//   COUNT  only counts hits
+// `skip` hits pass untouched before the action applies, then `count` hits get it (0 = all).
+//
+// Disarmed points cost one plain load of a superblock word that stays 0 while nothing is armed.
+// Models: PostgreSQL's src/test/modules/injection_points, WiredTiger's timing_stress_for_test.
+//
+// The ids below must match bindings/inject.ts (a test checks the count).
+
+import { SB, SB_INJECT_ARMED, INJECT_OFF } from "./arena";
+import { OK, EINJECTED, EINVAL } from "./status";
+
+export const INJECT_SEARCH_BEFORE_CHILD: i32 = 0;   // btree-search-before-child
+export const INJECT_MOVE_RIGHT: i32 = 1;            // btree-move-right
+export const INJECT_SPLIT_BEFORE_PARENT: i32 = 2;   // btree-split-before-parent-insert
+export const INJECT_SPLIT_FINISH: i32 = 3;          // btree-split-finish-incomplete
+export const INJECT_SCAN_BEFORE_NEXT_PAGE: i32 = 4; // scan-before-next-page
+export const INJECT_SCAN_STEP_LEFT: i32 = 5;        // scan-step-left
+export const INJECT_INSERT_BEFORE_LEAF: i32 = 6;    // btree-insert-before-leaf-latch
+export const INJECT_POINTS: i32 = 7;
+
+export const ACTION_NONE: u32 = 0;
+export const ACTION_WAIT: u32 = 1;
+export const ACTION_ERROR: u32 = 2;
+export const ACTION_COUNT: u32 = 3;
+
+const E_ACTION: usize = 0;
+const E_SKIP: usize = 4;
+const E_COUNT: usize = 8;
+const E_HITS: usize = 12;
+const E_ARRIVED: usize = 16;
+const E_WAKE: usize = 20;
+const E_SIZE: usize = 32;
+
+// @ts-ignore: decorator
+@inline function entry(id: i32): usize { return SB + INJECT_OFF + <usize>id * E_SIZE; }
+
+/** The hot-path check: free unless some point is armed. Returns OK or EINJECTED. */
+// @ts-ignore: decorator
+@inline export function inject(id: i32): i32 {
+  if (load<u32>(SB + SB_INJECT_ARMED) == 0) return OK;
+  return injectHit(id);
+}
+
+function injectHit(id: i32): i32 {
+  const e = entry(id);
+  const action = atomic.load<u32>(e + E_ACTION);
+  if (action == ACTION_NONE) return OK;
+  const hit = atomic.add<u32>(e + E_HITS, 1);
+  const skip = atomic.load<u32>(e + E_SKIP);
+  const count = atomic.load<u32>(e + E_COUNT);
+  if (hit < skip || (count != 0 && hit - skip >= count)) return OK;
+  if (action == ACTION_ERROR) return EINJECTED;
+  if (action == ACTION_WAIT) {
+    const gen = atomic.load<u32>(e + E_WAKE);
+    atomic.add<u32>(e + E_ARRIVED, 1);
+    atomic.notify(e + E_ARRIVED, -1);
+    while (atomic.load<u32>(e + E_WAKE) == gen) memory.atomic.wait32(e + E_WAKE, <i32>gen, -1);
+  }
+  return OK;
+}
+
+export function injectArm(id: i32, action: u32, skip: u32, count: u32): i32 {
+  if (id < 0 || id >= INJECT_POINTS || action > ACTION_COUNT) return EINVAL;
+  const e = entry(id);
+  const was = atomic.xchg<u32>(e + E_ACTION, ACTION_NONE);
+  atomic.store<u32>(e + E_SKIP, skip);
+  atomic.store<u32>(e + E_COUNT, count);
+  atomic.store<u32>(e + E_HITS, 0);
+  atomic.store<u32>(e + E_ARRIVED, 0);
+  if (action != ACTION_NONE) atomic.store<u32>(e + E_ACTION, action);
+  const delta: i32 = (action != ACTION_NONE ? 1 : 0) - (was != ACTION_NONE ? 1 : 0);
+  if (delta > 0) atomic.add<u32>(SB + SB_INJECT_ARMED, 1);
+  else if (delta < 0) atomic.sub<u32>(SB + SB_INJECT_ARMED, 1);
+  return OK;
+}
+
+/** Wakes every thread parked at the point. */
+export function injectWake(id: i32): void {
+  const e = entry(id);
+  atomic.add<u32>(e + E_WAKE, 1);
+  atomic.notify(e + E_WAKE, -1);
+}
+
+/** Waits (blocking; not on a browser main thread) until `n` threads have arrived. */
+export function injectAwait(id: i32, n: u32, timeoutMs: i32): i32 {
+  const e = entry(id);
+  const deadlineNs: i64 = <i64>timeoutMs * 1000000;
+  let waited: i64 = 0;
+  while (true) {
+    const a = atomic.load<u32>(e + E_ARRIVED);
+    if (a >= n) return OK;
+    if (waited >= deadlineNs) return EINVAL;
+    memory.atomic.wait32(e + E_ARRIVED, <i32>a, 10000000);
+    waited += 10000000;
+  }
+}
+
+export function injectHits(id: i32): u32 { return atomic.load<u32>(entry(id) + E_HITS); }
+export function injectArrived(id: i32): u32 { return atomic.load<u32>(entry(id) + E_ARRIVED); }
+export function injectCount(): i32 { return INJECT_POINTS; }

@@ -1,0 +1,294 @@
+// The page: a fixed-size slotted page of the B-link tree.
+//
+//   0   latch      u32   the page latch (assembly/latch.ts); never copied, never cleared by a rewrite
+//   4   flags      u32   LEAF, ROOT, HALF_DEAD, DELETED, INCOMPLETE_SPLIT, FREE
+//   8   level      u16   0 = leaf
+//   10  nslots     u16   number of items (slots)
+//   12  left       u32   left sibling page number (0 = leftmost)
+//   16  right      u32   right sibling page number (0 = rightmost)
+//   20  upper      u32   start of the cell area (cells grow down from the page end)
+//   24  garbage    u32   bytes of dead cells inside the cell area (reclaimed by compaction)
+//   28  highOff    u16   offset of the high-key cell; 0 = no high key (rightmost page)
+//   32  tree       u32   owning table id
+//   36  gen        u32   bumped each time the page is recycled (stale cursor hints notice)
+//   40  chain      u32   on a HALF_DEAD leaf: top page of the doomed chain (page deletion)
+//   44  version    u32   bumped by every change (tests, cursors)
+//   48  stamp      u64   on a DELETED page: reclamation epoch
+//   56  nextFree   u32   on a free page: next page of the free list (assembly/arena.ts)
+//   64  slots      u16[nslots]  cell offsets, in key order
+//   ... free space ...
+//   upper .. end  cells
+//
+// Cells:  leaf      [klen u16][vlen u16][key][value]
+//         internal  [klen u16][0 u16][child u32][key]   (item 0's key is "minus infinity": klen 0)
+//         high key  [klen u16][key]
+//
+// Key space of a page: [low, high) where low is the separator of its downlink. A leaf item k is
+// on the page with low <= k < high; a search moves right while k >= high. Internal item i with
+// separator s_i points at the child covering [s_i, s_{i+1}).
+//
+// All functions here assume the caller holds the page latch (exclusive to change it).
+
+import { pageSize } from "./arena";
+
+export const P_LATCH: usize = 0;
+export const P_FLAGS: usize = 4;
+export const P_LEVEL: usize = 8;
+export const P_NSLOTS: usize = 10;
+export const P_LEFT: usize = 12;
+export const P_RIGHT: usize = 16;
+export const P_UPPER: usize = 20;
+export const P_GARBAGE: usize = 24;
+export const P_HIGH: usize = 28;
+export const P_TREE: usize = 32;
+export const P_GEN: usize = 36;
+export const P_CHAIN: usize = 40;
+export const P_VERSION: usize = 44;
+export const P_STAMP: usize = 48;
+export const HDR: usize = 64;
+
+export const F_LEAF: u32 = 1;
+export const F_ROOT: u32 = 2;
+export const F_HALF_DEAD: u32 = 4;
+export const F_DELETED: u32 = 8;
+export const F_INCOMPLETE_SPLIT: u32 = 16;
+export const F_FREE: u32 = 32;
+/** Pages a search must step over to the right. */
+export const F_IGNORE: u32 = F_HALF_DEAD | F_DELETED;
+
+export const LEAF_CELL_HDR: usize = 4;
+export const INTERNAL_CELL_HDR: usize = 8;
+
+// ---- header accessors ----
+// @ts-ignore: decorator
+@inline export function pFlags(p: usize): u32 { return load<u32>(p, P_FLAGS); }
+// @ts-ignore: decorator
+@inline export function pLevel(p: usize): i32 { return <i32>load<u16>(p, P_LEVEL); }
+// @ts-ignore: decorator
+@inline export function pCount(p: usize): i32 { return <i32>load<u16>(p, P_NSLOTS); }
+// @ts-ignore: decorator
+@inline export function pLeft(p: usize): u32 { return load<u32>(p, P_LEFT); }
+// @ts-ignore: decorator
+@inline export function pRight(p: usize): u32 { return load<u32>(p, P_RIGHT); }
+// @ts-ignore: decorator
+@inline export function pIsLeaf(p: usize): bool { return (load<u32>(p, P_FLAGS) & F_LEAF) != 0; }
+// @ts-ignore: decorator
+@inline export function pHasHigh(p: usize): bool { return load<u16>(p, P_HIGH) != 0; }
+// @ts-ignore: decorator
+@inline export function pHighKey(p: usize): usize { return p + <usize>load<u16>(p, P_HIGH) + 2; }
+// @ts-ignore: decorator
+@inline export function pHighLen(p: usize): i32 { return <i32>load<u16>(p + <usize>load<u16>(p, P_HIGH)); }
+// @ts-ignore: decorator
+@inline function slotOff(p: usize, i: i32): usize { return <usize>load<u16>(p + HDR + (<usize>i << 1)); }
+// @ts-ignore: decorator
+@inline export function cellAddr(p: usize, i: i32): usize { return p + slotOff(p, i); }
+// @ts-ignore: decorator
+@inline export function keyLen(p: usize, i: i32): i32 { return <i32>load<u16>(cellAddr(p, i)); }
+// @ts-ignore: decorator
+@inline export function keyAddr(p: usize, i: i32): usize {
+  return cellAddr(p, i) + (pIsLeaf(p) ? LEAF_CELL_HDR : INTERNAL_CELL_HDR);
+}
+// @ts-ignore: decorator
+@inline export function valLen(p: usize, i: i32): i32 { return <i32>load<u16>(cellAddr(p, i), 2); }
+// @ts-ignore: decorator
+@inline export function valAddr(p: usize, i: i32): usize { const c = cellAddr(p, i); return c + LEAF_CELL_HDR + <usize>load<u16>(c); }
+// @ts-ignore: decorator
+@inline export function childAt(p: usize, i: i32): u32 { return load<u32>(cellAddr(p, i), 4); }
+// @ts-ignore: decorator
+@inline export function bumpVersion(p: usize): void { store<u32>(p, load<u32>(p, P_VERSION) + 1, P_VERSION); }
+
+/** Unsigned bytewise comparison: <0, 0, >0. Compares 8 bytes at a time as big-endian words. */
+export function keyCompare(a: usize, alen: i32, b: usize, blen: i32): i32 {
+  const n = min(alen, blen);
+  let i = 0;
+  while (i + 8 <= n) {
+    const x = load<u64>(a + <usize>i);
+    const y = load<u64>(b + <usize>i);
+    if (x != y) return bswap<u64>(x) < bswap<u64>(y) ? -1 : 1;
+    i += 8;
+  }
+  while (i < n) {
+    const x = load<u8>(a + <usize>i);
+    const y = load<u8>(b + <usize>i);
+    if (x != y) return <i32>x - <i32>y;
+    i++;
+  }
+  return alen - blen;
+}
+
+/** Key >= page's high key? (false on the rightmost page, which has none) */
+// @ts-ignore: decorator
+@inline export function keyAtOrAboveHigh(p: usize, key: usize, klen: i32): bool {
+  return pHasHigh(p) && keyCompare(key, klen, pHighKey(p), pHighLen(p)) >= 0;
+}
+
+/** Per thread: did the last pageSearchLeaf find the key exactly? */
+export let searchFound: bool = false;
+
+/** Leaf: index of the first item >= key; sets searchFound. */
+export function pageSearchLeaf(p: usize, key: usize, klen: i32): i32 {
+  let lo = 0;
+  let hi = pCount(p);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = cellAddr(p, mid);
+    const cmp = keyCompare(c + LEAF_CELL_HDR, <i32>load<u16>(c), key, klen);
+    if (cmp < 0) lo = mid + 1;
+    else if (cmp > 0) hi = mid;
+    else { searchFound = true; return mid; }
+  }
+  searchFound = false;
+  return lo;
+}
+
+/** Internal: index of the last item whose separator is <= key (item 0 is minus infinity). */
+export function pageSearchInternal(p: usize, key: usize, klen: i32): i32 {
+  let lo = 1;
+  let hi = pCount(p);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = cellAddr(p, mid);
+    if (keyCompare(c + INTERNAL_CELL_HDR, <i32>load<u16>(c), key, klen) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Internal: index of the last item whose separator is < key (descending for "strictly below"). */
+export function pageSearchInternalBelow(p: usize, key: usize, klen: i32): i32 {
+  let lo = 1;
+  let hi = pCount(p);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = cellAddr(p, mid);
+    if (keyCompare(c + INTERNAL_CELL_HDR, <i32>load<u16>(c), key, klen) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Internal: index of the item pointing at `child`, or -1. Starts at `hint` and scans both ways. */
+export function pageFindChild(p: usize, child: u32, hint: i32): i32 {
+  const n = pCount(p);
+  if (hint >= 0 && hint < n && childAt(p, hint) == child) return hint;
+  for (let i = 0; i < n; i++) if (childAt(p, i) == child) return i;
+  return -1;
+}
+
+export function pageInit(p: usize, pgno: u32, level: i32, flags: u32, tree: u32): void {
+  // Keep the latch word (offset 0) and the recycle generation: a stale reader may still
+  // spin on the latch of a page being recycled.
+  const gen = load<u32>(p, P_GEN);
+  memory.fill(p + 4, 0, HDR - 4);
+  store<u32>(p, flags, P_FLAGS);
+  store<u16>(p, <u16>level, P_LEVEL);
+  store<u32>(p, pageSize, P_UPPER);
+  store<u32>(p, tree, P_TREE);
+  store<u32>(p, gen, P_GEN);
+}
+
+/** Contiguous free bytes between the slot array and the cell area. */
+// @ts-ignore: decorator
+@inline export function pageFreeSpace(p: usize): i32 {
+  return <i32>load<u32>(p, P_UPPER) - <i32>(HDR + (<usize>pCount(p) << 1));
+}
+/** Free bytes after compaction. */
+// @ts-ignore: decorator
+@inline export function pageFreeTotal(p: usize): i32 { return pageFreeSpace(p) + <i32>load<u32>(p, P_GARBAGE); }
+
+// @ts-ignore: decorator
+@inline export function leafCellSize(klen: i32, vlen: i32): i32 { return <i32>LEAF_CELL_HDR + klen + vlen; }
+// @ts-ignore: decorator
+@inline export function internalCellSize(klen: i32): i32 { return <i32>INTERNAL_CELL_HDR + klen; }
+
+/** Size of item i's cell. */
+export function cellSize(p: usize, i: i32): i32 {
+  const c = cellAddr(p, i);
+  if (pIsLeaf(p)) return <i32>LEAF_CELL_HDR + <i32>load<u16>(c) + <i32>load<u16>(c, 2);
+  return <i32>INTERNAL_CELL_HDR + <i32>load<u16>(c);
+}
+
+/** Carves `size` bytes from the cell area; the caller checked pageFreeSpace >= size + 2. */
+function allocCell(p: usize, size: i32): usize {
+  const upper = load<u32>(p, P_UPPER) - <u32>size;
+  store<u32>(p, upper, P_UPPER);
+  return p + <usize>upper;
+}
+
+function openSlot(p: usize, i: i32, off: usize): void {
+  const n = pCount(p);
+  const s = p + HDR + (<usize>i << 1);
+  memory.copy(s + 2, s, <usize>(n - i) << 1);
+  store<u16>(s, <u16>off);
+  store<u16>(p, <u16>(n + 1), P_NSLOTS);
+}
+
+/** Inserts a leaf item at index i. Requires pageFreeSpace(p) >= leafCellSize + 2. */
+export function pageInsertLeaf(p: usize, i: i32, key: usize, klen: i32, val: usize, vlen: i32): void {
+  const c = allocCell(p, leafCellSize(klen, vlen));
+  store<u16>(c, <u16>klen);
+  store<u16>(c, <u16>vlen, 2);
+  memory.copy(c + LEAF_CELL_HDR, key, <usize>klen);
+  memory.copy(c + LEAF_CELL_HDR + <usize>klen, val, <usize>vlen);
+  openSlot(p, i, c - p);
+}
+
+/** Inserts an internal item (separator, child) at index i. Requires room as for leaves. */
+export function pageInsertInternal(p: usize, i: i32, key: usize, klen: i32, child: u32): void {
+  const c = allocCell(p, internalCellSize(klen));
+  store<u16>(c, <u16>klen);
+  store<u16>(c, 0, 2);
+  store<u32>(c, child, 4);
+  memory.copy(c + INTERNAL_CELL_HDR, key, <usize>klen);
+  openSlot(p, i, c - p);
+}
+
+/** Removes item i; its cell becomes garbage. */
+export function pageDelete(p: usize, i: i32): void {
+  const n = pCount(p);
+  store<u32>(p, load<u32>(p, P_GARBAGE) + <u32>cellSize(p, i), P_GARBAGE);
+  const s = p + HDR + (<usize>i << 1);
+  memory.copy(s, s + 2, <usize>(n - 1 - i) << 1);
+  store<u16>(p, <u16>(n - 1), P_NSLOTS);
+}
+
+/** Writes the high key (copies klen bytes from key). Requires room; the page has none yet. */
+export function pageSetHigh(p: usize, key: usize, klen: i32): void {
+  const c = allocCell(p, 2 + klen);
+  store<u16>(c, <u16>klen);
+  memory.copy(c + 2, key, <usize>klen);
+  store<u16>(p, <u16>(c - p), P_HIGH);
+}
+
+/**
+ * Rewrites the page's cells contiguously, dropping garbage. `tmp` is a page-sized staging area
+ * private to this thread. Slot order, high key and header are kept.
+ */
+export function pageCompact(p: usize, tmp: usize): void {
+  const n = pCount(p);
+  let upper = pageSize;
+  for (let i = 0; i < n; i++) {
+    const sz = <u32>cellSize(p, i);
+    upper -= sz;
+    memory.copy(tmp + <usize>upper, cellAddr(p, i), <usize>sz);
+    store<u16>(tmp + HDR + (<usize>i << 1), <u16>upper);
+  }
+  if (pHasHigh(p)) {
+    const sz = <u32>(2 + pHighLen(p));
+    upper -= sz;
+    memory.copy(tmp + <usize>upper, p + <usize>load<u16>(p, P_HIGH), <usize>sz);
+    store<u16>(p, <u16>upper, P_HIGH);
+  }
+  memory.copy(p + HDR, tmp + HDR, <usize>n << 1);
+  memory.copy(p + <usize>upper, tmp + <usize>upper, <usize>(pageSize - upper));
+  store<u32>(p, upper, P_UPPER);
+  store<u32>(p, 0, P_GARBAGE);
+}
+
+/** Ensures `need` contiguous bytes, compacting if the garbage makes up the difference. */
+export function pageMakeRoom(p: usize, need: i32, tmp: usize): bool {
+  if (pageFreeSpace(p) >= need) return true;
+  if (pageFreeTotal(p) < need) return false;
+  pageCompact(p, tmp);
+  return true;
+}

@@ -1,0 +1,245 @@
+// The verifier: amcheck's invariants (contrib/amcheck/verify_nbtree.c) as a single call.
+//
+// Always (safe with concurrent writers: one level at a time, left to right, holding a page and
+// its right sibling shared, which respects the latch order):
+//   FLAGS         page belongs to the tree, LEAF iff level 0, no internal page half-dead, never
+//                 half-dead and deleted at once, never FREE while linked
+//   LEVEL         every page on a level has that level
+//   KEY_ORDER     keys strictly increasing on each page
+//   HIGH_KEY      every key below the page's high key
+//   SIBLING_ORDER last key of a page < first key of its right sibling, and >= the page's high key
+//   LINKS         the right sibling's left link points back; no cycle (bounded walk)
+//   RIGHTMOST     the rightmost page of a level is live
+// Full mode (writers quiesced; the caller promises it), also:
+//   LEFTMOST      the first page of each level has no left sibling
+//   DOWNLINK      parent and child levels agree: each downlink, in order, names the next child
+//                 page; keys of a child are >= its separator; the high key of a child (of the
+//                 last page of an incomplete-split chain) equals the parent's next separator; every
+//                 child page has a downlink except right halves of incomplete splits
+//   ROOT          the meta area's root is the only ROOT page and its level is the meta level
+//   LEAK          every page of the arena is in a tree, on the free list, or in a thread's stash
+//
+// Result: OK, or ECORRUPT with the report (page, rule, level) in the output area.
+
+import { pageAddr, pageNo, arenaHighWater, arenaFreeHead, stashedPages, PAGE_NEXT_FREE } from "./arena";
+import { latchShared, unlatchShared, latchesHeld } from "./latch";
+import {
+  P_LATCH, P_TREE, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE, F_IGNORE, F_INCOMPLETE_SPLIT,
+  pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen, keyAddr, keyLen, childAt,
+  keyCompare,
+} from "./page";
+import { tableRoot, tableRootLevel, tableValid } from "./catalog";
+import { descend } from "./btree/search";
+import { sOut } from "./scratch";
+import { MAX_TABLES } from "./limits";
+import { OK, ECORRUPT } from "./status";
+
+export const RULE_FLAGS: u32 = 1;
+export const RULE_LEVEL: u32 = 2;
+export const RULE_KEY_ORDER: u32 = 3;
+export const RULE_HIGH_KEY: u32 = 4;
+export const RULE_SIBLING_ORDER: u32 = 5;
+export const RULE_LINKS: u32 = 6;
+export const RULE_RIGHTMOST: u32 = 7;
+export const RULE_LEFTMOST: u32 = 8;
+export const RULE_DOWNLINK: u32 = 9;
+export const RULE_ROOT: u32 = 10;
+export const RULE_LEAK: u32 = 11;
+
+// Report layout: u32 status | page | rule | level | pages checked | levels | detail
+let pagesChecked: u32 = 0;
+
+function fail(page: u32, rule: u32, level: i32, detail: u32): i32 {
+  const o = sOut();
+  store<u32>(o, <u32>ECORRUPT);
+  store<u32>(o, page, 4);
+  store<u32>(o, rule, 8);
+  store<u32>(o, <u32>level, 12);
+  store<u32>(o, pagesChecked, 16);
+  store<u32>(o, detail, 24);
+  return ECORRUPT;
+}
+
+/** Index of a page's first real key (internal pages: item 0 is minus infinity). */
+// @ts-ignore: decorator
+@inline function firstKeyIndex(p: usize): i32 { return (pFlags(p) & F_LEAF) != 0 ? 0 : 1; }
+
+/** Checks one latched page on its own. Returns 0 or the rule it breaks. */
+function checkPage(tree: u32, p: usize, level: i32): u32 {
+  const f = pFlags(p);
+  if (load<u32>(p, P_TREE) != tree || (f & F_FREE) != 0) return RULE_FLAGS;
+  if (((f & F_LEAF) != 0) != (level == 0)) return RULE_FLAGS;
+  if ((f & F_HALF_DEAD) != 0 && ((f & F_DELETED) != 0 || level != 0)) return RULE_FLAGS;
+  if (pLevel(p) != level) return RULE_LEVEL;
+  const n = pCount(p);
+  const first = firstKeyIndex(p);
+  for (let i = first + 1; i < n; i++) {
+    if (keyCompare(keyAddr(p, i - 1), keyLen(p, i - 1), keyAddr(p, i), keyLen(p, i)) >= 0) return RULE_KEY_ORDER;
+  }
+  if (pHasHigh(p) && n > first) {
+    if (keyCompare(keyAddr(p, n - 1), keyLen(p, n - 1), pHighKey(p), pHighLen(p)) >= 0) return RULE_HIGH_KEY;
+  }
+  if (pRight(p) == 0 && pHasHigh(p)) return RULE_HIGH_KEY;
+  if (pRight(p) != 0 && !pHasHigh(p)) return RULE_HIGH_KEY;
+  return 0;
+}
+
+/** Checks page p against its right sibling r (both latched). Returns 0 or the rule. */
+function checkSiblings(p: usize, r: usize): u32 {
+  if (pLeft(r) != pageNo(p)) return RULE_LINKS;
+  const rf = firstKeyIndex(r);
+  if (pCount(r) > rf) {
+    const rk = keyAddr(r, rf);
+    const rl = keyLen(r, rf);
+    if (keyCompare(rk, rl, pHighKey(p), pHighLen(p)) < 0) return RULE_SIBLING_ORDER;
+    const pn = pCount(p);
+    if (pn > firstKeyIndex(p) && keyCompare(keyAddr(p, pn - 1), keyLen(p, pn - 1), rk, rl) >= 0) return RULE_SIBLING_ORDER;
+  }
+  return 0;
+}
+
+/** Walks one level left to right with sibling coupling. Returns OK or ECORRUPT. */
+function verifyLevel(tree: u32, level: i32, full: bool, limit: u32): i32 {
+  let p = descend(tree, 0, 0, level, false, false);
+  if (full && pLeft(p) != 0) { const pg = pageNo(p); unlatchShared(p + P_LATCH); return fail(pg, RULE_LEFTMOST, level, 0); }
+  let walked: u32 = 0;
+  while (true) {
+    pagesChecked++;
+    const rule = checkPage(tree, p, level);
+    if (rule != 0) { const pg = pageNo(p); unlatchShared(p + P_LATCH); return fail(pg, rule, level, 0); }
+    const right = pRight(p);
+    if (right == 0) {
+      const dead = (pFlags(p) & F_IGNORE) != 0;
+      const pg = pageNo(p);
+      unlatchShared(p + P_LATCH);
+      return dead ? fail(pg, RULE_RIGHTMOST, level, 0) : OK;
+    }
+    if (++walked > limit) { const pg = pageNo(p); unlatchShared(p + P_LATCH); return fail(pg, RULE_LINKS, level, 1); }
+    const r = pageAddr(right);
+    latchShared(r + P_LATCH); // left to right: the latch order
+    const srule = checkSiblings(p, r);
+    const pg = pageNo(p);
+    unlatchShared(p + P_LATCH);
+    if (srule != 0) { unlatchShared(r + P_LATCH); return fail(pg, srule, level, right); }
+    p = r;
+  }
+  return OK;
+}
+
+/** Compares a key with the parent's next separator (absent = +infinity). */
+function highMatches(x: usize, sep: usize, sepLen: i32): bool {
+  if (sepLen < 0) return !pHasHigh(x);
+  return pHasHigh(x) && keyCompare(pHighKey(x), pHighLen(x), sep, sepLen) == 0;
+}
+
+/**
+ * Full mode: walks parent level `level` and child level `level - 1` together. Writers are
+ * quiesced, so holding a parent and latching its child (top-down) cannot deadlock here.
+ */
+function verifyDownlinks(tree: u32, level: i32): i32 {
+  let q = descend(tree, 0, 0, level, false, false);
+  const c0 = descend(tree, 0, 0, level - 1, false, false);
+  let expected = pageNo(c0);
+  unlatchShared(c0 + P_LATCH);
+  while (true) {
+    const n = pCount(q);
+    for (let j = 0; j < n; j++) {
+      const child = childAt(q, j);
+      if (child != expected) { const pg = pageNo(q); unlatchShared(q + P_LATCH); return fail(pg, RULE_DOWNLINK, level, child); }
+      let x = pageAddr(child);
+      latchShared(x + P_LATCH);
+      // keys of the child are >= its separator (item 0 of a leftmost parent is minus infinity)
+      if (j > 0 || pLeft(q) != 0) {
+        const sep = j > 0 ? keyAddr(q, j) : 0;
+        const sepLen = j > 0 ? keyLen(q, j) : -1;
+        const fk = firstKeyIndex(x);
+        if (sepLen >= 0 && pCount(x) > fk && keyCompare(keyAddr(x, fk), keyLen(x, fk), sep, sepLen) < 0) {
+          unlatchShared(x + P_LATCH); unlatchShared(q + P_LATCH); return fail(child, RULE_DOWNLINK, level - 1, 1);
+        }
+      }
+      // follow the chain of incomplete splits: their right halves have no downlink yet
+      while ((pFlags(x) & F_INCOMPLETE_SPLIT) != 0 && pRight(x) != 0) {
+        const r = pRight(x);
+        unlatchShared(x + P_LATCH);
+        x = pageAddr(r);
+        latchShared(x + P_LATCH);
+      }
+      const nextSep = j + 1 < n ? keyAddr(q, j + 1) : (pHasHigh(q) ? pHighKey(q) : 0);
+      const nextLen = j + 1 < n ? keyLen(q, j + 1) : (pHasHigh(q) ? pHighLen(q) : -1);
+      const ok = highMatches(x, nextSep, nextLen);
+      const xpg = pageNo(x);
+      expected = pRight(x);
+      unlatchShared(x + P_LATCH);
+      if (!ok) { unlatchShared(q + P_LATCH); return fail(xpg, RULE_DOWNLINK, level - 1, 2); }
+    }
+    const right = pRight(q);
+    unlatchShared(q + P_LATCH);
+    if (right == 0) break;
+    q = pageAddr(right);
+    latchShared(q + P_LATCH);
+  }
+  if (expected != 0) return fail(expected, RULE_DOWNLINK, level - 1, 3);
+  return OK;
+}
+
+/** Pages on every level of a tree (one latch at a time). */
+export function treePageCount(tree: u32): u32 {
+  let total: u32 = 0;
+  const top = tableRootLevel(tree);
+  for (let level = top; level >= 0; level--) {
+    let p = descend(tree, 0, 0, level, false, false);
+    while (true) {
+      total++;
+      const r = pRight(p);
+      unlatchShared(p + P_LATCH);
+      if (r == 0) break;
+      p = pageAddr(r);
+      latchShared(p + P_LATCH);
+    }
+  }
+  return total;
+}
+
+function verifyLeaks(): i32 {
+  let accounted: u32 = 1 + stashedPages(); // page 0 is never used
+  for (let t = 0; t < MAX_TABLES; t++) if (tableValid(t)) accounted += treePageCount(<u32>t);
+  const hw = arenaHighWater();
+  let pg = arenaFreeHead();
+  let free: u32 = 0;
+  while (pg != 0 && free < hw) { free++; pg = load<u32>(pageAddr(pg) + PAGE_NEXT_FREE); }
+  accounted += free;
+  if (accounted != hw) return fail(0, RULE_LEAK, -1, hw - accounted);
+  return OK;
+}
+
+export function verifyTree(tree: u32, full: bool): i32 {
+  if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "verify: starts holding a latch");
+  pagesChecked = 0;
+  const top = tableRootLevel(tree);
+  const limit = arenaHighWater();
+  for (let level = top; level >= 0; level--) {
+    const r = verifyLevel(tree, level, full, limit);
+    if (r != OK) return r;
+  }
+  if (full) {
+    const root = pageAddr(tableRoot(tree));
+    latchShared(root + P_LATCH);
+    const ok = (pFlags(root) & F_ROOT) != 0 && pLevel(root) == top && pLeft(root) == 0;
+    unlatchShared(root + P_LATCH);
+    if (!ok) return fail(pageNo(root), RULE_ROOT, top, 0);
+    for (let level = top; level >= 1; level--) {
+      const r = verifyDownlinks(tree, level);
+      if (r != OK) return r;
+    }
+    const r = verifyLeaks();
+    if (r != OK) return r;
+  }
+  const o = sOut();
+  store<u32>(o, OK);
+  store<u32>(o, 0, 4);
+  store<u32>(o, 0, 8);
+  store<u32>(o, 0, 12);
+  store<u32>(o, pagesChecked, 16);
+  store<u32>(o, <u32>(top + 1), 20);
+  return OK;
+}

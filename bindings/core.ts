@@ -1,0 +1,163 @@
+/**
+ * The core, as one thread sees it: the compiled module, this thread's instance over the shared
+ * memory, and views of this thread's scratch area. Everything here is runtime-neutral (Node and
+ * browsers); the only Node-specific line is how the .wasm bytes are read.
+ */
+
+import { LatchkeyError, Status, errorFromStatus } from './errors.js';
+
+/** The functions assembly/index.ts exports. */
+export interface CoreExports {
+  lk_init(pageSize: number, maxPages: number): number;
+  lk_attach(): number;
+  lk_thread_register(canBlock: number): number;
+  lk_thread_unregister(): void;
+  lk_scratch(): number;
+  lk_arena_base(): number;
+  lk_build_id(): number;
+  lk_superblock_build_id(): number;
+  lk_page_size(): number;
+  lk_threads_attached(): number;
+  lk_thread_slot(): number;
+  lk_latches_held(): number;
+  lk_debug(): number;
+  lk_limit(which: number): number;
+  lk_table_create(nameLen: number, keyFormat: number, valueFormat: number): number;
+  lk_table_lookup(nameLen: number): number;
+  lk_table_formats(tree: number): number;
+  lk_get(tree: number, klen: number): number;
+  lk_put(tree: number, klen: number, vlen: number, mode: number): number;
+  lk_remove(tree: number, klen: number): number;
+  lk_scan(tree: number, reverse: number, mode: number, klen: number, endMode: number, endLen: number,
+    hint: number, hintGen: number, limit: number): number;
+  lk_verify(tree: number, full: number): number;
+  lk_stats(tree: number): number;
+  lk_inject_arm(id: number, action: number, skip: number, count: number): number;
+  lk_inject_wake(id: number): void;
+  lk_inject_await(id: number, n: number, timeoutMs: number): number;
+  lk_inject_hits(id: number): number;
+  lk_inject_arrived(id: number): number;
+  lk_inject_count(): number;
+}
+
+const modules = new Map<boolean, Promise<WebAssembly.Module>>();
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** Compiles (once per process or page) the release or debug build of the core. */
+export function loadModule(debug: boolean): Promise<WebAssembly.Module> {
+  let m = modules.get(debug);
+  if (!m) {
+    const url = new URL(debug ? '../build/latchkey.debug.wasm' : '../build/latchkey.wasm', import.meta.url);
+    m = isNode
+      ? import('node:fs/promises').then((fs) => fs.readFile(url)).then((bytes) => WebAssembly.compile(bytes))
+      : WebAssembly.compileStreaming(fetch(url));
+    modules.set(debug, m);
+  }
+  return m;
+}
+
+/** Can this thread block in Atomics.wait? Everywhere but a browser window's main thread. */
+export function threadCanBlock(): boolean {
+  if (isNode) return true;
+  return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+}
+
+/** Reads an AssemblyScript string (UTF-16, length before it) for assertion messages. */
+function readAsString(memory: WebAssembly.Memory, ptr: number): string {
+  if (!ptr) return '';
+  const u8 = new Uint8Array(memory.buffer);
+  const len = new DataView(memory.buffer).getUint32(ptr - 4, true);
+  let s = '';
+  for (let i = 0; i < len; i += 2) s += String.fromCharCode(u8[ptr + i] | (u8[ptr + i + 1] << 8));
+  return s;
+}
+
+/** One thread's instance of the core, registered in the thread table. */
+export class CoreThread {
+  readonly x: CoreExports;
+  readonly memory: WebAssembly.Memory;
+  readonly module: WebAssembly.Module;
+  /** View of the whole memory as of registration; the scratch area is always inside it. */
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  /** Absolute addresses in this thread's scratch area. */
+  readonly KEY: number;
+  readonly KEY2: number;
+  readonly VALUE: number;
+  readonly OUT: number;
+  readonly OUT_SIZE: number;
+  readonly maxKey: number;
+  readonly maxValue: number;
+  readonly debug: boolean;
+  private registered = false;
+
+  private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, x: CoreExports) {
+    this.module = module;
+    this.memory = memory;
+    this.x = x;
+    const slot = x.lk_thread_register(threadCanBlock() ? 1 : 0);
+    if (slot < 0) {
+      throw new LatchkeyError('EBUSY', `no free thread slot: at most ${x.lk_limit(2)} threads may attach to one connection`);
+    }
+    this.registered = true;
+    this.u8 = new Uint8Array(memory.buffer);
+    this.dv = new DataView(memory.buffer);
+    const base = x.lk_scratch();
+    this.KEY = base + x.lk_limit(5);
+    this.KEY2 = base + x.lk_limit(6);
+    this.VALUE = base + x.lk_limit(7);
+    this.OUT = base + x.lk_limit(8);
+    this.OUT_SIZE = x.lk_limit(9);
+    this.maxKey = x.lk_limit(0);
+    this.maxValue = x.lk_limit(1);
+    this.debug = x.lk_debug() === 1;
+  }
+
+  private static instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): CoreExports {
+    const imports = {
+      env: {
+        memory,
+        abort(msg: number, file: number, line: number, col: number): never {
+          // Only debug-build assertions reach here: an invariant of the core is broken.
+          throw new LatchkeyError('ECORRUPT',
+            `core assertion failed: ${readAsString(memory, msg)} at ${readAsString(memory, file)}:${line}:${col}`);
+        },
+      },
+    };
+    return new WebAssembly.Instance(module, imports).exports as unknown as CoreExports;
+  }
+
+  /** Lays out a fresh memory (first thread) and registers this thread. */
+  static create(module: WebAssembly.Module, memory: WebAssembly.Memory, pageSize: number, cacheSize: number): CoreThread {
+    const x = CoreThread.instantiate(module, memory);
+    const base = x.lk_arena_base();
+    const maxPages = Math.floor((cacheSize - base) / pageSize);
+    if (maxPages < 16) {
+      throw new LatchkeyError('EINVAL', `cacheSize ${cacheSize} leaves no room for pages; accepted: more than ${base + 16 * pageSize} bytes`);
+    }
+    const r = x.lk_init(pageSize, maxPages);
+    if (r < 0) throw errorFromStatus(r, 'laying out the shared memory');
+    return new CoreThread(module, memory, x);
+  }
+
+  /** Instantiates over a memory another thread laid out, checks its build, registers. */
+  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory): CoreThread {
+    const x = CoreThread.instantiate(module, memory);
+    const r = x.lk_attach();
+    if (r === Status.EBUSY) {
+      throw new LatchkeyError('EINVAL',
+        `the shared memory was laid out by core build ${x.lk_superblock_build_id()}, this module is build ${x.lk_build_id()}; accepted: the same build (debug and release builds cannot share a memory)`);
+    }
+    if (r < 0) throw new LatchkeyError('EINVAL', 'the memory holds no latchkey superblock; accepted: a handle from conn.share()');
+    return new CoreThread(module, memory, x);
+  }
+
+  /** Returns this thread's slot and stashed pages to the shared state. */
+  unregister(): void {
+    if (this.registered) {
+      this.registered = false;
+      this.x.lk_thread_unregister();
+    }
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Cursors: point operations, range iteration and positioned movement over one table.
+ *
+ * A cursor never holds a latch between calls. Scans are read a leaf at a time into this thread's
+ * scratch area (assembly/btree/scan.ts) and decoded into a batch of copies; the next batch resumes
+ * after the last key returned. Every key present for the whole scan is returned once, in order.
+ */
+
+import { LatchkeyError, errorFromStatus, invalid } from './errors.js';
+import { type Format, writeBytes, readBytes, keyBytes } from './codec.js';
+import type { CoreThread } from './core.js';
+
+export type Key = Uint8Array | string;
+export type Value = Uint8Array | string;
+
+export interface RangeOptions<K> {
+  gt?: K;
+  gte?: K;
+  lt?: K;
+  lte?: K;
+  reverse?: boolean;
+  limit?: number;
+}
+const RANGE_KEYS = new Set(['gt', 'gte', 'lt', 'lte', 'reverse', 'limit']);
+
+const MODE_PUT = 0;
+const MODE_INSERT = 1;
+const BOUND_NONE = 0;
+const BOUND_INCLUSIVE = 1;
+const BOUND_EXCLUSIVE = 2;
+const SCAN_END = 1;
+const NOTFOUND = -1;
+
+/** One leaf's worth of results, decoded. */
+interface Batch<K, V> {
+  keys: K[];
+  values: V[];
+  /** Raw bytes of the last key (the next batch's exclusive bound). */
+  last: Uint8Array | undefined;
+  nextPage: number;
+  nextGen: number;
+  end: boolean;
+}
+
+/** Owner interface: the session that opened the cursor. */
+export interface CursorOwner {
+  readonly core: CoreThread;
+  checkOpen(): void;
+  forget(c: Cursor): void;
+}
+
+export class Cursor<K extends Key = Key, V extends Value = Value> {
+  readonly uri: string;
+  private readonly owner: CursorOwner;
+  private readonly core: CoreThread;
+  private readonly tree: number;
+  private readonly kf: Format;
+  private readonly vf: Format;
+  private closed = false;
+  // positioned state
+  private curKey: K | undefined;
+  private curValue: V | undefined;
+  private curRaw: Uint8Array | undefined;
+  private buf: Batch<K, V> | undefined;
+  private bufPos = 0;
+  private bufReverse = false;
+
+  constructor(owner: CursorOwner, uri: string, tree: number, kf: Format, vf: Format) {
+    this.owner = owner;
+    this.core = owner.core;
+    this.uri = uri;
+    this.tree = tree;
+    this.kf = kf;
+    this.vf = vf;
+  }
+
+  private check(): void {
+    if (this.closed) throw new LatchkeyError('ECLOSED', `cursor on ${this.uri} is closed`);
+    this.owner.checkOpen();
+  }
+
+  private writeKey(key: unknown, at = this.core.KEY): number {
+    const n = writeBytes(this.core, this.kf, key, at, this.core.maxKey, 'key');
+    if (n === 0) throw new LatchkeyError('EKEYSIZE', `empty key; accepted: keys of 1 to ${this.core.maxKey} bytes`);
+    return n;
+  }
+
+  private fail(status: number, what: string): never {
+    throw errorFromStatus(status, `${what} on ${this.uri}`);
+  }
+
+  /** The value stored under `key`, or undefined. */
+  get(key: K): V | undefined {
+    this.check();
+    const klen = this.writeKey(key);
+    const r = this.core.x.lk_get(this.tree, klen);
+    if (r === NOTFOUND) return undefined;
+    if (r < 0) this.fail(r, 'get');
+    return readBytes(this.core, this.vf, this.core.OUT, r) as V;
+  }
+
+  private write(key: K, value: V, mode: number, what: string): number {
+    this.check();
+    const klen = this.writeKey(key);
+    const vlen = writeBytes(this.core, this.vf, value, this.core.VALUE, this.core.maxValue, 'value');
+    const r = this.core.x.lk_put(this.tree, klen, vlen, mode);
+    if (r < 0) this.fail(r, what);
+    return r;
+  }
+
+  /** Inserts or overwrites. */
+  put(key: K, value: V): void {
+    this.write(key, value, MODE_PUT, 'put');
+  }
+
+  /** Inserts if absent; false (nothing changed) if the key exists. */
+  insert(key: K, value: V): boolean {
+    return this.write(key, value, MODE_INSERT, 'insert') === 1;
+  }
+
+  /** Removes the key; false if it was absent. */
+  remove(key: K): boolean {
+    this.check();
+    const klen = this.writeKey(key);
+    const r = this.core.x.lk_remove(this.tree, klen);
+    if (r < 0) this.fail(r, 'remove');
+    return r === 1;
+  }
+
+  /** Reads one batch from the core. */
+  private fetch(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
+    end: Uint8Array | undefined, hint: number, hintGen: number, limit: number): Batch<K, V> {
+    const core = this.core;
+    if (start) core.u8.set(start, core.KEY);
+    if (end) core.u8.set(end, core.KEY2);
+    const r = core.x.lk_scan(this.tree, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0,
+      hint, hintGen, limit);
+    if (r < 0) this.fail(r, 'scan');
+    const dv = core.dv;
+    const out = core.OUT;
+    const count = dv.getUint32(out, true);
+    const keys: K[] = new Array(count);
+    const values: V[] = new Array(count);
+    let pos = out + 16;
+    let lastAt = 0;
+    let lastLen = 0;
+    for (let i = 0; i < count; i++) {
+      const kl = dv.getUint16(pos, true);
+      const vl = dv.getUint16(pos + 2, true);
+      keys[i] = readBytes(core, this.kf, pos + 4, kl) as K;
+      values[i] = readBytes(core, this.vf, pos + 4 + kl, vl) as V;
+      lastAt = pos + 4;
+      lastLen = kl;
+      pos += 4 + kl + vl;
+    }
+    return {
+      keys,
+      values,
+      last: count > 0 ? core.u8.slice(lastAt, lastAt + lastLen) : undefined,
+      nextPage: dv.getUint32(out + 4, true),
+      nextGen: dv.getUint32(out + 8, true),
+      end: (dv.getUint32(out + 12, true) & SCAN_END) !== 0,
+    };
+  }
+
+  private bound(opts: RangeOptions<K>, strict: 'gt' | 'lt', loose: 'gte' | 'lte'): [number, Uint8Array | undefined] {
+    const s = opts[strict];
+    const l = opts[loose];
+    if (s !== undefined && l !== undefined) throw invalid(`range: both ${strict} and ${loose} given`, `at most one of ${strict}, ${loose}`);
+    if (s === undefined && l === undefined) return [BOUND_NONE, undefined];
+    const b = keyBytes(this.kf, s ?? l);
+    if (b.length === 0 || b.length > this.core.maxKey) {
+      throw new LatchkeyError('EKEYSIZE', `range bound of ${b.length} bytes; accepted: 1 to ${this.core.maxKey} bytes`);
+    }
+    return [s !== undefined ? BOUND_EXCLUSIVE : BOUND_INCLUSIVE, b];
+  }
+
+  /** Iterates [key, value] pairs in key order (or reversed) within the bounds. */
+  *range(opts: RangeOptions<K> = {}): IterableIterator<[K, V]> {
+    this.check();
+    if (opts === null || typeof opts !== 'object') throw invalid('range options must be an object', '{ gt, gte, lt, lte, reverse, limit }');
+    for (const k of Object.keys(opts)) if (!RANGE_KEYS.has(k)) throw invalid(`range: unknown option '${k}'`, [...RANGE_KEYS].join(', '));
+    let remaining = opts.limit ?? Infinity;
+    if (remaining !== Infinity && (!Number.isInteger(remaining) || remaining < 0)) {
+      throw invalid(`range: limit ${String(opts.limit)}`, 'a non-negative integer');
+    }
+    if (opts.reverse !== undefined && typeof opts.reverse !== 'boolean') throw invalid('range: reverse must be a boolean', 'true or false');
+    const reverse = opts.reverse === true;
+    const lower = this.bound(opts, 'gt', 'gte');
+    const upper = this.bound(opts, 'lt', 'lte');
+    let [mode, start] = reverse ? upper : lower;
+    const [endMode, end] = reverse ? lower : upper;
+    let hint = 0;
+    let hintGen = 0;
+    while (remaining > 0) {
+      this.check();
+      const b = this.fetch(reverse, mode, start, endMode, end, hint, hintGen, Math.min(remaining, 0x7fffffff));
+      for (let i = 0; i < b.keys.length && remaining > 0; i++, remaining--) yield [b.keys[i], b.values[i]];
+      if (b.end) return;
+      if (b.last) {
+        start = b.last;
+        mode = BOUND_EXCLUSIVE;
+      }
+      hint = b.nextPage;
+      hintGen = b.nextGen;
+    }
+  }
+
+  // ---- positioned cursor ----
+
+  /** Current key, or undefined when not positioned. */
+  get key(): K | undefined {
+    return this.curKey;
+  }
+
+  /** Current value, or undefined when not positioned. */
+  get value(): V | undefined {
+    return this.curValue;
+  }
+
+  private takeFromBuffer(): boolean {
+    const b = this.buf!;
+    if (this.bufPos >= b.keys.length) return false;
+    this.curKey = b.keys[this.bufPos];
+    this.curValue = b.values[this.bufPos];
+    this.curRaw = this.bufPos === b.keys.length - 1 ? b.last : keyBytes(this.kf, this.curKey);
+    this.bufPos++;
+    return true;
+  }
+
+  private step(reverse: boolean, mode: number, start: Uint8Array | undefined): boolean {
+    this.check();
+    if (this.buf && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE && this.takeFromBuffer()) return true;
+    let hint = this.buf && !reverse && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE ? this.buf.nextPage : 0;
+    let hintGen = hint ? this.buf!.nextGen : 0;
+    let from = start;
+    let m = mode;
+    for (;;) {
+      const b = this.fetch(reverse, m, from, BOUND_NONE, undefined, hint, hintGen, 0);
+      this.buf = b;
+      this.bufPos = 0;
+      this.bufReverse = reverse;
+      if (this.takeFromBuffer()) return true;
+      if (b.end) {
+        this.reset();
+        return false;
+      }
+      hint = b.nextPage;
+      hintGen = b.nextGen;
+    }
+  }
+
+  /** Positions at the smallest key >= `key` ('ge') or the largest key <= `key` ('le'). */
+  seek(key: K, how: 'ge' | 'le' = 'ge'): boolean {
+    this.check();
+    if (how !== 'ge' && how !== 'le') throw invalid(`seek: '${String(how)}'`, "'ge' or 'le'");
+    const raw = keyBytes(this.kf, key);
+    if (raw.length === 0 || raw.length > this.core.maxKey) {
+      throw new LatchkeyError('EKEYSIZE', `seek key of ${raw.length} bytes; accepted: 1 to ${this.core.maxKey} bytes`);
+    }
+    this.buf = undefined;
+    return this.step(how === 'le', BOUND_INCLUSIVE, raw);
+  }
+
+  /** Moves to the next key (the first, when not positioned); false at the end (unpositions). */
+  next(): boolean {
+    return this.curRaw ? this.step(false, BOUND_EXCLUSIVE, this.curRaw) : this.step(false, BOUND_NONE, undefined);
+  }
+
+  /** Moves to the previous key (the last, when not positioned); false at the start (unpositions). */
+  prev(): boolean {
+    return this.curRaw ? this.step(true, BOUND_EXCLUSIVE, this.curRaw) : this.step(true, BOUND_NONE, undefined);
+  }
+
+  /** Forgets the position. */
+  reset(): void {
+    this.curKey = undefined;
+    this.curValue = undefined;
+    this.curRaw = undefined;
+    this.buf = undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reset();
+    this.owner.forget(this as Cursor);
+  }
+}

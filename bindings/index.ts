@@ -1,0 +1,12 @@
+/**
+ * latchkey: a concurrent B-link tree over shared WebAssembly memory.
+ * See README.md for the API in brief and ../assembly/btree/README.md for the protocol.
+ */
+
+export { open, attach, Connection, type ShareHandle } from './connection.js';
+export { Session, type TableOptions, type TableStats, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
+export { Cursor, type Key, type Value, type RangeOptions } from './cursor.js';
+export { LatchkeyError, type LatchkeyErrorCode } from './errors.js';
+export { MemoryPageStore, type PageStore } from './store.js';
+export { InjectionPoint, INJECTION_POINTS, type InjectionPointName, type InjectionAction } from './inject.js';
+export { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } from './config.js';

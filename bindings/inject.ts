@@ -1,0 +1,71 @@
+/**
+ * Injection points (assembly/inject.ts): named places in the core where a test parks a thread,
+ * makes an operation fail, or counts passes. Armed from any thread; a parked thread resumes when
+ * any thread calls wake(). Disarmed points cost one load of a word that is 0.
+ */
+
+import { LatchkeyError, invalid } from './errors.js';
+import type { CoreThread } from './core.js';
+
+/** In the order of the ids in assembly/inject.ts. */
+export const INJECTION_POINTS = [
+  'btree-search-before-child',
+  'btree-move-right',
+  'btree-split-before-parent-insert',
+  'btree-split-finish-incomplete',
+  'scan-before-next-page',
+  'scan-step-left',
+  'btree-insert-before-leaf-latch',
+] as const;
+export type InjectionPointName = (typeof INJECTION_POINTS)[number];
+export type InjectionAction = 'wait' | 'error' | 'count';
+const ACTIONS: Record<InjectionAction, number> = { wait: 1, error: 2, count: 3 };
+
+export class InjectionPoint {
+  readonly name: InjectionPointName;
+  private readonly id: number;
+  private readonly core: CoreThread;
+
+  constructor(core: CoreThread, name: string) {
+    const id = INJECTION_POINTS.indexOf(name as InjectionPointName);
+    if (id < 0) throw invalid(`unknown injection point '${name}'`, INJECTION_POINTS.join(', '));
+    this.core = core;
+    this.id = id;
+    this.name = name as InjectionPointName;
+  }
+
+  /** Arms the point: after `skip` passes, the next `count` (0 = all) get the action. */
+  arm(action: InjectionAction, opts: { skip?: number; count?: number } = {}): this {
+    const a = ACTIONS[action];
+    if (a === undefined) throw invalid(`unknown injection action '${String(action)}'`, 'wait, error, count');
+    this.core.x.lk_inject_arm(this.id, a, opts.skip ?? 0, opts.count ?? 0);
+    return this;
+  }
+
+  disarm(): this {
+    this.core.x.lk_inject_arm(this.id, 0, 0, 0);
+    return this;
+  }
+
+  /** Wakes every thread parked here. */
+  wake(): void {
+    this.core.x.lk_inject_wake(this.id);
+  }
+
+  /** Blocks until `n` threads have arrived at a 'wait' point (not on a browser main thread). */
+  awaitArrived(n = 1, timeoutMs = 10000): void {
+    if (this.core.x.lk_inject_await(this.id, n, timeoutMs) !== 0) {
+      throw new LatchkeyError('EBUSY', `injection point ${this.name}: ${this.arrived} of ${n} threads arrived within ${timeoutMs} ms`);
+    }
+  }
+
+  /** Passes since the point was armed. */
+  get hits(): number {
+    return this.core.x.lk_inject_hits(this.id);
+  }
+
+  /** Threads that have parked here since the point was armed. */
+  get arrived(): number {
+    return this.core.x.lk_inject_arrived(this.id);
+  }
+}

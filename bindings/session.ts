@@ -1,0 +1,170 @@
+/**
+ * Sessions: the per-thread handle through which tables are created, opened, checked and measured.
+ * A session belongs to the thread (connection object) that opened it.
+ */
+
+import { LatchkeyError, errorFromStatus, invalid } from './errors.js';
+import { Cursor, type CursorOwner, type Key, type Value } from './cursor.js';
+import { type Format, FORMATS, describe } from './codec.js';
+import type { CoreThread } from './core.js';
+
+export interface TableOptions {
+  keyFormat?: Format;
+  valueFormat?: Format;
+}
+const TABLE_KEYS = new Set(['keyFormat', 'valueFormat']);
+
+export interface VerifyOptions {
+  /**
+   * true: only the checks that hold while other threads write (safe at any time).
+   * false (default): all checks; the caller guarantees no thread writes the table meanwhile.
+   */
+  concurrent?: boolean;
+}
+
+export interface VerifyReport {
+  ok: true;
+  uri: string;
+  pages: number;
+  levels: number;
+  full: boolean;
+}
+
+export interface TableStats {
+  entries: number;
+  depth: number;
+  pageSize: number;
+  pages: number;
+  leafPages: number;
+  halfDead: number;
+  deleted: number;
+  freePages: number;
+  arenaPages: number;
+  splits: number;
+  rootSplits: number;
+  deletions: number;
+}
+const STATS_FIELDS: (keyof TableStats)[] = [
+  'entries', 'depth', 'pageSize', 'pages', 'leafPages', 'halfDead', 'deleted', 'freePages', 'arenaPages',
+  'splits', 'rootSplits', 'deletions',
+];
+
+/** The verifier's rules, by the numbers in assembly/verify.ts. */
+export const VERIFY_RULES = [
+  '', 'FLAGS', 'LEVEL', 'KEY_ORDER', 'HIGH_KEY', 'SIBLING_ORDER', 'LINKS', 'RIGHTMOST', 'LEFTMOST', 'DOWNLINK',
+  'ROOT', 'LEAK',
+] as const;
+
+const FORMAT_CODE: Record<Format, number> = { u: 0x75, S: 0x53 };
+const encoder = new TextEncoder();
+
+export interface SessionOwner {
+  readonly core: CoreThread;
+  checkOpen(): void;
+  forgetSession(s: Session): void;
+}
+
+export class Session implements CursorOwner {
+  readonly core: CoreThread;
+  private readonly conn: SessionOwner;
+  private readonly cursors = new Set<Cursor>();
+  private closed = false;
+
+  constructor(conn: SessionOwner) {
+    this.conn = conn;
+    this.core = conn.core;
+  }
+
+  checkOpen(): void {
+    if (this.closed) throw new LatchkeyError('ECLOSED', 'session is closed');
+    this.conn.checkOpen();
+  }
+
+  forget(c: Cursor): void {
+    this.cursors.delete(c);
+  }
+
+  /** Writes a table uri's name into scratch; returns its byte length. */
+  private writeName(uri: unknown): number {
+    if (typeof uri !== 'string' || !uri.startsWith('table:') || uri.length === 6) {
+      throw invalid(`table uri ${typeof uri === 'string' ? `'${uri}'` : describe(uri)}`, "a string 'table:<name>'");
+    }
+    const bytes = encoder.encode(uri.slice(6));
+    const max = this.core.x.lk_limit(4);
+    if (bytes.length > max) throw invalid(`table name of ${bytes.length} bytes`, `names of 1 to ${max} UTF-8 bytes`);
+    this.core.u8.set(bytes, this.core.KEY);
+    return bytes.length;
+  }
+
+  private lookup(uri: string): number {
+    const n = this.writeName(uri);
+    const tree = this.core.x.lk_table_lookup(n);
+    if (tree < 0) throw new LatchkeyError('ENOENT', `no table ${uri}; create it first with session.create('${uri}')`);
+    return tree;
+  }
+
+  /** Creates a table; a no-op if it exists with the same formats. */
+  create(uri: string, opts: TableOptions = {}): void {
+    this.checkOpen();
+    if (opts === null || typeof opts !== 'object') throw invalid('create options must be an object', '{ keyFormat, valueFormat }');
+    for (const k of Object.keys(opts)) if (!TABLE_KEYS.has(k)) throw invalid(`create: unknown option '${k}'`, 'keyFormat, valueFormat');
+    const kf = opts.keyFormat ?? 'u';
+    const vf = opts.valueFormat ?? 'u';
+    if (!FORMATS.includes(kf)) throw invalid(`keyFormat '${String(kf)}'`, "'u' (bytes) or 'S' (string)");
+    if (!FORMATS.includes(vf)) throw invalid(`valueFormat '${String(vf)}'`, "'u' (bytes) or 'S' (string)");
+    const n = this.writeName(uri);
+    const r = this.core.x.lk_table_create(n, FORMAT_CODE[kf], FORMAT_CODE[vf]);
+    if (r === -5) throw invalid(`table ${uri} exists with other formats`, 'the formats it was created with');
+    if (r === -7) throw new LatchkeyError('EBUSY', `table catalog full: at most ${this.core.x.lk_limit(3)} tables`);
+    if (r < 0) throw errorFromStatus(r, `create ${uri}`);
+  }
+
+  /** Opens a cursor on an existing table. */
+  openCursor<K extends Key = Key, V extends Value = Value>(uri: string): Cursor<K, V> {
+    this.checkOpen();
+    const tree = this.lookup(uri);
+    const f = this.core.x.lk_table_formats(tree);
+    const kf: Format = (f >> 8) === FORMAT_CODE.S ? 'S' : 'u';
+    const vf: Format = (f & 0xff) === FORMAT_CODE.S ? 'S' : 'u';
+    const c = new Cursor<K, V>(this, uri, tree, kf, vf);
+    this.cursors.add(c as unknown as Cursor);
+    return c;
+  }
+
+  /** Checks the table's invariants; throws ECORRUPT naming the page and the rule. */
+  verify(uri: string, opts: VerifyOptions = {}): VerifyReport {
+    this.checkOpen();
+    const tree = this.lookup(uri);
+    const full = opts.concurrent !== true;
+    const r = this.core.x.lk_verify(tree, full ? 1 : 0);
+    const dv = this.core.dv;
+    const out = this.core.OUT;
+    if (r < 0) {
+      if (r !== -8) throw errorFromStatus(r, `verify ${uri}`);
+      const page = dv.getUint32(out + 4, true);
+      const rule = VERIFY_RULES[dv.getUint32(out + 8, true)] ?? 'UNKNOWN';
+      const level = dv.getInt32(out + 12, true);
+      const detail = dv.getUint32(out + 24, true);
+      throw new LatchkeyError('ECORRUPT', `verify ${uri}: page ${page} (level ${level}) breaks rule ${rule} (detail ${detail})`);
+    }
+    return { ok: true, uri, pages: dv.getUint32(out + 16, true), levels: dv.getUint32(out + 20, true), full };
+  }
+
+  /** Counts of the table's tree and of the connection's arena. */
+  stats(uri: string): TableStats {
+    this.checkOpen();
+    const tree = this.lookup(uri);
+    const r = this.core.x.lk_stats(tree);
+    if (r < 0) throw errorFromStatus(r, `stats ${uri}`);
+    const s = {} as TableStats;
+    STATS_FIELDS.forEach((f, i) => { s[f] = this.core.dv.getFloat64(this.core.OUT + i * 8, true); });
+    return s;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const c of [...this.cursors]) c.close();
+    this.closed = true;
+    this.conn.forgetSession(this);
+  }
+}
