@@ -5,7 +5,7 @@
 
 import {
   arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
-  pageSize, threadsAttached, threadSlot,
+  pageSize, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount,
 } from "./arena";
 import { latchSetCanBlock, latchesHeld } from "./latch";
 import { MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_THREADS, MAX_TABLES, MAX_NAME } from "./limits";
@@ -131,3 +131,13 @@ export function lk_inject_await(id: i32, n: u32, timeoutMs: i32): i32 { return i
 export function lk_inject_hits(id: i32): u32 { return injectHits(id); }
 export function lk_inject_arrived(id: i32): u32 { return injectArrived(id); }
 export function lk_inject_count(): i32 { return injectCount(); }
+
+// ---- unit-test hooks (assembly/selftest.ts) ----
+export {
+  selftestArea as lk_test_area, selftestWriter as lk_test_writer, selftestReader as lk_test_reader,
+  selftestTryExclusive as lk_test_try_exclusive, selftestUnlatchExclusive as lk_test_unlatch_exclusive,
+  selftestLatchShared as lk_test_latch_shared, selftestUnlatchShared as lk_test_unlatch_shared,
+  selftestAlloc as lk_test_alloc,
+} from "./selftest";
+export function lk_arena_high_water(): u32 { return arenaHighWater(); }
+export function lk_arena_free_count(): u32 { return arenaFreeCount(); }

@@ -38,6 +38,16 @@ export interface CoreExports {
   lk_inject_hits(id: number): number;
   lk_inject_arrived(id: number): number;
   lk_inject_count(): number;
+  lk_test_area(): number;
+  lk_test_writer(w: number, n: number): void;
+  lk_test_reader(w: number, n: number): number;
+  lk_test_try_exclusive(w: number): number;
+  lk_test_unlatch_exclusive(w: number): void;
+  lk_test_latch_shared(w: number): void;
+  lk_test_unlatch_shared(w: number): void;
+  lk_test_alloc(n: number, k: number, out: number): number;
+  lk_arena_high_water(): number;
+  lk_arena_free_count(): number;
 }
 
 const modules = new Map<boolean, Promise<WebAssembly.Module>>();

@@ -27,7 +27,7 @@ import {
 } from "../page";
 import { sOut, S_OUT_SIZE } from "../scratch";
 import { descend } from "./search";
-import { inject, INJECT_SCAN_BEFORE_NEXT_PAGE, INJECT_SCAN_STEP_LEFT } from "../inject";
+import { inject, INJECT_SCAN_BEFORE_NEXT_PAGE, INJECT_SCAN_STEP_LEFT, INJECT_MOVE_RIGHT } from "../inject";
 
 export const BOUND_NONE: i32 = 0;
 export const BOUND_INCLUSIVE: i32 = 1;
@@ -84,6 +84,7 @@ export function scanForward(
   const skLen = mode == BOUND_NONE ? 0 : klen; // the empty key sorts first: the leftmost leaf
   let p: usize = 0;
   if (hint != 0) {
+    inject(INJECT_SCAN_BEFORE_NEXT_PAGE);
     p = pageAddr(hint);
     latchShared(p + P_LATCH);
     const f = pFlags(p);
@@ -159,6 +160,7 @@ function walkLeft(p: usize): usize {
       if (r == 0 || pageNo(q) == target) { unlatchShared(q + P_LATCH); return 1; }
       // The left page split after we read our left link: move right to the page next to ours.
       unlatchShared(q + P_LATCH);
+      inject(INJECT_MOVE_RIGHT);
       q = pageAddr(r);
       latchShared(q + P_LATCH);
     }

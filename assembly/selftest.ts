@@ -1,0 +1,64 @@
+// Hooks for unit tests of the latch and the page allocator, driven from several workers.
+// They use a test area in the superblock that nothing else touches.
+
+import { SB, pageAlloc, pageFree, pageAddr } from "./arena";
+import { latchShared, latchExclusive, unlatchShared, unlatchExclusive, latchTryExclusive } from "./latch";
+
+/** A 256-byte area of the superblock reserved for these tests. */
+export const TEST_AREA: usize = 1024;
+
+export function selftestArea(): usize { return SB + TEST_AREA; }
+
+/**
+ * n rounds of: exclusive latch on `w`, a deliberately non-atomic read-modify-write of the two
+ * words after it, with a loop between the two stores so that a missing exclusion shows.
+ */
+export function selftestWriter(w: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    latchExclusive(w);
+    const v = load<u32>(w, 4);
+    store<u32>(w, v + 1, 4);
+    let spin: u32 = 0;
+    for (let k = 0; k < 50; k++) spin += <u32>k;
+    store<u32>(w, v + 1 + (spin & 0), 8);
+    unlatchExclusive(w);
+  }
+}
+
+/** n rounds of a shared latch on `w`, counting reads that saw a torn writer (words differ). */
+export function selftestReader(w: usize, n: i32): i32 {
+  let torn = 0;
+  for (let i = 0; i < n; i++) {
+    latchShared(w);
+    if (load<u32>(w, 4) != load<u32>(w, 8)) torn++;
+    unlatchShared(w);
+  }
+  return torn;
+}
+
+export function selftestTryExclusive(w: usize): i32 { return latchTryExclusive(w) ? 1 : 0; }
+export function selftestUnlatchExclusive(w: usize): void { unlatchExclusive(w); }
+export function selftestLatchShared(w: usize): void { latchShared(w); }
+export function selftestUnlatchShared(w: usize): void { unlatchShared(w); }
+
+/**
+ * n rounds of: allocate k pages, stamp each with its own number, check the stamps, free them.
+ * Returns the number of pages found stamped by someone else (a double allocation), or -1 on ENOMEM.
+ */
+export function selftestAlloc(n: i32, k: i32, out: usize): i32 {
+  let clashes = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      const pg = pageAlloc();
+      if (pg == 0) return -1;
+      store<u32>(out + (<usize>j << 2), pg);
+      store<u32>(pageAddr(pg), pg, 128);
+    }
+    for (let j = 0; j < k; j++) {
+      const pg = load<u32>(out + (<usize>j << 2));
+      if (load<u32>(pageAddr(pg), 128) != pg) clashes++;
+    }
+    for (let j = 0; j < k; j++) pageFree(load<u32>(out + (<usize>j << 2)));
+  }
+  return clashes;
+}

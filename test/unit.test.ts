@@ -1,0 +1,130 @@
+/**
+ * Unit tests of the latch, the page allocator and the page format, through the core's test
+ * hooks (assembly/selftest.ts) and the public API, with real workers where it matters.
+ */
+import { describe, it, expect, afterEach } from 'vitest';
+import { openTest, withWorkers, TEST_DEBUG } from './helpers.js';
+import type { Connection } from '../dist/index.js';
+
+let conn: Connection;
+afterEach(async () => { await conn?.close(); });
+
+describe('latch', () => {
+  it('excludes writers from each other and from readers across 6 workers', async () => {
+    conn = await openTest();
+    const x = conn.core.x;
+    const w = x.lk_test_area();
+    const N = 20_000;
+    const results = await withWorkers(conn, 6, (ws) => Promise.all([
+      ...ws.slice(0, 4).map((wk) => wk.call('latchWriter', { n: N })),
+      ...ws.slice(4).map((wk) => wk.call<number>('latchReader', { n: N })),
+    ]));
+    // The writers' read-modify-write is not atomic: only exclusion makes the count exact.
+    expect(conn.core.dv.getUint32(w + 4, true)).toBe(4 * N);
+    // Readers never saw a writer half way (the two words always agree under a shared latch).
+    expect(results.slice(4)).toEqual([0, 0]);
+    expect(conn.core.dv.getUint32(w, true)).toBe(0); // the latch word ends free, no waiter bit
+  });
+
+  it('a shared holder blocks an exclusive try; release lets it in; exclusive blocks the next try', async () => {
+    conn = await openTest();
+    const x = conn.core.x;
+    const w = x.lk_test_area() + 64;
+    x.lk_test_latch_shared(w);
+    x.lk_test_latch_shared(w);
+    expect(x.lk_test_try_exclusive(w)).toBe(0);
+    x.lk_test_unlatch_shared(w);
+    expect(x.lk_test_try_exclusive(w)).toBe(0);
+    x.lk_test_unlatch_shared(w);
+    expect(x.lk_test_try_exclusive(w)).toBe(1);
+    expect(x.lk_test_try_exclusive(w)).toBe(0);
+    x.lk_test_unlatch_exclusive(w);
+    expect(conn.core.dv.getUint32(w, true)).toBe(0);
+  });
+
+  it.runIf(TEST_DEBUG)('debug builds refuse to release a latch that is not held', async () => {
+    conn = await openTest();
+    const x = conn.core.x;
+    expect(() => x.lk_test_unlatch_exclusive(x.lk_test_area() + 128)).toThrow(/released a latch not held|exclusive release without holder/);
+  });
+});
+
+describe('page allocator', () => {
+  it('never hands one page to two workers, and reuses freed pages', async () => {
+    conn = await openTest();
+    const x = conn.core.x;
+    const before = x.lk_arena_high_water();
+    const clashes = await withWorkers(conn, 4, (ws) => Promise.all(ws.map((w) => w.call<number>('alloc', { n: 3000, k: 16 }))));
+    expect(clashes).toEqual([0, 0, 0, 0]);
+    // 4 x 16 pages live at once at most: the high-water mark grew by no more than that.
+    const grown = x.lk_arena_high_water() - before;
+    expect(grown).toBeGreaterThan(0);
+    expect(grown).toBeLessThanOrEqual(64);
+    expect(x.lk_arena_free_count()).toBe(grown);
+  });
+
+  it('stops at cacheSize: the tree reports ENOMEM, not a crash', async () => {
+    conn = await openTest({ cacheSize: '16MB' });
+    const s = conn.openSession();
+    s.create('table:t');
+    const c = s.openCursor('table:t');
+    const v = new Uint8Array(1000);
+    let n = 0;
+    let err: unknown;
+    try {
+      for (; n < 1_000_000; n++) c.put(new TextEncoder().encode(`key-${n}`), v);
+    } catch (e) { err = e; }
+    expect((err as { code?: string })?.code).toBe('ENOMEM');
+    expect(s.verify('table:t').ok).toBe(true);
+    expect(s.stats('table:t').entries).toBe(n);
+  });
+});
+
+describe('page format', () => {
+  // 4096-byte pages, 64-byte header; a 16-byte key with a 100-byte value is a 120-byte cell plus
+  // a 2-byte slot: (4096 - 64) / 122 = 33 items fit, the 34th splits the page.
+  const key = (i: number) => new TextEncoder().encode(`key-${String(i).padStart(12, '0')}`);
+  const val = new Uint8Array(100);
+
+  it('holds exactly as many items as the layout says, then splits', async () => {
+    conn = await openTest();
+    const s = conn.openSession();
+    s.create('table:t');
+    const c = s.openCursor('table:t');
+    for (let i = 0; i < 33; i++) c.put(key(i), val);
+    expect(s.stats('table:t')).toMatchObject({ splits: 0, pages: 1, entries: 33 });
+    c.put(key(33), val);
+    expect(s.stats('table:t')).toMatchObject({ splits: 1, rootSplits: 1, depth: 2, leafPages: 2, entries: 34 });
+    expect(s.verify('table:t').ok).toBe(true);
+  });
+
+  it('reclaims removed cells by compaction instead of splitting', async () => {
+    conn = await openTest();
+    const s = conn.openSession();
+    s.create('table:t');
+    const c = s.openCursor('table:t');
+    for (let i = 0; i < 33; i++) c.put(key(i), val);
+    for (let i = 0; i < 33; i += 3) expect(c.remove(key(i))).toBe(true);
+    for (let i = 100; i < 111; i++) c.put(key(i), val); // 11 new items into 11 freed cells
+    expect(s.stats('table:t')).toMatchObject({ splits: 0, entries: 33 });
+    // Overwrites with a longer value replace the cell: garbage again, then compaction.
+    for (let i = 1; i < 33; i += 3) c.put(key(i), new Uint8Array(100));
+    expect(s.stats('table:t').splits).toBe(0);
+    c.put(key(1), new Uint8Array(200)); // no room for the longer cell: this one splits
+    expect(s.stats('table:t').splits).toBe(1);
+    expect(c.get(key(1))).toEqual(new Uint8Array(200));
+    expect(s.verify('table:t').ok).toBe(true);
+  });
+
+  it('sequential loads leave the left page 90% full (rightmost-split fill factor)', async () => {
+    conn = await openTest();
+    const s = conn.openSession();
+    s.create('table:t');
+    const c = s.openCursor('table:t');
+    for (let i = 0; i < 34 * 20; i++) c.put(key(i), val);
+    const st = s.stats('table:t');
+    // 680 items at up to 33 a page: a 50/50 split would need ~40 leaves, 90% fill ~23.
+    expect(st.leafPages).toBeLessThanOrEqual(24);
+    expect(s.verify('table:t').ok).toBe(true);
+  });
+});

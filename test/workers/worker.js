@@ -1,0 +1,39 @@
+// A test worker: attaches to a shared connection and runs commands posted by the test.
+// Plain JS (Node loads worker files without a transform); imports the built package.
+import { parentPort, workerData } from 'node:worker_threads';
+import { attach } from '../../dist/index.js';
+import { runHistory } from './history.js';
+
+const conn = await attach(workerData.handle);
+const session = conn.openSession();
+const core = conn.core;
+const enc = new TextEncoder();
+
+const commands = {
+  get: ({ uri, key }) => session.openCursor(uri).get(key),
+  put: ({ uri, key, value }) => session.openCursor(uri).put(key, value),
+  insert: ({ uri, key, value }) => session.openCursor(uri).insert(key, value),
+  putMany: ({ uri, keys, value }) => {
+    const c = session.openCursor(uri);
+    for (const k of keys) c.put(k, value);
+    return keys.length;
+  },
+  scan: ({ uri, opts }) => [...session.openCursor(uri).range(opts)].map(([k]) => k),
+  history: (args) => runHistory(session, args),
+  latchWriter: ({ n }) => core.x.lk_test_writer(core.x.lk_test_area(), n),
+  latchReader: ({ n }) => core.x.lk_test_reader(core.x.lk_test_area(), n),
+  alloc: ({ n, k }) => core.x.lk_test_alloc(n, k, core.OUT),
+  slot: () => core.x.lk_thread_slot(),
+  close: async () => { await conn.close(); return true; },
+};
+
+parentPort.on('message', async ({ id, cmd, args }) => {
+  try {
+    const result = await commands[cmd](args ?? {});
+    parentPort.postMessage({ id, result });
+  } catch (e) {
+    parentPort.postMessage({ id, error: { code: e.code ?? 'EUNKNOWN', message: String(e.message ?? e) } });
+  }
+});
+parentPort.postMessage({ ready: true });
+void enc;
