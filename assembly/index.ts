@@ -120,8 +120,7 @@ export function lk_verify(tree: i32, full: i32): i32 {
 
 export function lk_stats(tree: i32): i32 {
   if (!tableValid(tree)) return ENOENT;
-  btreeStats(<u32>tree);
-  return 0;
+  return btreeStats(<u32>tree);
 }
 
 // ---- injection points ----

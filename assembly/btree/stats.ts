@@ -12,10 +12,15 @@ import { sOut } from "../scratch";
 //         arenaPages, splits, rootSplits, deletions
 export const STATS_FIELDS: i32 = 12;
 
-export function btreeStats(tree: u32): void {
+/** Writes the statistics to the output area; returns the depth. */
+export function btreeStats(tree: u32): i32 {
   let entries: f64 = 0, pages: f64 = 0, leafPages: f64 = 0, halfDead: f64 = 0, deleted: f64 = 0;
+  // Depth is the number of levels actually walked (the root level read once, plus one), so it
+  // always agrees with the page counts of the same walk.
   const top = tableRootLevel(tree);
+  let depth = 0;
   for (let level = top; level >= 0; level--) {
+    depth++;
     let p = descend(tree, 0, 0, level, false, false);
     while (true) {
       const f = pFlags(p);
@@ -35,7 +40,7 @@ export function btreeStats(tree: u32): void {
   const m = tableMeta(tree);
   const o = sOut();
   store<f64>(o, entries, 0);
-  store<f64>(o, <f64>(top + 1), 8);
+  store<f64>(o, <f64>depth, 8);
   store<f64>(o, <f64>pageSize, 16);
   store<f64>(o, pages, 24);
   store<f64>(o, leafPages, 32);
@@ -46,4 +51,5 @@ export function btreeStats(tree: u32): void {
   store<f64>(o, <f64>atomic.load<u64>(m + C_SPLITS), 72);
   store<f64>(o, <f64>atomic.load<u64>(m + C_ROOT_SPLITS), 80);
   store<f64>(o, 0, 88);
+  return depth;
 }

@@ -1,0 +1,39 @@
+// A demo worker: writers insert, overwrite, read and remove keys; the scanner checks order.
+import { workerData, parentPort } from 'node:worker_threads';
+import { attach } from '../dist/index.js';
+
+const { handle, id, stop, role } = workerData;
+const conn = await attach(handle);
+const c = conn.openSession().openCursor('table:demo');
+const halt = new Int32Array(stop);
+let ops = 0;
+let x = 0x9e3779b9 ^ (id * 7919);
+const rand = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+const key = (n) => `user:${String(n).padStart(8, '0')}`;
+
+if (role === 'scanner') {
+  let scans = 0, seen = 0;
+  while (!Atomics.load(halt, 0)) {
+    let prev = '';
+    for (const [k] of c.range({ gte: key(0), limit: 5000 })) {
+      if (k <= prev) throw new Error(`scan out of order: ${k} after ${prev}`);
+      prev = k; seen++;
+    }
+    scans++; ops++;
+  }
+  parentPort.postMessage({ id, role, ops, summary: `${scans} ordered scans, ${seen} entries read, all in order` });
+} else {
+  let puts = 0, gets = 0, removes = 0;
+  while (!Atomics.load(halt, 0)) {
+    for (let i = 0; i < 1000; i++) {
+      const k = key(rand() % 200_000);
+      const r = rand() % 10;
+      if (r < 6) { c.put(k, `written by worker ${id}`); puts++; }
+      else if (r < 9) { c.get(k); gets++; }
+      else { c.remove(k); removes++; }
+    }
+    ops += 1000;
+  }
+  parentPort.postMessage({ id, role, ops, summary: `${puts} puts, ${gets} gets, ${removes} removes` });
+}
+await conn.close();
