@@ -5,10 +5,11 @@
 
 import {
   arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
-  pageSize, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount,
+  pageSize, pageAddr, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
 import { latchSetCanBlock, latchesHeld } from "./latch";
-import { MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_THREADS, MAX_TABLES, MAX_NAME } from "./limits";
+import { MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_THREADS, MAX_TABLES, MAX_NAME, valueMax, leafItemMax } from "./limits";
+import { P_VERSION } from "./page";
 import { tableCreate, tableLookup, tableFormats, tableValid } from "./catalog";
 import { btreeGet } from "./btree/search";
 import { btreePut } from "./btree/insert";
@@ -57,6 +58,8 @@ export function lk_limit(which: i32): i32 {
     case 7: return <i32>S_VALUE;
     case 8: return <i32>S_OUT;
     case 9: return <i32>S_OUT_SIZE;
+    case 10: return leafItemMax(<i32>pageSize);
+    case 11: return <i32>arenaMaxPages();
   }
   return EINVAL;
 }
@@ -88,7 +91,7 @@ export function lk_put(tree: i32, klen: i32, vlen: i32, mode: i32): i32 {
   if (!tableValid(tree)) return ENOENT;
   const r = checkKey(klen);
   if (r < 0) return r;
-  if (vlen < 0 || vlen > (<i32>pageSize >> VALUE_SHIFT)) return EVALUESIZE;
+  if (vlen < 0 || vlen > valueMax(<i32>pageSize, klen)) return EVALUESIZE;
   return btreePut(<u32>tree, sKey(), klen, sValue(), vlen, mode);
 }
 
@@ -111,6 +114,12 @@ export function lk_scan(
   if ((mode != 0 && checkKey(klen) < 0) || (endMode != 0 && checkKey(endLen) < 0)) return EKEYSIZE;
   if (reverse != 0) return scanBackward(<u32>tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit);
   return scanForward(<u32>tree, sKey(), klen, mode, sKey2(), endLen, endMode, hint, hintGen, limit);
+}
+
+/** A page's version (0 for a page number the arena never handed out): cursors' read-ahead check. */
+export function lk_page_version(pg: u32): u32 {
+  if (pg == 0 || pg >= arenaHighWater()) return 0;
+  return atomic.load<u32>(pageAddr(pg) + P_VERSION);
 }
 
 export function lk_verify(tree: i32, full: i32): i32 {

@@ -7,6 +7,27 @@ export const MIN_PAGE_SIZE: i32 = 4096;
 export const MAX_PAGE_SIZE: i32 = 32768;
 /** Largest value is a quarter page: pageSize >> VALUE_SHIFT. Larger gives EVALUESIZE. */
 export const VALUE_SHIFT: i32 = 2;
+/** Page header bytes (assembly/page.ts HDR). */
+export const PAGE_HEADER: i32 = 64;
+
+/**
+ * Largest leaf item (key + value bytes) on a page of `pageSize`. A split must always find a
+ * two-way split that fits: with items of at most C bytes (cell + slot) and high keys of at most
+ * H bytes, that holds when 2C + H <= the page's room. From 8 KiB pages up a maximal key with a
+ * quarter-page value satisfies it; on 4 KiB pages key + value is capped at 1497 bytes (like
+ * WiredTiger's leaf_item_max), so a 1024-byte key takes values up to 473 bytes there.
+ */
+export function leafItemMax(pageSize: i32): i32 {
+  const room = pageSize - PAGE_HEADER;
+  const high = 2 + MAX_KEY;
+  const cellMax = (room - high) / 2 - 2; // minus the 2-byte slot
+  return cellMax - 4;                    // minus the 4-byte leaf cell header
+}
+
+/** Largest value for a key of `klen` bytes: a quarter page, or less where leafItemMax binds. */
+export function valueMax(pageSize: i32, klen: i32): i32 {
+  return min(pageSize >> VALUE_SHIFT, leafItemMax(pageSize) - klen);
+}
 /** Threads (Wasm instances) that can be attached to one memory at once. */
 export const MAX_THREADS: i32 = 64;
 /** Tables one connection can hold. */

@@ -30,6 +30,7 @@
 // All functions here assume the caller holds the page latch (exclusive to change it).
 
 import { pageSize } from "./arena";
+import { PAGE_HEADER } from "./limits";
 
 export const P_LATCH: usize = 0;
 export const P_FLAGS: usize = 4;
@@ -45,7 +46,7 @@ export const P_GEN: usize = 36;
 export const P_CHAIN: usize = 40;
 export const P_VERSION: usize = 44;
 export const P_STAMP: usize = 48;
-export const HDR: usize = 64;
+export const HDR: usize = <usize>PAGE_HEADER;
 
 export const F_LEAF: u32 = 1;
 export const F_ROOT: u32 = 2;
@@ -94,8 +95,9 @@ export const INTERNAL_CELL_HDR: usize = 8;
 @inline export function valAddr(p: usize, i: i32): usize { const c = cellAddr(p, i); return c + LEAF_CELL_HDR + <usize>load<u16>(c); }
 // @ts-ignore: decorator
 @inline export function childAt(p: usize, i: i32): u32 { return load<u32>(cellAddr(p, i), 4); }
+/** Every change to a page bumps its version (under the exclusive latch; read atomically by cursors). */
 // @ts-ignore: decorator
-@inline export function bumpVersion(p: usize): void { store<u32>(p, load<u32>(p, P_VERSION) + 1, P_VERSION); }
+@inline export function bumpVersion(p: usize): void { atomic.store<u32>(p + P_VERSION, load<u32>(p, P_VERSION) + 1); }
 
 /** Unsigned bytewise comparison: <0, 0, >0. Compares 8 bytes at a time as big-endian words. */
 export function keyCompare(a: usize, alen: i32, b: usize, blen: i32): i32 {
@@ -176,10 +178,13 @@ export function pageFindChild(p: usize, child: u32, hint: i32): i32 {
 }
 
 export function pageInit(p: usize, pgno: u32, level: i32, flags: u32, tree: u32): void {
-  // Keep the latch word (offset 0) and the recycle generation: a stale reader may still
-  // spin on the latch of a page being recycled.
+  // Keep the latch word (offset 0) and the recycle generation, and move the version on: a stale
+  // reader may still wait on the latch of a page being recycled, and a cursor's read-ahead
+  // compares versions.
   const gen = load<u32>(p, P_GEN);
+  const version = load<u32>(p, P_VERSION);
   memory.fill(p + 4, 0, HDR - 4);
+  store<u32>(p, version + 1, P_VERSION);
   store<u32>(p, flags, P_FLAGS);
   store<u16>(p, <u16>level, P_LEVEL);
   store<u32>(p, pageSize, P_UPPER);

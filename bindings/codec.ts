@@ -42,13 +42,13 @@ function encodeString(s: string, u8: Uint8Array, at: number, room: number): numb
  * `what` names the argument; `limit` is the largest accepted length.
  */
 export function writeBytes(core: CoreThread, format: Format, v: unknown, at: number, limit: number,
-  what: 'key' | 'value'): number {
+  what: 'key' | 'value', why = ''): number {
   const tooLarge = what === 'key' ? 'EKEYSIZE' : 'EVALUESIZE';
   if (format === 'u') {
     if (!(v instanceof Uint8Array)) {
       throw invalid(`${what} must be a Uint8Array for format 'u', got ${describe(v)}`, 'a Uint8Array (or Buffer)');
     }
-    if (v.length > limit) throw new LatchkeyError(tooLarge, `${what} of ${v.length} bytes exceeds the limit of ${limit} bytes`);
+    if (v.length > limit) throw new LatchkeyError(tooLarge, `${what} of ${v.length} bytes exceeds the limit of ${limit} bytes${why}`);
     core.u8.set(v, at);
     return v.length;
   }
@@ -57,7 +57,7 @@ export function writeBytes(core: CoreThread, format: Format, v: unknown, at: num
   // Encode with one spare byte of room so that "exactly at the limit" and "over" differ.
   const n = encodeString(v, core.u8, at, limit + 1);
   if (n < 0 || n > limit) {
-    throw new LatchkeyError(tooLarge, `${what} of ${encoder.encode(v).length} UTF-8 bytes exceeds the limit of ${limit} bytes`);
+    throw new LatchkeyError(tooLarge, `${what} of ${encoder.encode(v).length} UTF-8 bytes exceeds the limit of ${limit} bytes${why}`);
   }
   return n;
 }

@@ -31,6 +31,7 @@ export interface CoreExports {
   lk_scan(tree: number, reverse: number, mode: number, klen: number, endMode: number, endLen: number,
     hint: number, hintGen: number, limit: number): number;
   lk_verify(tree: number, full: number): number;
+  lk_page_version(pg: number): number;
   lk_stats(tree: number): number;
   lk_inject_arm(id: number, action: number, skip: number, count: number): number;
   lk_inject_wake(id: number): void;
@@ -98,7 +99,12 @@ export class CoreThread {
   readonly OUT: number;
   readonly OUT_SIZE: number;
   readonly maxKey: number;
+  /** A quarter page: the largest value for short keys. */
   readonly maxValue: number;
+  /** Largest key + value of one item (binds on 4 KiB pages only). */
+  readonly itemMax: number;
+  /** Bytes the connection's cacheSize allows for pages. */
+  readonly cacheBytes: number;
   readonly debug: boolean;
   private registered = false;
 
@@ -121,6 +127,8 @@ export class CoreThread {
     this.OUT_SIZE = x.lk_limit(9);
     this.maxKey = x.lk_limit(0);
     this.maxValue = x.lk_limit(1);
+    this.itemMax = x.lk_limit(10);
+    this.cacheBytes = x.lk_limit(11) * x.lk_page_size();
     this.debug = x.lk_debug() === 1;
   }
 
@@ -161,6 +169,11 @@ export class CoreThread {
     }
     if (r < 0) throw new LatchkeyError('EINVAL', 'the memory holds no latchkey superblock; accepted: a handle from conn.share()');
     return new CoreThread(module, memory, x);
+  }
+
+  /** Largest value accepted with a key of `klen` bytes. */
+  valueLimit(klen: number): number {
+    return Math.min(this.maxValue, this.itemMax - klen);
   }
 
   /** Returns this thread's slot and stashed pages to the shared state. */

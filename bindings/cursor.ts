@@ -6,7 +6,7 @@
  * after the last key returned. Every key present for the whole scan is returned once, in order.
  */
 
-import { LatchkeyError, errorFromStatus, invalid } from './errors.js';
+import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { type Format, writeBytes, readBytes, keyBytes } from './codec.js';
 import type { CoreThread } from './core.js';
 
@@ -40,6 +40,9 @@ interface Batch<K, V> {
   nextPage: number;
   nextGen: number;
   end: boolean;
+  /** The leaf the entries came from and its version then (read-ahead validity). */
+  leaf: number;
+  leafVersion: number;
 }
 
 /** Owner interface: the session that opened the cursor. */
@@ -86,6 +89,9 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   }
 
   private fail(status: number, what: string): never {
+    if (status === Status.ENOMEM) {
+      throw new LatchkeyError('ENOMEM', `${what} on ${this.uri}: the cache is full (cacheSize allows ${this.core.cacheBytes} bytes of pages); nothing was changed; accepted: a larger cacheSize at open(), or removing data first`);
+    }
     throw errorFromStatus(status, `${what} on ${this.uri}`);
   }
 
@@ -102,7 +108,10 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   private write(key: K, value: V, mode: number, what: string): number {
     this.check();
     const klen = this.writeKey(key);
-    const vlen = writeBytes(this.core, this.vf, value, this.core.VALUE, this.core.maxValue, 'value');
+    const limit = this.core.valueLimit(klen);
+    const vlen = writeBytes(this.core, this.vf, value, this.core.VALUE, limit, 'value',
+      limit < this.core.maxValue ? ` (key + value at most ${this.core.itemMax} bytes on ${this.core.x.lk_page_size()}-byte pages)` : ' (a quarter page)');
+    this.buf = undefined; // a write through this cursor invalidates its read-ahead
     const r = this.core.x.lk_put(this.tree, klen, vlen, mode);
     if (r < 0) this.fail(r, what);
     return r;
@@ -122,6 +131,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   remove(key: K): boolean {
     this.check();
     const klen = this.writeKey(key);
+    this.buf = undefined;
     const r = this.core.x.lk_remove(this.tree, klen);
     if (r < 0) this.fail(r, 'remove');
     return r === 1;
@@ -141,7 +151,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const count = dv.getUint32(out, true);
     const keys: K[] = new Array(count);
     const values: V[] = new Array(count);
-    let pos = out + 16;
+    let pos = out + 24;
     let lastAt = 0;
     let lastLen = 0;
     for (let i = 0; i < count; i++) {
@@ -160,6 +170,8 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
       nextPage: dv.getUint32(out + 4, true),
       nextGen: dv.getUint32(out + 8, true),
       end: (dv.getUint32(out + 12, true) & SCAN_END) !== 0,
+      leaf: dv.getUint32(out + 16, true),
+      leafVersion: dv.getUint32(out + 20, true),
     };
   }
 
@@ -168,7 +180,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const l = opts[loose];
     if (s !== undefined && l !== undefined) throw invalid(`range: both ${strict} and ${loose} given`, `at most one of ${strict}, ${loose}`);
     if (s === undefined && l === undefined) return [BOUND_NONE, undefined];
-    const b = keyBytes(this.kf, s ?? l);
+    const b = keyBytes(this.kf, s !== undefined ? s : l);
     if (b.length === 0 || b.length > this.core.maxKey) {
       throw new LatchkeyError('EKEYSIZE', `range bound of ${b.length} bytes; accepted: 1 to ${this.core.maxKey} bytes`);
     }
@@ -221,9 +233,13 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   private takeFromBuffer(): boolean {
     const b = this.buf!;
     if (this.bufPos >= b.keys.length) return false;
+    // Serve the next step from the read-ahead only if its leaf has not changed since: then the
+    // next entry there is still the true neighbour. Otherwise the caller fetches afresh.
+    if (this.bufPos > 0 && this.core.x.lk_page_version(b.leaf) !== b.leafVersion) return false;
     this.curKey = b.keys[this.bufPos];
     this.curValue = b.values[this.bufPos];
-    this.curRaw = this.bufPos === b.keys.length - 1 ? b.last : keyBytes(this.kf, this.curKey);
+    // The raw position is the cursor's own copy: the caller may mutate the key it was given.
+    this.curRaw = this.bufPos === b.keys.length - 1 ? b.last : keyBytes(this.kf, this.curKey).slice();
     this.bufPos++;
     return true;
   }
@@ -231,7 +247,9 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   private step(reverse: boolean, mode: number, start: Uint8Array | undefined): boolean {
     this.check();
     if (this.buf && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE && this.takeFromBuffer()) return true;
-    let hint = this.buf && !reverse && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE ? this.buf.nextPage : 0;
+    // The right-sibling hint holds only once this leaf's entries were all taken.
+    const exhausted = this.buf !== undefined && this.bufPos >= this.buf.keys.length;
+    let hint = exhausted && !reverse && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE ? this.buf!.nextPage : 0;
     let hintGen = hint ? this.buf!.nextGen : 0;
     let from = start;
     let m = mode;

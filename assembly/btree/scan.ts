@@ -17,12 +17,15 @@
 // and it moves right from it until it finds the page whose right link is ours.
 //
 // Output layout (in the scratch output area):
-//   u32 count | u32 nextPage | u32 nextGen | u32 flags(END) | entries: [u16 klen][u16 vlen][key][value]
+//   u32 count | u32 nextPage | u32 nextGen | u32 flags(END) | u32 leaf | u32 leafVersion |
+//   entries: [u16 klen][u16 vlen][key][value]
+// `leaf` and `leafVersion` name the leaf the entries came from, as it was when read: a cursor
+// may serve its next steps from the batch while that version is unchanged.
 
 import { pageAddr, pageNo } from "../arena";
 import { latchShared, unlatchShared, latchesHeld } from "../latch";
 import {
-  P_LATCH, P_GEN, P_TREE, F_LEAF, F_FREE, F_IGNORE, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
+  P_LATCH, P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_IGNORE, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
   valAddr, valLen, pageSearchLeaf, searchFound, keyCompare, keyAtOrAboveHigh,
 } from "../page";
 import { sOut, S_OUT_SIZE } from "../scratch";
@@ -33,7 +36,7 @@ export const BOUND_NONE: i32 = 0;
 export const BOUND_INCLUSIVE: i32 = 1;
 export const BOUND_EXCLUSIVE: i32 = 2;
 export const SCAN_END: u32 = 1;
-const OUT_HDR: usize = 16;
+const OUT_HDR: usize = 24;
 
 let outPos: usize = 0;
 let outCount: u32 = 0;
@@ -54,12 +57,17 @@ function emit(p: usize, i: i32): bool {
   return true;
 }
 
+/** The leaf the current batch reads (set before its items are emitted). */
+let outLeaf: usize = 0;
+
 function finish(nextPage: u32, nextGen: u32, flags: u32): i32 {
   const o = sOut();
   store<u32>(o, outCount);
   store<u32>(o, nextPage, 4);
   store<u32>(o, nextGen, 8);
   store<u32>(o, flags, 12);
+  store<u32>(o, outLeaf != 0 ? pageNo(outLeaf) : 0, 16);
+  store<u32>(o, outLeaf != 0 ? load<u32>(outLeaf, P_VERSION) : 0, 20);
   return <i32>outCount;
 }
 
@@ -80,7 +88,7 @@ export function scanForward(
   hint: u32, hintGen: u32, limit: i32,
 ): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "scan: a reader starts holding a latch");
-  outPos = OUT_HDR; outCount = 0;
+  outPos = OUT_HDR; outCount = 0; outLeaf = 0;
   const skLen = mode == BOUND_NONE ? 0 : klen; // the empty key sorts first: the leftmost leaf
   let p: usize = 0;
   if (hint != 0) {
@@ -104,6 +112,7 @@ export function scanForward(
       continue;
     }
     const n = pCount(p);
+    outLeaf = p;
     let i = skLen == 0 ? 0 : pageSearchLeaf(p, key, skLen);
     if (skLen > 0 && searchFound && mode == BOUND_EXCLUSIVE) i++;
     for (; i < n; i++) {
@@ -174,7 +183,7 @@ export function scanBackward(
 ): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "scan: a reader starts holding a latch");
   while (true) {
-    outPos = OUT_HDR; outCount = 0;
+    outPos = OUT_HDR; outCount = 0; outLeaf = 0;
     let p: usize;
     let i: i32;
     if (mode == BOUND_NONE) {
@@ -193,6 +202,7 @@ export function scanBackward(
       if (!(searchFound && mode == BOUND_INCLUSIVE)) i--;
     }
     while (true) {
+      outLeaf = p;
       for (; i >= 0; i--) {
         if (pastEnd(p, i, end, endLen, endMode, true)) {
           unlatchShared(p + P_LATCH);
@@ -209,6 +219,7 @@ export function scanBackward(
         return finish(0, 0, atStart ? SCAN_END : 0);
       }
       const q = walkLeft(p);
+      outLeaf = 0;
       if (q == 0) return finish(0, 0, SCAN_END);
       if (q == 1) break; // re-descend
       p = q;

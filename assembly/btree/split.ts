@@ -19,7 +19,7 @@
 // an incomplete split is a legal state. The next insert whose descent lands on P finishes it
 // before doing anything else (see descend's `finish`).
 
-import { pageAddr, pageNo, stashTake, pageSize } from "../arena";
+import { pageAddr, pageNo, stashTake, pageSize, pageFree } from "../arena";
 import { latchExclusive, unlatchExclusive, unlatchShared } from "../latch";
 import {
   P_LATCH, P_FLAGS, P_LEFT, P_RIGHT, P_NSLOTS, P_UPPER, P_GARBAGE, P_HIGH, HDR,
@@ -85,6 +85,21 @@ function truncatedLength(a: usize, alen: i32, b: usize, blen: i32): i32 {
   return min(i + 1, blen);
 }
 
+/** Length of the separator between virtual items s-1 and s (leaves: suffix-truncated). */
+function separatorLength(p: usize, at: i32, s: i32, leaf: bool): i32 {
+  return leaf ? truncatedLength(vKey(p, at, s - 1), vKlen(p, at, s - 1), vKey(p, at, s), vKlen(p, at, s)) : vKlen(p, at, s);
+}
+
+/** Do both halves fit when items [0, s) stay and [s, n) move right? */
+function splitFits(p: usize, at: i32, n: i32, s: i32, total: i32, oldHighLen: i32, leaf: bool): bool {
+  let left = 0;
+  for (let j = 0; j < s; j++) left += vSize(p, at, j) + 2;
+  const room = <i32>pageSize - <i32>HDR;
+  if (left + 2 + separatorLength(p, at, s, leaf) > room) return false;
+  const right = total - left - (leaf ? 0 : vKlen(p, at, s)) + (oldHighLen >= 0 ? 2 + oldHighLen : 0);
+  return right <= room;
+}
+
 /**
  * Step 1 of a split. P is latched exclusively and not INCOMPLETE_SPLIT; the item to add is in
  * newKey/newVal/newChild and goes at index `at`. Takes the right page from this thread's stash.
@@ -100,29 +115,33 @@ function splitPage(tree: u32, p: usize, at: i32): i32 {
   const n = pCount(p) + 1;
   const oldHighLen = pHasHigh(p) ? pHighLen(p) : -1;
 
-  // Choose the split point s: items [0, s) stay, [s, n) move right.
+  // Choose the split point s: items [0, s) stay, [s, n) move right. Both halves must fit: the
+  // left gains the separator as its high key, the right keeps P's high key (and, on internal
+  // pages, item s's key becomes its minus infinity). leafItemMax() guarantees that some s fits
+  // (2 items + a high key fit in a page); the search takes the fitting s closest to the target.
   let total = 0;
   for (let j = 0; j < n; j++) total += vSize(p, at, j) + 2;
   let target = total >> 1;
   if (at == n - 1 && pRight(p) == 0) target = total * RIGHTMOST_FILL_PERCENT / 100;
-  let s = 1;
-  let leftBytes = vSize(p, at, 0) + 2;
-  while (s < n - 1 && leftBytes + vSize(p, at, s) + 2 <= target) { leftBytes += vSize(p, at, s) + 2; s++; }
-  // Make both halves fit: the left gains a high key (<= item s's key), the right keeps P's.
-  const room = <i32>pageSize - <i32>HDR;
-  while (s > 1 && leftBytes + 2 + vKlen(p, at, s) > room) { s--; leftBytes -= vSize(p, at, s) + 2; }
-  while (s < n - 1 && (total - leftBytes) - (leaf ? 0 : vKlen(p, at, s)) + (oldHighLen >= 0 ? 2 + oldHighLen : 0) > room) {
-    leftBytes += vSize(p, at, s) + 2; s++;
+  let s0 = 1;
+  let prefix = vSize(p, at, 0) + 2;
+  while (s0 < n - 1 && prefix + vSize(p, at, s0) + 2 <= target) { prefix += vSize(p, at, s0) + 2; s0++; }
+  let s = -1;
+  for (let d = 0; d < n && s < 0; d++) {
+    if (s0 - d >= 1 && splitFits(p, at, n, s0 - d, total, oldHighLen, leaf)) s = s0 - d;
+    else if (d > 0 && s0 + d <= n - 1 && splitFits(p, at, n, s0 + d, total, oldHighLen, leaf)) s = s0 + d;
   }
-  if (!ASC_NO_ASSERT) {
-    assert(leftBytes + 2 + vKlen(p, at, s) <= room, "split: left half does not fit");
-    assert(s >= 1 && s < n, "split: empty half");
+  if (s < 0) {
+    // Unreachable while leafItemMax() holds; refuse rather than corrupt.
+    if (!ASC_NO_ASSERT) assert(false, "split: no split point fits");
+    pageFree(rpg);
+    return ENOMEM;
   }
 
   // The separator: for leaves the shortest prefix of item s's key above item s-1's key; for
   // internal pages item s's key itself (it becomes the right page's minus infinity).
   const sepKey = vKey(p, at, s);
-  const sepLen = leaf ? truncatedLength(vKey(p, at, s - 1), vKlen(p, at, s - 1), sepKey, vKlen(p, at, s)) : vKlen(p, at, s);
+  const sepLen = separatorLength(p, at, s, leaf);
 
   // Right page: items [s, n), P's old high key, between P and P's old right sibling.
   pageInit(r, rpg, pLevel(p), leaf ? F_LEAF : 0, tree);
