@@ -5,7 +5,7 @@
 //
 //   [0, __heap_base)        read-only static data of the module (re-applied at every instantiation)
 //   SB (fixed, 128 KiB)     superblock: format, build id, init state, page geometry, allocator heads
-//   SB + THREADS_OFF        thread table: MAX_THREADS slots (state, page stash, epoch)
+//   SB + THREADS_OFF        thread table: MAX_THREADS slots (state, announced epoch, page stash)
 //   SB + INJECT_OFF         injection-point table (assembly/inject.ts)
 //   SB + CATALOG_OFF        table catalog: MAX_TABLES entries (assembly/catalog.ts)
 //   SCRATCH_BASE            per-thread scratch areas, SCRATCH_SIZE bytes each
@@ -22,6 +22,7 @@
 
 import { MAX_THREADS, MAX_TABLES, SCRATCH_SIZE, GROW_STEP, MAX_LEVELS } from "./limits";
 import { ENOMEM, EINVAL, EBUSY, OK } from "./status";
+import { limboReclaim, RECLAIM_BATCH } from "./epoch";
 
 export const FORMAT_MAGIC: u32 = 0x4c54434b; // "LTCK"
 export const FORMAT_VERSION: u32 = 1;
@@ -42,6 +43,11 @@ const SB_FREE_COUNT: usize = 40;
 const SB_GROW_LATCH: usize = 44;  // serialises memory.grow
 export const SB_CATALOG_LATCH: usize = 48;
 export const SB_INJECT_ARMED: usize = 52; // number of armed injection points; 0 = fast path
+export const SB_EPOCH: usize = 56;        // the global reclamation epoch (assembly/epoch.ts)
+export const SB_LIMBO_LATCH: usize = 60;  // guards the limbo list of deleted pages
+export const SB_LIMBO_HEAD: usize = 64;
+export const SB_LIMBO_TAIL: usize = 68;
+export const SB_LIMBO_COUNT: usize = 72;
 
 export const THREAD_SLOT_SIZE: usize = 256;
 const THREADS_OFF: usize = 4096;
@@ -53,6 +59,7 @@ const FIXED_END: usize = CATALOG_OFF + <usize>MAX_TABLES * CATALOG_ENTRY_SIZE;
 // thread slot fields
 const TS_STATE: usize = 0;        // 0 free, 1 in use
 const TS_STASH_COUNT: usize = 4;
+export const TS_EPOCH: usize = 8;  // epoch announced by the thread's running operation; 0 = idle
 const TS_STASH: usize = 64;       // u32[STASH_MAX]
 export const STASH_MAX: i32 = MAX_LEVELS + 2;
 
@@ -120,6 +127,7 @@ export function arenaInit(pgSize: u32, maxPages: u32): i32 {
     store<u32>(SB + SB_PAGE_SHIFT, <u32>ctz(pgSize));
     store<u32>(SB + SB_MAX_PAGES, maxPages);
     store<u32>(SB + SB_HIGH_WATER, 1);
+    store<u32>(SB + SB_EPOCH, 1);
     store<u64>(SB + SB_FREE_HEAD, 0);
     atomic.store<u32>(init, 2);
     atomic.notify(init);
@@ -164,6 +172,8 @@ export function pageAlloc(): u32 {
       return pg;
     }
   }
+  // Before taking a never-used page, recycle deleted pages no operation can still reach.
+  if (atomic.load<u32>(SB + SB_LIMBO_COUNT) != 0 && limboReclaim(RECLAIM_BATCH) > 0) return pageAlloc();
   const hw = SB + SB_HIGH_WATER;
   const pg = atomic.add<u32>(hw, 1);
   if (pg >= atomic.load<u32>(SB + SB_MAX_PAGES) || !ensureMemory(pageAddr(pg) + pageSize)) {
@@ -197,7 +207,7 @@ export function arenaFreeHead(): u32 { return <u32>atomic.load<u64>(SB + SB_FREE
 // ---- threads ----
 
 // @ts-ignore: decorator
-@inline function slotAddr(slot: i32): usize { return SB + THREADS_OFF + <usize>slot * THREAD_SLOT_SIZE; }
+@inline export function slotAddr(slot: i32): usize { return SB + THREADS_OFF + <usize>slot * THREAD_SLOT_SIZE; }
 
 /** Claims a free thread slot and its scratch area. EBUSY when MAX_THREADS are attached. */
 export function threadRegister(): i32 {
@@ -219,6 +229,7 @@ export function threadUnregister(): void {
   let n = load<u32>(s + TS_STASH_COUNT);
   while (n > 0) { n--; pageFree(load<u32>(s + TS_STASH + (<usize>n << 2))); }
   store<u32>(s + TS_STASH_COUNT, 0);
+  atomic.store<u32>(s + TS_EPOCH, 0);
   atomic.store<u32>(s + TS_STATE, 0);
   threadSlot = -1;
 }

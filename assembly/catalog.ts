@@ -1,5 +1,6 @@
 // The table catalog: MAX_TABLES entries in shared memory, one per table, each holding the tree's
-// meta area (root page, root level, meta latch) and its counters.
+// meta area (root page, root level, meta latch), its vacuum latch and deletion candidates, and
+// its counters.
 //
 // Creation and lookup take the catalog latch (exclusive to create, shared to look up). The meta
 // latch of a tree is the last latch in the latch order: only a root split (and later a root
@@ -20,7 +21,12 @@ export const C_META_LATCH: usize = 16;
 export const C_NAME_LEN: usize = 20;
 export const C_SPLITS: usize = 24;     // u64, atomic
 export const C_ROOT_SPLITS: usize = 32;// u64, atomic
-const C_NAME: usize = 64;
+export const C_VACUUM_LATCH: usize = 40; // serialises page deleters of this tree (one VACUUM at a time)
+export const C_DELETIONS: usize = 44;  // u32, atomic: pages deleted since open
+export const C_CAND_COUNT: usize = 48; // u32, atomic: deletion candidates noted by removes
+const C_NAME: usize = 64;               // MAX_NAME bytes
+export const C_CAND: usize = 320;       // u32[CANDIDATES]: leaves emptied by removes
+export const CANDIDATES: i32 = 32;
 
 // @ts-ignore: decorator
 @inline export function tableMeta(tree: u32): usize { return SB + CATALOG_OFF + <usize>tree * CATALOG_ENTRY_SIZE; }
@@ -72,7 +78,7 @@ export function tableCreate(name: usize, len: i32, keyFormat: u8, valueFormat: u
     else {
       pageInit(pageAddr(root), root, 0, F_LEAF | F_ROOT, <u32>id);
       const m = tableMeta(<u32>id);
-      memory.fill(m + 4, 0, C_NAME - 4);
+      memory.fill(m + 4, 0, CATALOG_ENTRY_SIZE - 4);
       store<u8>(m + C_KEY_FORMAT, keyFormat);
       store<u8>(m + C_VALUE_FORMAT, valueFormat);
       store<u32>(m + C_NAME_LEN, <u32>len);

@@ -17,7 +17,9 @@ import { btreeRemove } from "./btree/remove";
 import { scanForward, scanBackward } from "./btree/scan";
 import { btreeStats } from "./btree/stats";
 import { verifyTree } from "./verify";
-import { injectArm, injectWake, injectAwait, injectHits, injectArrived, injectCount } from "./inject";
+import { pagedelCompact } from "./btree/pagedel";
+import { epochEnter, epochExit, epochCurrent, limboReclaim, limboCount } from "./epoch";
+import { injectArm, injectWake, injectArrivedAddr, injectHits, injectArrived, injectCount } from "./inject";
 import { sKey, sKey2, sValue, S_KEY, S_KEY2, S_VALUE, S_OUT, S_OUT_SIZE } from "./scratch";
 import { EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, ECORRUPT } from "./status";
 
@@ -80,11 +82,17 @@ export function lk_table_formats(tree: i32): i32 { return tableFormats(tree); }
 // @ts-ignore: decorator
 @inline function checkKey(klen: i32): i32 { return klen < 1 || klen > MAX_KEY ? EKEYSIZE : 0; }
 
+// Every operation that reads the tree runs inside an announced epoch (assembly/epoch.ts), so
+// that no page it may still point to is recycled under it.
+
 export function lk_get(tree: i32, klen: i32): i32 {
   if (!tableValid(tree)) return ENOENT;
   const r = checkKey(klen);
   if (r < 0) return r;
-  return btreeGet(<u32>tree, sKey(), klen);
+  epochEnter();
+  const v = btreeGet(<u32>tree, sKey(), klen);
+  epochExit();
+  return v;
 }
 
 export function lk_put(tree: i32, klen: i32, vlen: i32, mode: i32): i32 {
@@ -92,14 +100,20 @@ export function lk_put(tree: i32, klen: i32, vlen: i32, mode: i32): i32 {
   const r = checkKey(klen);
   if (r < 0) return r;
   if (vlen < 0 || vlen > valueMax(<i32>pageSize, klen)) return EVALUESIZE;
-  return btreePut(<u32>tree, sKey(), klen, sValue(), vlen, mode);
+  epochEnter();
+  const v = btreePut(<u32>tree, sKey(), klen, sValue(), vlen, mode);
+  epochExit();
+  return v;
 }
 
 export function lk_remove(tree: i32, klen: i32): i32 {
   if (!tableValid(tree)) return ENOENT;
   const r = checkKey(klen);
   if (r < 0) return r;
-  return btreeRemove(<u32>tree, sKey(), klen);
+  epochEnter();
+  const v = btreeRemove(<u32>tree, sKey(), klen);
+  epochExit();
+  return v;
 }
 
 /**
@@ -112,8 +126,12 @@ export function lk_scan(
   if (!tableValid(tree)) return ENOENT;
   if (mode < 0 || mode > 2 || endMode < 0 || endMode > 2) return EINVAL;
   if ((mode != 0 && checkKey(klen) < 0) || (endMode != 0 && checkKey(endLen) < 0)) return EKEYSIZE;
-  if (reverse != 0) return scanBackward(<u32>tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit);
-  return scanForward(<u32>tree, sKey(), klen, mode, sKey2(), endLen, endMode, hint, hintGen, limit);
+  epochEnter();
+  const v = reverse != 0
+    ? scanBackward(<u32>tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit)
+    : scanForward(<u32>tree, sKey(), klen, mode, sKey2(), endLen, endMode, hint, hintGen, limit);
+  epochExit();
+  return v;
 }
 
 /** A page's version (0 for a page number the arena never handed out): cursors' read-ahead check. */
@@ -124,18 +142,38 @@ export function lk_page_version(pg: u32): u32 {
 
 export function lk_verify(tree: i32, full: i32): i32 {
   if (!tableValid(tree)) return ENOENT;
-  return verifyTree(<u32>tree, full != 0);
+  epochEnter();
+  const v = verifyTree(<u32>tree, full != 0);
+  epochExit();
+  return v;
 }
 
 export function lk_stats(tree: i32): i32 {
   if (!tableValid(tree)) return ENOENT;
-  return btreeStats(<u32>tree);
+  epochEnter();
+  const v = btreeStats(<u32>tree);
+  epochExit();
+  return v;
 }
+
+/** session.compact: page deletion, interrupted deletions, root shrink, recycling. */
+export function lk_compact(tree: i32): i32 {
+  if (!tableValid(tree)) return ENOENT;
+  epochEnter();
+  const v = pagedelCompact(<u32>tree);
+  epochExit();
+  return v;
+}
+
+/** Recycles what the limbo list allows (tests and the bench). */
+export function lk_reclaim(): i32 { return limboReclaim(0x7fffffff); }
+export function lk_epoch(): u32 { return epochCurrent(); }
+export function lk_limbo_count(): u32 { return limboCount(); }
 
 // ---- injection points ----
 export function lk_inject_arm(id: i32, action: u32, skip: u32, count: u32): i32 { return injectArm(id, action, skip, count); }
 export function lk_inject_wake(id: i32): void { injectWake(id); }
-export function lk_inject_await(id: i32, n: u32, timeoutMs: i32): i32 { return injectAwait(id, n, timeoutMs); }
+export function lk_inject_arrived_addr(id: i32): usize { return injectArrivedAddr(id); }
 export function lk_inject_hits(id: i32): u32 { return injectHits(id); }
 export function lk_inject_arrived(id: i32): u32 { return injectArrived(id); }
 export function lk_inject_count(): i32 { return injectCount(); }

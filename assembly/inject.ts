@@ -22,7 +22,10 @@ export const INJECT_SPLIT_FINISH: i32 = 3;          // btree-split-finish-incomp
 export const INJECT_SCAN_BEFORE_NEXT_PAGE: i32 = 4; // scan-before-next-page (a forward scan about to latch the next leaf)
 export const INJECT_SCAN_STEP_LEFT: i32 = 5;        // scan-step-left
 export const INJECT_INSERT_BEFORE_LEAF: i32 = 6;    // btree-insert-before-leaf-latch
-export const INJECT_POINTS: i32 = 7;
+export const INJECT_PAGEDEL_PARENT_CHECKED: i32 = 7; // pagedel-after-parent-check (subtree parent held)
+export const INJECT_PAGEDEL_HALFDEAD: i32 = 8;       // pagedel-after-halfdead (between the stages)
+export const INJECT_PAGEDEL_BEFORE_UNLINK: i32 = 9;  // pagedel-before-unlink (each stage-2 step)
+export const INJECT_POINTS: i32 = 10;
 
 export const ACTION_NONE: u32 = 0;
 export const ACTION_WAIT: u32 = 1;
@@ -87,19 +90,8 @@ export function injectWake(id: i32): void {
   atomic.notify(e + E_WAKE, -1);
 }
 
-/** Waits (blocking; not on a browser main thread) until `n` threads have arrived. */
-export function injectAwait(id: i32, n: u32, timeoutMs: i32): i32 {
-  const e = entry(id);
-  const deadlineNs: i64 = <i64>timeoutMs * 1000000;
-  let waited: i64 = 0;
-  while (true) {
-    const a = atomic.load<u32>(e + E_ARRIVED);
-    if (a >= n) return OK;
-    if (waited >= deadlineNs) return EINVAL;
-    memory.atomic.wait32(e + E_ARRIVED, <i32>a, 10000000);
-    waited += 10000000;
-  }
-}
+/** Address of the point's arrival counter (the bindings wait on it with JS Atomics.wait). */
+export function injectArrivedAddr(id: i32): usize { return entry(id) + E_ARRIVED; }
 
 export function injectHits(id: i32): u32 { return atomic.load<u32>(entry(id) + E_HITS); }
 export function injectArrived(id: i32): u32 { return atomic.load<u32>(entry(id) + E_ARRIVED); }

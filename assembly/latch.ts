@@ -10,9 +10,11 @@
 // wake-up: it only sleeps while the word still holds the value it saw *with* WAITERS set, and any
 // release changes the word.
 //
-// On a browser main thread Atomics.wait throws, so `canBlock` is false there and the latch only
-// spins. That is safe because no latch holder ever waits for anything but another latch
-// acquired in the global order (see assembly/btree/README.md), so every holder makes progress.
+// On main threads `canBlock` is false and the latch only spins: a browser window cannot block at
+// all, and on Node's main thread a sleep in wasm wait32 was measured to stall workers running
+// the same module (bindings/core.ts, threadCanBlock). Spinning is safe because no latch holder
+// ever waits for anything but another latch acquired in the global order (see
+// assembly/btree/README.md), so every holder makes progress.
 //
 // Latch order (the deadlock-freedom argument lives in assembly/btree/README.md):
 //   within a level left to right, across levels bottom-up, a tree's meta latch last.

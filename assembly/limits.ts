@@ -36,8 +36,12 @@ export const MAX_TABLES: i32 = 256;
 export const MAX_NAME: i32 = 240;
 /** Tallest tree. 2^32 pages of fan-out >= 2 can never exceed this. */
 export const MAX_LEVELS: i32 = 32;
-/** Latches one operation may hold at once (split: child, page, new right, old right). */
-export const MAX_LATCHES_HELD: i32 = 4;
+/**
+ * Latches one thread may hold at once: a page deleter holds its tree's vacuum latch, the leaf,
+ * and the target's left sibling, the target and its right sibling. (A split holds at most child,
+ * parent, parent's old right sibling, and a page being recycled by the allocator.)
+ */
+export const MAX_LATCHES_HELD: i32 = 5;
 /** Bytes of per-thread scratch memory (key, bound, value, split staging, output batches). */
 export const SCRATCH_SIZE: i32 = 131072;
 /** Memory is grown in steps of this many bytes at least (amortises memory.grow). */

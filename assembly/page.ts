@@ -124,6 +124,12 @@ export function keyCompare(a: usize, alen: i32, b: usize, blen: i32): i32 {
   return pHasHigh(p) && keyCompare(key, klen, pHighKey(p), pHighLen(p)) >= 0;
 }
 
+/** Key > page's high key? (false on the rightmost page) */
+// @ts-ignore: decorator
+@inline export function keyAboveHigh(p: usize, key: usize, klen: i32): bool {
+  return pHasHigh(p) && keyCompare(key, klen, pHighKey(p), pHighLen(p)) > 0;
+}
+
 /** Per thread: did the last pageSearchLeaf find the key exactly? */
 export let searchFound: bool = false;
 

@@ -10,27 +10,34 @@
 //   SIBLING_ORDER last key of a page < first key of its right sibling, and >= the page's high key
 //   LINKS         the right sibling's left link points back; no cycle (bounded walk)
 //   RIGHTMOST     the rightmost page of a level is live
+//   DELETED       no live link (right link, left link, downlink) leads to a deleted page
 // Full mode (writers quiesced; the caller promises it), also:
-//   LEFTMOST      the first page of each level has no left sibling
+//   LEFTMOST      the page that owns minus infinity is the first page of its level, but for
+//                 half-dead leaves and chain tops of interrupted deletions left of it
 //   DOWNLINK      parent and child levels agree: each downlink, in order, names the next child
 //                 page; keys of a child are >= its separator; the high key of a child (of the
 //                 last page of an incomplete-split chain) equals the parent's next separator; every
-//                 child page has a downlink except right halves of incomplete splits
+//                 child page has a downlink except right halves of incomplete splits and the tops
+//                 of interrupted deletions (confirmed by a half-dead leaf naming them)
 //   ROOT          the meta area's root is the only ROOT page and its level is the meta level
-//   LEAK          every page of the arena is in a tree, on the free list, or in a thread's stash
+//   LEAK          every page of the arena is in a tree, on the free list, in the limbo list
+//                 (deleted, awaiting reclamation) or in a thread's stash
 //
 // Result: OK, or ECORRUPT with the report (page, rule, level) in the output area.
 
 import { pageAddr, pageNo, arenaHighWater, arenaFreeHead, stashedPages, PAGE_NEXT_FREE } from "./arena";
 import { latchShared, unlatchShared, latchesHeld } from "./latch";
 import {
-  P_LATCH, P_TREE, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE, F_IGNORE, F_INCOMPLETE_SPLIT,
+  P_LATCH, P_TREE, P_CHAIN, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE, F_IGNORE, F_INCOMPLETE_SPLIT,
   pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen, keyAddr, keyLen, childAt,
   keyCompare,
 } from "./page";
 import { tableRoot, tableRootLevel, tableValid } from "./catalog";
-import { descend } from "./btree/search";
+import { levelLeftmost } from "./btree/search";
+import { limboLength } from "./epoch";
+import { sTemp } from "./scratch";
 import { sOut } from "./scratch";
+import { MAX_PAGE_SIZE } from "./limits";
 import { MAX_TABLES } from "./limits";
 import { OK, ECORRUPT } from "./status";
 
@@ -45,6 +52,7 @@ export const RULE_LEFTMOST: u32 = 8;
 export const RULE_DOWNLINK: u32 = 9;
 export const RULE_ROOT: u32 = 10;
 export const RULE_LEAK: u32 = 11;
+export const RULE_DELETED: u32 = 12;
 
 // Report layout: u32 status | page | rule | level | pages checked | levels | detail
 let pagesChecked: u32 = 0;
@@ -67,6 +75,7 @@ function fail(page: u32, rule: u32, level: i32, detail: u32): i32 {
 /** Checks one latched page on its own. Returns 0 or the rule it breaks. */
 function checkPage(tree: u32, p: usize, level: i32): u32 {
   const f = pFlags(p);
+  if ((f & F_DELETED) != 0) return RULE_DELETED;
   if (load<u32>(p, P_TREE) != tree || (f & F_FREE) != 0) return RULE_FLAGS;
   if (((f & F_LEAF) != 0) != (level == 0)) return RULE_FLAGS;
   if ((f & F_HALF_DEAD) != 0 && ((f & F_DELETED) != 0 || level != 0)) return RULE_FLAGS;
@@ -86,12 +95,15 @@ function checkPage(tree: u32, p: usize, level: i32): u32 {
 
 /** Checks page p against its right sibling r (both latched). Returns 0 or the rule. */
 function checkSiblings(p: usize, r: usize): u32 {
+  if ((pFlags(r) & F_DELETED) != 0) return RULE_DELETED;
   if (pLeft(r) != pageNo(p)) return RULE_LINKS;
   const rf = firstKeyIndex(r);
   if (pCount(r) > rf) {
     const rk = keyAddr(r, rf);
     const rl = keyLen(r, rf);
-    if (keyCompare(rk, rl, pHighKey(p), pHighLen(p)) < 0) return RULE_SIBLING_ORDER;
+    // A half-dead page gave its key space to its right sibling, which may now hold keys below
+    // the half-dead page's high key.
+    if ((pFlags(p) & F_HALF_DEAD) == 0 && keyCompare(rk, rl, pHighKey(p), pHighLen(p)) < 0) return RULE_SIBLING_ORDER;
     const pn = pCount(p);
     if (pn > firstKeyIndex(p) && keyCompare(keyAddr(p, pn - 1), keyLen(p, pn - 1), rk, rl) >= 0) return RULE_SIBLING_ORDER;
   }
@@ -99,9 +111,8 @@ function checkSiblings(p: usize, r: usize): u32 {
 }
 
 /** Walks one level left to right with sibling coupling. Returns OK or ECORRUPT. */
-function verifyLevel(tree: u32, level: i32, full: bool, limit: u32): i32 {
-  let p = descend(tree, 0, 0, level, false, false);
-  if (full && pLeft(p) != 0) { const pg = pageNo(p); unlatchShared(p + P_LATCH); return fail(pg, RULE_LEFTMOST, level, 0); }
+function verifyLevel(tree: u32, level: i32, limit: u32): i32 {
+  let p = levelLeftmost(tree, level);
   let walked: u32 = 0;
   while (true) {
     pagesChecked++;
@@ -132,22 +143,71 @@ function highMatches(x: usize, sep: usize, sepLen: i32): bool {
   return pHasHigh(x) && keyCompare(pHighKey(x), pHighLen(x), sep, sepLen) == 0;
 }
 
+// ---- interrupted deletions (full mode) ----
+// Pairs (half-dead leaf, top of its chain) collected from the leaf level into the staging page.
+let chainCount: i32 = 0;
+
+function collectChains(tree: u32): void {
+  chainCount = 0;
+  const list = sTemp();
+  let p = levelLeftmost(tree, 0);
+  while (true) {
+    if ((pFlags(p) & F_HALF_DEAD) != 0 && chainCount < CHAINS_MAX) {
+      store<u32>(list + (<usize>chainCount << 3), pageNo(p));
+      store<u32>(list + (<usize>chainCount << 3) + 4, load<u32>(p, P_CHAIN));
+      chainCount++;
+    }
+    const r = pRight(p);
+    unlatchShared(p + P_LATCH);
+    if (r == 0) break;
+    p = pageAddr(r);
+    latchShared(p + P_LATCH);
+  }
+}
+const CHAINS_MAX: i32 = MAX_PAGE_SIZE >> 3;
+
+/** Is `pg` the top of the doomed chain of some half-dead leaf (so it has no downlink)? */
+function isChainTop(pg: u32): bool {
+  const list = sTemp();
+  for (let i = 0; i < chainCount; i++) if (load<u32>(list + (<usize>i << 3) + 4) == pg) return true;
+  return false;
+}
+
+/** From page `pg` on, skips pages without a downlink by design; returns the first that needs one. */
+function skipUnlinked(pg: u32): u32 {
+  while (pg != 0 && isChainTop(pg)) {
+    const x = pageAddr(pg);
+    latchShared(x + P_LATCH);
+    const r = pRight(x);
+    unlatchShared(x + P_LATCH);
+    pg = r;
+  }
+  return pg;
+}
+
 /**
  * Full mode: walks parent level `level` and child level `level - 1` together. Writers are
  * quiesced, so holding a parent and latching its child (top-down) cannot deadlock here.
  */
 function verifyDownlinks(tree: u32, level: i32): i32 {
-  let q = descend(tree, 0, 0, level, false, false);
-  const c0 = descend(tree, 0, 0, level - 1, false, false);
+  let q = levelLeftmost(tree, level);
+  const c0 = levelLeftmost(tree, level - 1);
   let expected = pageNo(c0);
   unlatchShared(c0 + P_LATCH);
+  let first = true;
   while (true) {
     const n = pCount(q);
     for (let j = 0; j < n; j++) {
       const child = childAt(q, j);
-      if (child != expected) { const pg = pageNo(q); unlatchShared(q + P_LATCH); return fail(pg, RULE_DOWNLINK, level, child); }
+      expected = skipUnlinked(expected);
+      if (child != expected) {
+        const pg = pageNo(q); unlatchShared(q + P_LATCH);
+        return fail(pg, first ? RULE_LEFTMOST : RULE_DOWNLINK, level, child);
+      }
+      first = false;
       let x = pageAddr(child);
       latchShared(x + P_LATCH);
+      if ((pFlags(x) & F_DELETED) != 0) { unlatchShared(x + P_LATCH); unlatchShared(q + P_LATCH); return fail(child, RULE_DELETED, level - 1, 0); }
       // keys of the child are >= its separator (item 0 of a leftmost parent is minus infinity)
       if (j > 0 || pLeft(q) != 0) {
         const sep = j > 0 ? keyAddr(q, j) : 0;
@@ -178,6 +238,7 @@ function verifyDownlinks(tree: u32, level: i32): i32 {
     q = pageAddr(right);
     latchShared(q + P_LATCH);
   }
+  expected = skipUnlinked(expected);
   if (expected != 0) return fail(expected, RULE_DOWNLINK, level - 1, 3);
   return OK;
 }
@@ -187,7 +248,7 @@ export function treePageCount(tree: u32): u32 {
   let total: u32 = 0;
   const top = tableRootLevel(tree);
   for (let level = top; level >= 0; level--) {
-    let p = descend(tree, 0, 0, level, false, false);
+    let p = levelLeftmost(tree, level);
     while (true) {
       total++;
       const r = pRight(p);
@@ -207,7 +268,7 @@ function verifyLeaks(): i32 {
   let pg = arenaFreeHead();
   let free: u32 = 0;
   while (pg != 0 && free < hw) { free++; pg = load<u32>(pageAddr(pg) + PAGE_NEXT_FREE); }
-  accounted += free;
+  accounted += free + limboLength();
   if (accounted != hw) return fail(0, RULE_LEAK, -1, hw - accounted);
   return OK;
 }
@@ -218,10 +279,11 @@ export function verifyTree(tree: u32, full: bool): i32 {
   const top = tableRootLevel(tree);
   const limit = arenaHighWater();
   for (let level = top; level >= 0; level--) {
-    const r = verifyLevel(tree, level, full, limit);
+    const r = verifyLevel(tree, level, limit);
     if (r != OK) return r;
   }
   if (full) {
+    collectChains(tree);
     const root = pageAddr(tableRoot(tree));
     latchShared(root + P_LATCH);
     const ok = (pFlags(root) & F_ROOT) != 0 && pLevel(root) == top && pLeft(root) == 0;

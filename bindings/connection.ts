@@ -6,7 +6,7 @@
 
 import { LatchkeyError, invalid } from './errors.js';
 import { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } from './config.js';
-import { CoreThread, loadModule } from './core.js';
+import { CoreThread, loadModule, threadCanBlock } from './core.js';
 import { Session, type SessionOwner } from './session.js';
 import { InjectionPoint } from './inject.js';
 
@@ -48,7 +48,7 @@ export class Connection implements SessionOwner {
       maximum: Math.floor(cfg.cacheSize / WASM_PAGE),
       shared: true,
     });
-    const core = CoreThread.create(module, memory, cfg.pageSize, cfg.cacheSize);
+    const core = CoreThread.create(module, memory, cfg.pageSize, cfg.cacheSize, await threadCanBlock());
     return new Connection(core, { pageSize: cfg.pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug, role: cfg.role });
   }
 
@@ -58,7 +58,7 @@ export class Connection implements SessionOwner {
       || !(handle.module instanceof WebAssembly.Module) || !(handle.memory instanceof WebAssembly.Memory)) {
       throw invalid('attach: not a connection handle', 'the object returned by conn.share()');
     }
-    const core = CoreThread.attach(handle.module, handle.memory);
+    const core = CoreThread.attach(handle.module, handle.memory, await threadCanBlock());
     return new Connection(core, { ...handle.config });
   }
 

@@ -31,13 +31,17 @@ export interface CoreExports {
   lk_scan(tree: number, reverse: number, mode: number, klen: number, endMode: number, endLen: number,
     hint: number, hintGen: number, limit: number): number;
   lk_verify(tree: number, full: number): number;
+  lk_compact(tree: number): number;
+  lk_reclaim(): number;
+  lk_epoch(): number;
+  lk_limbo_count(): number;
   lk_page_version(pg: number): number;
   lk_stats(tree: number): number;
   lk_inject_arm(id: number, action: number, skip: number, count: number): number;
   lk_inject_wake(id: number): void;
-  lk_inject_await(id: number, n: number, timeoutMs: number): number;
   lk_inject_hits(id: number): number;
   lk_inject_arrived(id: number): number;
+  lk_inject_arrived_addr(id: number): number;
   lk_inject_count(): number;
   lk_test_area(): number;
   lk_test_writer(w: number, n: number): void;
@@ -68,9 +72,17 @@ export function loadModule(debug: boolean): Promise<WebAssembly.Module> {
   return m;
 }
 
-/** Can this thread block in Atomics.wait? Everywhere but a browser window's main thread. */
-export function threadCanBlock(): boolean {
-  if (isNode) return true;
+/**
+ * May this thread sleep inside the core (memory.atomic.wait32)? Only in workers.
+ *
+ * A browser window's main thread cannot block at all. Node's main thread can block in JS
+ * Atomics.wait, but measured here (node 20.20, V8 11.3): while it sleeps in wasm wait32 from
+ * baseline (Liftoff) code, a worker running the same module makes no progress until it wakes; a
+ * main thread sleeping on a latch a worker holds would then never wake. So the core only spins
+ * on main threads, and the bindings do their own blocking waits in JS (InjectionPoint).
+ */
+export async function threadCanBlock(): Promise<boolean> {
+  if (isNode) return !(await import('node:worker_threads')).isMainThread;
   return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
 }
 
@@ -108,11 +120,15 @@ export class CoreThread {
   readonly debug: boolean;
   private registered = false;
 
-  private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, x: CoreExports) {
+  /** May this thread sleep in the core (see threadCanBlock)? */
+  readonly canBlock: boolean;
+
+  private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, x: CoreExports, canBlock: boolean) {
     this.module = module;
     this.memory = memory;
     this.x = x;
-    const slot = x.lk_thread_register(threadCanBlock() ? 1 : 0);
+    this.canBlock = canBlock;
+    const slot = x.lk_thread_register(canBlock ? 1 : 0);
     if (slot < 0) {
       throw new LatchkeyError('EBUSY', `no free thread slot: at most ${x.lk_limit(2)} threads may attach to one connection`);
     }
@@ -147,7 +163,8 @@ export class CoreThread {
   }
 
   /** Lays out a fresh memory (first thread) and registers this thread. */
-  static create(module: WebAssembly.Module, memory: WebAssembly.Memory, pageSize: number, cacheSize: number): CoreThread {
+  static create(module: WebAssembly.Module, memory: WebAssembly.Memory, pageSize: number, cacheSize: number,
+    canBlock: boolean): CoreThread {
     const x = CoreThread.instantiate(module, memory);
     const base = x.lk_arena_base();
     const maxPages = Math.floor((cacheSize - base) / pageSize);
@@ -156,11 +173,11 @@ export class CoreThread {
     }
     const r = x.lk_init(pageSize, maxPages);
     if (r < 0) throw errorFromStatus(r, 'laying out the shared memory');
-    return new CoreThread(module, memory, x);
+    return new CoreThread(module, memory, x, canBlock);
   }
 
   /** Instantiates over a memory another thread laid out, checks its build, registers. */
-  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory): CoreThread {
+  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory, canBlock: boolean): CoreThread {
     const x = CoreThread.instantiate(module, memory);
     const r = x.lk_attach();
     if (r === Status.EBUSY) {
@@ -168,7 +185,7 @@ export class CoreThread {
         `the shared memory was laid out by core build ${x.lk_superblock_build_id()}, this module is build ${x.lk_build_id()}; accepted: the same build (debug and release builds cannot share a memory)`);
     }
     if (r < 0) throw new LatchkeyError('EINVAL', 'the memory holds no latchkey superblock; accepted: a handle from conn.share()');
-    return new CoreThread(module, memory, x);
+    return new CoreThread(module, memory, x, canBlock);
   }
 
   /** Largest value accepted with a key of `klen` bytes. */

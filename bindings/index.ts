@@ -4,7 +4,7 @@
  */
 
 export { open, attach, Connection, type ShareHandle } from './connection.js';
-export { Session, type TableOptions, type TableStats, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
+export { Session, type TableOptions, type TableStats, type CompactResult, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
 export { Cursor, type Key, type Value, type RangeOptions } from './cursor.js';
 export { LatchkeyError, type LatchkeyErrorCode } from './errors.js';
 export { MemoryPageStore, type PageStore } from './store.js';

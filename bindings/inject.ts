@@ -16,6 +16,9 @@ export const INJECTION_POINTS = [
   'scan-before-next-page',
   'scan-step-left',
   'btree-insert-before-leaf-latch',
+  'pagedel-after-parent-check',
+  'pagedel-after-halfdead',
+  'pagedel-before-unlink',
 ] as const;
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';
@@ -52,10 +55,21 @@ export class InjectionPoint {
     this.core.x.lk_inject_wake(this.id);
   }
 
-  /** Blocks until `n` threads have arrived at a 'wait' point (not on a browser main thread). */
+  /**
+   * Blocks until `n` threads have arrived at a 'wait' point (not on a browser main thread). The
+   * wait is a JS Atomics.wait on the point's arrival word, never a sleep inside the core (see
+   * threadCanBlock in core.ts).
+   */
   awaitArrived(n = 1, timeoutMs = 10000): void {
-    if (this.core.x.lk_inject_await(this.id, n, timeoutMs) !== 0) {
-      throw new LatchkeyError('EBUSY', `injection point ${this.name}: ${this.arrived} of ${n} threads arrived within ${timeoutMs} ms`);
+    const words = new Int32Array(this.core.memory.buffer);
+    const at = this.core.x.lk_inject_arrived_addr(this.id) >> 2;
+    const deadline = Date.now() + timeoutMs;
+    for (let a = Atomics.load(words, at); a < n; a = Atomics.load(words, at)) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new LatchkeyError('EBUSY', `injection point ${this.name}: ${a} of ${n} threads arrived within ${timeoutMs} ms`);
+      }
+      Atomics.wait(words, at, a, left);
     }
   }
 

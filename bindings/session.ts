@@ -30,6 +30,15 @@ export interface VerifyReport {
   full: boolean;
 }
 
+export interface CompactResult {
+  /** Pages unlinked and retired (leaves, chain pages above them, and old roots). */
+  pagesDeleted: number;
+  /** Half-dead leaves of interrupted deletions that were finished. */
+  halfDeadFinished: number;
+  /** Deleted pages moved to the free list (any table's, once no operation could reach them). */
+  pagesRecycled: number;
+}
+
 export interface TableStats {
   entries: number;
   depth: number;
@@ -52,7 +61,7 @@ const STATS_FIELDS: (keyof TableStats)[] = [
 /** The verifier's rules, by the numbers in assembly/verify.ts. */
 export const VERIFY_RULES = [
   '', 'FLAGS', 'LEVEL', 'KEY_ORDER', 'HIGH_KEY', 'SIBLING_ORDER', 'LINKS', 'RIGHTMOST', 'LEFTMOST', 'DOWNLINK',
-  'ROOT', 'LEAK',
+  'ROOT', 'LEAK', 'DELETED',
 ] as const;
 
 const FORMAT_CODE: Record<Format, number> = { u: 0x75, S: 0x53 };
@@ -148,6 +157,24 @@ export class Session implements CursorOwner {
       throw new LatchkeyError('ECORRUPT', `verify ${uri}: page ${page} (level ${level}) breaks rule ${rule} (detail ${detail})`);
     }
     return { ok: true, uri, pages: dv.getUint32(out + 16, true), levels: dv.getUint32(out + 20, true), full };
+  }
+
+  /**
+   * Page deletion: finishes interrupted deletions, deletes empty leaves (two-stage, concurrently
+   * with other threads' operations), shrinks the root, recycles pages no operation can reach.
+   */
+  compact(uri: string): CompactResult {
+    this.checkOpen();
+    const tree = this.lookup(uri);
+    const r = this.core.x.lk_compact(tree);
+    if (r < 0) throw errorFromStatus(r, `compact ${uri}`);
+    const dv = this.core.dv;
+    const out = this.core.OUT;
+    return {
+      pagesDeleted: dv.getUint32(out, true),
+      halfDeadFinished: dv.getUint32(out + 4, true),
+      pagesRecycled: dv.getUint32(out + 8, true),
+    };
   }
 
   /** Counts of the table's tree and of the connection's arena. */

@@ -16,7 +16,7 @@ import {
 } from "../page";
 import { tableRootLevel } from "../catalog";
 import { sTemp } from "../scratch";
-import { descend, descendError } from "./search";
+import { descend, descendError, D_EXCLUSIVE, D_FINISH } from "./search";
 import { splitLeaf, splitInsertParent } from "./split";
 import { inject, INJECT_INSERT_BEFORE_LEAF, INJECT_SPLIT_BEFORE_PARENT } from "../inject";
 import { OK, ENOMEM, EINJECTED } from "../status";
@@ -32,7 +32,7 @@ export const PUT_REPLACED: i32 = 2;
 
 export function btreePut(tree: u32, key: usize, klen: i32, val: usize, vlen: i32, mode: i32): i32 {
   if (inject(INJECT_INSERT_BEFORE_LEAF) != OK) return EINJECTED;
-  const p = descend(tree, key, klen, 0, true, true);
+  const p = descend(tree, key, klen, 0, D_EXCLUSIVE | D_FINISH);
   if (p == 0) return descendError;
   const i = pageSearchLeaf(p, key, klen);
   const found = searchFound;

@@ -14,7 +14,8 @@
 // Backward: the batch descends to the leaf covering the bound and collects items below it. When
 // that leaf has none, it steps left: it latches the left sibling and accepts it only if its
 // right link still points back at the page just read; otherwise the left page has split since,
-// and it moves right from it until it finds the page whose right link is ours.
+// and it moves right from it until it finds the page whose right link is ours (see walkLeft for
+// deleted and half-dead pages).
 //
 // Output layout (in the scratch output area):
 //   u32 count | u32 nextPage | u32 nextGen | u32 flags(END) | u32 leaf | u32 leafVersion |
@@ -25,7 +26,7 @@
 import { pageAddr, pageNo } from "../arena";
 import { latchShared, unlatchShared, latchesHeld } from "../latch";
 import {
-  P_LATCH, P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_IGNORE, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
+  P_LATCH, P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_IGNORE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
   valAddr, valLen, pageSearchLeaf, searchFound, keyCompare, keyAtOrAboveHigh,
 } from "../page";
 import { sOut, S_OUT_SIZE } from "../scratch";
@@ -101,7 +102,7 @@ export function scanForward(
       p = 0;
     }
   }
-  if (p == 0) p = descend(tree, key, skLen, 0, false, false);
+  if (p == 0) p = descend(tree, key, skLen, 0, 0);
   while (true) {
     // Move right as a search would (the hint may be a page whose key space has moved on).
     const right = pRight(p);
@@ -144,11 +145,18 @@ export function scanForward(
 }
 
 /**
- * Steps left from latched leaf p: releases p and returns its left sibling latched, 0 if p was the
- * leftmost leaf, or 1 if the left link could not be validated (caller re-descends).
+ * Steps left from latched leaf p (nbtree's _bt_walk_left): releases p and returns its left
+ * sibling latched, 0 if p was the leftmost leaf, or 1 if the caller should re-descend.
+ *
+ * The left page is accepted only if it is not deleted and its right link points back at the page
+ * we came from; a half-dead left page is accepted too (it is empty: the caller steps left over
+ * it). Otherwise the left page split since we read the link, so we move right from it, a few
+ * hops at most. Failing that, we go back to the original page: if it was deleted, the first live
+ * page to its right took over its key space and we step left from there; if not, its left link
+ * changed and we retry with the new one.
  */
 function walkLeft(p: usize): usize {
-  let target = pageNo(p);
+  let orig = pageNo(p);
   let left = pLeft(p);
   unlatchShared(p + P_LATCH);
   for (let tries = 0; tries < 64; tries++) {
@@ -156,26 +164,41 @@ function walkLeft(p: usize): usize {
     inject(INJECT_SCAN_STEP_LEFT);
     let q = pageAddr(left);
     latchShared(q + P_LATCH);
-    while (true) {
+    for (let hops = 0; ; hops++) {
+      if ((pFlags(q) & F_DELETED) == 0 && pRight(q) == orig) return q;
       const r = pRight(q);
-      if (r == target) {
-        if ((pFlags(q) & F_IGNORE) == 0) return q;
-        // A dead page between: keep walking left from it.
-        target = pageNo(q);
-        left = pLeft(q);
-        unlatchShared(q + P_LATCH);
-        break;
-      }
-      if (r == 0 || pageNo(q) == target) { unlatchShared(q + P_LATCH); return 1; }
-      // The left page split after we read our left link: move right to the page next to ours.
+      if (r == 0 || hops >= WALK_LEFT_HOPS) break;
       unlatchShared(q + P_LATCH);
       inject(INJECT_MOVE_RIGHT);
       q = pageAddr(r);
       latchShared(q + P_LATCH);
     }
+    unlatchShared(q + P_LATCH);
+    // Back to the page we came from, to see what changed.
+    let o = pageAddr(orig);
+    latchShared(o + P_LATCH);
+    if ((pFlags(o) & F_DELETED) != 0) {
+      while ((pFlags(o) & F_DELETED) != 0 && pRight(o) != 0) {
+        const r = pRight(o);
+        unlatchShared(o + P_LATCH);
+        o = pageAddr(r);
+        latchShared(o + P_LATCH);
+      }
+      orig = pageNo(o);
+      left = pLeft(o);
+      unlatchShared(o + P_LATCH);
+      continue;
+    }
+    const now = pLeft(o);
+    unlatchShared(o + P_LATCH);
+    if (now == left) return 1; // nothing explains it: let the caller re-descend
+    left = now;
   }
   return 1;
 }
+
+/** Hops to the right a left step takes before going back to the page it came from. */
+const WALK_LEFT_HOPS: i32 = 4;
 
 /** One backward batch: items below (or at, if inclusive) the start bound, in decreasing order. */
 export function scanBackward(
@@ -188,7 +211,7 @@ export function scanBackward(
     let i: i32;
     if (mode == BOUND_NONE) {
       // The rightmost leaf: descend by the leftmost path, then follow right links to the end.
-      p = descend(tree, key, 0, 0, false, false);
+      p = descend(tree, key, 0, 0, 0);
       while (pRight(p) != 0) {
         const r = pRight(p);
         unlatchShared(p + P_LATCH);
@@ -197,7 +220,7 @@ export function scanBackward(
       }
       i = pCount(p) - 1;
     } else {
-      p = descend(tree, key, klen, 0, false, false);
+      p = descend(tree, key, klen, 0, 0);
       i = pageSearchLeaf(p, key, klen);
       if (!(searchFound && mode == BOUND_INCLUSIVE)) i--;
     }

@@ -15,8 +15,8 @@ import { pageAddr, pageNo } from "../arena";
 import { latch, unlatch, latchesHeld } from "../latch";
 import { splitFinishAt } from "./split";
 import {
-  P_LATCH, F_IGNORE, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
-  childAt, searchFound, valAddr, valLen,
+  P_LATCH, F_IGNORE, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, pLeft, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
+  childAt, searchFound, valAddr, valLen, keyAboveHigh, pageSearchInternalBelow,
 } from "../page";
 import { tableRoot } from "../catalog";
 import { stackSet, sOut } from "../scratch";
@@ -45,17 +45,29 @@ export function moveRight(p: usize, key: usize, klen: i32, exclusive: bool): usi
 /** Per thread: why the last descent returned 0 (a status < 0). */
 export let descendError: i32 = 0;
 
+/** Descent flags. */
+export const D_EXCLUSIVE: i32 = 1; // latch the target page exclusively
+export const D_FINISH: i32 = 2;    // finish incomplete splits on the way (inserts)
+export const D_BELOW: i32 = 4;     // find the page holding keys just *below* `key` (page deletion:
+                                   // `key` is a page's high key, and that page is the target)
+
 /**
- * Descends to the page at `level` covering `key` and returns it latched (exclusive if asked).
- * Records the pages passed on the way in the descent stack.
+ * Descends to the page at `level` covering `key` and returns it latched (exclusive with
+ * D_EXCLUSIVE). Records the pages passed on the way in the descent stack.
  *
- * With `finish`, the descent is for an insert: like nbtree's _bt_moveright with forupdate, any
+ * With D_BELOW the downlink followed is the last one whose separator is strictly below `key`,
+ * and moving right stops at a page whose high key equals `key`.
+ *
+ * With D_FINISH, the descent is for an insert: like nbtree's _bt_moveright with forupdate, any
  * page it lands on whose split is incomplete gets that split finished first (so an insert never
  * lands in, or splits, the right half of an incomplete split, which has no downlink yet). Then
  * the descent restarts from the root. On failure to finish (ENOMEM) it returns 0 with
  * descendError set, holding no latch.
  */
-export function descend(tree: u32, key: usize, klen: i32, level: i32, exclusive: bool, finish: bool): usize {
+export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32): usize {
+  const exclusive = (flags & D_EXCLUSIVE) != 0;
+  const finish = (flags & D_FINISH) != 0;
+  const below = (flags & D_BELOW) != 0;
   while (true) {
     let restart = false;
     let p = pageAddr(tableRoot(tree));
@@ -65,15 +77,15 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, exclusive:
     let ex = exclusive && lvl == level;
     latch(p + P_LATCH, ex);
     while (true) {
-      const flags = pFlags(p);
-      if (finish && (flags & F_INCOMPLETE_SPLIT) != 0) {
+      const pf = pFlags(p);
+      if (finish && (pf & F_INCOMPLETE_SPLIT) != 0) {
         const r = splitFinishAt(tree, p, ex);
         if (r < 0) { descendError = r; return 0; }
         restart = true;
         break;
       }
       const right = pRight(p);
-      if (right != 0 && ((flags & F_IGNORE) != 0 || keyAtOrAboveHigh(p, key, klen))) {
+      if (right != 0 && ((pf & F_IGNORE) != 0 || (below ? keyAboveHigh(p, key, klen) : keyAtOrAboveHigh(p, key, klen)))) {
         unlatch(p + P_LATCH, ex);
         inject(INJECT_MOVE_RIGHT);
         p = pageAddr(right);
@@ -82,7 +94,7 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, exclusive:
       }
       lvl = pLevel(p);
       if (lvl <= level) return p;
-      const child = childAt(p, pageSearchInternal(p, key, klen));
+      const child = childAt(p, below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen));
       stackSet(lvl, pageNo(p));
       unlatch(p + P_LATCH, false);
       inject(INJECT_SEARCH_BEFORE_CHILD);
@@ -95,10 +107,27 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, exclusive:
   return 0;
 }
 
+/**
+ * The leftmost page of `level`, latched shared. A descent by the empty key reaches the page that
+ * owns minus infinity; pages left of it can only be half-dead or chain tops of an interrupted
+ * deletion (their key space already passed right), so it steps left over them to the true first
+ * page of the level, one latch at a time.
+ */
+export function levelLeftmost(tree: u32, level: i32): usize {
+  let p = descend(tree, 0, 0, level, 0);
+  while (pLeft(p) != 0) {
+    const left = pLeft(p);
+    unlatch(p + P_LATCH, false);
+    p = pageAddr(left);
+    latch(p + P_LATCH, false);
+  }
+  return p;
+}
+
 /** Point lookup: copies the value to the output area and returns its length, or NOTFOUND. */
 export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "search: a reader starts holding a latch");
-  const p = descend(tree, key, klen, 0, false, false);
+  const p = descend(tree, key, klen, 0, 0);
   const i = pageSearchLeaf(p, key, klen);
   let r = NOTFOUND;
   if (searchFound) {

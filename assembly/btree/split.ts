@@ -23,7 +23,7 @@ import { pageAddr, pageNo, stashTake, pageSize, pageFree } from "../arena";
 import { latchExclusive, unlatchExclusive, unlatchShared } from "../latch";
 import {
   P_LATCH, P_FLAGS, P_LEFT, P_RIGHT, P_NSLOTS, P_UPPER, P_GARBAGE, P_HIGH, HDR,
-  F_LEAF, F_ROOT, F_INCOMPLETE_SPLIT,
+  F_LEAF, F_ROOT, F_INCOMPLETE_SPLIT, F_IGNORE,
   pFlags, pLevel, pCount, pRight, pHasHigh, pHighKey, pHighLen, cellAddr, cellSize, keyLen, keyAddr,
   valLen, valAddr, childAt, pageInit, pageInsertLeaf, pageInsertInternal, pageSetHigh, pageMakeRoom,
   pageSearchInternal, pageFindChild, internalCellSize, leafCellSize, bumpVersion, LEAF_CELL_HDR,
@@ -31,7 +31,7 @@ import {
 } from "../page";
 import { tableMeta, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_SPLITS, C_ROOT_SPLITS } from "../catalog";
 import { sTemp, stackGet } from "../scratch";
-import { descend, stackTop, descendError } from "./search";
+import { descend, stackTop, D_EXCLUSIVE } from "./search";
 import { OK, ENOMEM, ECORRUPT } from "../status";
 import { inject, INJECT_SPLIT_FINISH } from "../inject";
 
@@ -223,14 +223,19 @@ function findParent(tree: u32, c: usize, level: i32): usize {
     q = pageAddr(hint);
     latchExclusive(q + P_LATCH);
   } else {
-    q = descend(tree, pHighKey(c), pHighLen(c), level, true, false);
+    q = descend(tree, pHighKey(c), pHighLen(c), level, D_EXCLUSIVE);
     if (q == 0) return 0;
   }
   while (true) {
-    if ((pFlags(q) & F_INCOMPLETE_SPLIT) != 0) { parentIndex = -1; return q; }
-    const i = pageFindChild(q, cpg, pageSearchInternal(q, pHighKey(c), pHighLen(c)));
-    if (i >= 0) { parentIndex = i; return q; }
+    const qf = pFlags(q);
     const right = pRight(q);
+    // A dead parent (deleted, its key space passed right; or the old root after a shrink, which
+    // the caller's ROOT check already handled) holds no downlink we may use: move right.
+    if ((qf & F_IGNORE) == 0) {
+      if ((qf & F_INCOMPLETE_SPLIT) != 0) { parentIndex = -1; return q; }
+      const i = pageFindChild(q, cpg, pageSearchInternal(q, pHighKey(c), pHighLen(c)));
+      if (i >= 0) { parentIndex = i; return q; }
+    }
     unlatchExclusive(q + P_LATCH);
     if (right == 0) return 0;
     q = pageAddr(right);

@@ -1,11 +1,13 @@
 // Tree statistics: one walk of every level, one latch at a time (exact when quiesced,
-// approximate under concurrent writers), plus the arena's counters.
+// approximate under concurrent writers), plus the arena's counters. `deleted` counts pages in
+// the limbo list (deleted, awaiting reclamation: arena-wide); `deletions` this tree's deletions.
 
 import { pageAddr, arenaHighWater, arenaFreeCount, pageSize } from "../arena";
 import { latchShared, unlatchShared } from "../latch";
 import { P_LATCH, F_HALF_DEAD, F_DELETED, pFlags, pCount, pRight } from "../page";
-import { tableMeta, tableRootLevel, C_SPLITS, C_ROOT_SPLITS } from "../catalog";
-import { descend } from "./search";
+import { tableMeta, tableRootLevel, C_SPLITS, C_ROOT_SPLITS, C_DELETIONS } from "../catalog";
+import { levelLeftmost } from "./search";
+import { limboCount } from "../epoch";
 import { sOut } from "../scratch";
 
 // Output: f64[] entries, depth, pageSize, pages, leafPages, halfDead, deleted, freePages,
@@ -14,18 +16,17 @@ export const STATS_FIELDS: i32 = 12;
 
 /** Writes the statistics to the output area; returns the depth. */
 export function btreeStats(tree: u32): i32 {
-  let entries: f64 = 0, pages: f64 = 0, leafPages: f64 = 0, halfDead: f64 = 0, deleted: f64 = 0;
+  let entries: f64 = 0, pages: f64 = 0, leafPages: f64 = 0, halfDead: f64 = 0;
   // Depth is the number of levels actually walked (the root level read once, plus one), so it
   // always agrees with the page counts of the same walk.
   const top = tableRootLevel(tree);
   let depth = 0;
   for (let level = top; level >= 0; level--) {
     depth++;
-    let p = descend(tree, 0, 0, level, false, false);
+    let p = levelLeftmost(tree, level);
     while (true) {
       const f = pFlags(p);
-      if ((f & F_DELETED) != 0) deleted++;
-      else {
+      if ((f & F_DELETED) == 0) {
         pages++;
         if ((f & F_HALF_DEAD) != 0) halfDead++;
         if (level == 0) { leafPages++; entries += <f64>pCount(p); }
@@ -45,11 +46,11 @@ export function btreeStats(tree: u32): i32 {
   store<f64>(o, pages, 24);
   store<f64>(o, leafPages, 32);
   store<f64>(o, halfDead, 40);
-  store<f64>(o, deleted, 48);
+  store<f64>(o, <f64>limboCount(), 48);
   store<f64>(o, <f64>arenaFreeCount(), 56);
   store<f64>(o, <f64>(arenaHighWater() - 1), 64);
   store<f64>(o, <f64>atomic.load<u64>(m + C_SPLITS), 72);
   store<f64>(o, <f64>atomic.load<u64>(m + C_ROOT_SPLITS), 80);
-  store<f64>(o, 0, 88);
+  store<f64>(o, <f64>atomic.load<u32>(m + C_DELETIONS), 88);
   return depth;
 }

@@ -1,0 +1,412 @@
+// Page deletion, PostgreSQL-style (nbtpage.c's _bt_pagedel, _bt_mark_page_halfdead,
+// _bt_unlink_halfdead_page; the 2014 rework, commit efada2b8e920). The protocol and why it is
+// correct are in assembly/btree/README.md; in short:
+//
+// Deleting an empty leaf takes two stages, each a few latched steps, holding a constant number of
+// latches at any height. Deleters of one tree are serialised by the tree's vacuum latch (one
+// VACUUM per index); searches, inserts, splits and scans run concurrently with them.
+//
+// Stage 1 (one latched step). Holding the empty leaf exclusively, climb while the child is its
+// parent's only child (those single-child parents join the doomed chain; they may be released,
+// since an internal page gains entries only when a child splits, which the held empty leaf
+// cannot). The first ancestor with other children is the subtree parent A. Holding A from the
+// "not the rightmost child" check to the end of the step (releasing and re-latching it in between
+// was the 2014 race: a split of A can make the chain's top A's rightmost child): point the
+// downlink to the top of the chain at the top's right sibling, drop the right sibling's own
+// downlink (so the top's key space passes to it), mark the leaf HALF_DEAD and store the top of
+// the chain in it.
+//
+// Stage 2 (one page per step, top down). Latch the leaf (unless it is the target), the target's
+// left sibling (moving right until its right link is the target), the target, and its right
+// sibling; relink left <-> right, advance the leaf's chain pointer to the target's only child,
+// mark the target DELETED with the current epoch, and hand it to the limbo list
+// (assembly/epoch.ts), which recycles it once no operation can still hold a pointer to it. The
+// last step unlinks the leaf itself.
+//
+// Every state between steps is legal: a half-dead leaf is skipped by searches (its key space now
+// belongs to its right sibling), and the top of its chain is a page without a downlink that the
+// verifier accepts because the half-dead leaf names it. An interrupted deletion is finished by the
+// next compaction.
+
+import { pageAddr, pageNo } from "../arena";
+import {
+  latchShared, unlatchShared, latchExclusive, unlatchExclusive, latchTryExclusive,
+} from "../latch";
+import {
+  P_LATCH, P_FLAGS, P_LEFT, P_RIGHT, P_TREE, P_CHAIN, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE,
+  F_INCOMPLETE_SPLIT, F_IGNORE, pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen,
+  childAt, cellAddr, pageDelete, pageFindChild, pageSearchInternalBelow, keyCompare, bumpVersion,
+} from "../page";
+import {
+  tableMeta, tableRoot, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_VACUUM_LATCH, C_DELETIONS, C_CAND_COUNT,
+  C_CAND, CANDIDATES,
+} from "../catalog";
+import { descend, stackTop, levelLeftmost, D_EXCLUSIVE, D_BELOW } from "./search";
+import { epochStamp, epochRefresh, limboPush, limboReclaim } from "../epoch";
+import { sKey2, sTemp, sOut, stackGet } from "../scratch";
+import { MAX_KEY, MAX_PAGE_SIZE } from "../limits";
+import {
+  inject, INJECT_PAGEDEL_PARENT_CHECKED, INJECT_PAGEDEL_HALFDEAD, INJECT_PAGEDEL_BEFORE_UNLINK,
+} from "../inject";
+import { OK } from "../status";
+
+/** Result of a stage-2 step: the leaf itself is gone (the deletion is complete). */
+const UNLINKED_LEAF: i32 = 1;
+/** Result of a stage-2 step: one internal page of the chain is gone; more steps follow. */
+const UNLINKED_INTERNAL: i32 = 0;
+
+/** Per thread: index of the downlink findDownlink found. */
+let downlinkIndex: i32 = -1;
+
+// ---- helpers ----
+
+/**
+ * Finds and latches (exclusively) the page at `level` holding the downlink to `child`, whose key
+ * space ends at `key` (the doomed leaf's high key). Starts from the descent stack, moves right
+ * over dead pages; 0 (nothing latched) if there is no such downlink, which is the case for the
+ * right half of an incomplete split.
+ */
+function findDownlink(tree: u32, child: u32, level: i32, key: usize, klen: i32): usize {
+  const hint = level <= stackTop ? stackGet(level) : 0;
+  let a: usize;
+  if (hint != 0) {
+    a = pageAddr(hint);
+    latchExclusive(a + P_LATCH);
+  } else {
+    a = descend(tree, key, klen, level, D_EXCLUSIVE | D_BELOW);
+  }
+  while (true) {
+    if ((pFlags(a) & F_IGNORE) == 0) {
+      const i = pageFindChild(a, child, pageSearchInternalBelow(a, key, klen));
+      if (i >= 0) { downlinkIndex = i; return a; }
+      // The downlink would be on the page whose key space reaches `key`.
+      if (!pHasHigh(a) || keyCompare(pHighKey(a), pHighLen(a), key, klen) >= 0) break;
+    }
+    const right = pRight(a);
+    if (right == 0) break;
+    unlatchExclusive(a + P_LATCH);
+    a = pageAddr(right);
+    latchExclusive(a + P_LATCH);
+  }
+  unlatchExclusive(a + P_LATCH);
+  return 0;
+}
+
+/**
+ * Latches (exclusively) the live left sibling of page t: reads t's left link, then moves right
+ * until the page whose right link is t (the left page may have split since). 0 if t is leftmost.
+ * Left to right within t's level; the caller holds nothing on that level yet.
+ */
+function latchLeftOf(t: usize): usize {
+  const tpg = pageNo(t);
+  const left = atomic.load<u32>(t + P_LEFT);
+  if (left == 0) return 0;
+  let q = pageAddr(left);
+  latchExclusive(q + P_LATCH);
+  while (pRight(q) != tpg) {
+    const r = pRight(q);
+    if (!ASC_NO_ASSERT) assert(r != 0, "pagedel: left sibling chain does not reach the target");
+    unlatchExclusive(q + P_LATCH);
+    q = pageAddr(r);
+    latchExclusive(q + P_LATCH);
+  }
+  return q;
+}
+
+/** Unlinks latched t from latched left (or 0) and right, and retires it. */
+function unlinkLatched(tree: u32, left: usize, t: usize, right: usize): void {
+  if (left != 0) { store<u32>(left, pageNo(right), P_RIGHT); bumpVersion(left); }
+  store<u32>(right, left != 0 ? pageNo(left) : 0, P_LEFT);
+  bumpVersion(right);
+  // Links and items stay as they were: an operation still holding a pointer to t moves right
+  // from it, or (the old root) descends through it, until the page is recycled.
+  store<u32>(t, (pFlags(t) & ~(F_HALF_DEAD | F_ROOT)) | F_DELETED, P_FLAGS);
+  epochStamp(t);
+  bumpVersion(t);
+  atomic.add<u32>(tableMeta(tree) + C_DELETIONS, 1);
+}
+
+// ---- stage 2 ----
+
+/**
+ * One stage-2 step for the half-dead leaf `leafPg`: unlinks the top of its chain. Returns
+ * UNLINKED_LEAF when the deletion is complete, UNLINKED_INTERNAL when more steps follow, or
+ * EINJECTED (the deletion stays interrupted, a legal state).
+ */
+function unlinkStep(tree: u32, leafPg: u32): i32 {
+  const p = pageAddr(leafPg);
+  latchExclusive(p + P_LATCH);
+  if ((pFlags(p) & F_HALF_DEAD) == 0) { unlatchExclusive(p + P_LATCH); return UNLINKED_LEAF; }
+  const tpg = load<u32>(p, P_CHAIN);
+  const r = inject(INJECT_PAGEDEL_BEFORE_UNLINK);
+  if (r != OK) { unlatchExclusive(p + P_LATCH); return r; }
+  if (tpg == leafPg) {
+    // The last step: the leaf itself, between its left and right siblings (left first).
+    unlatchExclusive(p + P_LATCH);
+    const left = latchLeftOf(p);
+    latchExclusive(p + P_LATCH);
+    const right = pageAddr(pRight(p));
+    latchExclusive(right + P_LATCH);
+    unlinkLatched(tree, left, p, right);
+    unlatchExclusive(right + P_LATCH);
+    unlatchExclusive(p + P_LATCH);
+    if (left != 0) unlatchExclusive(left + P_LATCH);
+    limboPush(leafPg);
+    return UNLINKED_LEAF;
+  }
+  // An internal page of the chain: leaf (held), then left, target, right on the target's level.
+  const t = pageAddr(tpg);
+  const left = latchLeftOf(t);
+  latchExclusive(t + P_LATCH);
+  const right = pageAddr(pRight(t));
+  latchExclusive(right + P_LATCH);
+  if (!ASC_NO_ASSERT) assert(pCount(t) == 1 && (pFlags(t) & F_LEAF) == 0, "pagedel: chain page is not a single-child internal page");
+  store<u32>(p, childAt(t, 0), P_CHAIN);
+  bumpVersion(p);
+  unlinkLatched(tree, left, t, right);
+  unlatchExclusive(right + P_LATCH);
+  unlatchExclusive(t + P_LATCH);
+  if (left != 0) unlatchExclusive(left + P_LATCH);
+  unlatchExclusive(p + P_LATCH);
+  limboPush(tpg);
+  return UNLINKED_INTERNAL;
+}
+
+/** Runs stage 2 to the end. Returns the pages unlinked, or EINJECTED. */
+function unlinkChain(tree: u32, leafPg: u32): i32 {
+  let pages = 0;
+  while (true) {
+    const r = unlinkStep(tree, leafPg);
+    if (r < 0) return r;
+    pages++;
+    if (r == UNLINKED_LEAF) return pages;
+  }
+  return pages;
+}
+
+// ---- stage 1 ----
+
+/**
+ * Deletes leaf `pg` if it is (still) an empty, deletable leaf of `tree`. Returns the number of
+ * pages deleted (0: skipped, a precondition failed) or EINJECTED. The caller holds the tree's
+ * vacuum latch and no page latch.
+ */
+export function pagedelLeaf(tree: u32, pg: u32): i32 {
+  // Read the leaf's high key; that is how the descent finds it and its parents.
+  const p = pageAddr(pg);
+  latchShared(p + P_LATCH);
+  const f = pFlags(p);
+  let hlen = pHasHigh(p) ? pHighLen(p) : 0;
+  const candidate = load<u32>(p, P_TREE) == tree && (f & F_LEAF) != 0
+    && (f & (F_FREE | F_IGNORE | F_ROOT | F_INCOMPLETE_SPLIT)) == 0
+    && pCount(p) == 0 && pRight(p) != 0 && hlen > 0 && hlen <= MAX_KEY;
+  const key = sKey2();
+  if (candidate) memory.copy(key, pHighKey(p), <usize>hlen);
+  unlatchShared(p + P_LATCH);
+  if (!candidate) return 0;
+
+  const q = descend(tree, key, hlen, 0, D_EXCLUSIVE | D_BELOW);
+  if (q != p) { unlatchExclusive(q + P_LATCH); return 0; }
+  // Preconditions, under the leaf's exclusive latch: empty, not the root, not the rightmost
+  // page of its level, no incomplete split of its own, right sibling not half-dead.
+  const rpg = pRight(p);
+  if (pCount(p) != 0 || (pFlags(p) & (F_ROOT | F_INCOMPLETE_SPLIT | F_IGNORE)) != 0 || rpg == 0) {
+    unlatchExclusive(p + P_LATCH);
+    return 0;
+  }
+  const rs = pageAddr(rpg);
+  latchShared(rs + P_LATCH); // left to right
+  const rightHalfDead = (pFlags(rs) & F_HALF_DEAD) != 0;
+  unlatchShared(rs + P_LATCH);
+  if (rightHalfDead) { unlatchExclusive(p + P_LATCH); return 0; }
+
+  // Climb to the subtree parent.
+  let child = pg;
+  let top = pg;
+  let level = 1;
+  while (true) {
+    const a = findDownlink(tree, child, level, key, hlen);
+    if (a == 0) { unlatchExclusive(p + P_LATCH); return 0; } // no downlink yet: an incomplete split's right half
+    const n = pCount(a);
+    if (n == 1) {
+      // `a` has only the chain below it: it joins the doomed chain, unless it is the root or its
+      // own split is incomplete (then its right neighbour at this level has no downlink in the
+      // next parent up, and key space could not pass to it).
+      if ((pFlags(a) & (F_ROOT | F_INCOMPLETE_SPLIT)) != 0) {
+        unlatchExclusive(a + P_LATCH);
+        unlatchExclusive(p + P_LATCH);
+        return 0;
+      }
+      top = pageNo(a);
+      child = top;
+      level++;
+      unlatchExclusive(a + P_LATCH);
+      continue;
+    }
+    const idx = downlinkIndex;
+    // The check that makes the key-space transfer legal: the top's right sibling has its
+    // downlink right after the top's, in this same page. `a` stays latched from here to the end
+    // of stage 1, so no split of `a` can move that downlink away.
+    if (idx == n - 1) {
+      unlatchExclusive(a + P_LATCH);
+      unlatchExclusive(p + P_LATCH);
+      return 0;
+    }
+    const r = inject(INJECT_PAGEDEL_PARENT_CHECKED);
+    if (r != OK) {
+      unlatchExclusive(a + P_LATCH);
+      unlatchExclusive(p + P_LATCH);
+      return r;
+    }
+    // Stage 1: the top's downlink now points at its right sibling, whose own downlink goes.
+    store<u32>(cellAddr(a, idx), childAt(a, idx + 1), 4);
+    pageDelete(a, idx + 1);
+    bumpVersion(a);
+    store<u32>(p, pFlags(p) | F_HALF_DEAD, P_FLAGS);
+    store<u32>(p, top, P_CHAIN);
+    bumpVersion(p);
+    unlatchExclusive(a + P_LATCH);
+    unlatchExclusive(p + P_LATCH);
+    break;
+  }
+  const r = inject(INJECT_PAGEDEL_HALFDEAD);
+  if (r != OK) return r;
+  return unlinkChain(tree, pg);
+}
+
+// ---- the tree shrinks ----
+
+/** While the root is an internal page with a single child, makes that child the root. */
+function shrinkRoot(tree: u32): i32 {
+  let shrunk = 0;
+  const m = tableMeta(tree);
+  while (true) {
+    const rootPg = tableRoot(tree);
+    const r = pageAddr(rootPg);
+    latchShared(r + P_LATCH);
+    const candidate = pLevel(r) > 0 && pCount(r) == 1 && (pFlags(r) & (F_INCOMPLETE_SPLIT | F_IGNORE)) == 0;
+    const childPg = candidate ? childAt(r, 0) : 0;
+    unlatchShared(r + P_LATCH);
+    if (!candidate) break;
+    // Bottom-up: the child, then the root, then the meta latch last.
+    const c = pageAddr(childPg);
+    latchExclusive(c + P_LATCH);
+    latchExclusive(r + P_LATCH);
+    const ok = tableRoot(tree) == rootPg && pCount(r) == 1 && childAt(r, 0) == childPg
+      && (pFlags(r) & (F_ROOT | F_INCOMPLETE_SPLIT | F_IGNORE)) == F_ROOT
+      && pLeft(c) == 0 && pRight(c) == 0 && (pFlags(c) & (F_INCOMPLETE_SPLIT | F_IGNORE)) == 0;
+    if (ok) {
+      latchExclusive(m + C_META_LATCH);
+      atomic.store<u32>(m + C_ROOT_LEVEL, <u32>pLevel(c));
+      atomic.store<u32>(m + C_ROOT, childPg);
+      unlatchExclusive(m + C_META_LATCH);
+      store<u32>(c, pFlags(c) | F_ROOT, P_FLAGS);
+      bumpVersion(c);
+      // The old root keeps its one downlink: a descent that read it before goes through it.
+      store<u32>(r, (pFlags(r) & ~F_ROOT) | F_DELETED, P_FLAGS);
+      epochStamp(r);
+      bumpVersion(r);
+      atomic.add<u32>(m + C_DELETIONS, 1);
+    }
+    unlatchExclusive(r + P_LATCH);
+    unlatchExclusive(c + P_LATCH);
+    if (!ok) break;
+    limboPush(rootPg);
+    shrunk++;
+  }
+  return shrunk;
+}
+
+// ---- drivers ----
+
+/** Leaves collected per pass of a compaction walk (the staging page holds them as u32). */
+const COLLECT_MAX: i32 = MAX_PAGE_SIZE >> 2;
+
+/**
+ * Walks the leaf level and records in the staging area the leaves to work on: half-dead ones
+ * (`halfDead`) or empty, live, non-rightmost ones. Returns how many.
+ */
+function collectLeaves(tree: u32, halfDead: bool): i32 {
+  const list = sTemp();
+  let n = 0;
+  let p = levelLeftmost(tree, 0);
+  while (true) {
+    const f = pFlags(p);
+    const right = pRight(p);
+    const want = halfDead ? (f & F_HALF_DEAD) != 0 : ((f & F_IGNORE) == 0 && pCount(p) == 0 && right != 0);
+    if (want && n < COLLECT_MAX) { store<u32>(list + (<usize>n << 2), pageNo(p)); n++; }
+    unlatchShared(p + P_LATCH);
+    if (right == 0 || n >= COLLECT_MAX) break;
+    p = pageAddr(right);
+    latchShared(p + P_LATCH);
+  }
+  return n;
+}
+
+/**
+ * session.compact: finishes interrupted deletions, deletes every empty leaf it can, shrinks the
+ * root, and recycles what the limbo list allows. Writes { pagesDeleted, halfDeadFinished,
+ * pagesRecycled } as u32s to the output area. Returns OK or EINJECTED.
+ */
+export function pagedelCompact(tree: u32): i32 {
+  const vacuum = tableMeta(tree) + C_VACUUM_LATCH;
+  latchExclusive(vacuum);
+  let deleted = 0;
+  let finished = 0;
+  let status = OK;
+  // 1. Interrupted deletions.
+  const nHalf = collectLeaves(tree, true);
+  for (let i = 0; i < nHalf && status == OK; i++) {
+    epochRefresh();
+    const r = unlinkChain(tree, load<u32>(sTemp() + (<usize>i << 2)));
+    if (r < 0) status = r; else { deleted += r; finished++; }
+  }
+  // 2. Empty leaves, in passes while a pass makes progress (a full staging list means more).
+  while (status == OK) {
+    epochRefresh();
+    const n = collectLeaves(tree, false);
+    let progress = 0;
+    for (let i = 0; i < n && status == OK; i++) {
+      epochRefresh();
+      const r = pagedelLeaf(tree, load<u32>(sTemp() + (<usize>i << 2)));
+      if (r < 0) status = r; else if (r > 0) { deleted += r; progress++; }
+    }
+    if (n < COLLECT_MAX || progress == 0) break;
+  }
+  if (status == OK) deleted += shrinkRoot(tree);
+  atomic.store<u32>(tableMeta(tree) + C_CAND_COUNT, 0);
+  unlatchExclusive(vacuum);
+  epochRefresh();
+  const recycled = limboReclaim(0x7fffffff);
+  const o = sOut();
+  store<u32>(o, <u32>deleted);
+  store<u32>(o, <u32>finished, 4);
+  store<u32>(o, <u32>recycled, 8);
+  return status;
+}
+
+/**
+ * A remove emptied leaf `pg`: note it as a deletion candidate. When the candidate ring fills,
+ * the remover deletes them at once if no other deleter is busy with this tree (it never waits).
+ * The caller holds no latch. Returns the pages deleted.
+ */
+export function pagedelNoteEmpty(tree: u32, pg: u32): i32 {
+  const m = tableMeta(tree);
+  const i = <i32>atomic.add<u32>(m + C_CAND_COUNT, 1);
+  if (i < CANDIDATES) atomic.store<u32>(m + C_CAND + (<usize>i << 2), pg);
+  if (i + 1 < CANDIDATES) return 0;
+  const vacuum = m + C_VACUUM_LATCH;
+  if (!latchTryExclusive(vacuum)) return 0;
+  let deleted = 0;
+  for (let k = 0; k < CANDIDATES; k++) {
+    const c = atomic.xchg<u32>(m + C_CAND + (<usize>k << 2), 0);
+    if (c == 0) continue;
+    const r = pagedelLeaf(tree, c);
+    if (r > 0) deleted += r;
+    else if (r < 0) break; // an injected error: leave the rest to compaction
+  }
+  atomic.store<u32>(m + C_CAND_COUNT, 0);
+  unlatchExclusive(vacuum);
+  limboReclaim(CANDIDATES);
+  return deleted;
+}
