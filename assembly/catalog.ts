@@ -23,9 +23,8 @@ export const C_SPLITS: usize = 24;     // u64, atomic
 export const C_ROOT_SPLITS: usize = 32;// u64, atomic
 export const C_VACUUM_LATCH: usize = 40; // serialises page deleters of this tree (one VACUUM at a time)
 export const C_DELETIONS: usize = 44;  // u32, atomic: pages deleted since open
-export const C_CAND_COUNT: usize = 48; // u32, atomic: deletion candidates noted by removes
 const C_NAME: usize = 64;               // MAX_NAME bytes
-export const C_CAND: usize = 320;       // u32[CANDIDATES]: leaves emptied by removes
+export const C_CAND: usize = 320;       // u32[CANDIDATES]: leaves emptied by removes (0 = free slot)
 export const CANDIDATES: i32 = 32;
 
 // @ts-ignore: decorator

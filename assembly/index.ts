@@ -183,7 +183,7 @@ export {
   selftestArea as lk_test_area, selftestWriter as lk_test_writer, selftestReader as lk_test_reader,
   selftestTryExclusive as lk_test_try_exclusive, selftestUnlatchExclusive as lk_test_unlatch_exclusive,
   selftestLatchShared as lk_test_latch_shared, selftestUnlatchShared as lk_test_unlatch_shared,
-  selftestAlloc as lk_test_alloc,
+  selftestAlloc as lk_test_alloc, selftestLevel as lk_test_level,
 } from "./selftest";
 export function lk_arena_high_water(): u32 { return arenaHighWater(); }
 export function lk_arena_free_count(): u32 { return arenaFreeCount(); }

@@ -1,7 +1,10 @@
 // Hooks for unit tests of the latch and the page allocator, driven from several workers.
 // They use a test area in the superblock that nothing else touches.
 
-import { SB, pageAlloc, pageFree, pageAddr } from "./arena";
+import { SB, pageAlloc, pageFree, pageAddr, pageNo } from "./arena";
+import { P_LATCH, pFlags, pCount, pRight, pHasHigh, pHighKey, pHighLen } from "./page";
+import { levelLeftmost } from "./btree/search";
+import { sOut, S_OUT_SIZE } from "./scratch";
 import { latchShared, latchExclusive, unlatchShared, unlatchExclusive, latchTryExclusive } from "./latch";
 
 /** A 256-byte area of the superblock reserved for these tests. */
@@ -61,4 +64,34 @@ export function selftestAlloc(n: i32, k: i32, out: usize): i32 {
     for (let j = 0; j < k; j++) pageFree(load<u32>(out + (<usize>j << 2)));
   }
   return clashes;
+}
+
+/**
+ * Lists the pages of one level of a tree into the output area, for tests that must aim at a
+ * particular page: u32 count, then per page u32 page, u32 flags, u32 items, u32 highLen, high key.
+ * Quiesced use only.
+ */
+export function selftestLevel(tree: u32, level: i32): i32 {
+  const o = sOut();
+  let pos: usize = 4;
+  let n = 0;
+  let p = levelLeftmost(tree, level);
+  while (true) {
+    const hl = pHasHigh(p) ? pHighLen(p) : 0;
+    if (pos + 16 + <usize>hl > S_OUT_SIZE) { unlatchShared(p + P_LATCH); break; }
+    store<u32>(o + pos, pageNo(p));
+    store<u32>(o + pos, pFlags(p), 4);
+    store<u32>(o + pos, <u32>pCount(p), 8);
+    store<u32>(o + pos, <u32>hl, 12);
+    memory.copy(o + pos + 16, pHighKey(p), <usize>hl);
+    pos += 16 + <usize>hl;
+    n++;
+    const r = pRight(p);
+    unlatchShared(p + P_LATCH);
+    if (r == 0) break;
+    p = pageAddr(r);
+    latchShared(p + P_LATCH);
+  }
+  store<u32>(o, <u32>n);
+  return n;
 }

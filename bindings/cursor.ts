@@ -247,9 +247,12 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   private step(reverse: boolean, mode: number, start: Uint8Array | undefined): boolean {
     this.check();
     if (this.buf && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE && this.takeFromBuffer()) return true;
-    // The right-sibling hint holds only once this leaf's entries were all taken.
-    const exhausted = this.buf !== undefined && this.bufPos >= this.buf.keys.length;
-    let hint = exhausted && !reverse && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE ? this.buf!.nextPage : 0;
+    // The right-sibling hint holds only once this leaf's entries were all taken and the leaf has
+    // not changed since (a key inserted after our position must not be skipped).
+    const b = this.buf;
+    const exhausted = b !== undefined && this.bufPos >= b.keys.length
+      && this.core.x.lk_page_version(b.leaf) === b.leafVersion;
+    let hint = exhausted && !reverse && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE ? b!.nextPage : 0;
     let hintGen = hint ? this.buf!.nextGen : 0;
     let from = start;
     let m = mode;

@@ -67,3 +67,41 @@ export const TEST_DEBUG = process.env.LATCHKEY_TEST_RELEASE !== '1';
 export async function openTest(opts: Record<string, unknown> = {}): Promise<Connection> {
   return open({ pageSize: 4096, cacheSize: '128MB', debug: TEST_DEBUG, ...opts });
 }
+
+export interface PageInfo { page: number; flags: number; items: number; high: Uint8Array }
+export const F = { LEAF: 1, ROOT: 2, HALF_DEAD: 4, DELETED: 8, INCOMPLETE_SPLIT: 16 } as const;
+
+/** The pages of one level of table 0..n (quiesced): page number, flags, item count, high key. */
+export function levelInfo(conn: Connection, tree: number, level: number): PageInfo[] {
+  const { x, dv, u8, OUT } = conn.core;
+  const n = x.lk_test_level(tree, level);
+  const out: PageInfo[] = [];
+  let pos = OUT + 4;
+  for (let i = 0; i < n; i++) {
+    const hl = dv.getUint32(pos + 12, true);
+    out.push({ page: dv.getUint32(pos, true), flags: dv.getUint32(pos + 4, true), items: dv.getUint32(pos + 8, true), high: u8.slice(pos + 16, pos + 16 + hl) });
+    pos += 16 + hl;
+  }
+  return out;
+}
+
+/** The latch word of a page, for tests that must see a thread waiting on it. */
+export function latchWord(conn: Connection, page: number): () => number {
+  const words = new Int32Array(conn.core.memory.buffer);
+  const at = (conn.core.x.lk_arena_base() + page * conn.pageSize) >> 2;
+  return () => Atomics.load(words, at) >>> 0;
+}
+export const LATCH_WAITERS = 0x40000000;
+
+/**
+ * Waits until `cond` holds, letting the event loop run between checks (so worker replies land).
+ * For conditions on shared state that no notification announces, like "a thread is now waiting
+ * on this latch"; the outcome does not depend on timing, only how soon it is seen.
+ */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}

@@ -38,8 +38,7 @@ import {
   childAt, cellAddr, pageDelete, pageFindChild, pageSearchInternalBelow, keyCompare, bumpVersion,
 } from "../page";
 import {
-  tableMeta, tableRoot, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_VACUUM_LATCH, C_DELETIONS, C_CAND_COUNT,
-  C_CAND, CANDIDATES,
+  tableMeta, tableRoot, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_VACUUM_LATCH, C_DELETIONS, C_CAND, CANDIDATES,
 } from "../catalog";
 import { descend, stackTop, levelLeftmost, D_EXCLUSIVE, D_BELOW } from "./search";
 import { epochStamp, epochRefresh, limboPush, limboReclaim } from "../epoch";
@@ -374,7 +373,6 @@ export function pagedelCompact(tree: u32): i32 {
     if (n < COLLECT_MAX || progress == 0) break;
   }
   if (status == OK) deleted += shrinkRoot(tree);
-  atomic.store<u32>(tableMeta(tree) + C_CAND_COUNT, 0);
   unlatchExclusive(vacuum);
   epochRefresh();
   const recycled = limboReclaim(0x7fffffff);
@@ -386,27 +384,37 @@ export function pagedelCompact(tree: u32): i32 {
 }
 
 /**
- * A remove emptied leaf `pg`: note it as a deletion candidate. When the candidate ring fills,
- * the remover deletes them at once if no other deleter is busy with this tree (it never waits).
+ * A remove emptied leaf `pg`: note it as a deletion candidate and, unless another deleter of this
+ * tree is busy, delete the candidates at once (the remover never waits for the vacuum latch).
  * The caller holds no latch. Returns the pages deleted.
+ *
+ * Candidates sit in a small ring of slots in the catalog entry. A remover pushes its leaf, then
+ * tries the vacuum latch; whoever holds it drains the ring and, after releasing it, looks at the
+ * ring again, so a candidate pushed while the latch was busy is not forgotten. A full ring drops
+ * the candidate: the next compaction still finds the empty leaf.
  */
 export function pagedelNoteEmpty(tree: u32, pg: u32): i32 {
-  const m = tableMeta(tree);
-  const i = <i32>atomic.add<u32>(m + C_CAND_COUNT, 1);
-  if (i < CANDIDATES) atomic.store<u32>(m + C_CAND + (<usize>i << 2), pg);
-  if (i + 1 < CANDIDATES) return 0;
-  const vacuum = m + C_VACUUM_LATCH;
-  if (!latchTryExclusive(vacuum)) return 0;
-  let deleted = 0;
+  const ring = tableMeta(tree) + C_CAND;
   for (let k = 0; k < CANDIDATES; k++) {
-    const c = atomic.xchg<u32>(m + C_CAND + (<usize>k << 2), 0);
-    if (c == 0) continue;
-    const r = pagedelLeaf(tree, c);
-    if (r > 0) deleted += r;
-    else if (r < 0) break; // an injected error: leave the rest to compaction
+    if (atomic.cmpxchg<u32>(ring + (<usize>k << 2), 0, pg) == 0) break;
   }
-  atomic.store<u32>(m + C_CAND_COUNT, 0);
-  unlatchExclusive(vacuum);
-  limboReclaim(CANDIDATES);
+  const vacuum = tableMeta(tree) + C_VACUUM_LATCH;
+  let deleted = 0;
+  while (latchTryExclusive(vacuum)) {
+    for (let k = 0; k < CANDIDATES; k++) {
+      const c = atomic.xchg<u32>(ring + (<usize>k << 2), 0);
+      if (c == 0) continue;
+      const r = pagedelLeaf(tree, c);
+      if (r > 0) deleted += r;
+    }
+    unlatchExclusive(vacuum);
+    if (!candidatesPending(ring)) break;
+  }
+  if (deleted > 0) limboReclaim(CANDIDATES);
   return deleted;
+}
+
+function candidatesPending(ring: usize): bool {
+  for (let k = 0; k < CANDIDATES; k++) if (atomic.load<u32>(ring + (<usize>k << 2)) != 0) return true;
+  return false;
 }

@@ -58,8 +58,12 @@ function emit(p: usize, i: i32): bool {
   return true;
 }
 
-/** The leaf the current batch reads (set before its items are emitted). */
+/** The leaf the current batch reads and its version, taken under the leaf's latch. */
 let outLeaf: usize = 0;
+let outLeafVersion: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function readingLeaf(p: usize): void { outLeaf = p; outLeafVersion = load<u32>(p, P_VERSION); }
 
 function finish(nextPage: u32, nextGen: u32, flags: u32): i32 {
   const o = sOut();
@@ -68,7 +72,7 @@ function finish(nextPage: u32, nextGen: u32, flags: u32): i32 {
   store<u32>(o, nextGen, 8);
   store<u32>(o, flags, 12);
   store<u32>(o, outLeaf != 0 ? pageNo(outLeaf) : 0, 16);
-  store<u32>(o, outLeaf != 0 ? load<u32>(outLeaf, P_VERSION) : 0, 20);
+  store<u32>(o, outLeaf != 0 ? outLeafVersion : 0, 20);
   return <i32>outCount;
 }
 
@@ -113,7 +117,7 @@ export function scanForward(
       continue;
     }
     const n = pCount(p);
-    outLeaf = p;
+    readingLeaf(p);
     let i = skLen == 0 ? 0 : pageSearchLeaf(p, key, skLen);
     if (skLen > 0 && searchFound && mode == BOUND_EXCLUSIVE) i++;
     for (; i < n; i++) {
@@ -225,7 +229,7 @@ export function scanBackward(
       if (!(searchFound && mode == BOUND_INCLUSIVE)) i--;
     }
     while (true) {
-      outLeaf = p;
+      readingLeaf(p);
       for (; i >= 0; i--) {
         if (pastEnd(p, i, end, endLen, endMode, true)) {
           unlatchShared(p + P_LATCH);

@@ -67,3 +67,64 @@ export function runHistory(session, { uri, wid, ops, keyBase, keySpace, stride =
   c.close();
   return { kind, key, value, result, inv, res, length: ops };
 }
+
+/**
+ * Churn over a sliding window (page deletion stress): the window [back, front) of key ids moves
+ * right. Each worker claims ids at the front (insert) and at the back (remove) from shared
+ * counters, and mixes in gets and puts at random ids inside the window; every `scanEvery`-th op
+ * is a short range scan checked for order. Records the single-key ops like runHistory.
+ * args: { uri, wid, ops, window, clock, front, back (SharedArrayBuffers), seed, scanEvery }
+ */
+export function runChurn(session, { uri, wid, ops, window, clock, cursors, seed, scanEvery }) {
+  const c = session.openCursor(uri);
+  const kind = new Uint8Array(ops);
+  const key = new Int32Array(ops);
+  const value = new Int32Array(ops);
+  const result = new Int32Array(ops);
+  const inv = new Float64Array(ops);
+  const res = new Float64Array(ops);
+  const stamp = new Int32Array(clock);
+  const ends = new Int32Array(cursors); // [0] front, [1] back
+  const next = rng(seed);
+  const kb = new Uint8Array(8);
+  let n = 0;
+  let scans = 0;
+  for (let i = 0; n < ops; i++) {
+    if (scanEvery > 0 && i % scanEvery === scanEvery - 1) {
+      const lo = Atomics.load(ends, 1);
+      let prev = -1;
+      for (const [k] of c.range({ gte: keyBytes(lo), limit: 200 })) {
+        const id = Number(new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0));
+        if (id <= prev) throw new Error(`scan out of order: ${id} after ${prev}`);
+        prev = id;
+      }
+      scans++;
+      continue;
+    }
+    const r = next() % 10;
+    let op;
+    let k;
+    if (r < 3) { op = INSERT; k = Atomics.add(ends, 0, 1); }
+    else if (r < 6) {
+      // Remove at the back, but never past the front minus the window.
+      const b = Atomics.load(ends, 1);
+      if (Atomics.load(ends, 0) - b <= window) { op = GET; k = b + (next() % window); }
+      else { op = REMOVE; k = Atomics.add(ends, 1, 1); }
+    } else if (r < 8) { op = GET; k = Atomics.load(ends, 1) + (next() % window); }
+    else { op = PUT; k = Atomics.load(ends, 1) + (next() % window); }
+    const v = wid * 1_000_000 + n + 1;
+    keyBytes(k, kb);
+    const vb = op === PUT || op === INSERT ? valueBytes(v) : undefined;
+    inv[n] = Atomics.add(stamp, 0, 1);
+    let out = 0;
+    if (op === GET) out = valueOf(c.get(kb));
+    else if (op === PUT) c.put(kb, vb);
+    else if (op === INSERT) out = c.insert(kb, vb) ? 1 : 0;
+    else out = c.remove(kb) ? 1 : 0;
+    res[n] = Atomics.add(stamp, 0, 1);
+    kind[n] = op; key[n] = k; value[n] = op === PUT || op === INSERT ? v : 0; result[n] = out;
+    n++;
+  }
+  c.close();
+  return { kind, key, value, result, inv, res, length: ops, scans };
+}

@@ -2,7 +2,7 @@
 // Plain JS (Node loads worker files without a transform); imports the built package.
 import { parentPort, workerData } from 'node:worker_threads';
 import { attach } from '../../dist/index.js';
-import { runHistory } from './history.js';
+import { runHistory, runChurn } from './history.js';
 
 const conn = await attach(workerData.handle);
 const session = conn.openSession();
@@ -19,6 +19,15 @@ const commands = {
     return keys.length;
   },
   scan: ({ uri, opts }) => [...session.openCursor(uri).range(opts)].map(([k]) => k),
+  remove: ({ uri, key }) => session.openCursor(uri).remove(key),
+  removeMany: ({ uri, keys }) => {
+    const c = session.openCursor(uri);
+    let n = 0;
+    for (const k of keys) if (c.remove(k)) n++;
+    return n;
+  },
+  compact: ({ uri }) => session.compact(uri),
+  churn: (args) => runChurn(session, args),
   history: (args) => runHistory(session, args),
   latchWriter: ({ n }) => core.x.lk_test_writer(core.x.lk_test_area(), n),
   latchReader: ({ n }) => core.x.lk_test_reader(core.x.lk_test_area(), n),

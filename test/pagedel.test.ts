@@ -1,0 +1,370 @@
+/**
+ * Page deletion (assembly/btree/pagedel.ts): deterministic interleavings forced with injection
+ * points across real workers, recycling under stale pointers, and a churn stress whose histories
+ * are checked for linearizability while the arena must stop growing.
+ */
+import { describe, it, expect, afterEach } from 'vitest';
+import { openTest, withWorkers, levelInfo, latchWord, waitFor, F, LATCH_WAITERS, type TestWorker } from './helpers.js';
+import { checkColumnar } from './lin/checker.js';
+import { type Connection, LatchkeyError } from '../dist/index.js';
+
+const STRESS = process.env.LATCHKEY_STRESS === '1';
+let conn: Connection;
+afterEach(async () => { await conn?.close(); });
+
+const URI = 'table:t';
+// A long common prefix keeps separators long (suffix truncation cannot cut into it), so internal
+// pages hold few downlinks and trees reach depth 3 with a few thousand keys.
+const PREFIX = 'p'.repeat(150);
+const key = (i: number, suffix = '') => `${PREFIX}k${String(i).padStart(4, '0')}${suffix}`;
+const VALUE = 'v'.repeat(60);
+
+/** A table of string keys PREFIX + k0000.. with 60-byte values on 4 KiB pages. */
+async function table(n: number) {
+  conn = await openTest();
+  const s = conn.openSession();
+  s.create(URI, { keyFormat: 'S', valueFormat: 'S' });
+  const c = s.openCursor<string, string>(URI);
+  for (let i = 0; i < n; i++) c.put(key(i), VALUE);
+  return { s, c };
+}
+
+const dec = new TextDecoder();
+/** Empties the leaf at position `at` of the leaf level (by its keys); returns its page and key range. */
+function emptyLeaf(c: ReturnType<typeof openCursorS>, at: number) {
+  const leaves = levelInfo(conn, 0, 0);
+  const lo = at === 0 ? '' : dec.decode(leaves[at - 1].high);
+  const hi = dec.decode(leaves[at].high);
+  const keys = [...c.range(lo ? { gte: lo, lt: hi } : { lt: hi })].map(([k]) => k);
+  keepEmpty(() => { for (const k of keys) expect(c.remove(k)).toBe(true); });
+  return { page: leaves[at].page, lo, hi, keys };
+}
+
+/**
+ * Runs `fn` (removes) with the removers' own page deletion refused before it changes anything
+ * (an error at pagedel-after-parent-check), so that the emptied leaves stay for the test.
+ */
+function keepEmpty(fn: () => void) {
+  const refuse = conn.inject('pagedel-after-parent-check').arm('error');
+  try { fn(); } finally { refuse.disarm(); }
+}
+function openCursorS() { return conn.openSession().openCursor<string, string>(URI); }
+
+function allKeys(c: ReturnType<typeof openCursorS>) { return [...c.range()].map(([k]) => k); }
+
+describe('page deletion', () => {
+  it('compact deletes an emptied leaf; searches, scans and verify agree; the page is recycled', async () => {
+    const { s, c } = await table(400);
+    const before = s.stats(URI);
+    const { page, keys } = emptyLeaf(c, 3);
+    const r = s.compact(URI);
+    expect(r.pagesDeleted).toBe(1);
+    expect(r.pagesRecycled).toBeGreaterThanOrEqual(1);
+    expect(s.verify(URI).ok).toBe(true);
+    const after = s.stats(URI);
+    expect(after.leafPages).toBe(before.leafPages - 1);
+    expect(after.deletions).toBe(1);
+    expect(levelInfo(conn, 0, 0).some((p) => p.page === page)).toBe(false);
+    const left = allKeys(c);
+    expect(left.length).toBe(400 - keys.length);
+    expect([...c.range({ reverse: true })].map(([k]) => k)).toEqual([...left].reverse());
+    for (const k of keys) expect(c.get(k)).toBeUndefined();
+    // The deleted key range is insertable again (it belongs to the right sibling now).
+    for (const k of keys) c.put(k, VALUE);
+    expect(allKeys(c).length).toBe(400);
+    expect(s.verify(URI).ok).toBe(true);
+  });
+
+  it('emptying every leaf shrinks the tree back to a single root leaf', async () => {
+    const { s, c } = await table(3000);
+    expect(s.stats(URI).depth).toBe(3);
+    for (let i = 0; i < 3000; i++) c.remove(key(i));
+    s.compact(URI);
+    const st = s.stats(URI);
+    expect(st.deletions).toBeGreaterThan(30); // by the removes themselves, and by compact
+    expect(st).toMatchObject({ depth: 1, pages: 1, entries: 0, halfDead: 0 });
+    expect(s.verify(URI).ok).toBe(true);
+    c.put(key(5), VALUE);
+    expect(c.get(key(5))).toBe(VALUE);
+  });
+
+  it('removes that empty leaves delete them in batches without compact', async () => {
+    const { s, c } = await table(4000);
+    const before = s.stats(URI);
+    for (let i = 0; i < 4000; i++) if (i % 500 !== 0) c.remove(key(i));
+    const st = s.stats(URI);
+    expect(st.deletions).toBeGreaterThan(0);
+    expect(st.leafPages).toBeLessThan(before.leafPages);
+    expect(s.verify(URI).ok).toBe(true);
+  });
+
+  // ---- the 2014 race ----------------------------------------------------------------------
+  // Root [L=(b,d), T=(f,h), R=(j,l), X=(n,p)] with 1024-byte keys sharing a 1023-byte prefix:
+  // separators cannot be truncated, so the root holds four children. T is emptied. The deleter
+  // parks right after checking that T is not the root's rightmost child. An inserter splits L:
+  // the root must take a fifth downlink and splits into [L, L2, T] | [R, X], which makes T the
+  // rightmost child of its parent. Holding the parent from the check to the end of stage 1 makes
+  // the inserter wait; releasing and re-latching it (the pre-2014 protocol) corrupts the tree.
+  it('the 2014 race: a split of the subtree parent cannot slip between the rightmost-child check and stage 1', async () => {
+    conn = await openTest();
+    const s = conn.openSession();
+    s.create(URI);
+    const c = s.openCursor(URI);
+    const K = (ch: string) => { const k = new Uint8Array(1024).fill(97); k[1023] = ch.charCodeAt(0); return k; };
+    const V = new Uint8Array(470);
+    for (const ch of 'bdfhjlnp') c.put(K(ch), V);
+    const [root] = levelInfo(conn, 0, 1);
+    expect(root.items).toBe(4); // [L=(b,d), T=(f,h), R=(j,l), X=(n,p)]
+    expect(levelInfo(conn, 0, 0).map((p) => p.items)).toEqual([2, 2, 2, 2]); // L is full: 'c' splits it
+    keepEmpty(() => { c.remove(K('f')); c.remove(K('h')); });
+    const parked = conn.inject('pagedel-after-parent-check').arm('wait', { count: 1 });
+    const rootLatch = latchWord(conn, root.page);
+    await withWorkers(conn, 2, async ([deleter, inserter]: TestWorker[]) => {
+      const compacted = deleter.call('compact', { uri: URI });
+      parked.awaitArrived(1); // T checked as not the root's rightmost child; T and the root held
+      let inserted = false;
+      const insert = inserter.call('put', { uri: URI, key: K('c'), value: V }).then(() => { inserted = true; });
+      // With the parent held, the inserter waits on the root. Without that protection it would
+      // split L, overflow the root and split it ([L, L2, T] | [R, X]) right here, and finish.
+      await waitFor(() => inserted || (rootLatch() & LATCH_WAITERS) !== 0, 'the inserter finishes or waits on the root');
+      expect(inserted).toBe(false);
+      parked.wake();
+      expect((await compacted).pagesDeleted).toBe(1);
+      await insert;
+    });
+    parked.disarm();
+    expect(s.verify(URI).ok).toBe(true);
+    expect(levelInfo(conn, 0, 1)[0].items).toBe(4); // [L, L2, R, X]: T gone, L split
+    const keys = [...c.range()].map(([k]) => String.fromCharCode(k[1023]));
+    expect(keys.join('')).toBe('bcdjlnp');
+    for (const ch of 'bcdjlnp') expect(c.get(K(ch))).toEqual(V);
+  });
+
+  it('the 2014 race, grandparent variant: the target is its parent\'s only child', async () => {
+    const { s, c } = await table(3000);
+    expect(s.stats(URI).depth).toBe(3);
+    const [top] = levelInfo(conn, 0, 2);
+    const parents = levelInfo(conn, 0, 1);
+    expect(parents.length).toBeGreaterThanOrEqual(3);
+    // Empty every leaf under the second level-1 page P. Compaction deletes them left to right;
+    // the last one is then P's only child, so the doomed chain is that leaf and P, and the
+    // subtree parent is the root above them.
+    const lo = dec.decode(parents[0].high);
+    const hi = dec.decode(parents[1].high);
+    const doomed = [...c.range({ gte: lo, lt: hi })].map(([k]) => k);
+    keepEmpty(() => { for (const k of doomed) c.remove(k); });
+    const leavesUnderP = levelInfo(conn, 0, 0).filter((p) => p.items === 0).length;
+    expect(leavesUnderP).toBeGreaterThanOrEqual(2);
+    const parked = conn.inject('pagedel-after-parent-check').arm('wait', { skip: leavesUnderP - 1, count: 1 });
+    const rootLatch = latchWord(conn, top.page);
+    await withWorkers(conn, 2, async ([deleter, inserter]) => {
+      const compacted = deleter.call('compact', { uri: URI });
+      parked.awaitArrived(1); // the chain's check is done: the root is held
+      let inserted = false;
+      // Any insert descends through the root, which the deleter holds until stage 1 is done.
+      const insert = inserter.call('put', { uri: URI, key: key(0, '-x'), value: VALUE }).then(() => { inserted = true; });
+      await waitFor(() => inserted || (rootLatch() & LATCH_WAITERS) !== 0, 'the inserter finishes or waits on the root');
+      expect(inserted).toBe(false);
+      parked.wake();
+      const r = await compacted;
+      await insert;
+      expect(r.pagesDeleted).toBe(leavesUnderP + 1); // the leaves, and P with the last of them
+    });
+    parked.disarm();
+    expect(s.verify(URI).ok).toBe(true);
+    expect(levelInfo(conn, 0, 1).length).toBe(parents.length - 1);
+    for (const k of doomed) expect(c.get(k)).toBeUndefined();
+  });
+
+  // ---- between the stages -----------------------------------------------------------------
+  it('an insert into the key range of a half-dead leaf lands in its right sibling and stays findable', async () => {
+    const { s, c } = await table(400);
+    const { page, lo, hi } = emptyLeaf(c, 3);
+    const parked = conn.inject('pagedel-after-halfdead').arm('wait', { count: 1 });
+    await withWorkers(conn, 2, async ([deleter, writer]) => {
+      const compacted = deleter.call('compact', { uri: URI });
+      parked.awaitArrived(1); // stage 1 done: the leaf is half-dead, its key space passed right
+      const leaf = levelInfo(conn, 0, 0).find((p) => p.page === page)!;
+      expect(leaf.flags & F.HALF_DEAD).toBe(F.HALF_DEAD);
+      const k = `${lo}-new`;
+      expect(k > lo && k < hi).toBe(true);
+      await writer.call('put', { uri: URI, key: k, value: 'inserted between the stages' });
+      expect(await writer.call('get', { uri: URI, key: k })).toBe('inserted between the stages');
+      expect(s.verify(URI).ok).toBe(true); // an interrupted deletion is a legal state
+      parked.wake();
+      expect((await compacted).pagesDeleted).toBe(1);
+      expect(c.get(k)).toBe('inserted between the stages');
+    });
+    parked.disarm();
+    expect(s.verify(URI).ok).toBe(true);
+  });
+
+  it('the right sibling splits while the deletion is between the stages', async () => {
+    const { s, c } = await table(400);
+    const { hi } = emptyLeaf(c, 3);
+    const parked = conn.inject('pagedel-after-halfdead').arm('wait', { count: 1 });
+    const splitsBefore = s.stats(URI).splits;
+    await withWorkers(conn, 2, async ([deleter, writer]) => {
+      const compacted = deleter.call('compact', { uri: URI });
+      parked.awaitArrived(1);
+      // Fill the right sibling until it splits (its range starts at the half-dead leaf's high key).
+      await writer.call('putMany', { uri: URI, keys: Array.from({ length: 80 }, (_, i) => `${hi}-${String(i).padStart(2, '0')}`), value: VALUE });
+      expect(s.stats(URI).splits).toBeGreaterThan(splitsBefore);
+      parked.wake();
+      expect((await compacted).pagesDeleted).toBe(1);
+    });
+    parked.disarm();
+    expect(s.verify(URI).ok).toBe(true);
+    const all = allKeys(c);
+    for (let i = 1; i < all.length; i++) expect(all[i] > all[i - 1]).toBe(true);
+    for (let i = 0; i < 80; i++) expect(c.get(`${hi}-${String(i).padStart(2, '0')}`)).toBe(VALUE);
+  });
+
+  it('an error injected after stage 1 leaves a searchable, insertable tree; the next compact finishes it', async () => {
+    const { s, c } = await table(400);
+    const { page, lo } = emptyLeaf(c, 2);
+    const fail = conn.inject('pagedel-after-halfdead').arm('error', { count: 1 });
+    expect(() => s.compact(URI)).toThrow(LatchkeyError);
+    fail.disarm();
+    const st = s.stats(URI);
+    expect(st.halfDead).toBe(1);
+    expect(levelInfo(conn, 0, 0).find((p) => p.page === page)!.flags & F.HALF_DEAD).toBe(F.HALF_DEAD);
+    expect(s.verify(URI).ok).toBe(true); // the interrupted deletion is confirmed by its half-dead leaf
+    c.put(`${lo}-x`, VALUE);
+    expect(c.get(`${lo}-x`)).toBe(VALUE);
+    expect(allKeys(c)).toContain(`${lo}-x`);
+    const r = s.compact(URI);
+    expect(r.halfDeadFinished).toBe(1);
+    expect(r.pagesDeleted).toBeGreaterThanOrEqual(1);
+    expect(s.stats(URI).halfDead).toBe(0);
+    expect(s.verify(URI).ok).toBe(true);
+    expect(c.get(`${lo}-x`)).toBe(VALUE);
+  });
+
+  it('an error injected in stage 2 of a chain (leaf + single-child parent) is finished by the next compact', async () => {
+    const { s, c } = await table(3000);
+    expect(s.stats(URI).depth).toBe(3);
+    // Empty every leaf under the second level-1 page: that page becomes a single-child chain top.
+    const parents = levelInfo(conn, 0, 1);
+    const lo = dec.decode(parents[0].high);
+    const hi = dec.decode(parents[1].high);
+    keepEmpty(() => { for (const [k] of [...c.range({ gte: lo, lt: hi })]) c.remove(k); });
+    const fail = conn.inject('pagedel-before-unlink').arm('error', { skip: 1, count: 1 });
+    expect(() => s.compact(URI)).toThrow(/EINJECTED/);
+    fail.disarm();
+    expect(s.verify(URI).ok).toBe(true);
+    const r = s.compact(URI);
+    expect(r.halfDeadFinished).toBeGreaterThanOrEqual(1);
+    expect(s.stats(URI).halfDead).toBe(0);
+    expect(s.verify(URI).ok).toBe(true);
+    expect(levelInfo(conn, 0, 1).length).toBeLessThan(parents.length);
+  });
+
+  // ---- scans ------------------------------------------------------------------------------
+  it('a forward scan parked before a leaf that then gets deleted continues correctly', async () => {
+    const { s, c } = await table(400);
+    const leaves = levelInfo(conn, 0, 0);
+    const target = emptyLeaf(c, 1);
+    const expected = allKeys(c);
+    const parked = conn.inject('scan-before-next-page').arm('wait', { count: 1 });
+    await withWorkers(conn, 1, async ([scanner]) => {
+      const scan = scanner.call<string[]>('scan', { uri: URI, opts: {} });
+      parked.awaitArrived(1); // first leaf returned; the next one (the emptied leaf) is the hint
+      const r = s.compact(URI);
+      expect(r.pagesDeleted).toBe(1);
+      expect(levelInfo(conn, 0, 0).some((p) => p.page === target.page)).toBe(false);
+      parked.wake();
+      expect(await scan).toEqual(expected);
+    });
+    parked.disarm();
+    void leaves;
+  });
+
+  it('a backward scan parked before stepping left onto a leaf that then gets deleted continues correctly', async () => {
+    const { s, c } = await table(400);
+    const n = levelInfo(conn, 0, 0).length;
+    emptyLeaf(c, n - 2); // the last leaf's left sibling
+    const expected = allKeys(c).reverse();
+    const parked = conn.inject('scan-step-left').arm('wait', { count: 1 });
+    await withWorkers(conn, 1, async ([scanner]) => {
+      const scan = scanner.call<string[]>('scan', { uri: URI, opts: { reverse: true } });
+      parked.awaitArrived(1); // read the last leaf; about to latch its (emptied) left sibling
+      expect(s.compact(URI).pagesDeleted).toBe(1);
+      parked.wake();
+      expect(await scan).toEqual(expected);
+    });
+    parked.disarm();
+  });
+
+  // ---- recycling --------------------------------------------------------------------------
+  it('a reader holding a stale link to a deleted page is never given a recycled page', async () => {
+    const { s, c } = await table(400);
+    const target = emptyLeaf(c, 2);
+    const k = `${target.lo}-late`; // a key in the deleted leaf's range
+    const parked = conn.inject('btree-search-before-child').arm('wait', { count: 1 });
+    await withWorkers(conn, 1, async ([reader]) => {
+      const got = reader.call('get', { uri: URI, key: k });
+      parked.awaitArrived(1); // the reader holds the downlink to the emptied leaf, in its epoch
+      const r = s.compact(URI);
+      expect(r.pagesDeleted).toBe(1);
+      // The deleted page waits in limbo: the parked reader's epoch is older than its deletion.
+      expect(s.stats(URI).deleted).toBe(1);
+      expect(conn.core.x.lk_reclaim()).toBe(0);
+      // Now the key exists (in the right sibling), and the table grows at its right end: any page
+      // on the free list would be taken by these splits and become the rightmost leaf.
+      c.put(k, 'found by moving right');
+      for (let i = 0; i < 300; i++) c.put(key(1000 + i), VALUE);
+      expect(s.stats(URI).deleted).toBe(1);
+      parked.wake();
+      expect(await got).toBe('found by moving right');
+    });
+    parked.disarm();
+    // The reader has finished: the page can be recycled now.
+    expect(s.compact(URI).pagesRecycled).toBeGreaterThanOrEqual(1);
+    expect(s.stats(URI).deleted).toBe(0);
+    expect(s.verify(URI).ok).toBe(true);
+  });
+
+  // ---- stress -----------------------------------------------------------------------------
+  it(`churn: 4 workers insert at the front of a sliding window and remove at its back, with scans; ${STRESS ? '10M' : '1M'} ops, linearizable; the arena stops growing`, async () => {
+    conn = await openTest({ cacheSize: '256MB' });
+    const s = conn.openSession();
+    s.create(URI);
+    const WINDOW = 20_000;
+    const total = STRESS ? 2_500_000 : 250_000; // per worker
+    const clock = new SharedArrayBuffer(4);
+    const cursors = new SharedArrayBuffer(8);
+    const ends = new Int32Array(cursors);
+    Atomics.store(ends, 0, WINDOW);
+    const c = s.openCursor(URI);
+    const kb = (k: number) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(k)); return b; };
+    // The first fill's values are unique and nonzero (0 means "absent" to the checker).
+    const FILL = 1_500_000_000;
+    const fill = (k: number) => { const b = new Uint8Array(12); new DataView(b.buffer).setUint32(0, FILL + k); return b; };
+    for (let k = 0; k < WINDOW; k++) c.put(kb(k), fill(k));
+    const chunks: unknown[] = [];
+    await withWorkers(conn, 4, async (ws) => {
+      const round = (ops: number, seed: number) => Promise.all(ws.map((w, i) => w.call('churn', {
+        uri: URI, wid: seed + i, ops, window: WINDOW, clock, cursors, seed: seed * 31 + i, scanEvery: i === 3 ? 50 : 0,
+      })));
+      // Round 1: the window slides past its own size once; the tree reaches its steady shape.
+      chunks.push(...await round(total / 5, 1));
+      expect(Atomics.load(ends, 1)).toBeGreaterThan(WINDOW);
+      const afterFill = s.stats(URI).arenaPages;
+      // Round 2: four times as many operations; every page of round 1 is emptied and deleted.
+      const backBefore = Atomics.load(ends, 1);
+      chunks.push(...await round(total - total / 5, 10));
+      const st = s.stats(URI);
+      expect(Atomics.load(ends, 1) - backBefore).toBeGreaterThan(2 * WINDOW);
+      expect(st.deletions).toBeGreaterThan(100);
+      expect(st.arenaPages).toBeLessThanOrEqual(Math.ceil(afterFill * 1.1));
+    });
+    expect((chunks[3] as { scans: number }).scans + (chunks[7] as { scans: number }).scans).toBeGreaterThan(100);
+    // The first fill is the initial state of those keys.
+    const initial = new Map<number, number>();
+    for (let k = 0; k < WINDOW; k++) initial.set(k, FILL + k);
+    const verdict = checkColumnar(chunks as never, { initial });
+    expect(verdict, JSON.stringify(verdict).slice(0, 1500)).toMatchObject({ ok: true });
+    expect(s.verify(URI).ok).toBe(true);
+  });
+});
