@@ -52,7 +52,7 @@ export const SB_LIMBO_COUNT: usize = 72;
 export const THREAD_SLOT_SIZE: usize = 256;
 const THREADS_OFF: usize = 4096;
 export const INJECT_OFF: usize = THREADS_OFF + <usize>MAX_THREADS * THREAD_SLOT_SIZE;
-export const CATALOG_ENTRY_SIZE: usize = 512;
+export const CATALOG_ENTRY_SIZE: usize = 1024;
 export const CATALOG_OFF: usize = INJECT_OFF + 4096;
 const FIXED_END: usize = CATALOG_OFF + <usize>MAX_TABLES * CATALOG_ENTRY_SIZE;
 
@@ -85,6 +85,12 @@ export let scratch: usize = 0;
 // @ts-ignore: decorator
 @inline export function pageNo(addr: usize): u32 { return <u32>((addr - ARENA_BASE) >> pageShift); }
 
+/**
+ * Bytes kept mapped past the last page handed out: an optimistic reader racing a writer may form
+ * addresses up to a page plus two u16 offsets beyond a page's start (btree/search.ts).
+ */
+export const ARENA_GUARD: usize = 192 << 10;
+
 /** Bytes below the arena; the connection's cacheSize must exceed this. */
 export function arenaBase(): usize { return ARENA_BASE; }
 
@@ -98,7 +104,7 @@ function ensureMemory(end: usize): bool {
   let ok = true;
   const have = <usize>memory.size() << 16;
   if (end > have) {
-    const limit = ARENA_BASE + (<usize>atomic.load<u32>(SB + SB_MAX_PAGES) << pageShift);
+    const limit = ARENA_BASE + (<usize>atomic.load<u32>(SB + SB_MAX_PAGES) << pageShift) + ARENA_GUARD;
     let want = max<usize>(end, have + <usize>GROW_STEP);
     if (want > limit) want = limit;
     if (want < end) want = end;
@@ -117,7 +123,7 @@ function ensureMemory(end: usize): bool {
  */
 export function arenaInit(pgSize: u32, maxPages: u32): i32 {
   if (__heap_base > SB) return EINVAL; // static data would overlap the superblock
-  if (!ensureMemory(ARENA_BASE)) return ENOMEM;
+  if (!ensureMemory(ARENA_BASE + ARENA_GUARD + (<usize>pgSize << 1))) return ENOMEM;
   const init = SB + SB_INIT;
   if (atomic.cmpxchg<u32>(init, 0, 1) == 0) {
     store<u32>(SB + SB_MAGIC, FORMAT_MAGIC);
@@ -176,7 +182,7 @@ export function pageAlloc(): u32 {
   if (atomic.load<u32>(SB + SB_LIMBO_COUNT) != 0 && limboReclaim(RECLAIM_BATCH) > 0) return pageAlloc();
   const hw = SB + SB_HIGH_WATER;
   const pg = atomic.add<u32>(hw, 1);
-  if (pg >= atomic.load<u32>(SB + SB_MAX_PAGES) || !ensureMemory(pageAddr(pg) + pageSize)) {
+  if (pg >= atomic.load<u32>(SB + SB_MAX_PAGES) || !ensureMemory(pageAddr(pg) + pageSize + ARENA_GUARD)) {
     atomic.sub<u32>(hw, 1);
     return 0;
   }

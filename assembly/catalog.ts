@@ -25,7 +25,7 @@ export const C_VACUUM_LATCH: usize = 40; // serialises page deleters of this tre
 export const C_DELETIONS: usize = 44;  // u32, atomic: pages deleted since open
 const C_NAME: usize = 64;               // MAX_NAME bytes
 export const C_CAND: usize = 320;       // u32[CANDIDATES]: leaves emptied by removes (0 = free slot)
-export const CANDIDATES: i32 = 32;
+export const CANDIDATES: i32 = 128;
 
 // @ts-ignore: decorator
 @inline export function tableMeta(tree: u32): usize { return SB + CATALOG_OFF + <usize>tree * CATALOG_ENTRY_SIZE; }

@@ -81,13 +81,15 @@ export function limboPush(pg: u32): void {
 }
 
 /**
- * Moves up to `max` limbo pages that no running operation can reach to the free list. Never
- * waits: if another thread is reclaiming, or a page's latch is held, it stops. Returns the number
- * of pages recycled.
+ * Moves up to `max` limbo pages that no running operation can reach to the free list. It waits
+ * for the limbo latch (whose holders only push a page or run this loop, never waiting for a page
+ * latch, so this cannot deadlock even under a split's page latches; giving up instead made the
+ * allocator grow the arena whenever a deleter was pushing), but never for a page latch: if a
+ * page's latch is held, it stops. Returns the number of pages recycled.
  */
 export function limboReclaim(max: i32): i32 {
   const l = SB + SB_LIMBO_LATCH;
-  if (!latchTryExclusive(l)) return 0;
+  latchExclusive(l);
   const oldest = epochOldest();
   let freed = 0;
   while (freed < max) {

@@ -5,7 +5,7 @@
 
 import {
   arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
-  pageSize, pageAddr, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
+  pageSize, pageAddr, ARENA_GUARD, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
 import { latchSetCanBlock, latchesHeld } from "./latch";
 import { MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_THREADS, MAX_TABLES, MAX_NAME, valueMax, leafItemMax } from "./limits";
@@ -62,6 +62,7 @@ export function lk_limit(which: i32): i32 {
     case 9: return <i32>S_OUT_SIZE;
     case 10: return leafItemMax(<i32>pageSize);
     case 11: return <i32>arenaMaxPages();
+    case 12: return <i32>ARENA_GUARD;
   }
   return EINVAL;
 }

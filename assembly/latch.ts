@@ -123,5 +123,9 @@ export function unlatchExclusive(w: usize): void {
   if (exclusive) unlatchExclusive(w); else unlatchShared(w);
 }
 
+/** Does a writer hold this latch right now? (optimistic readers' check; no ordering implied) */
+// @ts-ignore: decorator
+@inline export function latchHeldExclusive(w: usize): bool { return (atomic.load<u32>(w) & WRITER) != 0; }
+
 /** Holder count of a latch word (tests). */
 export function latchState(w: usize): u32 { return atomic.load<u32>(w); }

@@ -68,6 +68,12 @@ export function readBytes(core: CoreThread, format: Format, at: number, len: num
   return format === 'u' ? copy : decoder.decode(copy);
 }
 
+/** A value of the format from a private (non-shared) buffer: a view for 'u', a string for 'S'. */
+export function decodeBytes(format: Format, bytes: Uint8Array, at: number, len: number): Uint8Array | string {
+  const view = bytes.subarray(at, at + len);
+  return format === 'u' ? view : decoder.decode(view);
+}
+
 /** Encodes a bound for a scan; same rules as a key. */
 export function keyBytes(format: Format, v: unknown): Uint8Array {
   if (format === 'u') {

@@ -167,7 +167,8 @@ export class CoreThread {
   static create(module: WebAssembly.Module, memory: WebAssembly.Memory, pageSize: number, cacheSize: number,
     canBlock: boolean): CoreThread {
     const x = CoreThread.instantiate(module, memory);
-    const base = x.lk_arena_base();
+    // The arena keeps a guard zone mapped past its last page (assembly/arena.ts, ARENA_GUARD).
+    const base = x.lk_arena_base() + x.lk_limit(12);
     const maxPages = Math.floor((cacheSize - base) / pageSize);
     if (maxPages < 16) {
       throw new LatchkeyError('EINVAL', `cacheSize ${cacheSize} leaves no room for pages; accepted: more than ${base + 16 * pageSize} bytes`);

@@ -7,7 +7,7 @@
  */
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
-import { type Format, writeBytes, readBytes, keyBytes } from './codec.js';
+import { type Format, writeBytes, readBytes, decodeBytes, keyBytes } from './codec.js';
 import type { CoreThread } from './core.js';
 
 export type Key = Uint8Array | string;
@@ -149,16 +149,20 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const dv = core.dv;
     const out = core.OUT;
     const count = dv.getUint32(out, true);
+    // One copy of the whole batch out of shared memory; keys and values are views of that private
+    // copy (never of shared memory), decoded in place for 'S'.
+    const bytes = core.u8.slice(out + 28, out + 28 + dv.getUint32(out + 24, true));
+    const bv = new DataView(bytes.buffer);
     const keys: K[] = new Array(count);
     const values: V[] = new Array(count);
-    let pos = out + 24;
+    let pos = 0;
     let lastAt = 0;
     let lastLen = 0;
     for (let i = 0; i < count; i++) {
-      const kl = dv.getUint16(pos, true);
-      const vl = dv.getUint16(pos + 2, true);
-      keys[i] = readBytes(core, this.kf, pos + 4, kl) as K;
-      values[i] = readBytes(core, this.vf, pos + 4 + kl, vl) as V;
+      const kl = bv.getUint16(pos, true);
+      const vl = bv.getUint16(pos + 2, true);
+      keys[i] = decodeBytes(this.kf, bytes, pos + 4, kl) as K;
+      values[i] = decodeBytes(this.vf, bytes, pos + 4 + kl, vl) as V;
       lastAt = pos + 4;
       lastLen = kl;
       pos += 4 + kl + vl;
@@ -166,7 +170,8 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     return {
       keys,
       values,
-      last: count > 0 ? core.u8.slice(lastAt, lastAt + lastLen) : undefined,
+      // The cursor's own copy of its resume key: the caller may mutate the keys it was given.
+      last: count > 0 ? bytes.slice(lastAt, lastAt + lastLen) : undefined,
       nextPage: dv.getUint32(out + 4, true),
       nextGen: dv.getUint32(out + 8, true),
       end: (dv.getUint32(out + 12, true) & SCAN_END) !== 0,

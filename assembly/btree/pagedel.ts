@@ -404,13 +404,19 @@ export function pagedelNoteEmpty(tree: u32, pg: u32): i32 {
     for (let k = 0; k < CANDIDATES; k++) {
       const c = atomic.xchg<u32>(ring + (<usize>k << 2), 0);
       if (c == 0) continue;
+      // The remove is done and holds no page pointer: re-announce the current epoch, or this
+      // thread's own older epoch would keep every page it deletes here from being recycled.
+      epochRefresh();
       const r = pagedelLeaf(tree, c);
       if (r > 0) deleted += r;
     }
     unlatchExclusive(vacuum);
     if (!candidatesPending(ring)) break;
   }
-  if (deleted > 0) limboReclaim(CANDIDATES);
+  if (deleted > 0) {
+    epochRefresh();
+    limboReclaim(CANDIDATES);
+  }
   return deleted;
 }
 

@@ -19,7 +19,7 @@
 //
 // Output layout (in the scratch output area):
 //   u32 count | u32 nextPage | u32 nextGen | u32 flags(END) | u32 leaf | u32 leafVersion |
-//   entries: [u16 klen][u16 vlen][key][value]
+//   u32 entry bytes | entries: [u16 klen][u16 vlen][key][value]
 // `leaf` and `leafVersion` name the leaf the entries came from, as it was when read: a cursor
 // may serve its next steps from the batch while that version is unchanged.
 
@@ -37,7 +37,7 @@ export const BOUND_NONE: i32 = 0;
 export const BOUND_INCLUSIVE: i32 = 1;
 export const BOUND_EXCLUSIVE: i32 = 2;
 export const SCAN_END: u32 = 1;
-const OUT_HDR: usize = 24;
+const OUT_HDR: usize = 28;
 
 let outPos: usize = 0;
 let outCount: u32 = 0;
@@ -73,6 +73,7 @@ function finish(nextPage: u32, nextGen: u32, flags: u32): i32 {
   store<u32>(o, flags, 12);
   store<u32>(o, outLeaf != 0 ? pageNo(outLeaf) : 0, 16);
   store<u32>(o, outLeaf != 0 ? outLeafVersion : 0, 20);
+  store<u32>(o, <u32>(outPos - OUT_HDR), 24);
   return <i32>outCount;
 }
 

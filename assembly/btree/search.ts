@@ -1,9 +1,10 @@
 // Search: descending the B-link tree and moving right (Lehman & Yao; nbtsearch.c).
 //
-// A descent reads the root from the tree's meta area, then at each level latches one page,
-// moves right while the key is at or above the page's high key (or the page is half-dead or
-// deleted), picks the downlink, releases the page and only then latches the child. It holds one
-// latch at a time and never waits while holding one. That is safe because a page's key space
+// A descent reads the root from the tree's meta area, then at each level visits one page, moves
+// right while the key is at or above the page's high key (or the page is half-dead or deleted),
+// and picks the downlink. Pages above the target level are read optimistically (a version check,
+// no latch written; see optimisticStep); the target page, and any page a writer holds, is
+// latched, one latch at a time, never waiting while holding one. That is safe because a page's key space
 // only ever moves right: a split moves the upper half to a new right sibling, so whatever the
 // child looked like when we read its downlink, the key is in it or somewhere to its right.
 //
@@ -12,10 +13,10 @@
 // which a split uses to find the parent again (moving right from the recorded page).
 
 import { pageAddr, pageNo } from "../arena";
-import { latch, unlatch, latchesHeld } from "../latch";
+import { latch, unlatch, latchesHeld, latchHeldExclusive } from "../latch";
 import { splitFinishAt } from "./split";
 import {
-  P_LATCH, F_IGNORE, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, pLeft, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
+  P_LATCH, P_VERSION, F_IGNORE, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, pLeft, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
   childAt, searchFound, valAddr, valLen, keyAboveHigh, pageSearchInternalBelow,
 } from "../page";
 import { tableRoot } from "../catalog";
@@ -71,12 +72,27 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32
   while (true) {
     let restart = false;
     let p = pageAddr(tableRoot(tree));
-    // A page's level is fixed for its lifetime, so reading it before latching is safe.
-    let lvl = pLevel(p);
-    stackTop = lvl;
-    let ex = exclusive && lvl == level;
-    latch(p + P_LATCH, ex);
+    // A page's level is fixed while it is live, and the epoch keeps it live during the descent.
+    stackTop = pLevel(p);
     while (true) {
+      const lvl = pLevel(p);
+      if (lvl > level) {
+        // Above the target level: read the page optimistically, writing nothing shared.
+        const next = optimisticStep(p, key, klen, below, finish);
+        if (next != 0) {
+          if (optimisticDown) {
+            stackSet(lvl, pageNo(p));
+            inject(INJECT_SEARCH_BEFORE_CHILD);
+          } else {
+            inject(INJECT_MOVE_RIGHT);
+          }
+          p = pageAddr(next);
+          continue;
+        }
+      }
+      // The target level, or a page a writer holds or changed under us: one latched step.
+      const ex = exclusive && lvl == level;
+      latch(p + P_LATCH, ex);
       const pf = pFlags(p);
       if (finish && (pf & F_INCOMPLETE_SPLIT) != 0) {
         const r = splitFinishAt(tree, p, ex);
@@ -89,20 +105,60 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32
         unlatch(p + P_LATCH, ex);
         inject(INJECT_MOVE_RIGHT);
         p = pageAddr(right);
-        latch(p + P_LATCH, ex);
         continue;
       }
-      lvl = pLevel(p);
       if (lvl <= level) return p;
       const child = childAt(p, below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen));
       stackSet(lvl, pageNo(p));
       unlatch(p + P_LATCH, false);
       inject(INJECT_SEARCH_BEFORE_CHILD);
       p = pageAddr(child);
-      ex = exclusive && lvl - 1 == level;
-      latch(p + P_LATCH, ex);
     }
     if (!restart) break;
+  }
+  return 0;
+}
+
+/** Per thread: did the last successful optimisticStep go down (true) or right (false)? */
+let optimisticDown: bool = false;
+/** Validation failures tolerated before a page is visited with its latch. */
+const OPTIMISTIC_TRIES: i32 = 3;
+
+/**
+ * Optimistic lock coupling for an internal page (Leis et al., "The ART of practical
+ * synchronization"): read the page's version with no writer holding its latch, decide where to
+ * go (right sibling or child), then check that still no writer holds the latch and the version
+ * has not moved. Every change to a page happens under its exclusive latch and bumps its version
+ * before the latch is released (page.ts, bumpVersion), so an unchanged version with no writer on
+ * either side means everything read in between was one consistent state. Nothing shared is
+ * written, so concurrent readers do not contend on the hot upper pages.
+ *
+ * While a writer changes the page, the reads in between may see garbage: every address they form
+ * stays within the page plus 2 x 64 KiB (u16 offsets and lengths), which the arena keeps mapped
+ * (assembly/arena.ts, ARENA_GUARD), and any result is thrown away by the validation.
+ *
+ * Returns the page number to go to, or 0 to visit the page with its latch (a writer holds it, it
+ * kept changing, or it has an incomplete split to finish).
+ */
+function optimisticStep(p: usize, key: usize, klen: i32, below: bool, finish: bool): u32 {
+  for (let tries = 0; tries < OPTIMISTIC_TRIES; tries++) {
+    const version = atomic.load<u32>(p + P_VERSION);
+    if (latchHeldExclusive(p + P_LATCH)) return 0;
+    const pf = pFlags(p);
+    if (finish && (pf & F_INCOMPLETE_SPLIT) != 0) return 0;
+    const right = pRight(p);
+    let next: u32;
+    let down = false;
+    if (right != 0 && ((pf & F_IGNORE) != 0 || (below ? keyAboveHigh(p, key, klen) : keyAtOrAboveHigh(p, key, klen)))) {
+      next = right;
+    } else {
+      next = childAt(p, below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen));
+      down = true;
+    }
+    if (!latchHeldExclusive(p + P_LATCH) && atomic.load<u32>(p + P_VERSION) == version && next != 0) {
+      optimisticDown = down;
+      return next;
+    }
   }
   return 0;
 }
