@@ -3,7 +3,7 @@
 
 import { SB, pageAlloc, pageFree, pageAddr, pageNo } from "./arena";
 import { P_LATCH, pFlags, pCount, pRight, pHasHigh, pHighKey, pHighLen } from "./page";
-import { levelLeftmost } from "./btree/search";
+import { levelLeftmost, levelNext } from "./btree/search";
 import { sOut, S_OUT_SIZE } from "./scratch";
 import { latchShared, latchExclusive, unlatchShared, unlatchExclusive, latchTryExclusive } from "./latch";
 
@@ -75,8 +75,7 @@ export function selftestLevel(tree: u32, level: i32): i32 {
   const o = sOut();
   let pos: usize = 4;
   let n = 0;
-  let p = levelLeftmost(tree, level);
-  while (true) {
+  for (let p = levelLeftmost(tree, level); p != 0; p = levelNext(p)) {
     const hl = pHasHigh(p) ? pHighLen(p) : 0;
     if (pos + 16 + <usize>hl > S_OUT_SIZE) { unlatchShared(p + P_LATCH); break; }
     store<u32>(o + pos, pageNo(p));
@@ -86,11 +85,6 @@ export function selftestLevel(tree: u32, level: i32): i32 {
     memory.copy(o + pos + 16, pHighKey(p), <usize>hl);
     pos += 16 + <usize>hl;
     n++;
-    const r = pRight(p);
-    unlatchShared(p + P_LATCH);
-    if (r == 0) break;
-    p = pageAddr(r);
-    latchShared(p + P_LATCH);
   }
   store<u32>(o, <u32>n);
   return n;

@@ -33,7 +33,7 @@ import {
   keyCompare,
 } from "./page";
 import { tableRoot, tableRootLevel, tableValid } from "./catalog";
-import { levelLeftmost } from "./btree/search";
+import { levelLeftmost, levelNext } from "./btree/search";
 import { limboLength } from "./epoch";
 import { sTemp } from "./scratch";
 import { sOut } from "./scratch";
@@ -150,18 +150,12 @@ let chainCount: i32 = 0;
 function collectChains(tree: u32): void {
   chainCount = 0;
   const list = sTemp();
-  let p = levelLeftmost(tree, 0);
-  while (true) {
+  for (let p = levelLeftmost(tree, 0); p != 0; p = levelNext(p)) {
     if ((pFlags(p) & F_HALF_DEAD) != 0 && chainCount < CHAINS_MAX) {
       store<u32>(list + (<usize>chainCount << 3), pageNo(p));
       store<u32>(list + (<usize>chainCount << 3) + 4, load<u32>(p, P_CHAIN));
       chainCount++;
     }
-    const r = pRight(p);
-    unlatchShared(p + P_LATCH);
-    if (r == 0) break;
-    p = pageAddr(r);
-    latchShared(p + P_LATCH);
   }
 }
 const CHAINS_MAX: i32 = MAX_PAGE_SIZE >> 3;
@@ -248,15 +242,7 @@ export function treePageCount(tree: u32): u32 {
   let total: u32 = 0;
   const top = tableRootLevel(tree);
   for (let level = top; level >= 0; level--) {
-    let p = levelLeftmost(tree, level);
-    while (true) {
-      total++;
-      const r = pRight(p);
-      unlatchShared(p + P_LATCH);
-      if (r == 0) break;
-      p = pageAddr(r);
-      latchShared(p + P_LATCH);
-    }
+    for (let p = levelLeftmost(tree, level); p != 0; p = levelNext(p)) total++;
   }
   return total;
 }

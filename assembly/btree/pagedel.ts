@@ -40,7 +40,7 @@ import {
 import {
   tableMeta, tableRoot, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_VACUUM_LATCH, C_DELETIONS, C_CAND, CANDIDATES,
 } from "../catalog";
-import { descend, stackTop, levelLeftmost, D_EXCLUSIVE, D_BELOW } from "./search";
+import { descend, stackTop, levelLeftmost, levelNext, D_EXCLUSIVE, D_BELOW } from "./search";
 import { epochStamp, epochRefresh, limboPush, limboReclaim } from "../epoch";
 import { sKey2, sTemp, sOut, stackGet } from "../scratch";
 import { MAX_KEY, MAX_PAGE_SIZE } from "../limits";
@@ -329,16 +329,12 @@ function collectLeaves(tree: u32, halfDead: bool): i32 {
   const list = sTemp();
   let n = 0;
   let p = levelLeftmost(tree, 0);
-  while (true) {
+  for (; p != 0 && n < COLLECT_MAX; p = levelNext(p)) {
     const f = pFlags(p);
-    const right = pRight(p);
-    const want = halfDead ? (f & F_HALF_DEAD) != 0 : ((f & F_IGNORE) == 0 && pCount(p) == 0 && right != 0);
-    if (want && n < COLLECT_MAX) { store<u32>(list + (<usize>n << 2), pageNo(p)); n++; }
-    unlatchShared(p + P_LATCH);
-    if (right == 0 || n >= COLLECT_MAX) break;
-    p = pageAddr(right);
-    latchShared(p + P_LATCH);
+    const want = halfDead ? (f & F_HALF_DEAD) != 0 : ((f & F_IGNORE) == 0 && pCount(p) == 0 && pRight(p) != 0);
+    if (want) { store<u32>(list + (<usize>n << 2), pageNo(p)); n++; }
   }
+  if (p != 0) unlatchShared(p + P_LATCH); // the list is full: stop the walk here
   return n;
 }
 

@@ -180,6 +180,19 @@ export function levelLeftmost(tree: u32, level: i32): usize {
   return p;
 }
 
+/**
+ * The next page of a level walk: releases latched page p and returns its right sibling latched
+ * shared, or 0 after the rightmost page. Walks go `for (p = levelLeftmost(..); p != 0; p = levelNext(p))`.
+ */
+export function levelNext(p: usize): usize {
+  const right = pRight(p);
+  unlatch(p + P_LATCH, false);
+  if (right == 0) return 0;
+  const r = pageAddr(right);
+  latch(r + P_LATCH, false);
+  return r;
+}
+
 /** Point lookup: copies the value to the output area and returns its length, or NOTFOUND. */
 export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "search: a reader starts holding a latch");

@@ -6,7 +6,7 @@ import { pageAddr, arenaHighWater, arenaFreeCount, pageSize } from "../arena";
 import { latchShared, unlatchShared } from "../latch";
 import { P_LATCH, F_HALF_DEAD, F_DELETED, pFlags, pCount, pRight } from "../page";
 import { tableMeta, tableRootLevel, C_SPLITS, C_ROOT_SPLITS, C_DELETIONS } from "../catalog";
-import { levelLeftmost } from "./search";
+import { levelLeftmost, levelNext } from "./search";
 import { limboCount } from "../epoch";
 import { sOut } from "../scratch";
 
@@ -23,19 +23,13 @@ export function btreeStats(tree: u32): i32 {
   let depth = 0;
   for (let level = top; level >= 0; level--) {
     depth++;
-    let p = levelLeftmost(tree, level);
-    while (true) {
+    for (let p = levelLeftmost(tree, level); p != 0; p = levelNext(p)) {
       const f = pFlags(p);
       if ((f & F_DELETED) == 0) {
         pages++;
         if ((f & F_HALF_DEAD) != 0) halfDead++;
         if (level == 0) { leafPages++; entries += <f64>pCount(p); }
       }
-      const r = pRight(p);
-      unlatchShared(p + P_LATCH);
-      if (r == 0) break;
-      p = pageAddr(r);
-      latchShared(p + P_LATCH);
     }
   }
   const m = tableMeta(tree);

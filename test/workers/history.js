@@ -32,40 +32,58 @@ function valueOf(bytes) {
 }
 
 /**
+ * A history being recorded: performs single-key operations on cursor `c`, stamping each
+ * invocation and response from the shared clock, in the checker's columnar form.
+ */
+class Recorder {
+  constructor(c, ops, clock, wid) {
+    this.c = c;
+    this.wid = wid;
+    this.n = 0;
+    this.stamp = new Int32Array(clock);
+    this.kb = new Uint8Array(8);
+    this.chunk = {
+      kind: new Uint8Array(ops), key: new Int32Array(ops), value: new Int32Array(ops),
+      result: new Int32Array(ops), inv: new Float64Array(ops), res: new Float64Array(ops), length: ops,
+    };
+  }
+
+  /** Performs `op` on key id `k` (writes carry a value unique to this worker and op) and records it. */
+  record(op, k) {
+    const { c, kb, chunk, stamp } = this;
+    const i = this.n++;
+    const v = this.wid * 1_000_000 + i + 1;
+    keyBytes(k, kb);
+    const writes = op === PUT || op === INSERT;
+    const vb = writes ? valueBytes(v) : undefined;
+    chunk.inv[i] = Atomics.add(stamp, 0, 1);
+    let out = 0;
+    if (op === GET) out = valueOf(c.get(kb));
+    else if (op === PUT) c.put(kb, vb);
+    else if (op === INSERT) out = c.insert(kb, vb) ? 1 : 0;
+    else out = c.remove(kb) ? 1 : 0;
+    chunk.res[i] = Atomics.add(stamp, 0, 1);
+    chunk.kind[i] = op; chunk.key[i] = k; chunk.value[i] = writes ? v : 0; chunk.result[i] = out;
+  }
+}
+
+/**
  * args: { uri, wid, ops, keyBase, keySpace, stride?, mix: [get, put, insert, remove] weights, seed, clock }
  * Keys are keyBase + stride * (0..keySpace-1).
  * Returns the columnar chunk.
  */
 export function runHistory(session, { uri, wid, ops, keyBase, keySpace, stride = 1, mix, seed, clock }) {
   const c = session.openCursor(uri);
-  const kind = new Uint8Array(ops);
-  const key = new Int32Array(ops);
-  const value = new Int32Array(ops);
-  const result = new Int32Array(ops);
-  const inv = new Float64Array(ops);
-  const res = new Float64Array(ops);
-  const stamp = new Int32Array(clock);
+  const rec = new Recorder(c, ops, clock, wid);
   const next = rng(seed);
   const total = mix[0] + mix[1] + mix[2] + mix[3];
-  const kb = new Uint8Array(8);
   for (let i = 0; i < ops; i++) {
     const k = keyBase + stride * (next() % keySpace);
     const r = next() % total;
-    const op = r < mix[0] ? GET : r < mix[0] + mix[1] ? PUT : r < mix[0] + mix[1] + mix[2] ? INSERT : REMOVE;
-    const v = wid * 1_000_000 + i + 1;
-    keyBytes(k, kb);
-    const vb = op === PUT || op === INSERT ? valueBytes(v) : undefined;
-    inv[i] = Atomics.add(stamp, 0, 1);
-    let out = 0;
-    if (op === GET) out = valueOf(c.get(kb));
-    else if (op === PUT) c.put(kb, vb);
-    else if (op === INSERT) out = c.insert(kb, vb) ? 1 : 0;
-    else out = c.remove(kb) ? 1 : 0;
-    res[i] = Atomics.add(stamp, 0, 1);
-    kind[i] = op; key[i] = k; value[i] = op === PUT || op === INSERT ? v : 0; result[i] = out;
+    rec.record(r < mix[0] ? GET : r < mix[0] + mix[1] ? PUT : r < mix[0] + mix[1] + mix[2] ? INSERT : REMOVE, k);
   }
   c.close();
-  return { kind, key, value, result, inv, res, length: ops };
+  return rec.chunk;
 }
 
 /**
@@ -77,19 +95,11 @@ export function runHistory(session, { uri, wid, ops, keyBase, keySpace, stride =
  */
 export function runChurn(session, { uri, wid, ops, window, clock, cursors, seed, scanEvery }) {
   const c = session.openCursor(uri);
-  const kind = new Uint8Array(ops);
-  const key = new Int32Array(ops);
-  const value = new Int32Array(ops);
-  const result = new Int32Array(ops);
-  const inv = new Float64Array(ops);
-  const res = new Float64Array(ops);
-  const stamp = new Int32Array(clock);
+  const rec = new Recorder(c, ops, clock, wid);
   const ends = new Int32Array(cursors); // [0] front, [1] back
   const next = rng(seed);
-  const kb = new Uint8Array(8);
-  let n = 0;
   let scans = 0;
-  for (let i = 0; n < ops; i++) {
+  for (let i = 0; rec.n < ops; i++) {
     if (scanEvery > 0 && i % scanEvery === scanEvery - 1) {
       const lo = Atomics.load(ends, 1);
       let prev = -1;
@@ -102,29 +112,15 @@ export function runChurn(session, { uri, wid, ops, window, clock, cursors, seed,
       continue;
     }
     const r = next() % 10;
-    let op;
-    let k;
-    if (r < 3) { op = INSERT; k = Atomics.add(ends, 0, 1); }
+    if (r < 3) rec.record(INSERT, Atomics.add(ends, 0, 1));
     else if (r < 6) {
       // Remove at the back, but never past the front minus the window.
       const b = Atomics.load(ends, 1);
-      if (Atomics.load(ends, 0) - b <= window) { op = GET; k = b + (next() % window); }
-      else { op = REMOVE; k = Atomics.add(ends, 1, 1); }
-    } else if (r < 8) { op = GET; k = Atomics.load(ends, 1) + (next() % window); }
-    else { op = PUT; k = Atomics.load(ends, 1) + (next() % window); }
-    const v = wid * 1_000_000 + n + 1;
-    keyBytes(k, kb);
-    const vb = op === PUT || op === INSERT ? valueBytes(v) : undefined;
-    inv[n] = Atomics.add(stamp, 0, 1);
-    let out = 0;
-    if (op === GET) out = valueOf(c.get(kb));
-    else if (op === PUT) c.put(kb, vb);
-    else if (op === INSERT) out = c.insert(kb, vb) ? 1 : 0;
-    else out = c.remove(kb) ? 1 : 0;
-    res[n] = Atomics.add(stamp, 0, 1);
-    kind[n] = op; key[n] = k; value[n] = op === PUT || op === INSERT ? v : 0; result[n] = out;
-    n++;
+      if (Atomics.load(ends, 0) - b <= window) rec.record(GET, b + (next() % window));
+      else rec.record(REMOVE, Atomics.add(ends, 1, 1));
+    } else if (r < 8) rec.record(GET, Atomics.load(ends, 1) + (next() % window));
+    else rec.record(PUT, Atomics.load(ends, 1) + (next() % window));
   }
   c.close();
-  return { kind, key, value, result, inv, res, length: ops, scans };
+  return { ...rec.chunk, scans };
 }
