@@ -7,7 +7,6 @@ import { scratch } from "./arena";
 export const S_KEY: usize = 0;        // the operation's key (MAX_KEY)
 export const S_KEY2: usize = 1024;    // second key: a range's end bound (MAX_KEY)
 export const S_STACK: usize = 2048;   // descent stack: page number per level (MAX_LEVELS u32)
-export const S_LAST: usize = 2560;    // verifier: previous key on a level (MAX_KEY + 2)
 export const S_VALUE: usize = 8192;   // the operation's value (up to MAX_PAGE_SIZE / 4)
 export const S_TEMP: usize = 16384;   // page-sized staging area (MAX_PAGE_SIZE)
 export const S_OUT: usize = 49152;    // results: values, scan batches, stats, verify reports

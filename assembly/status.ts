@@ -11,4 +11,3 @@ export const ENOENT: i32 = -6;
 export const EBUSY: i32 = -7;
 export const ECORRUPT: i32 = -8;
 export const EINJECTED: i32 = -9;
-export const EEXIST: i32 = -10;

@@ -16,8 +16,7 @@ export type LatchkeyErrorCode =
   | 'EBUSY'
   | 'ECLOSED'
   | 'ECORRUPT'
-  | 'EINJECTED'
-  | 'EEXIST';
+  | 'EINJECTED';
 
 export class LatchkeyError extends Error {
   readonly code: LatchkeyErrorCode;
@@ -40,7 +39,6 @@ export const Status = {
   EBUSY: -7,
   ECORRUPT: -8,
   EINJECTED: -9,
-  EEXIST: -10,
   ENOTLEADER: -11,
   ESTALE: -12,
 } as const;
@@ -54,7 +52,6 @@ const CODE_BY_STATUS: Record<number, LatchkeyErrorCode> = {
   [Status.EBUSY]: 'EBUSY',
   [Status.ECORRUPT]: 'ECORRUPT',
   [Status.EINJECTED]: 'EINJECTED',
-  [Status.EEXIST]: 'EEXIST',
   [Status.ENOTLEADER]: 'ENOTLEADER',
   [Status.ESTALE]: 'ESTALE',
 };

@@ -3,7 +3,7 @@
  * A session belongs to the thread (connection object) that opened it.
  */
 
-import { LatchkeyError, errorFromStatus, invalid } from './errors.js';
+import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { Cursor, type CursorOwner, type Key, type Value } from './cursor.js';
 import { type Format, FORMATS, describe } from './codec.js';
 import type { CoreThread } from './core.js';
@@ -123,8 +123,8 @@ export class Session implements CursorOwner {
     if (!FORMATS.includes(vf)) throw invalid(`valueFormat '${String(vf)}'`, "'u' (bytes) or 'S' (string)");
     const n = this.writeName(uri);
     const r = this.core.x.lk_table_create(n, FORMAT_CODE[kf], FORMAT_CODE[vf]);
-    if (r === -5) throw invalid(`table ${uri} exists with other formats`, 'the formats it was created with');
-    if (r === -7) throw new LatchkeyError('EBUSY', `table catalog full: at most ${this.core.x.lk_limit(3)} tables`);
+    if (r === Status.EINVAL) throw invalid(`table ${uri} exists with other formats`, 'the formats it was created with');
+    if (r === Status.EBUSY) throw new LatchkeyError('EBUSY', `table catalog full: at most ${this.core.x.lk_limit(3)} tables`);
     if (r < 0) throw errorFromStatus(r, `create ${uri}`);
   }
 
@@ -149,7 +149,7 @@ export class Session implements CursorOwner {
     const dv = this.core.dv;
     const out = this.core.OUT;
     if (r < 0) {
-      if (r !== -8) throw errorFromStatus(r, `verify ${uri}`);
+      if (r !== Status.ECORRUPT) throw errorFromStatus(r, `verify ${uri}`);
       const page = dv.getUint32(out + 4, true);
       const rule = VERIFY_RULES[dv.getUint32(out + 8, true)] ?? 'UNKNOWN';
       const level = dv.getInt32(out + 12, true);
