@@ -34,5 +34,23 @@ const st = session.stats('table:demo');
 console.log(`  tree: ${st.entries} entries, depth ${st.depth}, ${st.pages} pages (${st.leafPages} leaves), ${st.splits} splits, ${st.rootSplits} root splits`);
 const report = session.verify('table:demo');
 console.log(`  verify: ok (${report.pages} pages, ${report.levels} levels, every invariant checked, no page leaked)`);
-console.log('  not shown yet: page deletion (issue #3) and a leader step-down (issue #4) arrive with those issues');
+
+// Page deletion: the writers now remove nine keys in ten; leaves they empty are deleted online
+// (two-stage, PostgreSQL-style) while the others keep going, then compaction sweeps the rest.
+console.log('page deletion: 3 workers remove 90% of the keys (in blocks) concurrently');
+const before = session.stats('table:demo');
+const removers = [1, 2, 3].map((id) => new Worker(new URL('./worker.js', import.meta.url), {
+  workerData: { handle: conn.share(), id, stop: stop.buffer, role: 'remover', of: 3 },
+}));
+const removed = await Promise.all(removers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })));
+await Promise.all(removers.map((w) => w.terminate()));
+const during = session.stats('table:demo');
+const compacted = session.compact('table:demo');
+const after = session.stats('table:demo');
+console.log(`  removed ${removed.reduce((n, r) => n + r.ops, 0)} keys; entries ${before.entries} -> ${after.entries}`);
+console.log(`  pages ${before.pages} -> ${during.pages} (deleted by the removers themselves: ${during.deletions})`);
+console.log(`  compact: ${compacted.pagesDeleted} more pages deleted, ${compacted.pagesRecycled} recycled; now ${after.pages} pages, depth ${after.depth}, ${after.freePages} free for reuse`);
+const again = session.verify('table:demo');
+console.log(`  verify: ok (${again.pages} pages, ${again.levels} levels)`);
+console.log('  not shown yet: a leader step-down, which arrives with roles and checkpoints (issue #4)');
 await conn.close();

@@ -11,7 +11,13 @@ let x = 0x9e3779b9 ^ (id * 7919);
 const rand = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
 const key = (n) => `user:${String(n).padStart(8, '0')}`;
 
-if (role === 'scanner') {
+if (role === 'remover') {
+  // Removes nine blocks of 2000 consecutive keys in ten (only empty leaves are deleted, as in
+  // PostgreSQL), split by worker.
+  let removed = 0;
+  for (let n = workerData.id - 1; n < 200_000; n += workerData.of) if (Math.floor(n / 2000) % 10 !== 0 && c.remove(key(n))) removed++;
+  parentPort.postMessage({ id, role, ops: removed, summary: `${removed} removes` });
+} else if (role === 'scanner') {
   let scans = 0, seen = 0;
   while (!Atomics.load(halt, 0)) {
     let prev = '';
