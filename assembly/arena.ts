@@ -23,6 +23,7 @@
 import { MAX_THREADS, MAX_TABLES, SCRATCH_SIZE, GROW_STEP, MAX_LEVELS } from "./limits";
 import { ENOMEM, EINVAL, EBUSY, OK } from "./status";
 import { limboReclaim, RECLAIM_BATCH } from "./epoch";
+import { canBlock } from "./latch";
 
 export const FORMAT_MAGIC: u32 = 0x4c54434b; // "LTCK"
 export const FORMAT_VERSION: u32 = 1;
@@ -99,7 +100,7 @@ function ensureMemory(end: usize): bool {
   // Serialise growers so that two threads do not both grow by a full step.
   const latch = SB + SB_GROW_LATCH;
   while (atomic.cmpxchg<u32>(latch, 0, 1) != 0) {
-    memory.atomic.wait32(latch, 1, 1000000);
+    if (canBlock) memory.atomic.wait32(latch, 1, 1000000); // else spin: main threads never sleep here
   }
   let ok = true;
   const have = <usize>memory.size() << 16;
@@ -180,13 +181,16 @@ export function pageAlloc(): u32 {
   }
   // Before taking a never-used page, recycle deleted pages no operation can still reach.
   if (atomic.load<u32>(SB + SB_LIMBO_COUNT) != 0 && limboReclaim(RECLAIM_BATCH) > 0) return pageAlloc();
+  // A never-used page: make sure the memory (and the guard zone after it) is there, then claim
+  // the page number with a cmpxchg, so a failed grow never hands one number to two threads.
   const hw = SB + SB_HIGH_WATER;
-  const pg = atomic.add<u32>(hw, 1);
-  if (pg >= atomic.load<u32>(SB + SB_MAX_PAGES) || !ensureMemory(pageAddr(pg) + pageSize + ARENA_GUARD)) {
-    atomic.sub<u32>(hw, 1);
-    return 0;
+  while (true) {
+    const pg = atomic.load<u32>(hw);
+    if (pg >= atomic.load<u32>(SB + SB_MAX_PAGES)) return 0;
+    if (!ensureMemory(pageAddr(pg) + pageSize + ARENA_GUARD)) return 0;
+    if (atomic.cmpxchg<u32>(hw, pg, pg + 1) == pg) return pg;
   }
-  return pg;
+  return 0;
 }
 
 /** Offset inside a free page where the free list keeps the next page number. */

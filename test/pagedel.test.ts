@@ -370,6 +370,95 @@ describe('page deletion', () => {
     expect(s.verify(URI).ok).toBe(true);
   });
 
+  // ---- found by review: stale pointers across a deletion ---------------------------------
+  it('a forward-scan hint naming a leaf deleted since is not followed into pages recycled meanwhile', async () => {
+    const { s, c } = await table(400);
+    const leaves = levelInfo(conn, 0, 0);
+    // Leaves 1 and 2 (the hint and its right sibling) will be deleted while the iterator waits.
+    const hi2 = dec.decode(leaves[2].high);
+    const lo1 = dec.decode(leaves[0].high);
+    const doomed = [...c.range({ gte: lo1, lt: hi2 })].map(([k]) => k);
+    keepEmpty(() => { for (const k of doomed) c.remove(k); });
+    const expected = allKeys(c);
+    const pin = conn.inject('btree-search-before-child');
+    await withWorkers(conn, 2, async ([scanner, pinner]) => {
+      expect(await scanner.call('iterStart', { uri: URI })).toBe(expected[0]); // hint: leaf 1
+      pin.arm('wait', { count: 1 });
+      const pinned = pinner.call('get', { uri: URI, key: key(0) });
+      pin.awaitArrived(1); // an operation with an epoch older than the deletions below
+      expect(s.compact(URI).pagesDeleted).toBe(2);
+      expect(s.stats(URI).deleted).toBe(2); // in limbo: the pinned operation could still reach them
+      // If the scan followed the deleted hint's right link it would park between the two pages.
+      const step = conn.inject('btree-move-right').arm('wait', { count: 1 });
+      let done = false;
+      const rest = scanner.call<string[]>('iterRest').then((k) => { done = true; return k; });
+      await waitFor(() => done || step.arrived > 0, 'the scan finishes or steps right from the deleted hint');
+      // Let the deleted pages be recycled and reused before the scan (if parked) goes on.
+      pin.wake();
+      await pinned;
+      expect(s.compact(URI).pagesRecycled).toBeGreaterThanOrEqual(2);
+      for (let i = 0; i < 300; i++) c.put(key(5000 + i), VALUE); // splits take the recycled pages
+      step.wake();
+      step.disarm();
+      const got = [...[expected[0]], ...(await rest)];
+      expect(got.filter((k) => k < key(5000))).toEqual(expected);
+    });
+    pin.disarm();
+  });
+
+  it('a concurrent verify stepping left onto a leaf that is being unlinked reports no corruption', async () => {
+    const { s, c } = await table(400);
+    const leaves = levelInfo(conn, 0, 0);
+    const hi = dec.decode(leaves[0].high);
+    keepEmpty(() => { for (const [k] of [...c.range({ lt: hi })]) c.remove(k); }); // the leftmost leaf
+    const unlink = conn.inject('pagedel-before-unlink').arm('wait', { count: 1 });
+    const stepLeft = conn.inject('scan-step-left');
+    await withWorkers(conn, 2, async ([deleter, verifier]) => {
+      const compacted = deleter.call('compact', { uri: URI });
+      unlink.awaitArrived(1); // the leftmost leaf is half-dead; its key space belongs to leaf 1
+      // The verifier finds the level's first page from leaf 1, reads its left link (the
+      // half-dead leaf), and parks before latching it; the deleter then unlinks that leaf.
+      stepLeft.arm('wait', { count: 1 });
+      const verified = verifier.call('verify', { uri: URI, concurrent: true });
+      stepLeft.awaitArrived(1);
+      unlink.wake();
+      expect((await compacted).pagesDeleted).toBe(1);
+      stepLeft.wake(); // it now latches a deleted page: no page of the level any more
+      expect((await verified).ok).toBe(true);
+    });
+    unlink.disarm();
+    stepLeft.disarm();
+    expect(s.verify(URI).ok).toBe(true);
+  });
+
+  it('an insert whose descent stack names a root retired by a shrink finds its parent afresh', async () => {
+    const { s, c } = await table(3000);
+    expect(s.stats(URI).depth).toBe(3);
+    // Keep only the keys under the last two level-1 pages, so compaction shrinks the root.
+    const l1 = levelInfo(conn, 0, 1);
+    const keepFrom = dec.decode(l1[l1.length - 2].high);
+    keepEmpty(() => { for (let i = 0; i < 3000; i++) if (key(i) < keepFrom) c.remove(key(i)); });
+    const AKEY = `${key(2990)}m`;
+    const BIG = 'v'.repeat(1000);
+    const parked = conn.inject('btree-search-before-child').arm('wait', { count: 1 });
+    await withWorkers(conn, 1, async ([writer]) => {
+      const put = writer.call('put', { uri: URI, key: AKEY, value: BIG });
+      parked.awaitArrived(1); // the writer has recorded the old root in its descent stack
+      parked.disarm();
+      s.compact(URI);
+      expect(s.stats(URI).depth).toBe(2); // the old root is retired
+      // Grow the tree back to depth 3 so that the writer's leaf split climbs to level 2.
+      for (let i = 0; i < 42; i++) c.put(`${key(2990)}a${String(i).padStart(4, '0')}`, BIG);
+      expect(s.stats(URI).depth).toBe(3);
+      parked.wake();
+      await put;
+    });
+    // The downlink went in: no split was left incomplete, and the key is there.
+    expect(levelInfo(conn, 0, 1).every((p) => (p.flags & F.INCOMPLETE_SPLIT) === 0)).toBe(true);
+    expect(c.get(AKEY)).toBe(BIG);
+    expect(s.verify(URI).ok).toBe(true);
+  });
+
   // ---- stress -----------------------------------------------------------------------------
   it(`churn: 4 workers insert at the front of a sliding window and remove at its back, with scans; ${STRESS ? '10M' : '1M'} ops, linearizable; the arena stops growing`, async () => {
     conn = await openTest({ cacheSize: '256MB' });

@@ -102,7 +102,10 @@ export function scanForward(
     p = pageAddr(hint);
     latchShared(p + P_LATCH);
     const f = pFlags(p);
-    if (load<u32>(p, P_GEN) != hintGen || load<u32>(p, P_TREE) != tree || (f & F_LEAF) == 0 || (f & F_FREE) != 0) {
+    // A deleted page is stale too: its right link was written at its unlink, possibly before
+    // this call's epoch began, so the page it names may be recycled before we get there.
+    // (A half-dead page is fine: its right link is still maintained.)
+    if (load<u32>(p, P_GEN) != hintGen || load<u32>(p, P_TREE) != tree || (f & F_LEAF) == 0 || (f & (F_FREE | F_DELETED)) != 0) {
       unlatchShared(p + P_LATCH);
       p = 0;
     }
@@ -113,6 +116,7 @@ export function scanForward(
     const right = pRight(p);
     if (right != 0 && ((pFlags(p) & F_IGNORE) != 0 || (skLen > 0 && keyAtOrAboveHigh(p, key, skLen)))) {
       unlatchShared(p + P_LATCH);
+      inject(INJECT_MOVE_RIGHT);
       p = pageAddr(right);
       latchShared(p + P_LATCH);
       continue;

@@ -16,12 +16,12 @@ import { pageAddr, pageNo } from "../arena";
 import { latch, unlatch, latchesHeld, latchHeldExclusive } from "../latch";
 import { splitFinishAt } from "./split";
 import {
-  P_LATCH, P_VERSION, F_IGNORE, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, pLeft, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
+  P_LATCH, P_VERSION, F_IGNORE, F_DELETED, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, pLeft, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
   childAt, searchFound, valAddr, valLen, keyAboveHigh, pageSearchInternalBelow,
 } from "../page";
 import { tableRoot } from "../catalog";
 import { stackSet, sOut } from "../scratch";
-import { inject, INJECT_SEARCH_BEFORE_CHILD, INJECT_MOVE_RIGHT } from "../inject";
+import { inject, INJECT_SEARCH_BEFORE_CHILD, INJECT_MOVE_RIGHT, INJECT_SCAN_STEP_LEFT } from "../inject";
 import { NOTFOUND } from "../status";
 
 /** Per thread: level of the root when the last descent started (the stack is valid up to it). */
@@ -170,14 +170,20 @@ function optimisticStep(p: usize, key: usize, klen: i32, below: bool, finish: bo
  * page of the level, one latch at a time.
  */
 export function levelLeftmost(tree: u32, level: i32): usize {
-  let p = descend(tree, 0, 0, level, 0);
-  while (pLeft(p) != 0) {
-    const left = pLeft(p);
+  while (true) {
+    let p = descend(tree, 0, 0, level, 0);
+    while (pLeft(p) != 0 && (pFlags(p) & F_DELETED) == 0) {
+      const left = pLeft(p);
+      unlatch(p + P_LATCH, false);
+      inject(INJECT_SCAN_STEP_LEFT);
+      p = pageAddr(left);
+      latch(p + P_LATCH, false);
+    }
+    // A page unlinked while we stepped onto it is no page of the level any more: start again.
+    if ((pFlags(p) & F_DELETED) == 0) return p;
     unlatch(p + P_LATCH, false);
-    p = pageAddr(left);
-    latch(p + P_LATCH, false);
   }
-  return p;
+  return 0;
 }
 
 /**

@@ -217,29 +217,33 @@ let parentIndex: i32 = -1;
  */
 function findParent(tree: u32, c: usize, level: i32): usize {
   const cpg = pageNo(c);
-  let q: usize;
   const hint = level <= stackTop ? stackGet(level) : 0;
-  if (hint != 0) {
-    q = pageAddr(hint);
-    latchExclusive(q + P_LATCH);
-  } else {
-    q = descend(tree, pHighKey(c), pHighLen(c), level, D_EXCLUSIVE);
-    if (q == 0) return 0;
-  }
-  while (true) {
-    const qf = pFlags(q);
-    const right = pRight(q);
-    // A dead parent (deleted, its key space passed right; or the old root after a shrink, which
-    // the caller's ROOT check already handled) holds no downlink we may use: move right.
-    if ((qf & F_IGNORE) == 0) {
-      if ((qf & F_INCOMPLETE_SPLIT) != 0) { parentIndex = -1; return q; }
-      const i = pageFindChild(q, cpg, pageSearchInternal(q, pHighKey(c), pHighLen(c)));
-      if (i >= 0) { parentIndex = i; return q; }
+  // First from the descent stack; if that walk ends without the downlink (the hint was the old
+  // root retired by a root shrink, its right link 0), once more from a fresh descent.
+  for (let attempt = hint != 0 ? 0 : 1; attempt < 2; attempt++) {
+    let q: usize;
+    if (attempt == 0) {
+      q = pageAddr(hint);
+      latchExclusive(q + P_LATCH);
+    } else {
+      q = descend(tree, pHighKey(c), pHighLen(c), level, D_EXCLUSIVE);
+      if (q == 0) return 0;
     }
-    unlatchExclusive(q + P_LATCH);
-    if (right == 0) return 0;
-    q = pageAddr(right);
-    latchExclusive(q + P_LATCH);
+    while (true) {
+      const qf = pFlags(q);
+      const right = pRight(q);
+      // A dead parent (deleted, its key space passed right; or a retired root) holds no
+      // downlink we may use: move right.
+      if ((qf & F_IGNORE) == 0) {
+        if ((qf & F_INCOMPLETE_SPLIT) != 0) { parentIndex = -1; return q; }
+        const i = pageFindChild(q, cpg, pageSearchInternal(q, pHighKey(c), pHighLen(c)));
+        if (i >= 0) { parentIndex = i; return q; }
+      }
+      unlatchExclusive(q + P_LATCH);
+      if (right == 0) break;
+      q = pageAddr(right);
+      latchExclusive(q + P_LATCH);
+    }
   }
   return 0;
 }

@@ -8,6 +8,7 @@ const conn = await attach(workerData.handle);
 const session = conn.openSession();
 const core = conn.core;
 const enc = new TextEncoder();
+let iter;
 
 const commands = {
   get: ({ uri, key }) => session.openCursor(uri).get(key),
@@ -27,6 +28,10 @@ const commands = {
     return n;
   },
   compact: ({ uri }) => session.compact(uri),
+  verify: ({ uri, concurrent }) => session.verify(uri, { concurrent }),
+  // A range iterator paused between batches: start it (first key), later run it to the end.
+  iterStart: ({ uri }) => { iter = session.openCursor(uri).range(); return iter.next().value[0]; },
+  iterRest: () => { const keys = []; for (let r = iter.next(); !r.done; r = iter.next()) keys.push(r.value[0]); return keys; },
   churn: (args) => runChurn(session, args),
   history: (args) => runHistory(session, args),
   latchWriter: ({ n }) => core.x.lk_test_writer(core.x.lk_test_area(), n),
