@@ -29,7 +29,7 @@ const READERS: u32 = 0x3fffffff;
 /** Spins before sleeping: long enough to ride out a short critical section on another core. */
 const SPIN_LIMIT: i32 = 100;
 
-/** Per thread: may this thread block in wait32? (false on a browser main thread) */
+/** Per thread: may this thread block in wait32? (false on main threads, see above) */
 export let canBlock: bool = true;
 export function latchSetCanBlock(b: bool): void { canBlock = b; }
 
