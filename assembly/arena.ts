@@ -24,6 +24,7 @@ import { MAX_THREADS, MAX_TABLES, SCRATCH_SIZE, GROW_STEP, MAX_LEVELS } from "./
 import { ENOMEM, EINVAL, EBUSY, OK } from "./status";
 import { limboReclaim, RECLAIM_BATCH } from "./epoch";
 import { canBlock } from "./latch";
+import { futexWait, futexWake } from "./futex";
 
 export const FORMAT_MAGIC: u32 = 0x4c54434b; // "LTCK"
 export const FORMAT_VERSION: u32 = 1;
@@ -100,7 +101,7 @@ function ensureMemory(end: usize): bool {
   // Serialise growers so that two threads do not both grow by a full step.
   const latch = SB + SB_GROW_LATCH;
   while (atomic.cmpxchg<u32>(latch, 0, 1) != 0) {
-    if (canBlock) memory.atomic.wait32(latch, 1, 1000000); // else spin: main threads never sleep here
+    if (canBlock) futexWait(latch, 1, 1); // else spin: main threads never sleep here
   }
   let ok = true;
   const have = <usize>memory.size() << 16;
@@ -113,7 +114,7 @@ function ensureMemory(end: usize): bool {
     ok = memory.grow(delta) >= 0;
   }
   atomic.store<u32>(latch, 0);
-  atomic.notify(latch, 1);
+  futexWake(latch, 1);
   return ok;
 }
 
@@ -137,7 +138,7 @@ export function arenaInit(pgSize: u32, maxPages: u32): i32 {
     store<u32>(SB + SB_EPOCH, 1);
     store<u64>(SB + SB_FREE_HEAD, 0);
     atomic.store<u32>(init, 2);
-    atomic.notify(init);
+    futexWake(init, -1);
   }
   return arenaAttach();
 }
@@ -147,7 +148,7 @@ export function arenaAttach(): i32 {
   const init = SB + SB_INIT;
   let state = atomic.load<u32>(init);
   while (state == 1) {
-    memory.atomic.wait32(init, 1, 1000000);
+    if (canBlock) futexWait(init, 1, 1);
     state = atomic.load<u32>(init);
   }
   if (state != 2) return EINVAL;

@@ -14,6 +14,7 @@
 
 import { SB, SB_INJECT_ARMED, INJECT_OFF } from "./arena";
 import { OK, EINJECTED, EINVAL } from "./status";
+import { futexWait, futexWake } from "./futex";
 
 export const INJECT_SEARCH_BEFORE_CHILD: i32 = 0;   // btree-search-before-child
 export const INJECT_MOVE_RIGHT: i32 = 1;            // btree-move-right
@@ -62,8 +63,8 @@ function injectHit(id: i32): i32 {
   if (action == ACTION_WAIT) {
     const gen = atomic.load<u32>(e + E_WAKE);
     atomic.add<u32>(e + E_ARRIVED, 1);
-    atomic.notify(e + E_ARRIVED, -1);
-    while (atomic.load<u32>(e + E_WAKE) == gen) memory.atomic.wait32(e + E_WAKE, <i32>gen, -1);
+    futexWake(e + E_ARRIVED, -1);
+    while (atomic.load<u32>(e + E_WAKE) == gen) futexWait(e + E_WAKE, <i32>gen, -1);
   }
   return OK;
 }
@@ -87,7 +88,7 @@ export function injectArm(id: i32, action: u32, skip: u32, count: u32): i32 {
 export function injectWake(id: i32): void {
   const e = entry(id);
   atomic.add<u32>(e + E_WAKE, 1);
-  atomic.notify(e + E_WAKE, -1);
+  futexWake(e + E_WAKE, -1);
 }
 
 /** Address of the point's arrival counter (the bindings wait on it with JS Atomics.wait). */

@@ -5,7 +5,7 @@
 //   0..29   number of shared holders
 //
 // Acquire: cmpxchg the word; on contention spin a little, then (where blocking is allowed) set
-// WAITERS and wait32 on the exact value seen. Release: clear our part; whoever observes WAITERS
+// WAITERS and sleep (assembly/futex.ts) on the exact value seen. Release: clear our part; whoever observes WAITERS
 // clears it and notifies every sleeper, which then re-contends. A sleeper can never miss its
 // wake-up: it only sleeps while the word still holds the value it saw *with* WAITERS set, and any
 // release changes the word.
@@ -22,6 +22,7 @@
 // MAX_LATCHES_HELD. Debug builds count held latches per thread and assert both rules.
 
 import { MAX_LATCHES_HELD } from "./limits";
+import { futexWait, futexWake } from "./futex";
 
 const WRITER: u32 = 0x80000000;
 const WAITERS: u32 = 0x40000000;
@@ -54,7 +55,7 @@ function sleepOn(w: usize, v: u32): void {
     if (atomic.cmpxchg<u32>(w, v, v | WAITERS) != v) return;
     v |= WAITERS;
   }
-  memory.atomic.wait32(w, <i32>v, -1);
+  futexWait(w, <i32>v, -1);
 }
 
 /**
@@ -104,14 +105,14 @@ export function unlatchShared(w: usize): void {
   const now = atomic.sub<u32>(w, 1) - 1;
   if (!ASC_NO_ASSERT) assert(((now + 1) & READERS) != 0, "latch: shared release without holders");
   // Last reader out wakes the sleepers (a writer waiting for the readers to drain).
-  if (now == WAITERS && atomic.cmpxchg<u32>(w, WAITERS, 0) == WAITERS) atomic.notify(w, -1);
+  if (now == WAITERS && atomic.cmpxchg<u32>(w, WAITERS, 0) == WAITERS) futexWake(w, -1);
 }
 
 export function unlatchExclusive(w: usize): void {
   noteRelease();
   const old = atomic.xchg<u32>(w, 0);
   if (!ASC_NO_ASSERT) assert((old & WRITER) != 0, "latch: exclusive release without holder");
-  if ((old & WAITERS) != 0) atomic.notify(w, -1);
+  if ((old & WAITERS) != 0) futexWake(w, -1);
 }
 
 // @ts-ignore: decorator

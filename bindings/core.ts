@@ -150,9 +150,23 @@ export class CoreThread {
   }
 
   private static instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): CoreExports {
+    // The core's sleeping and waking (assembly/futex.ts): JS Atomics on the shared memory. The
+    // view is renewed when the memory has grown past it.
+    let words = new Int32Array(memory.buffer);
+    const wordsAt = (addr: number) => {
+      if (addr + 4 > words.byteLength) words = new Int32Array(memory.buffer);
+      return words;
+    };
     const imports = {
       env: {
         memory,
+        lk_wait(addr: number, expected: number, timeoutMs: number): number {
+          const r = Atomics.wait(wordsAt(addr), addr >> 2, expected, timeoutMs < 0 ? Infinity : timeoutMs);
+          return r === 'ok' ? 0 : r === 'not-equal' ? 1 : 2;
+        },
+        lk_wake(addr: number, count: number): number {
+          return Atomics.notify(wordsAt(addr), addr >> 2, count < 0 ? Infinity : count);
+        },
         abort(msg: number, file: number, line: number, col: number): never {
           // Only debug-build assertions reach here: an invariant of the core is broken.
           throw new LatchkeyError('ECORRUPT',

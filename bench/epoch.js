@@ -1,0 +1,244 @@
+// What the epoch bookkeeping costs a plain lookup: the same core built twice, with and without
+// the epoch announcements, timed against each other in one process.
+//
+//   node bench/epoch.js [--n 1000000] [--rounds 6] [--gets 500000] [--slice 20000] [--keep]
+//
+// Every operation announces its epoch in its thread slot (assembly/epoch.ts: epochEnter, an
+// atomic load of the global epoch and an atomic store; epochExit, an atomic store), so that page
+// deletion recycles a page only after every operation that could hold a pointer to it has ended.
+// To measure what that costs, without touching the repository's sources:
+//
+//  1. assembly/ and asconfig.json are copied to a temporary directory, and the copy is compiled
+//     with the repository's asc, with the release target's settings, into epoch.wasm (as is);
+//  2. in the copy, the bodies of epochEnter and epochExit in epoch.ts are emptied, and the copy
+//     is compiled again into noepoch.wasm. Nothing else differs between the two builds.
+//
+// Both are compiled from the same relative paths (the compiler's internal names, and so the
+// layout of the module, depend on them), so the as-is build is byte-identical to
+// build/latchkey.wasm when that is up to date with assembly/; the script says whether it is.
+// As a check that the patch took, it prints the atomic stores in each build's text format.
+//
+// Each build gets its own shared memory and core instance, created the way a connection does it
+// (CoreThread.create from dist/core.js, then a Session and a Cursor from dist/ over it), and a
+// table of the same N random 8-byte keys with 8-byte values, loaded in the same random order.
+// Two ways of calling get, each timed on both builds:
+//   cursor.get   Cursor.get, what an application calls (key copied into the scratch area, the
+//                core's lk_get, a fresh copy of the value);
+//   lk_get       the raw export: the key's two 32-bit halves written into the scratch area with a
+//                DataView, then lk_get (the binding's own costs left out, so the core's share,
+//                and with it the epochs' share, is larger).
+// Lookups are all hits, from a seeded random order, the same keys for both builds. The builds
+// take turns in slices of --slice lookups (about 20 ms each at 1M keys), A B, then B A, and so
+// on, so a change in the machine's speed (this machine is shared; other processes come and go)
+// hits both builds alike instead of landing on one build's whole measurement. A round is
+// --gets lookups per build (so --gets / --slice pairs of slices); ops/s is lookups over the summed
+// time of a build's slices. Overhead = (ops/s without epochs) / (ops/s with) - 1, i.e. the extra
+// time per lookup, printed three ways: over all slices (summed times), as the median over the
+// pairs of adjacent slices (robust to a slice that lost its core for a while), and per round
+// (summed times; the lowest and highest round).
+// The temporary directory is removed at the end unless --keep.
+
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreThread } from '../dist/core.js';
+import { Session } from '../dist/session.js';
+import { makeKeys, shuffled, range, byteKeys } from './keys.js';
+import { fmtOps, printTable } from './format.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const PAGE_SIZE = 8192;
+const CACHE_SIZE = 1024 ** 3;
+const WASM_PAGE = 65536;
+/** asconfig.json's initialMemory (bindings/connection.ts: MODULE_INITIAL_PAGES). */
+const MODULE_INITIAL_PAGES = 16;
+const VALUE = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+const WARMUP_GETS = 200_000;
+
+function parseArgs(argv) {
+  const o = { n: 1_000_000, rounds: 6, gets: 500_000, slice: 20_000, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--n') o.n = Number(argv[++i]);
+    else if (a === '--rounds') o.rounds = Number(argv[++i]);
+    else if (a === '--gets') o.gets = Number(argv[++i]);
+    else if (a === '--slice') o.slice = Number(argv[++i]);
+    else if (a === '--keep') o.keep = true;
+    else throw new Error(`epoch.js: unknown argument ${a}`);
+  }
+  if (!Number.isInteger(o.n) || o.n < 1000) throw new Error('--n: an integer >= 1000');
+  if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error('--rounds: a positive integer');
+  if (!Number.isInteger(o.slice) || o.slice < 100) throw new Error('--slice: an integer >= 100');
+  if (!Number.isInteger(o.gets) || o.gets < o.slice) throw new Error('--gets: an integer >= --slice');
+  return o;
+}
+
+// ---- the two builds ----
+
+/** Empties the body of `function <name>(...)...{ ... }` in `src`; throws if it is not there. */
+function emptyBody(src, name) {
+  const m = new RegExp(`function\\s+${name}\\s*\\([^)]*\\)[^{]*\\{`).exec(src);
+  if (!m) throw new Error(`epoch.js: no function ${name} in assembly/epoch.ts to patch`);
+  const open = m.index + m[0].length;
+  let depth = 1;
+  let i = open;
+  for (; i < src.length && depth > 0; i++) {
+    if (src[i] === '{') depth++;
+    else if (src[i] === '}') depth--;
+  }
+  if (depth !== 0) throw new Error(`epoch.js: unbalanced braces after function ${name}`);
+  const body = src.slice(open, i - 1);
+  if (!/atomic\.store/.test(body)) throw new Error(`epoch.js: ${name} no longer stores the epoch; update the patch`);
+  return `${src.slice(0, open)} /* compiled out by bench/epoch.js */ }${src.slice(i)}`;
+}
+
+function compile(dir, name) {
+  const asc = join(REPO, 'node_modules', '.bin', 'asc');
+  const r = spawnSync(asc, ['assembly/index.ts', '--config', 'asconfig.json', '--target', 'release',
+    '--outFile', `${name}.wasm`, '--textFile', `${name}.wat`], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`epoch.js: asc failed for ${name}:\n${r.stdout}${r.stderr}${r.error ?? ''}`);
+  const wasm = readFileSync(join(dir, `${name}.wasm`));
+  const atomicStores = (readFileSync(join(dir, `${name}.wat`), 'utf8').match(/\.atomic\.store/g) ?? []).length;
+  return { name, wasm, atomicStores };
+}
+
+function buildBoth() {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-epoch-'));
+  cpSync(join(REPO, 'assembly'), join(dir, 'assembly'), { recursive: true });
+  cpSync(join(REPO, 'asconfig.json'), join(dir, 'asconfig.json'));
+  const t0 = performance.now();
+  const withEpochs = compile(dir, 'epoch');
+  const file = join(dir, 'assembly', 'epoch.ts');
+  writeFileSync(file, emptyBody(emptyBody(readFileSync(file, 'utf8'), 'epochEnter'), 'epochExit'));
+  const without = compile(dir, 'noepoch');
+  const secs = (performance.now() - t0) / 1000;
+  const built = join(REPO, 'build', 'latchkey.wasm');
+  const same = existsSync(built) && readFileSync(built).equals(withEpochs.wasm);
+  console.log(`built both in ${secs.toFixed(1)} s (${dir}): with epochs ${withEpochs.wasm.length} B, ` +
+    `${withEpochs.atomicStores} atomic stores; without ${without.wasm.length} B, ${without.atomicStores} atomic stores. ` +
+    `The as-is build ${same ? 'is byte-identical to' : 'DIFFERS from'} build/latchkey.wasm` +
+    `${same ? '' : ' (assembly/ changed since the last npm run build?)'}`);
+  if (without.atomicStores >= withEpochs.atomicStores) throw new Error('epoch.js: the patch removed no atomic store');
+  return { dir, builds: [withEpochs, without] };
+}
+
+// ---- one core per build ----
+
+/** A core over a fresh shared memory, as Connection.open lays it out, with the table loaded. */
+async function loadCore(build, keys, n) {
+  const module = await WebAssembly.compile(build.wasm);
+  const memory = new WebAssembly.Memory({ initial: MODULE_INITIAL_PAGES, maximum: CACHE_SIZE / WASM_PAGE, shared: true });
+  const core = CoreThread.create(module, memory, PAGE_SIZE, CACHE_SIZE, false);
+  const s = new Session({ core, checkOpen() {}, forgetSession() {} });
+  s.create('table:bench');
+  const c = s.openCursor('table:bench');
+  for (const k of byteKeys(keys, range(0, n))) c.put(k, VALUE);
+  const st = s.stats('table:bench');
+  if (st.entries !== n) throw new Error(`${build.name}: ${st.entries} entries after loading ${n}`);
+  // The table's number, for the raw calls: its name in the scratch area, then a lookup.
+  const name = new TextEncoder().encode('bench');
+  core.u8.set(name, core.KEY);
+  const tree = core.x.lk_table_lookup(name.length);
+  return { name: build.name, core, s, c, tree, stats: st };
+}
+
+/** Cursor.get over keys ks[at..at+count) (wrapping); returns the milliseconds taken. */
+function timeCursor(e, ks, at, count) {
+  const c = e.c;
+  const n = ks.length;
+  let miss = 0;
+  const t0 = performance.now();
+  for (let j = 0, i = at; j < count; j++) {
+    if (c.get(ks[i]) === undefined) miss++;
+    if (++i === n) i = 0;
+  }
+  const ms = performance.now() - t0;
+  if (miss) throw new Error(`${e.name}: ${miss} cursor gets missed`);
+  return ms;
+}
+
+/** Raw lk_get with the key's halves written into the scratch area; returns the milliseconds taken. */
+function timeRaw(e, hi, lo, at, count) {
+  const { x, dv, KEY } = e.core;
+  const tree = e.tree;
+  const n = hi.length;
+  let miss = 0;
+  const t0 = performance.now();
+  for (let j = 0, i = at; j < count; j++) {
+    dv.setUint32(KEY, hi[i]);
+    dv.setUint32(KEY + 4, lo[i]);
+    if (x.lk_get(tree, 8) < 0) miss++;
+    if (++i === n) i = 0;
+  }
+  const ms = performance.now() - t0;
+  if (miss) throw new Error(`${e.name}: ${miss} raw gets missed`);
+  return ms;
+}
+
+const o = parseArgs(process.argv.slice(2));
+console.log(`\n## epoch bookkeeping: get with and without epochEnter/epochExit, N = ${o.n.toLocaleString('en-US')} ` +
+  `keys, pageSize ${PAGE_SIZE}, ${o.rounds} round(s) of ${o.gets.toLocaleString('en-US')} gets per build, ` +
+  `the builds alternating every ${o.slice.toLocaleString('en-US')} gets`);
+
+const { dir, builds } = buildBoth();
+const keys = makeKeys(o.n);
+const engines = [];
+for (const b of builds) engines.push(await loadCore(b, keys, o.n));
+const st = engines[0].stats;
+console.log(`each table: ${st.entries} entries, depth ${st.depth}, ${st.leafPages} leaves, ${st.arenaPages} arena pages`);
+
+const order = shuffled(o.n, 1);
+const ks = byteKeys(keys, order);
+const hi = new Uint32Array(o.n);
+const lo = new Uint32Array(o.n);
+for (let j = 0; j < o.n; j++) { hi[j] = keys.hi[order[j]]; lo[j] = keys.lo[order[j]]; }
+
+const MODES = [
+  { name: 'cursor.get', time: (e, at, count) => timeCursor(e, ks, at, count) },
+  { name: 'lk_get (raw export)', time: (e, at, count) => timeRaw(e, hi, lo, at, count) },
+];
+for (const m of MODES) for (const e of engines) m.time(e, 0, WARMUP_GETS); // untimed warm-up
+
+// ms[mode][build][round][pair]: the time of each slice.
+const ms = MODES.map(() => engines.map(() => []));
+const pairs = Math.floor(o.gets / o.slice);
+let at = 0;
+for (let round = 0; round < o.rounds; round++) {
+  MODES.forEach((m, mi) => {
+    const t = engines.map(() => []);
+    for (let p = 0; p < pairs; p++) {
+      for (const ei of p % 2 ? [1, 0] : [0, 1]) t[ei].push(m.time(engines[ei], at, o.slice));
+      at = (at + o.slice) % o.n;
+    }
+    engines.forEach((_, ei) => ms[mi][ei].push(t[ei]));
+  });
+}
+
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const spread = (xs) => (xs.length > 1 ? ` ±${((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / (sum(xs) / xs.length)).toFixed(0)}%` : '');
+const pct = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
+const perSlice = o.slice * pairs;
+printTable(['get (ops/s)', 'with epochs', 'without epochs', 'overhead: all slices', 'median of pairs',
+  'lowest round', 'highest round'], MODES.map((m, mi) => {
+  const [a, b] = ms[mi];
+  const rate = (rounds) => rounds.map((r) => perSlice / (sum(r) / 1000));
+  const ra = rate(a);
+  const rb = rate(b);
+  const pairRatios = a.flatMap((r, ri) => r.map((t, p) => t / b[ri][p] - 1));
+  const roundOver = ra.map((x, ri) => rb[ri] / x - 1);
+  const total = (rounds) => (perSlice * rounds.length) / (sum(rounds.map(sum)) / 1000);
+  return [m.name, `${fmtOps(total(a))}${spread(ra)}`, `${fmtOps(total(b))}${spread(rb)}`,
+    pct(total(b) / total(a) - 1), pct(median(pairRatios)), pct(Math.min(...roundOver)), pct(Math.max(...roundOver))];
+}));
+console.log(`overhead = ops/s without epochs / ops/s with epochs - 1 (the extra time per get); ${o.rounds * pairs} ` +
+  `pairs of adjacent slices in ${o.rounds} rounds; ± is half the spread of the rounds' rates; target (issue): under 5%`);
+
+for (const e of engines) e.core.unregister();
+if (o.keep) console.log(`kept ${dir}`);
+else rmSync(dir, { recursive: true, force: true });
