@@ -2,6 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { checkHistory, checkColumnar, toColumnar } from './lin/checker.js';
+import { rng } from './helpers.js';
 
 type Kind = 'get' | 'put' | 'insert' | 'remove';
 interface Op {
@@ -21,17 +22,6 @@ const put = (key: number, value: number, inv: number, res: number): Op => ({ kin
 const ins = (key: number, value: number, result: number, inv: number, res: number): Op => ({ kind: 'insert', key, value, result, inv, res });
 const rem = (key: number, result: number, inv: number, res: number): Op => ({ kind: 'remove', key, value: 0, result, inv, res });
 
-/** Deterministic PRNG (mulberry32) so failures are reproducible. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Apply one op to a real Map at its linearization point; returns the result. */
 function applyReal(map: Map<number, number>, kind: Kind, key: number, value: number): number {

@@ -16,6 +16,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { open, type Connection, type Cursor, type Session, type TableStats } from '../dist/index.js';
+import { rng } from './helpers.js';
 
 const PAGE_SIZE = 4096;
 const MAX_KEY = 1024;
@@ -652,17 +653,6 @@ describe("string keys order by UTF-8 bytes, not UTF-16 code units", () => {
 // Deterministic: splits at every level
 // ---------------------------------------------------------------------------------------------
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<X>(xs: X[], seed: number): X[] {
   const r = rng(seed);
