@@ -7,7 +7,7 @@ import {
   arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
   pageSize, pageAddr, ARENA_GUARD, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
-import { latchSetCanBlock, latchesHeld } from "./latch";
+import { latchSetCanBlock } from "./latch";
 import { MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_THREADS, MAX_TABLES, MAX_NAME, valueMax, leafItemMax } from "./limits";
 import { P_VERSION } from "./page";
 import { tableCreate, tableLookup, tableFormats, tableValid } from "./catalog";
@@ -18,7 +18,7 @@ import { scanForward, scanBackward } from "./btree/scan";
 import { btreeStats } from "./btree/stats";
 import { verifyTree } from "./verify";
 import { pagedelCompact } from "./btree/pagedel";
-import { epochEnter, epochExit, epochCurrent, limboReclaim, limboCount } from "./epoch";
+import { epochEnter, epochExit, limboReclaim } from "./epoch";
 import { injectArm, injectWake, injectArrivedAddr, injectHits, injectArrived, injectCount } from "./inject";
 import { sKey, sKey2, sValue, S_KEY, S_KEY2, S_VALUE, S_OUT, S_OUT_SIZE } from "./scratch";
 import { EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, ECORRUPT } from "./status";
@@ -44,7 +44,6 @@ export function lk_superblock_build_id(): u32 { return arenaBuildId(); }
 export function lk_page_size(): u32 { return pageSize; }
 export function lk_threads_attached(): i32 { return threadsAttached(); }
 export function lk_thread_slot(): i32 { return threadSlot; }
-export function lk_latches_held(): i32 { return latchesHeld; }
 export function lk_debug(): i32 { return ASC_NO_ASSERT ? 0 : 1; }
 
 /** Limits, for the bindings' messages: which = 0 key, 1 value, 2 threads, 3 tables, 4 name. */
@@ -168,8 +167,6 @@ export function lk_compact(tree: i32): i32 {
 
 /** Recycles what the limbo list allows (tests and the bench). */
 export function lk_reclaim(): i32 { return limboReclaim(0x7fffffff); }
-export function lk_epoch(): u32 { return epochCurrent(); }
-export function lk_limbo_count(): u32 { return limboCount(); }
 
 // ---- injection points ----
 export function lk_inject_arm(id: i32, action: u32, skip: u32, count: u32): i32 { return injectArm(id, action, skip, count); }

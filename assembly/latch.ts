@@ -10,9 +10,9 @@
 // wake-up: it only sleeps while the word still holds the value it saw *with* WAITERS set, and any
 // release changes the word.
 //
-// On main threads `canBlock` is false and the latch only spins: a browser window cannot block at
-// all, and on Node's main thread a sleep in wasm wait32 was measured to stall workers running
-// the same module (bindings/core.ts, threadCanBlock). Spinning is safe because no latch holder
+// On main threads `canBlock` is false and the latch only spins (bindings/core.ts,
+// threadCanBlock: a browser window cannot block at all; Node's main thread follows the same
+// rule). Spinning is safe because no latch holder
 // ever waits for anything but another latch acquired in the global order (see
 // assembly/btree/README.md), so every holder makes progress.
 //
@@ -128,5 +128,3 @@ export function unlatchExclusive(w: usize): void {
 // @ts-ignore: decorator
 @inline export function latchHeldExclusive(w: usize): bool { return (atomic.load<u32>(w) & WRITER) != 0; }
 
-/** Holder count of a latch word (tests). */
-export function latchState(w: usize): u32 { return atomic.load<u32>(w); }

@@ -37,6 +37,19 @@ function encodeString(s: string, u8: Uint8Array, at: number, room: number): numb
   return r.written;
 }
 
+/** Checks that `v` has the format's type: a Uint8Array for 'u', a well-formed string for 'S'. */
+function checkFormat(format: Format, v: unknown, what: 'key' | 'value'): Uint8Array | string {
+  if (format === 'u') {
+    if (!(v instanceof Uint8Array)) {
+      throw invalid(`${what} must be a Uint8Array for format 'u', got ${describe(v)}`, 'a Uint8Array (or Buffer)');
+    }
+    return v;
+  }
+  if (typeof v !== 'string') throw invalid(`${what} must be a string for format 'S', got ${describe(v)}`, 'a string');
+  if (!v.isWellFormed()) throw invalid(`${what} is not well-formed UTF-16 (lone surrogate)`, 'a well-formed string');
+  return v;
+}
+
 /**
  * Writes a key or value into scratch at `at`; returns its byte length.
  * `what` names the argument; `limit` is the largest accepted length.
@@ -44,28 +57,23 @@ function encodeString(s: string, u8: Uint8Array, at: number, room: number): numb
 export function writeBytes(core: CoreThread, format: Format, v: unknown, at: number, limit: number,
   what: 'key' | 'value', why = ''): number {
   const tooLarge = what === 'key' ? 'EKEYSIZE' : 'EVALUESIZE';
-  if (format === 'u') {
-    if (!(v instanceof Uint8Array)) {
-      throw invalid(`${what} must be a Uint8Array for format 'u', got ${describe(v)}`, 'a Uint8Array (or Buffer)');
-    }
-    if (v.length > limit) throw new LatchkeyError(tooLarge, `${what} of ${v.length} bytes exceeds the limit of ${limit} bytes${why}`);
-    core.u8.set(v, at);
-    return v.length;
+  const checked = checkFormat(format, v, what);
+  if (typeof checked !== 'string') {
+    if (checked.length > limit) throw new LatchkeyError(tooLarge, `${what} of ${checked.length} bytes exceeds the limit of ${limit} bytes${why}`);
+    core.u8.set(checked, at);
+    return checked.length;
   }
-  if (typeof v !== 'string') throw invalid(`${what} must be a string for format 'S', got ${describe(v)}`, 'a string');
-  if (!v.isWellFormed()) throw invalid(`${what} is not well-formed UTF-16 (lone surrogate)`, 'a well-formed string');
   // Encode with one spare byte of room so that "exactly at the limit" and "over" differ.
-  const n = encodeString(v, core.u8, at, limit + 1);
+  const n = encodeString(checked, core.u8, at, limit + 1);
   if (n < 0 || n > limit) {
-    throw new LatchkeyError(tooLarge, `${what} of ${encoder.encode(v).length} UTF-8 bytes exceeds the limit of ${limit} bytes${why}`);
+    throw new LatchkeyError(tooLarge, `${what} of ${encoder.encode(checked).length} UTF-8 bytes exceeds the limit of ${limit} bytes${why}`);
   }
   return n;
 }
 
 /** Reads `len` bytes at `at` as a fresh value of the format. */
 export function readBytes(core: CoreThread, format: Format, at: number, len: number): Uint8Array | string {
-  const copy = core.u8.slice(at, at + len);
-  return format === 'u' ? copy : decoder.decode(copy);
+  return decodeBytes(format, core.u8.slice(at, at + len), 0, len);
 }
 
 /** A value of the format from a private (non-shared) buffer: a view for 'u', a string for 'S'. */
@@ -76,13 +84,8 @@ export function decodeBytes(format: Format, bytes: Uint8Array, at: number, len: 
 
 /** Encodes a bound for a scan; same rules as a key. */
 export function keyBytes(format: Format, v: unknown): Uint8Array {
-  if (format === 'u') {
-    if (!(v instanceof Uint8Array)) throw invalid(`key must be a Uint8Array for format 'u', got ${describe(v)}`, 'a Uint8Array (or Buffer)');
-    return v;
-  }
-  if (typeof v !== 'string') throw invalid(`key must be a string for format 'S', got ${describe(v)}`, 'a string');
-  if (!v.isWellFormed()) throw invalid('key is not well-formed UTF-16 (lone surrogate)', 'a well-formed string');
-  return encoder.encode(v);
+  const checked = checkFormat(format, v, 'key');
+  return typeof checked === 'string' ? encoder.encode(checked) : checked;
 }
 
 export function describe(v: unknown): string {

@@ -19,7 +19,6 @@ export interface CoreExports {
   lk_page_size(): number;
   lk_threads_attached(): number;
   lk_thread_slot(): number;
-  lk_latches_held(): number;
   lk_debug(): number;
   lk_limit(which: number): number;
   lk_table_create(nameLen: number, keyFormat: number, valueFormat: number): number;
@@ -33,8 +32,6 @@ export interface CoreExports {
   lk_verify(tree: number, full: number): number;
   lk_compact(tree: number): number;
   lk_reclaim(): number;
-  lk_epoch(): number;
-  lk_limbo_count(): number;
   lk_page_version(pg: number): number;
   lk_stats(tree: number): number;
   lk_inject_arm(id: number, action: number, skip: number, count: number): number;
@@ -74,13 +71,13 @@ export function loadModule(debug: boolean): Promise<WebAssembly.Module> {
 }
 
 /**
- * May this thread sleep inside the core (memory.atomic.wait32)? Only in workers.
+ * May this thread sleep inside the core? Only in workers.
  *
- * A browser window's main thread cannot block at all. Node's main thread can block in JS
- * Atomics.wait, but measured here (node 20.20, V8 11.3): while it sleeps in wasm wait32 from
- * baseline (Liftoff) code, a worker running the same module makes no progress until it wakes; a
- * main thread sleeping on a latch a worker holds would then never wake. So the core only spins
- * on main threads, and the bindings do their own blocking waits in JS (InjectionPoint).
+ * A browser window's main thread cannot block at all. Node's main thread can, but it spins too:
+ * latches are held for microseconds, and one rule for main threads keeps Node and browsers alike.
+ * (It first spun for another reason, measured on node 20.20: a main thread asleep in wasm
+ * wait32 stalled workers. The core now sleeps only through JS calls, assembly/futex.ts.)
+ * Blocking waits the bindings do themselves (InjectionPoint.awaitArrived) are JS Atomics.wait.
  */
 export async function threadCanBlock(): Promise<boolean> {
   if (isNode) return !(await import('node:worker_threads')).isMainThread;

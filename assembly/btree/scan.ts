@@ -27,10 +27,10 @@ import { pageAddr, pageNo } from "../arena";
 import { latchShared, unlatchShared, latchesHeld } from "../latch";
 import {
   P_LATCH, P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_IGNORE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
-  valAddr, valLen, pageSearchLeaf, searchFound, keyCompare, keyAtOrAboveHigh,
+  valAddr, valLen, pageSearchLeaf, searchFound, keyCompare,
 } from "../page";
 import { sOut, S_OUT_SIZE } from "../scratch";
-import { descend } from "./search";
+import { descend, movesRight } from "./search";
 import { inject, INJECT_SCAN_BEFORE_NEXT_PAGE, INJECT_SCAN_STEP_LEFT, INJECT_MOVE_RIGHT } from "../inject";
 
 export const BOUND_NONE: i32 = 0;
@@ -114,7 +114,7 @@ export function scanForward(
   while (true) {
     // Move right as a search would (the hint may be a page whose key space has moved on).
     const right = pRight(p);
-    if (right != 0 && ((pFlags(p) & F_IGNORE) != 0 || (skLen > 0 && keyAtOrAboveHigh(p, key, skLen)))) {
+    if (movesRight(p, pFlags(p), key, skLen, false)) { // the empty key (no start bound) never moves right by key
       unlatchShared(p + P_LATCH);
       inject(INJECT_MOVE_RIGHT);
       p = pageAddr(right);

@@ -28,19 +28,14 @@ import { NOTFOUND } from "../status";
 export let stackTop: i32 = 0;
 
 /**
- * Moves right from latched page p while `key` belongs further right. Releases p before latching
- * its sibling (left to right). Returns the latched page that covers `key`.
+ * Does the search for `key` continue on p's right sibling? It does when p is half-dead or deleted
+ * (its key space passed right) or the key is at or above p's high key (with `below`: above it).
+ * False on the rightmost page. The caller has p latched, or validates an optimistic read.
  */
-export function moveRight(p: usize, key: usize, klen: i32, exclusive: bool): usize {
-  while (true) {
-    const right = pRight(p);
-    if (right == 0) return p;
-    if ((pFlags(p) & F_IGNORE) == 0 && !keyAtOrAboveHigh(p, key, klen)) return p;
-    unlatch(p + P_LATCH, exclusive);
-    inject(INJECT_MOVE_RIGHT);
-    p = pageAddr(right);
-    latch(p + P_LATCH, exclusive);
-  }
+// @ts-ignore: decorator
+@inline export function movesRight(p: usize, flags: u32, key: usize, klen: i32, below: bool): bool {
+  return pRight(p) != 0
+    && ((flags & F_IGNORE) != 0 || (below ? keyAboveHigh(p, key, klen) : keyAtOrAboveHigh(p, key, klen)));
 }
 
 /** Per thread: why the last descent returned 0 (a status < 0). */
@@ -100,8 +95,8 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32
         restart = true;
         break;
       }
-      const right = pRight(p);
-      if (right != 0 && ((pf & F_IGNORE) != 0 || (below ? keyAboveHigh(p, key, klen) : keyAtOrAboveHigh(p, key, klen)))) {
+      if (movesRight(p, pf, key, klen, below)) {
+        const right = pRight(p);
         unlatch(p + P_LATCH, ex);
         inject(INJECT_MOVE_RIGHT);
         p = pageAddr(right);
@@ -146,11 +141,10 @@ function optimisticStep(p: usize, key: usize, klen: i32, below: bool, finish: bo
     if (latchHeldExclusive(p + P_LATCH)) return 0;
     const pf = pFlags(p);
     if (finish && (pf & F_INCOMPLETE_SPLIT) != 0) return 0;
-    const right = pRight(p);
     let next: u32;
     let down = false;
-    if (right != 0 && ((pf & F_IGNORE) != 0 || (below ? keyAboveHigh(p, key, klen) : keyAtOrAboveHigh(p, key, klen)))) {
-      next = right;
+    if (movesRight(p, pf, key, klen, below)) {
+      next = pRight(p);
     } else {
       next = childAt(p, below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen));
       down = true;

@@ -11,8 +11,7 @@ import { limboCount } from "../epoch";
 import { sOut } from "../scratch";
 
 // Output: f64[] entries, depth, pageSize, pages, leafPages, halfDead, deleted, freePages,
-//         arenaPages, splits, rootSplits, deletions
-export const STATS_FIELDS: i32 = 12;
+//         arenaPages, splits, rootSplits, deletions (bindings/session.ts reads them in this order)
 
 /** Writes the statistics to the output area; returns the depth. */
 export function btreeStats(tree: u32): i32 {
