@@ -8,6 +8,7 @@
 //   SB + THREADS_OFF        thread table: MAX_THREADS slots (state, announced epoch, page stash)
 //   SB + INJECT_OFF         injection-point table (assembly/inject.ts)
 //   SB + CATALOG_OFF        table catalog: MAX_TABLES entries (assembly/catalog.ts)
+//   SB + DHANDLE_OFF        handle list: MAX_DHANDLES dhandles (assembly/conn/dhandle.ts)
 //   SCRATCH_BASE            per-thread scratch areas, SCRATCH_SIZE bytes each
 //   ARENA_BASE              pages: page n lives at ARENA_BASE + n * pageSize; page 0 is never used
 //
@@ -20,7 +21,7 @@
 // a small stash of pages reserved before a split starts, so that a split never discovers half way
 // up the tree that memory has run out (assembly/btree/insert.ts).
 
-import { MAX_THREADS, MAX_TABLES, SCRATCH_SIZE, GROW_STEP, MAX_LEVELS } from "./limits";
+import { MAX_THREADS, MAX_TABLES, MAX_DHANDLES, SCRATCH_SIZE, GROW_STEP, MAX_LEVELS } from "./limits";
 import { ENOMEM, EINVAL, EBUSY, OK } from "./status";
 import { limboReclaim, RECLAIM_BATCH } from "./epoch";
 import { canBlock } from "./latch";
@@ -50,18 +51,29 @@ export const SB_LIMBO_LATCH: usize = 60;  // guards the limbo list of deleted pa
 export const SB_LIMBO_HEAD: usize = 64;
 export const SB_LIMBO_TAIL: usize = 68;
 export const SB_LIMBO_COUNT: usize = 72;
+// connection state (assembly/conn/role.ts, assembly/conn/dhandle.ts)
+export const SB_ROLE: usize = 76;         // the role word: generation << 2 | GATE | LEADER
+export const SB_CKPT_LATCH: usize = 80;   // the checkpoint lock: checkpoints and role changes
+export const SB_DHLIST_LATCH: usize = 84; // the handle list's reader/writer lock
+export const SB_TERM: usize = 88;         // this connection's leader term in its page store
+export const SB_LAST_SEQ: usize = 92;     // the newest page-store record this connection knows
+export const SB_IMAGE_SEQ: usize = 96;    // the checkpoint the live trees equal (0: none; changed since)
+export const SB_SWEEP_TICK: usize = 100;  // the dhandle sweep's clock
 
 export const THREAD_SLOT_SIZE: usize = 256;
 const THREADS_OFF: usize = 4096;
 export const INJECT_OFF: usize = THREADS_OFF + <usize>MAX_THREADS * THREAD_SLOT_SIZE;
 export const CATALOG_ENTRY_SIZE: usize = 1024;
 export const CATALOG_OFF: usize = INJECT_OFF + 4096;
-const FIXED_END: usize = CATALOG_OFF + <usize>MAX_TABLES * CATALOG_ENTRY_SIZE;
+export const DHANDLE_SIZE: usize = 32;
+export const DHANDLE_OFF: usize = CATALOG_OFF + <usize>MAX_TABLES * CATALOG_ENTRY_SIZE;
+const FIXED_END: usize = DHANDLE_OFF + <usize>MAX_DHANDLES * DHANDLE_SIZE;
 
 // thread slot fields
 const TS_STATE: usize = 0;        // 0 free, 1 in use
 const TS_STASH_COUNT: usize = 4;
 export const TS_EPOCH: usize = 8;  // epoch announced by the thread's running operation; 0 = idle
+export const TS_WRITING: usize = 12; // 1 while the thread is inside a write (assembly/conn/role.ts)
 const TS_STASH: usize = 64;       // u32[STASH_MAX]
 export const STASH_MAX: i32 = MAX_LEVELS + 2;
 
@@ -241,6 +253,7 @@ export function threadUnregister(): void {
   while (n > 0) { n--; pageFree(load<u32>(s + TS_STASH + (<usize>n << 2))); }
   store<u32>(s + TS_STASH_COUNT, 0);
   atomic.store<u32>(s + TS_EPOCH, 0);
+  atomic.store<u32>(s + TS_WRITING, 0);
   atomic.store<u32>(s + TS_STATE, 0);
   threadSlot = -1;
 }

@@ -5,14 +5,22 @@
 // Creation and lookup take the catalog latch (exclusive to create, shared to look up). The meta
 // latch of a tree is the last latch in the latch order: only a root split (and later a root
 // shrink) takes it, while holding the old root. Readers read the root with one atomic load.
+//
+// An entry is one btree. Its state says what it is to the table of its name:
+//   LIVE     the table's current tree: what lookups, opens and checkpoints see
+//   LOADING  a tree being filled from a checkpoint image, seen by nobody but its loader
+//   RETIRED  replaced by a newer image, or dropped: still read by dhandles opened before; the
+//            dhandle sweep frees its pages once no dhandle refers to it (assembly/conn/dhandle.ts)
+// At most one LIVE entry has a given name; LOADING and RETIRED ones may share it.
 
-import { SB, SB_CATALOG_LATCH, CATALOG_OFF, CATALOG_ENTRY_SIZE, pageAlloc, pageAddr } from "./arena";
+import { SB, SB_CATALOG_LATCH, CATALOG_OFF, CATALOG_ENTRY_SIZE, pageAlloc, pageAddr, pageNo } from "./arena";
 import { latchExclusive, latchShared, unlatchExclusive, unlatchShared } from "./latch";
 import { MAX_TABLES, MAX_NAME } from "./limits";
 import { EINVAL, ENOENT, ENOMEM, EBUSY } from "./status";
-import { pageInit, F_LEAF, F_ROOT } from "./page";
+import { pageInit, F_LEAF, F_ROOT, F_DELETED, P_FLAGS, pLeft, pRight, pFlags, childAt } from "./page";
+import { epochStamp, limboPush } from "./epoch";
 
-export const C_STATE: usize = 0;       // 0 free, 1 live
+export const C_STATE: usize = 0;       // TABLE_FREE, _LIVE, _LOADING, _RETIRED
 export const C_KEY_FORMAT: usize = 4;  // u8: 'u' or 'S'
 export const C_VALUE_FORMAT: usize = 5;
 export const C_ROOT: usize = 8;        // u32, atomic
@@ -23,9 +31,22 @@ export const C_SPLITS: usize = 24;     // u64, atomic
 export const C_ROOT_SPLITS: usize = 32;// u64, atomic
 export const C_VACUUM_LATCH: usize = 40; // serialises page deleters of this tree (one VACUUM at a time)
 export const C_DELETIONS: usize = 44;  // u32, atomic: pages deleted since open
+export const C_FLAGS: usize = 48;      // u32, atomic: T_READONLY
 const C_NAME: usize = 64;               // MAX_NAME bytes
 export const C_CAND: usize = 320;       // u32[CANDIDATES]: leaves emptied by removes (0 = free slot)
 export const CANDIDATES: i32 = 128;
+
+export const TABLE_FREE: u32 = 0;
+export const TABLE_LIVE: u32 = 1;
+export const TABLE_LOADING: u32 = 2;
+export const TABLE_RETIRED: u32 = 3;
+
+/**
+ * The tree's content is frozen: it equals a checkpoint image (a follower's tree, or a leader's
+ * after its step-down drained every write). Set only when no write can be in flight, so a write
+ * meeting it is a broken invariant (asserted in debug builds, assembly/btree/insert.ts).
+ */
+export const T_READONLY: u32 = 1;
 
 // @ts-ignore: decorator
 @inline export function tableMeta(tree: u32): usize { return SB + CATALOG_OFF + <usize>tree * CATALOG_ENTRY_SIZE; }
@@ -42,25 +63,28 @@ function nameEquals(m: usize, name: usize, len: i32): bool {
 function findLocked(name: usize, len: i32): i32 {
   for (let i = 0; i < MAX_TABLES; i++) {
     const m = tableMeta(<u32>i);
-    if (atomic.load<u32>(m + C_STATE) == 1 && nameEquals(m, name, len)) return i;
+    if (atomic.load<u32>(m + C_STATE) == TABLE_LIVE && nameEquals(m, name, len)) return i;
   }
   return ENOENT;
 }
 
-/** Is `tree` a live table id? */
-export function tableValid(tree: i32): bool {
-  return tree >= 0 && tree < MAX_TABLES && atomic.load<u32>(tableMeta(<u32>tree) + C_STATE) == 1;
+export function tableState(tree: u32): u32 { return atomic.load<u32>(tableMeta(tree) + C_STATE); }
+
+/** Is `tree` an id of a tree being loaded (the loader's own calls)? */
+export function tableLoading(tree: i32): bool {
+  return tree >= 0 && tree < MAX_TABLES && tableState(<u32>tree) == TABLE_LOADING;
 }
 
 /**
  * Creates a table (idempotent): returns its id. EINVAL if it exists with other formats, EBUSY if
- * the catalog is full, ENOMEM if no page is left for its root.
+ * the catalog is full, ENOMEM if no page is left for its root. With `loading`, always a new entry
+ * in state LOADING, for tablePublish to make live.
  */
-export function tableCreate(name: usize, len: i32, keyFormat: u8, valueFormat: u8): i32 {
+export function tableCreate(name: usize, len: i32, keyFormat: u8, valueFormat: u8, loading: bool = false): i32 {
   if (len <= 0 || len > MAX_NAME) return EINVAL;
   const latchWord = SB + SB_CATALOG_LATCH;
   latchExclusive(latchWord);
-  let id = findLocked(name, len);
+  let id = loading ? ENOENT : findLocked(name, len);
   if (id >= 0) {
     const m = tableMeta(<u32>id);
     if (load<u8>(m + C_KEY_FORMAT) != keyFormat || load<u8>(m + C_VALUE_FORMAT) != valueFormat) id = EINVAL;
@@ -84,7 +108,7 @@ export function tableCreate(name: usize, len: i32, keyFormat: u8, valueFormat: u
       memory.copy(m + C_NAME, name, <usize>len);
       atomic.store<u32>(m + C_ROOT_LEVEL, 0);
       atomic.store<u32>(m + C_ROOT, root);
-      atomic.store<u32>(m + C_STATE, 1);
+      atomic.store<u32>(m + C_STATE, loading ? TABLE_LOADING : TABLE_LIVE);
     }
   }
   unlatchExclusive(latchWord);
@@ -100,9 +124,92 @@ export function tableLookup(name: usize, len: i32): i32 {
   return id;
 }
 
-/** Formats of a table as (keyFormat << 8 | valueFormat), or ENOENT. */
-export function tableFormats(tree: i32): i32 {
-  if (!tableValid(tree)) return ENOENT;
-  const m = tableMeta(<u32>tree);
+/** Formats of a tree as (keyFormat << 8 | valueFormat). */
+export function tableFormats(tree: u32): i32 {
+  const m = tableMeta(tree);
   return (<i32>load<u8>(m + C_KEY_FORMAT) << 8) | <i32>load<u8>(m + C_VALUE_FORMAT);
+}
+
+/**
+ * Makes a loaded tree the live tree of its name; the tree it replaces (if any) is retired.
+ * Returns the retired tree's id, or ENOENT if the name had no live tree.
+ */
+export function tablePublish(tree: u32): i32 {
+  const latchWord = SB + SB_CATALOG_LATCH;
+  latchExclusive(latchWord);
+  const m = tableMeta(tree);
+  if (!ASC_NO_ASSERT) assert(atomic.load<u32>(m + C_STATE) == TABLE_LOADING, "catalog: publishing a tree not being loaded");
+  const old = findLocked(m + C_NAME, <i32>load<u32>(m + C_NAME_LEN));
+  if (old >= 0) atomic.store<u32>(tableMeta(<u32>old) + C_STATE, TABLE_RETIRED);
+  atomic.store<u32>(m + C_STATE, TABLE_LIVE);
+  unlatchExclusive(latchWord);
+  return old;
+}
+
+/** Retires a tree (a dropped table, or a table absent from a newer image, or a failed load). */
+export function tableRetire(tree: u32): void {
+  const latchWord = SB + SB_CATALOG_LATCH;
+  latchExclusive(latchWord);
+  atomic.store<u32>(tableMeta(tree) + C_STATE, TABLE_RETIRED);
+  unlatchExclusive(latchWord);
+}
+
+/** The next live tree id at or after `from`, or ENOENT (checkpoints walk the tables with it). */
+export function tableNextLive(from: i32): i32 {
+  for (let i = max(from, 0); i < MAX_TABLES; i++) if (tableState(<u32>i) == TABLE_LIVE) return i;
+  return ENOENT;
+}
+
+/** Copies a tree's name to `out`; returns its length. */
+export function tableName(tree: u32, out: usize): i32 {
+  const m = tableMeta(tree);
+  const len = load<u32>(m + C_NAME_LEN);
+  memory.copy(out, m + C_NAME, <usize>len);
+  return <i32>len;
+}
+
+export function tableReadonly(tree: u32): bool { return (atomic.load<u32>(tableMeta(tree) + C_FLAGS) & T_READONLY) != 0; }
+
+export function tableSetReadonly(tree: u32, on: bool): void {
+  const f = tableMeta(tree) + C_FLAGS;
+  if (on) atomic.or<u32>(f, T_READONLY); else atomic.and<u32>(f, ~T_READONLY);
+}
+
+/** Marks every live tree read-only (or writable again). */
+export function tablesSetReadonly(on: bool): void {
+  for (let i = 0; i < MAX_TABLES; i++) if (tableState(<u32>i) == TABLE_LIVE) tableSetReadonly(<u32>i, on);
+}
+
+/**
+ * Frees a retired tree's pages: the caller (the dhandle sweep) has made sure no dhandle refers to
+ * it, so no operation can be inside it. Every page still in the tree is on a level's chain; pages
+ * it deleted earlier are in limbo already. The pages go through limbo too (stamped like deleted
+ * pages), so the reclaimer's epoch check covers them as well.
+ */
+export function tableFree(tree: u32): void {
+  const m = tableMeta(tree);
+  if (!ASC_NO_ASSERT) assert(atomic.load<u32>(m + C_STATE) == TABLE_RETIRED, "catalog: freeing a tree that is not retired");
+  let start = tableRoot(tree);
+  while (start != 0) {
+    // The level's first page: step left from the page the first downlinks led to.
+    let p = pageAddr(start);
+    while (pLeft(p) != 0) p = pageAddr(pLeft(p));
+    const below = (pFlags(p) & F_LEAF) != 0 ? 0 : childAt(p, 0);
+    // childAt(p, 0) of the level's first page leads into the next level's chain; retire this level.
+    let pg = pageNo(p);
+    while (pg != 0) {
+      const q = pageAddr(pg);
+      const next = pRight(q);
+      store<u32>(q, (pFlags(q) & F_LEAF) | F_DELETED, P_FLAGS);
+      epochStamp(q);
+      limboPush(pg);
+      pg = next;
+    }
+    start = below;
+  }
+  const latchWord = SB + SB_CATALOG_LATCH;
+  latchExclusive(latchWord);
+  atomic.store<u32>(m + C_ROOT, 0);
+  atomic.store<u32>(m + C_STATE, TABLE_FREE);
+  unlatchExclusive(latchWord);
 }

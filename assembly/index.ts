@@ -4,13 +4,23 @@
 // Failures are negative status numbers (assembly/status.ts); nothing here traps on bad input.
 
 import {
-  arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
+  SB, SB_CKPT_LATCH, SB_TERM, arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
   pageSize, pageAddr, ARENA_GUARD, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
 import { latchSetCanBlock } from "./latch";
 import { MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_THREADS, MAX_TABLES, MAX_NAME, valueMax, leafItemMax } from "./limits";
 import { P_VERSION } from "./page";
-import { tableCreate, tableLookup, tableFormats, tableValid } from "./catalog";
+import {
+  tableCreate, tableFormats, tableNextLive, tableName, tableLoading, tablePublish, tableRetire, tableState,
+  tableReadonly, tableSetReadonly, tablesSetReadonly, TABLE_LIVE, TABLE_LOADING,
+} from "./catalog";
+import {
+  dhandleGet, dhandleUse, dhandleUnuse, dhandleRelease, dhandleFlags, dhandleCount, dhandleSweep, dhandleDrop,
+  dhandleInUse, dhandleTree, dhandleStamp, dhandleSweepRole, dhandleOutdateTree,
+} from "./conn/dhandle";
+import {
+  roleInit, roleWord, roleSet, writeEnter, writeExit, writeDrain, gateClose, gateOpen, ckptTryLock, ckptUnlock,
+} from "./conn/role";
 import { btreeGet } from "./btree/search";
 import { btreePut } from "./btree/insert";
 import { btreeRemove } from "./btree/remove";
@@ -20,8 +30,8 @@ import { verifyTree } from "./verify";
 import { pagedelCompact } from "./btree/pagedel";
 import { epochEnter, epochExit, limboReclaim } from "./epoch";
 import { injectArm, injectWake, injectArrivedAddr, injectHits, injectArrived, injectCount } from "./inject";
-import { sKey, sKey2, sValue, S_KEY, S_KEY2, S_VALUE, S_OUT, S_OUT_SIZE } from "./scratch";
-import { EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, ECORRUPT } from "./status";
+import { sKey, sKey2, sValue, sOut, S_KEY, S_KEY2, S_VALUE, S_OUT, S_OUT_SIZE } from "./scratch";
+import { OK, EINVAL, EKEYSIZE, EVALUESIZE, ENOENT } from "./status";
 
 // ---- connection and threads ----
 
@@ -66,16 +76,96 @@ export function lk_limit(which: i32): i32 {
   return EINVAL;
 }
 
-// ---- tables ----
+// ---- tables and dhandles ----
+// Operations on a table go through a dhandle the caller uses (assembly/conn/dhandle.ts): the
+// bindings get one by name, become a user for the cursor's life, and pass its id here.
 
 export function lk_table_create(nameLen: i32, keyFormat: i32, valueFormat: i32): i32 {
-  return tableCreate(sKey(), nameLen, <u8>keyFormat, <u8>valueFormat);
+  const w = writeEnter(0);
+  if (w < 0) return w;
+  const v = tableCreate(sKey(), nameLen, <u8>keyFormat, <u8>valueFormat);
+  writeExit();
+  return v;
 }
-export function lk_table_lookup(nameLen: i32): i32 {
+export function lk_table_drop(nameLen: i32): i32 {
   if (nameLen <= 0 || nameLen > MAX_NAME) return ENOENT;
-  return tableLookup(sKey(), nameLen);
+  return dhandleDrop(sKey(), nameLen);
 }
-export function lk_table_formats(tree: i32): i32 { return tableFormats(tree); }
+export function lk_table_formats(dh: i32): i32 {
+  return dhandleInUse(dh) ? tableFormats(dhandleTree(dh)) : ENOENT;
+}
+export function lk_dhandle_get(nameLen: i32): i32 {
+  if (nameLen <= 0 || nameLen > MAX_NAME) return ENOENT;
+  return dhandleGet(sKey(), nameLen);
+}
+export function lk_dhandle_use(dh: i32): i32 { return dhandleUse(dh); }
+export function lk_dhandle_unuse(dh: i32): void { dhandleUnuse(dh); }
+export function lk_dhandle_release(dh: i32): void { dhandleRelease(dh); }
+export function lk_dhandle_flags(dh: i32): u32 { return dhandleFlags(dh); }
+export function lk_dhandle_count(): i32 { return dhandleCount(); }
+export function lk_sweep(idleTicks: u32): i32 { return dhandleSweep(idleTicks); }
+
+// ---- roles, the write gate, checkpoints (assembly/conn/role.ts) ----
+
+export function lk_role_init(leader: i32): void { roleInit(leader != 0); }
+export function lk_role_word(): u32 { return roleWord(); }
+/** A role change: the new role word first, then the sweep of OPEN dhandles, then the drain. */
+export function lk_role_change(leader: i32): u32 {
+  const w = roleSet(leader != 0);
+  dhandleSweepRole();
+  writeDrain();
+  return w;
+}
+export function lk_tables_readonly(on: i32): void { tablesSetReadonly(on != 0); }
+export function lk_gate_close(): void { gateClose(); }
+export function lk_gate_open(): void { gateOpen(); }
+export function lk_ckpt_try_lock(): i32 { return ckptTryLock() ? 1 : 0; }
+export function lk_ckpt_unlock(): void { ckptUnlock(); }
+export function lk_ckpt_lock_addr(): usize { return SB + SB_CKPT_LATCH; }
+/** Connection state the checkpoint code keeps in the superblock: 0 term, 1 last seq, 2 image seq. */
+export function lk_conn_get(field: i32): u32 { return field >= 0 && field < 3 ? atomic.load<u32>(SB + SB_TERM + (<usize>field << 2)) : 0; }
+export function lk_conn_set(field: i32, v: u32): void { if (field >= 0 && field < 3) atomic.store<u32>(SB + SB_TERM + (<usize>field << 2), v); }
+
+/** The next live tree at or after `from` (ENOENT after the last); its name goes to S_OUT. */
+export function lk_table_next(from: i32): i32 {
+  const t = tableNextLive(from);
+  if (t >= 0) {
+    store<i32>(sOut(), tableName(<u32>t, sOut() + 8));
+    store<i32>(sOut() + 4, tableFormats(<u32>t));
+  }
+  return t;
+}
+/** A tree for a checkpoint image, filled by lk_load_put and published by lk_table_load_publish. */
+export function lk_table_load_begin(nameLen: i32, keyFormat: i32, valueFormat: i32): i32 {
+  return tableCreate(sKey(), nameLen, <u8>keyFormat, <u8>valueFormat, true);
+}
+export function lk_load_put(tree: i32, klen: i32, vlen: i32): i32 {
+  if (!tableLoading(tree)) return ENOENT;
+  const r = checkKey(klen);
+  if (r < 0) return r;
+  if (vlen < 0 || vlen > valueMax(<i32>pageSize, klen)) return EVALUESIZE;
+  epochEnter();
+  const v = btreePut(<u32>tree, sKey(), klen, sValue(), vlen, 0);
+  epochExit();
+  return v;
+}
+/** Makes a loaded tree live (read-only); the tree it replaces is retired and its dhandles outdated. */
+export function lk_table_load_publish(tree: i32): i32 {
+  if (!tableLoading(tree)) return ENOENT;
+  tableSetReadonly(<u32>tree, true);
+  const old = tablePublish(<u32>tree);
+  if (old >= 0) dhandleOutdateTree(<u32>old);
+  return old;
+}
+/** Retires a live tree (absent from a newer image) or a loading one (a failed load). */
+export function lk_table_retire(tree: i32): i32 {
+  if (tree < 0 || tree >= MAX_TABLES) return ENOENT;
+  const s = tableState(<u32>tree);
+  if (s != TABLE_LIVE && s != TABLE_LOADING) return ENOENT;
+  tableRetire(<u32>tree);
+  dhandleOutdateTree(<u32>tree);
+  return OK;
+}
 
 // ---- operations ----
 
@@ -83,36 +173,47 @@ export function lk_table_formats(tree: i32): i32 { return tableFormats(tree); }
 @inline function checkKey(klen: i32): i32 { return klen < 1 || klen > MAX_KEY ? EKEYSIZE : 0; }
 
 // Every operation that reads the tree runs inside an announced epoch (assembly/epoch.ts), so
-// that no page it may still point to is recycled under it.
+// that no page it may still point to is recycled under it. Writes run inside the write gate
+// (assembly/conn/role.ts) as well.
 
-export function lk_get(tree: i32, klen: i32): i32 {
-  if (!tableValid(tree)) return ENOENT;
+export function lk_get(dh: i32, klen: i32): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
   const r = checkKey(klen);
   if (r < 0) return r;
   epochEnter();
-  const v = btreeGet(<u32>tree, sKey(), klen);
+  const v = btreeGet(dhandleTree(dh), sKey(), klen);
   epochExit();
   return v;
 }
 
-export function lk_put(tree: i32, klen: i32, vlen: i32, mode: i32): i32 {
-  if (!tableValid(tree)) return ENOENT;
+export function lk_put(dh: i32, klen: i32, vlen: i32, mode: i32): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
   const r = checkKey(klen);
   if (r < 0) return r;
   if (vlen < 0 || vlen > valueMax(<i32>pageSize, klen)) return EVALUESIZE;
+  const w = writeEnter(dhandleStamp(dh));
+  if (w < 0) return w;
+  const tree = dhandleTree(dh);
+  if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");
   epochEnter();
-  const v = btreePut(<u32>tree, sKey(), klen, sValue(), vlen, mode);
+  const v = btreePut(tree, sKey(), klen, sValue(), vlen, mode);
   epochExit();
+  writeExit();
   return v;
 }
 
-export function lk_remove(tree: i32, klen: i32): i32 {
-  if (!tableValid(tree)) return ENOENT;
+export function lk_remove(dh: i32, klen: i32): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
   const r = checkKey(klen);
   if (r < 0) return r;
+  const w = writeEnter(dhandleStamp(dh));
+  if (w < 0) return w;
+  const tree = dhandleTree(dh);
+  if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");
   epochEnter();
-  const v = btreeRemove(<u32>tree, sKey(), klen);
+  const v = btreeRemove(tree, sKey(), klen);
   epochExit();
+  writeExit();
   return v;
 }
 
@@ -121,15 +222,16 @@ export function lk_remove(tree: i32, klen: i32): i32 {
  * S_KEY (klen), end key at S_KEY2 (endLen). Forward batches take the previous batch's hint.
  */
 export function lk_scan(
-  tree: i32, reverse: i32, mode: i32, klen: i32, endMode: i32, endLen: i32, hint: u32, hintGen: u32, limit: i32,
+  dh: i32, reverse: i32, mode: i32, klen: i32, endMode: i32, endLen: i32, hint: u32, hintGen: u32, limit: i32,
 ): i32 {
-  if (!tableValid(tree)) return ENOENT;
+  if (!dhandleInUse(dh)) return ENOENT;
   if (mode < 0 || mode > 2 || endMode < 0 || endMode > 2) return EINVAL;
   if ((mode != 0 && checkKey(klen) < 0) || (endMode != 0 && checkKey(endLen) < 0)) return EKEYSIZE;
+  const tree = dhandleTree(dh);
   epochEnter();
   const v = reverse != 0
-    ? scanBackward(<u32>tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit)
-    : scanForward(<u32>tree, sKey(), klen, mode, sKey2(), endLen, endMode, hint, hintGen, limit);
+    ? scanBackward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit)
+    : scanForward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, hint, hintGen, limit);
   epochExit();
   return v;
 }
@@ -140,27 +242,27 @@ export function lk_page_version(pg: u32): u32 {
   return atomic.load<u32>(pageAddr(pg) + P_VERSION);
 }
 
-export function lk_verify(tree: i32, full: i32): i32 {
-  if (!tableValid(tree)) return ENOENT;
+export function lk_verify(dh: i32, full: i32): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
   epochEnter();
-  const v = verifyTree(<u32>tree, full != 0);
+  const v = verifyTree(dhandleTree(dh), full != 0);
   epochExit();
   return v;
 }
 
-export function lk_stats(tree: i32): i32 {
-  if (!tableValid(tree)) return ENOENT;
+export function lk_stats(dh: i32): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
   epochEnter();
-  const v = btreeStats(<u32>tree);
+  const v = btreeStats(dhandleTree(dh));
   epochExit();
   return v;
 }
 
 /** session.compact: page deletion, interrupted deletions, root shrink, recycling. */
-export function lk_compact(tree: i32): i32 {
-  if (!tableValid(tree)) return ENOENT;
+export function lk_compact(dh: i32): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
   epochEnter();
-  const v = pagedelCompact(<u32>tree);
+  const v = pagedelCompact(dhandleTree(dh));
   epochExit();
   return v;
 }

@@ -26,7 +26,9 @@ export const INJECT_INSERT_BEFORE_LEAF: i32 = 6;    // btree-insert-before-leaf-
 export const INJECT_PAGEDEL_PARENT_CHECKED: i32 = 7; // pagedel-after-parent-check (subtree parent held)
 export const INJECT_PAGEDEL_HALFDEAD: i32 = 8;       // pagedel-after-halfdead (between the stages)
 export const INJECT_PAGEDEL_BEFORE_UNLINK: i32 = 9;  // pagedel-before-unlink (each stage-2 step)
-export const INJECT_POINTS: i32 = 10;
+export const INJECT_DHANDLE_OPEN: i32 = 10;         // dhandle-open-before-set-open (dhandle allocated, OPEN not yet set)
+export const INJECT_ROLE_SWEEP: i32 = 11;           // role-sweep (a role change about to mark one more OPEN dhandle outdated)
+export const INJECT_POINTS: i32 = 12;
 
 export const ACTION_NONE: u32 = 0;
 export const ACTION_WAIT: u32 = 1;

@@ -34,6 +34,8 @@ export const MAX_THREADS: i32 = 64;
 export const MAX_TABLES: i32 = 256;
 /** Longest table name (uri), in bytes. */
 export const MAX_NAME: i32 = 240;
+/** Dhandles in the handle list (open tables, and outdated ones still in use). */
+export const MAX_DHANDLES: i32 = 1024;
 /** Tallest tree. 2^32 pages of fan-out >= 2 can never exceed this. */
 export const MAX_LEVELS: i32 = 32;
 /**

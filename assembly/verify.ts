@@ -32,7 +32,7 @@ import {
   pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen, keyAddr, keyLen, childAt,
   keyCompare,
 } from "./page";
-import { tableRoot, tableRootLevel, tableValid } from "./catalog";
+import { tableRoot, tableRootLevel, tableState, TABLE_FREE } from "./catalog";
 import { levelLeftmost, levelNext } from "./btree/search";
 import { limboLength } from "./epoch";
 import { sTemp } from "./scratch";
@@ -249,7 +249,7 @@ export function treePageCount(tree: u32): u32 {
 
 function verifyLeaks(): i32 {
   let accounted: u32 = 1 + stashedPages(); // page 0 is never used
-  for (let t = 0; t < MAX_TABLES; t++) if (tableValid(t)) accounted += treePageCount(<u32>t);
+  for (let t = 0; t < MAX_TABLES; t++) if (tableState(<u32>t) != TABLE_FREE) accounted += treePageCount(<u32>t);
   const hw = arenaHighWater();
   let pg = arenaFreeHead();
   let free: u32 = 0;

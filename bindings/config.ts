@@ -17,6 +17,7 @@
  */
 
 import { LatchkeyError, invalid } from './errors.js';
+import { isPageStore } from './store.js';
 
 /** Placeholder for the PageStore interface: any non-null object is taken to be one. */
 export type PageStoreLike = object;
@@ -35,6 +36,8 @@ export interface ConnectionConfig {
   pageSize?: number;
   /** Default 'leader'. */
   role?: Role;
+  /** A follower picks up the latest checkpoint every this many milliseconds; 0 (default): only on request. */
+  refreshInterval?: number;
   /** Load the debug build of the core (assertions on); default false. */
   debug?: boolean;
 }
@@ -46,7 +49,10 @@ export interface ResolvedConfig {
   /** Bytes. */
   cacheSize: number;
   pageSize: number;
+  /** Was pageSize given (it must then match an existing home's)? */
+  pageSizeGiven: boolean;
   role: Role;
+  refreshInterval: number;
   debug: boolean;
 }
 
@@ -361,14 +367,16 @@ interface GroupSpec {
 }
 type Schema = Readonly<Record<string, ScalarSpec | GroupSpec>>;
 
-const CONFIG_FIELDS = ['home', 'create', 'cacheSize', 'pageSize', 'role', 'debug'] as const;
+const CONFIG_FIELDS = ['home', 'create', 'cacheSize', 'pageSize', 'role', 'refreshInterval', 'debug'] as const;
 const CONFIG_SCHEMA: Schema = {
   home: { field: 'home', kind: 'text' },
   create: { field: 'create', kind: 'boolean' },
   cache_size: { field: 'cacheSize', kind: 'text' },
   page_size: { field: 'pageSize', kind: 'number' },
   debug: { field: 'debug', kind: 'boolean' },
-  disaggregated: { group: { role: { field: 'role', kind: 'text' } } },
+  disaggregated: {
+    group: { role: { field: 'role', kind: 'text' }, refresh_interval: { field: 'refreshInterval', kind: 'number' } },
+  },
 };
 
 const RECONFIGURE_FIELDS = ['role', 'checkpoint'] as const;
@@ -384,6 +392,7 @@ const ACCEPTED: Readonly<Record<string, string>> = {
   cacheSize: `a size from ${formatBytes(MIN_CACHE_SIZE)} (${MIN_CACHE_SIZE} bytes) to 4GiB - 64KiB (${MAX_CACHE_SIZE} bytes); ${SIZE_ACCEPTED}`,
   pageSize: `a power of two from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE}`,
   role: 'leader or follower',
+  refreshInterval: 'milliseconds, an integer from 0 (off) to 86400000',
   debug: 'true or false',
   checkpoint: 'latest',
 };
@@ -516,7 +525,10 @@ function checkHome(s: Setting): string | PageStoreLike {
     if (s.value === '') throw invalid(`${s.name} "" is empty`, ACCEPTED.home!);
     return s.value;
   }
-  if (typeof s.value === 'object' && s.value !== null) return s.value;
+  if (isPageStore(s.value)) return s.value;
+  if (typeof s.value === 'object' && s.value !== null) {
+    throw invalid(`${s.name} is an object without the PageStore methods read, write, publish, remove and list`, ACCEPTED.home!);
+  }
   throw invalid(`${s.name} ${describe(s.value)} is not a directory path or PageStore`, ACCEPTED.home!);
 }
 
@@ -553,6 +565,14 @@ function checkPageSize(s: Setting): number {
   return v;
 }
 
+function checkInterval(s: Setting): number {
+  const v = s.value;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 86_400_000) {
+    throw invalid(`${s.name} ${describe(v)} is not a refresh interval`, ACCEPTED.refreshInterval!);
+  }
+  return v;
+}
+
 function checkRole(s: Setting): Role {
   if (s.value === 'leader' || s.value === 'follower') return s.value;
   throw invalid(`${s.name} ${describe(s.value)} is not a role`, ACCEPTED.role!);
@@ -583,7 +603,9 @@ export function parseConfig(input?: ConnectionConfig | string | null): ResolvedC
     create: resolve(settings, 'create', checkBoolean, true),
     cacheSize: resolve(settings, 'cacheSize', checkCacheSize, DEFAULT_CACHE_SIZE),
     pageSize: resolve(settings, 'pageSize', checkPageSize, DEFAULT_PAGE_SIZE),
+    pageSizeGiven: settings.get('pageSize') !== undefined,
     role: resolve<Role>(settings, 'role', checkRole, 'leader'),
+    refreshInterval: resolve(settings, 'refreshInterval', checkInterval, 0),
     debug: resolve(settings, 'debug', checkBoolean, false),
   };
 }

@@ -1,46 +1,117 @@
 /**
- * Connections: one shared memory holding the superblock, catalog and trees, seen by every thread
- * through its own instance of the core. `open` lays out a fresh memory; `share` packs what a
- * worker needs; `attach` (in the worker) instantiates the same module over the same memory.
+ * Connections: one shared memory holding the superblock, catalog, handle list and trees, seen by
+ * every thread through its own instance of the core; a page store holding checkpoints; a role.
+ *
+ * `open` lays out a fresh memory, loads the latest checkpoint of its home (if any) as a follower,
+ * then steps up if it is to lead. `share` packs what a worker needs; `attach` (in the worker)
+ * instantiates the same module over the same memory. Role, handle list, checkpoint lock and trees
+ * live in shared memory and are changed by the core (assembly/conn/); this file sequences a role
+ * change or a checkpoint with the page store's I/O:
+ *
+ *   checkpoint  lock; leader?; image (write gate closed while it is copied); publish at seq+1
+ *   step-down   lock; role word -> follower (new writes refused) + sweep + drain in-flight writes;
+ *               final checkpoint (so every acknowledged write is in it); trees READONLY
+ *   step-up     lock; claim a term (publish a term record at latest+1: the old leader is fenced);
+ *               load the latest image unless the trees already equal it; trees writable;
+ *               role word -> leader + sweep
+ *   refresh     lock; follower; load the latest image if newer (its trees replace the live ones,
+ *               whose dhandles are outdated: open cursors keep reading the old image)
+ *   fenced      a checkpoint found its seq taken: role word -> follower, ESTALE
+ *
+ * "lock" is the checkpoint lock (SB_CKPT_LATCH), taken asynchronously: it is held across I/O.
  */
 
-import { LatchkeyError, invalid } from './errors.js';
-import { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } from './config.js';
+import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
+import { parseConfig, parseReconfigure, type ConnectionConfig, type ReconfigureOptions, type ResolvedConfig, type Role } from './config.js';
 import { CoreThread, loadModule, threadCanBlock } from './core.js';
 import { Session, type SessionOwner } from './session.js';
 import { InjectionPoint } from './inject.js';
+import { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
+import {
+  ImageWriter, type ImageTable, type LogRecord, blobName, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
+} from './checkpoint.js';
 
 const WASM_PAGE = 65536;
 /** Pages the module declares as its initial memory (asconfig.json's initialMemory). */
 const MODULE_INITIAL_PAGES = 16;
+/** The sweep closes dhandles unused for this many sweeps (one a second, and at each role change). */
+const SWEEP_IDLE_TICKS = 2;
+const SWEEP_INTERVAL_MS = 1000;
+/** Connection state fields in the superblock (lk_conn_get / lk_conn_set). */
+const TERM = 0;
+const LAST_SEQ = 1;
+const IMAGE_SEQ = 2;
+const ROLE_LEADER = 1;
 
 /** What conn.share() returns: structured-cloneable, for postMessage to a worker. */
 export interface ShareHandle {
   kind: 'latchkey/connection';
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  config: { pageSize: number; cacheSize: number; debug: boolean; role: Role };
+  config: { pageSize: number; cacheSize: number; debug: boolean };
+  /** The page store, where another thread can reopen it (a directory); absent otherwise. */
+  store?: PageStoreRef;
 }
+
+interface Image {
+  seq: number;
+  tables: ImageTable[];
+  blobs: Uint8Array[];
+}
+
+/** A checkpoint that is gone or incomplete in the store (a follower retries from the latest). */
+class ImageGone extends LatchkeyError {
+  constructor(seq: number, what: string) {
+    super('ECORRUPT', `checkpoint ${seq}: ${what}`);
+  }
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 export class Connection implements SessionOwner {
   readonly core: CoreThread;
   private readonly cfg: ShareHandle['config'];
+  private readonly store: PageStore | undefined;
+  private readonly storeRef: PageStoreRef | undefined;
+  /** Checkpoint on close (a durable home was configured and this is the connection open() made). */
+  private readonly owner: boolean;
+  private readonly durable: boolean;
   private readonly sessions = new Set<Session>();
+  private internal: Session | undefined;
+  private timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
+  /** The last error of a background refresh (refreshInterval), if it failed. */
+  refreshError: LatchkeyError | undefined;
 
-  private constructor(core: CoreThread, cfg: ShareHandle['config']) {
+  private constructor(core: CoreThread, cfg: ShareHandle['config'], store: PageStore | undefined,
+    storeRef: PageStoreRef | undefined, owner: boolean, durable: boolean) {
     this.core = core;
     this.cfg = cfg;
+    this.store = store;
+    this.storeRef = storeRef;
+    this.owner = owner;
+    this.durable = durable;
   }
 
   /** @internal */
   static async open(config?: ConnectionConfig | string): Promise<Connection> {
     const cfg: ResolvedConfig = parseConfig(config);
-    if (cfg.home !== undefined) {
-      throw new LatchkeyError('EINVAL', 'home: checkpoints to a page store are not built yet; accepted: no home (an in-memory connection)');
+    let store: PageStore;
+    let storeRef: PageStoreRef | undefined;
+    if (cfg.home === undefined) store = new MemoryPageStore();
+    else if (typeof cfg.home === 'string') {
+      const dir = await openDirectoryStore(cfg.home, cfg.create);
+      store = dir;
+      storeRef = dir.ref();
+    } else store = cfg.home as PageStore;
+    const latest = await latestRecord(store);
+    if (!latest && !cfg.create) {
+      throw new LatchkeyError('ENOENT', `home holds no latchkey checkpoints; accepted: an existing database, or create: true`);
     }
-    if (cfg.role !== 'leader') {
-      throw new LatchkeyError('EINVAL', "role 'follower' needs checkpoints in a page store, which are not built yet; accepted: 'leader'");
+    const pageSize = latest ? latest.pageSize : cfg.pageSize;
+    if (latest && cfg.pageSizeGiven && cfg.pageSize !== latest.pageSize) {
+      throw invalid(`pageSize ${cfg.pageSize} differs from the home's page size ${latest.pageSize}`, `${latest.pageSize} (fixed when the home was created), or no pageSize`);
     }
     const module = await loadModule(cfg.debug);
     const memory = new WebAssembly.Memory({
@@ -48,8 +119,22 @@ export class Connection implements SessionOwner {
       maximum: Math.floor(cfg.cacheSize / WASM_PAGE),
       shared: true,
     });
-    const core = CoreThread.create(module, memory, cfg.pageSize, cfg.cacheSize, await threadCanBlock());
-    return new Connection(core, { pageSize: cfg.pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug, role: cfg.role });
+    const core = CoreThread.create(module, memory, pageSize, cfg.cacheSize, await threadCanBlock());
+    core.x.lk_role_init(0);
+    const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug }, store, storeRef, true,
+      cfg.home !== undefined);
+    try {
+      if (latest) {
+        core.x.lk_conn_set(LAST_SEQ, latest.seq);
+        await conn.loadImage(latest.checkpoint);
+      }
+      if (cfg.role === 'leader') await conn.reconfigure({ role: 'leader' });
+    } catch (e) {
+      core.unregister();
+      throw e;
+    }
+    conn.startTimers(cfg.refreshInterval);
+    return conn;
   }
 
   /** @internal */
@@ -58,8 +143,24 @@ export class Connection implements SessionOwner {
       || !(handle.module instanceof WebAssembly.Module) || !(handle.memory instanceof WebAssembly.Memory)) {
       throw invalid('attach: not a connection handle', 'the object returned by conn.share()');
     }
+    const store = handle.store ? await openDirectoryStore(handle.store.path, false) : undefined;
     const core = CoreThread.attach(handle.module, handle.memory, await threadCanBlock());
-    return new Connection(core, { ...handle.config });
+    return new Connection(core, { ...handle.config }, store, handle.store, false, false);
+  }
+
+  private startTimers(refreshInterval: number): void {
+    const sweep = setInterval(() => { if (!this.closed) this.core.x.lk_sweep(SWEEP_IDLE_TICKS); }, SWEEP_INTERVAL_MS);
+    this.timers.push(sweep);
+    if (refreshInterval > 0) {
+      this.timers.push(setInterval(() => {
+        if (this.closed || this.role === 'leader') return;
+        this.reconfigure({ checkpoint: 'latest' }).then(
+          () => { this.refreshError = undefined; },
+          (e: unknown) => { this.refreshError = e as LatchkeyError; },
+        );
+      }, refreshInterval));
+    }
+    for (const t of this.timers) (t as { unref?: () => void }).unref?.();
   }
 
   checkOpen(): void {
@@ -70,8 +171,14 @@ export class Connection implements SessionOwner {
     this.sessions.delete(s);
   }
 
+  /** The connection's role, as every thread sees it (one word in shared memory). */
   get role(): Role {
-    return this.cfg.role;
+    return (this.core.x.lk_role_word() & ROLE_LEADER) !== 0 ? 'leader' : 'follower';
+  }
+
+  /** The leader term this connection last claimed in its page store (0: never led). */
+  get term(): number {
+    return this.core.x.lk_conn_get(TERM);
   }
 
   get pageSize(): number {
@@ -89,7 +196,9 @@ export class Connection implements SessionOwner {
   /** A handle to postMessage to a worker, which passes it to attach(). */
   share(): ShareHandle {
     this.checkOpen();
-    return { kind: 'latchkey/connection', module: this.core.module, memory: this.core.memory, config: { ...this.cfg } };
+    const h: ShareHandle = { kind: 'latchkey/connection', module: this.core.module, memory: this.core.memory, config: { ...this.cfg } };
+    if (this.storeRef) h.store = { ...this.storeRef };
+    return h;
   }
 
   /** An injection point of the core, for deterministic interleaving tests. */
@@ -103,16 +212,263 @@ export class Connection implements SessionOwner {
     return this.core.x.lk_threads_attached();
   }
 
-  /** Closes this thread's view: its sessions and cursors, and its thread slot. */
+  /** Closes idle and outdated dhandles now (a sweep also runs every second); returns how many. */
+  sweep(): number {
+    this.checkOpen();
+    return this.core.x.lk_sweep(SWEEP_IDLE_TICKS);
+  }
+
+  // ---- role changes and checkpoints ----
+
+  private needStore(what: string): PageStore {
+    if (!this.store) {
+      throw new LatchkeyError('EINVAL', `${what}: this thread attached to a connection whose page store is a JS object of another thread; accepted: calling it on the connection open() returned, or a directory home (which every thread can reopen)`);
+    }
+    return this.store;
+  }
+
+  /** Runs `fn` holding the checkpoint lock, waiting for it without blocking the thread. */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const x = this.core.x;
+    const words = new Int32Array(this.core.memory.buffer);
+    const at = x.lk_ckpt_lock_addr() >> 2;
+    while (!x.lk_ckpt_try_lock()) {
+      const w = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
+      if (w) {
+        const r = w(words, at, 1, 50);
+        if (r.async) await r.value;
+      } else await new Promise((res) => setTimeout(res, 1));
+    }
+    try {
+      return await fn();
+    } finally {
+      x.lk_ckpt_unlock();
+    }
+  }
+
+  /**
+   * Changes the role or picks up the latest checkpoint:
+   *   { role: 'follower' }  step-down (a final checkpoint first; resolves once no write can pass)
+   *   { role: 'leader' }    step-up (claims a new term; fences the previous leader)
+   *   { checkpoint: 'latest' }  a follower loads the newest checkpoint of its page store
+   * Also the string forms "disaggregated=(role=follower)" and "checkpoint=latest".
+   */
+  async reconfigure(options: ReconfigureOptions | string): Promise<void> {
+    this.checkOpen();
+    const o = parseReconfigure(options);
+    const store = this.needStore('reconfigure');
+    if (o.role === 'follower') await this.locked(() => this.stepDown(store));
+    if (o.role === 'leader') await this.locked(() => this.stepUp(store));
+    if (o.checkpoint === 'latest') await this.locked(() => this.refresh(store));
+    this.core.x.lk_sweep(SWEEP_IDLE_TICKS);
+  }
+
+  /** Leader only: a consistent image of every table, published in the page store. */
+  async checkpoint(): Promise<void> {
+    this.checkOpen();
+    const store = this.needStore('checkpoint');
+    await this.locked(async () => {
+      if (this.role !== 'leader') {
+        throw new LatchkeyError('ENOTLEADER', 'checkpoint: this connection is a follower; accepted: checkpoints on the leader');
+      }
+      const seq = this.core.x.lk_conn_get(LAST_SEQ) + 1;
+      await this.publishImage(store, this.takeImage(seq, true));
+    });
+  }
+
+  private async stepDown(store: PageStore): Promise<void> {
+    const x = this.core.x;
+    if (this.role === 'follower') return;
+    x.lk_role_change(0); // new writes refused from here; returns once in-flight writes are done
+    const seq = x.lk_conn_get(LAST_SEQ) + 1;
+    try {
+      await this.publishImage(store, this.takeImage(seq, false));
+    } catch (e) {
+      // Fenced (ESTALE): another node leads; stay a follower. Any other failure (I/O): the final
+      // checkpoint is not there, so this node must not give up the writes only it holds: it goes
+      // back to leading (a new role word: cursors opened before keep failing) and reports.
+      if (!(e instanceof LatchkeyError && e.code === 'ESTALE')) x.lk_role_change(1);
+      throw e;
+    }
+    x.lk_tables_readonly(1);
+    x.lk_conn_set(IMAGE_SEQ, seq);
+  }
+
+  private async stepUp(store: PageStore): Promise<void> {
+    const x = this.core.x;
+    if (this.role === 'leader') return;
+    let claimed: LogRecord | undefined;
+    for (let attempt = 0; attempt < 1000 && !claimed; attempt++) {
+      const latest = await latestRecord(store);
+      const rec: LogRecord = {
+        v: 1, kind: 'term', seq: (latest?.seq ?? 0) + 1, term: (latest?.term ?? 0) + 1, pageSize: this.cfg.pageSize,
+        checkpoint: latest?.checkpoint ?? 0,
+      };
+      if (await store.publish(recordName(rec.seq), encodeRecord(rec))) claimed = rec;
+    }
+    if (!claimed) throw new LatchkeyError('EBUSY', 'step-up: could not claim a term: other nodes kept claiming');
+    x.lk_conn_set(TERM, claimed.term);
+    x.lk_conn_set(LAST_SEQ, claimed.seq);
+    const image = x.lk_conn_get(IMAGE_SEQ);
+    if (claimed.checkpoint === 0 || claimed.checkpoint !== image) await this.loadImage(claimed.checkpoint);
+    x.lk_tables_readonly(0);
+    x.lk_conn_set(IMAGE_SEQ, 0);
+    x.lk_role_change(1);
+    await pruneStore(store, claimed.seq);
+  }
+
+  private async refresh(store: PageStore): Promise<void> {
+    if (this.role === 'leader') {
+      throw invalid("checkpoint=latest on the leader (it writes the checkpoints)", "checkpoint=latest on a follower");
+    }
+    for (let attempt = 0; ; attempt++) {
+      const latest = await latestRecord(store);
+      if (!latest) return;
+      this.core.x.lk_conn_set(LAST_SEQ, latest.seq);
+      if (latest.checkpoint === this.core.x.lk_conn_get(IMAGE_SEQ)) return;
+      try {
+        await this.loadImage(latest.checkpoint);
+        return;
+      } catch (e) {
+        // The leader may have pruned that image while we read it: retry from the newest record.
+        if (!(e instanceof ImageGone) || attempt > 20) throw e;
+      }
+    }
+  }
+
+  /** The internal session checkpoints and loads use (never closed before the connection). */
+  private session(): Session {
+    if (!this.internal) this.internal = this.openSession();
+    return this.internal;
+  }
+
+  /**
+   * Copies every live table into image pages. With `gate`, writes wait meanwhile (the write gate,
+   * assembly/conn/role.ts), so the image is one point in time across all tables; a step-down has
+   * already refused and drained every write, so it needs no gate. Synchronous: nothing else runs
+   * on this thread while the gate is closed.
+   */
+  private takeImage(seq: number, gate: boolean): Image {
+    const x = this.core.x;
+    const s = this.session();
+    const tables: ImageTable[] = [];
+    const blobs: Uint8Array[] = [];
+    if (gate) x.lk_gate_close();
+    try {
+      for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
+        const out = this.core.OUT;
+        const len = this.core.dv.getInt32(out, true);
+        const formats = this.core.dv.getInt32(out + 4, true);
+        const name = decoder.decode(this.core.u8.slice(out + 8, out + 8 + len));
+        const w = new ImageWriter(this.cfg.pageSize, seq, tables.length);
+        const c = s.openRawCursor(`table:${name}`);
+        try {
+          for (const [k, v] of c.range()) w.add(k, v);
+        } finally {
+          c.close();
+        }
+        const { blob, pages } = w.finish();
+        tables.push({ name, keyFormat: formats >> 8, valueFormat: formats & 0xff, entries: w.entries, pages });
+        blobs.push(blob);
+      }
+    } finally {
+      if (gate) x.lk_gate_open();
+    }
+    return { seq, tables, blobs };
+  }
+
+  /** Writes an image's blobs, then publishes its record at its seq: ESTALE if that seq is taken. */
+  private async publishImage(store: PageStore, image: Image): Promise<void> {
+    const { seq } = image;
+    for (let i = 0; i < image.blobs.length; i++) await store.write(blobName(seq, i), image.blobs[i]);
+    const rec: LogRecord = {
+      v: 1, kind: 'checkpoint', seq, term: this.core.x.lk_conn_get(TERM), pageSize: this.cfg.pageSize, checkpoint: seq,
+      tables: image.tables,
+    };
+    if (!(await store.publish(recordName(seq), encodeRecord(rec)))) {
+      for (let i = 0; i < image.blobs.length; i++) await store.remove(blobName(seq, i));
+      const other = await readRecord(store, seq).catch(() => undefined);
+      // Fenced: another node claimed a newer term. This one stops writing at once.
+      const x = this.core.x;
+      if (this.role === 'leader') x.lk_role_change(0);
+      x.lk_tables_readonly(1);
+      x.lk_conn_set(IMAGE_SEQ, 0);
+      throw new LatchkeyError('ESTALE', `checkpoint ${seq} refused: the page store already has record ${seq}${other ? ` (a ${other.kind} of term ${other.term}; this node's term is ${rec.term})` : ''}; another node took the leader role, and this connection is now a follower`);
+    }
+    this.core.x.lk_conn_set(LAST_SEQ, seq);
+    await pruneStore(store, seq);
+  }
+
+  /**
+   * Loads checkpoint `seq` (0: the empty image) into new trees, checking every page, and makes
+   * them the live trees; tables absent from the image are retired. Nothing changes on a failure.
+   */
+  private async loadImage(seq: number): Promise<void> {
+    const x = this.core.x;
+    const store = this.needStore('load');
+    let rec: LogRecord | undefined;
+    let blobs: (Uint8Array | undefined)[] = [];
+    if (seq !== 0) {
+      rec = await readRecord(store, seq);
+      if (!rec || rec.kind !== 'checkpoint') throw new ImageGone(seq, `its record ${recordName(seq)} is missing`);
+      blobs = await Promise.all(rec.tables!.map((_, i) => store.read(blobName(seq, i))));
+      const missing = blobs.findIndex((b) => b === undefined);
+      if (missing >= 0) throw new ImageGone(seq, `its image ${blobName(seq, missing)} is missing`);
+    }
+    const loaded: number[] = [];
+    const core = this.core;
+    try {
+      for (let i = 0; rec && i < rec.tables!.length; i++) {
+        const t = rec.tables![i];
+        const name = encoder.encode(t.name);
+        core.u8.set(name, core.KEY);
+        const tree = x.lk_table_load_begin(name.length, t.keyFormat, t.valueFormat);
+        if (tree < 0) throw errorFromStatus(tree, `loading table '${t.name}' of checkpoint ${seq}`);
+        loaded.push(tree);
+        readImage(blobName(seq, i), blobs[i]!, rec, i, (b, ko, kl, vo, vl) => {
+          core.u8.set(b.subarray(ko, ko + kl), core.KEY);
+          core.u8.set(b.subarray(vo, vo + vl), core.VALUE);
+          const r = x.lk_load_put(tree, kl, vl);
+          if (r < 0) throw errorFromStatus(r, `loading table '${t.name}' of checkpoint ${seq}`);
+        });
+      }
+    } catch (e) {
+      for (const tree of loaded) x.lk_table_retire(tree);
+      x.lk_sweep(SWEEP_IDLE_TICKS);
+      throw e;
+    }
+    const names = new Set(rec?.tables!.map((t) => t.name) ?? []);
+    for (const tree of loaded) x.lk_table_load_publish(tree);
+    for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
+      const len = core.dv.getInt32(core.OUT, true);
+      const name = decoder.decode(core.u8.slice(core.OUT + 8, core.OUT + 8 + len));
+      if (!names.has(name)) x.lk_table_retire(t);
+    }
+    x.lk_conn_set(IMAGE_SEQ, seq);
+    x.lk_sweep(SWEEP_IDLE_TICKS);
+  }
+
+  /**
+   * Closes this thread's view: its sessions and cursors, and its thread slot. The connection open()
+   * returned also stops its timers and, leading with a home configured, takes a last checkpoint.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    for (const t of this.timers) clearInterval(t);
+    if (this.owner && this.durable && this.role === 'leader') await this.checkpoint();
     for (const s of [...this.sessions]) s.close();
     this.core.unregister();
     this.closed = true;
   }
 }
 
-/** Opens a new connection (a fresh shared memory). */
+/** The directory store, loaded only when a directory home is used (it needs node:fs). */
+async function openDirectoryStore(path: string, create: boolean) {
+  const mod = await import('./store-dir.js');
+  return mod.DirectoryPageStore.open(path, create);
+}
+
+/** Opens a connection (a fresh shared memory, and the latest checkpoint of its home). */
 export function open(config?: ConnectionConfig | string): Promise<Connection> {
   return Connection.open(config);
 }

@@ -49,14 +49,16 @@ interface Batch<K, V> {
 export interface CursorOwner {
   readonly core: CoreThread;
   checkOpen(): void;
-  forget(c: Cursor): void;
+  /** The cursor closed: it stops using its dhandle. */
+  forget(c: Cursor, dh: number): void;
 }
 
 export class Cursor<K extends Key = Key, V extends Value = Value> {
   readonly uri: string;
   private readonly owner: CursorOwner;
   private readonly core: CoreThread;
-  private readonly tree: number;
+  /** The dhandle this cursor uses (assembly/conn/dhandle.ts); the session made it a user. */
+  private readonly dh: number;
   private readonly kf: Format;
   private readonly vf: Format;
   private closed = false;
@@ -68,11 +70,11 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   private bufPos = 0;
   private bufReverse = false;
 
-  constructor(owner: CursorOwner, uri: string, tree: number, kf: Format, vf: Format) {
+  constructor(owner: CursorOwner, uri: string, dh: number, kf: Format, vf: Format) {
     this.owner = owner;
     this.core = owner.core;
     this.uri = uri;
-    this.tree = tree;
+    this.dh = dh;
     this.kf = kf;
     this.vf = vf;
   }
@@ -89,6 +91,12 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   }
 
   private fail(status: number, what: string): never {
+    if (status === Status.ENOTLEADER) {
+      const leader = (this.core.x.lk_role_word() & 1) !== 0;
+      throw new LatchkeyError('ENOTLEADER', leader
+        ? `${what} on ${this.uri}: this cursor's table handle was opened before a role change and is read-only; accepted: writes through a cursor opened since`
+        : `${what} on ${this.uri}: this connection is a follower; accepted: writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
+    }
     if (status === Status.ENOMEM) {
       throw new LatchkeyError('ENOMEM', `${what} on ${this.uri}: the cache is full (cacheSize allows ${this.core.cacheBytes} bytes of pages); nothing was changed; accepted: a larger cacheSize at open(), or removing data first`);
     }
@@ -99,7 +107,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   get(key: K): V | undefined {
     this.check();
     const klen = this.writeKey(key);
-    const r = this.core.x.lk_get(this.tree, klen);
+    const r = this.core.x.lk_get(this.dh, klen);
     if (r === NOTFOUND) return undefined;
     if (r < 0) this.fail(r, 'get');
     return readBytes(this.core, this.vf, this.core.OUT, r) as V;
@@ -112,7 +120,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const vlen = writeBytes(this.core, this.vf, value, this.core.VALUE, limit, 'value',
       limit < this.core.maxValue ? ` (key + value at most ${this.core.itemMax} bytes on ${this.core.x.lk_page_size()}-byte pages)` : ' (a quarter page)');
     this.buf = undefined; // a write through this cursor invalidates its read-ahead
-    const r = this.core.x.lk_put(this.tree, klen, vlen, mode);
+    const r = this.core.x.lk_put(this.dh, klen, vlen, mode);
     if (r < 0) this.fail(r, what);
     return r;
   }
@@ -132,7 +140,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     this.check();
     const klen = this.writeKey(key);
     this.buf = undefined;
-    const r = this.core.x.lk_remove(this.tree, klen);
+    const r = this.core.x.lk_remove(this.dh, klen);
     if (r < 0) this.fail(r, 'remove');
     return r === 1;
   }
@@ -143,7 +151,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const core = this.core;
     if (start) core.u8.set(start, core.KEY);
     if (end) core.u8.set(end, core.KEY2);
-    const r = core.x.lk_scan(this.tree, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0,
+    const r = core.x.lk_scan(this.dh, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0,
       hint, hintGen, limit);
     if (r < 0) this.fail(r, 'scan');
     const dv = core.dv;
@@ -310,6 +318,6 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     if (this.closed) return;
     this.closed = true;
     this.reset();
-    this.owner.forget(this as Cursor);
+    this.owner.forget(this as Cursor, this.dh);
   }
 }

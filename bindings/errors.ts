@@ -41,6 +41,8 @@ export const Status = {
   EINJECTED: -9,
   ENOTLEADER: -11,
   ESTALE: -12,
+  /** A dhandle went stale (outdated or swept): the bindings get a fresh one and retry. */
+  EAGAIN: -13,
 } as const;
 
 const CODE_BY_STATUS: Record<number, LatchkeyErrorCode> = {

@@ -19,6 +19,8 @@ export const INJECTION_POINTS = [
   'pagedel-after-parent-check',
   'pagedel-after-halfdead',
   'pagedel-before-unlink',
+  'dhandle-open-before-set-open',
+  'role-sweep',
 ] as const;
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';

@@ -65,18 +65,29 @@ export const VERIFY_RULES = [
 ] as const;
 
 const FORMAT_CODE: Record<Format, number> = { u: 0x75, S: 0x53 };
+const MAX_DHANDLES_MSG = 'at most 1024 table handles';
+
+function notLeader(what: string): LatchkeyError {
+  return new LatchkeyError('ENOTLEADER', `${what}: this connection is a follower; accepted: schema changes and writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
+}
 const encoder = new TextEncoder();
 
 export interface SessionOwner {
   readonly core: CoreThread;
   checkOpen(): void;
   forgetSession(s: Session): void;
+  checkpoint(): Promise<void>;
 }
+
+/** Tries to get a usable dhandle before giving up (each retry means another thread changed it). */
+const DHANDLE_TRIES = 10_000;
 
 export class Session implements CursorOwner {
   readonly core: CoreThread;
   private readonly conn: SessionOwner;
   private readonly cursors = new Set<Cursor>();
+  /** Dhandles this session caches (one reference each), by uri. Closing a cursor keeps them. */
+  private readonly dhandles = new Map<string, number>();
   private closed = false;
 
   constructor(conn: SessionOwner) {
@@ -89,8 +100,9 @@ export class Session implements CursorOwner {
     this.conn.checkOpen();
   }
 
-  forget(c: Cursor): void {
+  forget(c: Cursor, dh: number): void {
     this.cursors.delete(c);
+    this.core.x.lk_dhandle_unuse(dh);
   }
 
   /** Writes a table uri's name into scratch; returns its byte length. */
@@ -105,11 +117,38 @@ export class Session implements CursorOwner {
     return bytes.length;
   }
 
-  private lookup(uri: string): number {
-    const n = this.writeName(uri);
-    const tree = this.core.x.lk_table_lookup(n);
-    if (tree < 0) throw new LatchkeyError('ENOENT', `no table ${uri}; create it first with session.create('${uri}')`);
-    return tree;
+  /**
+   * Becomes a user of the table's dhandle (assembly/conn/dhandle.ts): the cached one if it is
+   * still usable, else a fresh one (an outdated one is dropped: a role change or a newer image
+   * happened since). The caller ends the use with lk_dhandle_unuse.
+   */
+  private use(uri: string): number {
+    const x = this.core.x;
+    for (let i = 0; i < DHANDLE_TRIES; i++) {
+      let dh = this.dhandles.get(uri);
+      if (dh === undefined) {
+        dh = x.lk_dhandle_get(this.writeName(uri));
+        if (dh === Status.EAGAIN) continue; // another thread is opening it right now
+        if (dh === Status.ENOENT) throw new LatchkeyError('ENOENT', `no table ${uri}; create it first with session.create('${uri}')`);
+        if (dh === Status.EBUSY) throw new LatchkeyError('EBUSY', `the handle list is full (${MAX_DHANDLES_MSG}); close sessions or cursors`);
+        if (dh < 0) throw errorFromStatus(dh, `open ${uri}`);
+        this.dhandles.set(uri, dh);
+      }
+      if (x.lk_dhandle_use(dh) === Status.OK) return dh;
+      this.dhandles.delete(uri);
+      x.lk_dhandle_release(dh);
+    }
+    throw new LatchkeyError('EBUSY', `open ${uri}: its table handle kept changing under ${DHANDLE_TRIES} tries`);
+  }
+
+  /** Runs `fn` as a user of the table's dhandle. */
+  private withTable<T>(uri: string, fn: (dh: number) => T): T {
+    const dh = this.use(uri);
+    try {
+      return fn(dh);
+    } finally {
+      this.core.x.lk_dhandle_unuse(dh);
+    }
   }
 
   /** Creates a table; a no-op if it exists with the same formats. */
@@ -123,29 +162,66 @@ export class Session implements CursorOwner {
     if (!FORMATS.includes(vf)) throw invalid(`valueFormat '${String(vf)}'`, "'u' (bytes) or 'S' (string)");
     const n = this.writeName(uri);
     const r = this.core.x.lk_table_create(n, FORMAT_CODE[kf], FORMAT_CODE[vf]);
+    if (r === Status.ENOTLEADER) throw notLeader(`create ${uri}`);
     if (r === Status.EINVAL) throw invalid(`table ${uri} exists with other formats`, 'the formats it was created with');
     if (r === Status.EBUSY) throw new LatchkeyError('EBUSY', `table catalog full: at most ${this.core.x.lk_limit(3)} tables`);
     if (r < 0) throw errorFromStatus(r, `create ${uri}`);
   }
 
+  /**
+   * Drops a table: leader only (ENOTLEADER), EBUSY while any cursor (in any thread) is open on it.
+   * This session's cached handle is let go first; other sessions' cached handles are swept.
+   */
+  drop(uri: string): void {
+    this.checkOpen();
+    const n = this.writeName(uri);
+    const dh = this.dhandles.get(uri);
+    if (dh !== undefined) {
+      this.dhandles.delete(uri);
+      this.core.x.lk_dhandle_release(dh);
+    }
+    const r = this.core.x.lk_table_drop(n);
+    if (r === Status.ENOENT) throw new LatchkeyError('ENOENT', `drop ${uri}: no such table`);
+    if (r === Status.EBUSY) throw new LatchkeyError('EBUSY', `drop ${uri}: the table is in use (open cursors); close them first`);
+    if (r === Status.ENOTLEADER) throw notLeader(`drop ${uri}`);
+    if (r < 0) throw errorFromStatus(r, `drop ${uri}`);
+  }
+
   /** Opens a cursor on an existing table. */
   openCursor<K extends Key = Key, V extends Value = Value>(uri: string): Cursor<K, V> {
     this.checkOpen();
-    const tree = this.lookup(uri);
-    const f = this.core.x.lk_table_formats(tree);
+    const dh = this.use(uri);
+    const f = this.core.x.lk_table_formats(dh);
     const kf: Format = (f >> 8) === FORMAT_CODE.S ? 'S' : 'u';
     const vf: Format = (f & 0xff) === FORMAT_CODE.S ? 'S' : 'u';
-    const c = new Cursor<K, V>(this, uri, tree, kf, vf);
+    const c = new Cursor<K, V>(this, uri, dh, kf, vf);
     this.cursors.add(c as unknown as Cursor);
     return c;
+  }
+
+  /** @internal A cursor that reads raw bytes whatever the table's formats (checkpoints, dump). */
+  openRawCursor(uri: string): Cursor<Uint8Array, Uint8Array> {
+    this.checkOpen();
+    const c = new Cursor<Uint8Array, Uint8Array>(this, uri, this.use(uri), 'u', 'u');
+    this.cursors.add(c as unknown as Cursor);
+    return c;
+  }
+
+  /**
+   * Leader only: writes a consistent image of every table to the page store and publishes it
+   * (bindings/checkpoint.ts). ENOTLEADER on a follower; ESTALE if another node took the leader
+   * role (this connection is then a follower).
+   */
+  async checkpoint(): Promise<void> {
+    this.checkOpen();
+    await this.conn.checkpoint();
   }
 
   /** Checks the table's invariants; throws ECORRUPT naming the page and the rule. */
   verify(uri: string, opts: VerifyOptions = {}): VerifyReport {
     this.checkOpen();
-    const tree = this.lookup(uri);
     const full = opts.concurrent !== true;
-    const r = this.core.x.lk_verify(tree, full ? 1 : 0);
+    const r = this.withTable(uri, (dh) => this.core.x.lk_verify(dh, full ? 1 : 0));
     const dv = this.core.dv;
     const out = this.core.OUT;
     if (r < 0) {
@@ -165,8 +241,7 @@ export class Session implements CursorOwner {
    */
   compact(uri: string): CompactResult {
     this.checkOpen();
-    const tree = this.lookup(uri);
-    const r = this.core.x.lk_compact(tree);
+    const r = this.withTable(uri, (dh) => this.core.x.lk_compact(dh));
     if (r < 0) throw errorFromStatus(r, `compact ${uri}`);
     const dv = this.core.dv;
     const out = this.core.OUT;
@@ -180,8 +255,7 @@ export class Session implements CursorOwner {
   /** Counts of the table's tree and of the connection's arena. */
   stats(uri: string): TableStats {
     this.checkOpen();
-    const tree = this.lookup(uri);
-    const r = this.core.x.lk_stats(tree);
+    const r = this.withTable(uri, (dh) => this.core.x.lk_stats(dh));
     if (r < 0) throw errorFromStatus(r, `stats ${uri}`);
     const s = {} as TableStats;
     STATS_FIELDS.forEach((f, i) => { s[f] = this.core.dv.getFloat64(this.core.OUT + i * 8, true); });
@@ -191,6 +265,8 @@ export class Session implements CursorOwner {
   close(): void {
     if (this.closed) return;
     for (const c of [...this.cursors]) c.close();
+    for (const dh of this.dhandles.values()) this.core.x.lk_dhandle_release(dh);
+    this.dhandles.clear();
     this.closed = true;
     this.conn.forgetSession(this);
   }

@@ -1,16 +1,37 @@
 /**
- * Page stores: where checkpoints live. A PageStore holds named immutable blobs and renames them
- * atomically; the checkpoint writer builds an image under a temporary name and publishes it by
- * renaming. MemoryPageStore keeps them in this process and can be shared by several connections.
+ * Page stores: where checkpoints live (the shared storage of a leader and its followers).
+ *
+ * A store holds named immutable blobs. Checkpoint images are written as blobs first; a small
+ * record then makes one visible with `publish`, which creates a name only if it does not exist.
+ * That one primitive gives the records a total order (`log-<seq>`, bindings/checkpoint.ts): two
+ * writers of the same sequence number cannot both succeed, which is how a deposed leader learns
+ * it was fenced.
+ *
+ * `MemoryPageStore` keeps blobs in this process; several connections in one thread may share it.
+ * `DirectoryPageStore` (bindings/store-dir.ts, Node) keeps them as files; `OpfsPageStore` is the
+ * browser's durable store.
  */
 
 export interface PageStore {
+  /** The blob, or undefined if absent. */
   read(name: string): Promise<Uint8Array | undefined>;
+  /** Writes a blob durably (flushed when the promise resolves); replaces an existing one. */
   write(name: string, data: Uint8Array): Promise<void>;
-  /** Atomically replaces `to` with `from`. */
-  rename(from: string, to: string): Promise<void>;
+  /**
+   * Atomically creates `name` with `data` if no blob has that name: written and flushed under a
+   * temporary name, then moved into place. Resolves false (and changes nothing) if `name` exists.
+   * Two concurrent publishers of one name: exactly one gets true.
+   */
+  publish(name: string, data: Uint8Array): Promise<boolean>;
   remove(name: string): Promise<void>;
+  /** Names starting with prefix, sorted. */
   list(prefix?: string): Promise<string[]>;
+}
+
+/** A store another thread can reopen: what conn.share() carries for attach(). */
+export interface PageStoreRef {
+  kind: 'directory';
+  path: string;
 }
 
 export class MemoryPageStore implements PageStore {
@@ -25,11 +46,10 @@ export class MemoryPageStore implements PageStore {
     this.blobs.set(name, data.slice());
   }
 
-  async rename(from: string, to: string): Promise<void> {
-    const b = this.blobs.get(from);
-    if (!b) throw new Error(`MemoryPageStore: no blob named ${from}`);
-    this.blobs.set(to, b);
-    this.blobs.delete(from);
+  async publish(name: string, data: Uint8Array): Promise<boolean> {
+    if (this.blobs.has(name)) return false;
+    this.blobs.set(name, data.slice());
+    return true;
   }
 
   async remove(name: string): Promise<void> {
@@ -39,4 +59,16 @@ export class MemoryPageStore implements PageStore {
   async list(prefix = ''): Promise<string[]> {
     return [...this.blobs.keys()].filter((k) => k.startsWith(prefix)).sort();
   }
+
+  /** Test hook: the stored bytes themselves (to damage them on purpose). */
+  raw(name: string): Uint8Array | undefined {
+    return this.blobs.get(name);
+  }
+}
+
+/** Is `x` usable as a PageStore? */
+export function isPageStore(x: unknown): x is PageStore {
+  if (x === null || typeof x !== 'object') return false;
+  const s = x as Record<string, unknown>;
+  return ['read', 'write', 'publish', 'remove', 'list'].every((m) => typeof s[m] === 'function');
 }

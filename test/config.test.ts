@@ -23,7 +23,9 @@ const DEFAULTS: ResolvedConfig = {
   create: true,
   cacheSize: 256 * MiB,
   pageSize: 8192,
+  pageSizeGiven: false,
   role: 'leader',
+  refreshInterval: 0,
   debug: false,
 };
 
@@ -82,11 +84,14 @@ describe('object form: home', () => {
     expect(parseConfig({ home: '/data/db' }).home).toBe('/data/db');
   });
 
-  it('accepts any non-null object as a PageStore, returned as the same object', () => {
-    const store = { read() {}, write() {} };
+  it('accepts an object with the PageStore methods, returned as the same object', () => {
+    const store = { read() {}, write() {}, publish() {}, remove() {}, list() {} };
     expect(parseConfig({ home: store }).home).toBe(store);
-    const bare = {};
-    expect(parseConfig({ home: bare }).home).toBe(bare);
+  });
+
+  it('refuses an object without the PageStore methods, naming them', () => {
+    expectEinval(() => parseConfig({ home: {} }), 'home', 'without the PageStore methods read, write, publish, remove and list');
+    expectEinval(() => parseConfig({ home: { read() {}, write() {} } }), 'PageStore methods');
   });
 
   it('refuses an empty string, null, numbers, booleans and functions', () => {
@@ -192,7 +197,7 @@ describe('object form: role', () => {
 
 describe('object form: unknown keys and bad input', () => {
   it('refuses unknown keys, naming the key and listing the accepted keys', () => {
-    expectEinval(() => parseConfig(untyped({ cache: 1 })), '"cache"', 'home, create, cacheSize, pageSize, role, debug');
+    expectEinval(() => parseConfig(untyped({ cache: 1 })), '"cache"', 'home, create, cacheSize, pageSize, role, refreshInterval, debug');
   });
 
   it('refuses unknown keys even when their value is undefined', () => {
@@ -341,7 +346,9 @@ describe('string form', () => {
       create: true,
       cacheSize: 512 * MiB,
       pageSize: 8192,
+      pageSizeGiven: true,
       role: 'follower',
+      refreshInterval: 0,
       debug: false,
     });
   });
@@ -406,7 +413,7 @@ describe('string form', () => {
   it('refuses a group where a value belongs and a value where a group belongs', () => {
     expectEinval(() => parseConfig('home=(a=b)'), 'home is a group');
     expectEinval(() => parseConfig('create=()'), 'create is a group');
-    expectEinval(() => parseConfig('disaggregated=follower'), 'disaggregated "follower" is not a group', 'disaggregated=(role=...)');
+    expectEinval(() => parseConfig('disaggregated=follower'), 'disaggregated "follower" is not a group', 'disaggregated=(role=...,refresh_interval=...)');
     expectEinval(() => parseConfig('disaggregated'), 'disaggregated needs a group');
   });
 
@@ -414,7 +421,7 @@ describe('string form', () => {
     expectEinval(
       () => parseConfig('create,log=(enabled)'),
       '"log"',
-      'home, create, cache_size, page_size, debug, disaggregated=(role)',
+      'home, create, cache_size, page_size, debug, disaggregated=(role, refresh_interval)',
     );
   });
 

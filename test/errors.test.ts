@@ -437,7 +437,7 @@ describe('bad configuration to open()', () => {
     ['pageSize 2048', { pageSize: 2048 }, ['pageSize 2048 is out of range', 'from 4096 to 32768']],
     ["cacheSize 'lots'", { cacheSize: 'lots' }, ['cacheSize "lots" is not a size', 'accepted:', 'e.g. "512MB"']],
     ['cacheSize below the minimum', { cacheSize: MIN_CACHE_SIZE - 1 }, [`cacheSize ${MIN_CACHE_SIZE - 1} is below the minimum of 16MiB`]],
-    ['unknown key', { pages: 4 }, ['unknown key "pages"', 'accepted: the keys home, create, cacheSize, pageSize, role, debug']],
+    ['unknown key', { pages: 4 }, ['unknown key "pages"', 'accepted: the keys home, create, cacheSize, pageSize, role, refreshInterval, debug']],
     ['misspelled key', { page_size: 4096 }, ['unknown key "page_size"', 'did you mean pageSize?']],
     ["role 'boss'", { role: 'boss' }, ['role "boss" is not a role', 'accepted: leader or follower']],
     ['debug as a string', { debug: 'yes' }, ['debug "yes" is not a boolean', 'true or false']],
@@ -455,9 +455,9 @@ describe('bad configuration to open()', () => {
     });
   }
 
-  it("role 'follower' (valid, not built yet) is refused with EINVAL naming what is accepted", async () => {
-    await expectRejection(open({ role: 'follower' }), 'EINVAL', 'follower', "accepted: 'leader'");
-    await expectRejection(open('disaggregated=(role=follower)'), 'EINVAL', 'follower');
+  it('a refresh interval that is not a whole number of milliseconds -> EINVAL', async () => {
+    await expectRejection(open({ refreshInterval: -1 }), 'EINVAL', 'refreshInterval -1 is not a refresh interval', 'from 0 (off)');
+    await expectRejection(open('disaggregated=(refresh_interval=1.5)'), 'EINVAL', 'disaggregated.refresh_interval');
   });
 
   it('the same settings are accepted when valid, in both forms', async () => {

@@ -1,0 +1,285 @@
+// Data handles (dhandles): the connection's handle list, in shared memory.
+//
+// A dhandle is one thread-shared open of one btree (a catalog entry, assembly/catalog.ts). Sessions
+// in every thread find and cache dhandles; cursors and other operations use them. Entry layout
+// (DHANDLE_SIZE bytes at SB + DHANDLE_OFF):
+//
+//   DH_STATE  atomic u32: flag bits below, and in bits 8..31 the number of users (open cursors,
+//             running verify/compact/stats calls). Flags and users share the word so that
+//             "start using it unless it is dead" and "declare it dead unless it is used" are each
+//             one compare-and-swap, never a plain read-modify-write (the WT-18452 lesson).
+//   DH_TREE   the btree it opens
+//   DH_ROLE   the role word (assembly/conn/role.ts) it was opened under: writes through it pass
+//             only while the role word is still exactly this one, and it is a leader word
+//   DH_REFS   atomic: sessions caching it (an entry is reused only when this is 0 and it is DEAD)
+//   DH_LAST   the sweep tick at which its last user left
+//
+// Flags: ALLOC (entry in use), EXCLUSIVE (being opened), OPEN (ready), OUTDATED (no new users:
+// a role change, a newer checkpoint image or a drop happened since it opened), DEAD (swept).
+//
+// GETTING A DHANDLE (dhandleGet), as WiredTiger's __wt_session_get_dhandle does:
+//   1. record the role word r0 (the role decision: leader path or follower path);
+//   2. look the table's live tree up (catalog latch, shared, released);
+//   3. find an OPEN, not OUTDATED dhandle of that tree under the handle-list lock, shared, or
+//      allocate one (EXCLUSIVE, DH_ROLE = r0) under the lock, exclusive;
+//   4. outside the handle-list lock, open it and publish OPEN;
+//   5. RE-CHECK: if the role word is no longer r0, or the tree is no longer live, mark it OUTDATED.
+//
+// THE STEP-DOWN RACE (../../../shared/design/roles.md; WiredTiger's seed report): thread A passes
+// step 1 as a leader and is between 3 and 4 when thread B's step-down runs. B's sweep only marks
+// OPEN dhandles, so it skips A's. In WiredTiger A's btree then stayed writable on the follower.
+// Here two things close it:
+//   - Safety, in the write gate (role.ts): a write passes only while the role word equals its
+//     dhandle's DH_ROLE and is a leader word. B's step-down changed the word before its sweep,
+//     so A's dhandle can never write, OPEN or not, swept or not. Writability is never a cached
+//     property of a handle that a sweep has to find; it is re-derived from the one role word at
+//     every write, under the announcement that B's drain waits for.
+//   - Freshness, step 5: A's dhandle, published OPEN after the change, would otherwise stay in the
+//     list unmarked and be handed to later opens (a follower-stamped handle served to every open
+//     after a step-up: writes refused on the leader; or the old view served after a newer image).
+//     Proof that step 5 never misses: B changes the role word, THEN sweeps OPEN dhandles. A sets
+//     OPEN, THEN re-reads the role word. All four are sequentially consistent atomics. If A's
+//     OPEN came before B's sweep read A's state, the sweep marks it; otherwise B's role change
+//     (earlier than its sweep) came before A's re-read, which then sees the new word and A marks
+//     itself. Either way the dhandle ends OUTDATED before A hands it to anyone.
+// Step-up is the mirror image (a follower-path open racing a step-up) and the same two arguments
+// hold with the roles swapped: the role word changes first, then the sweep.
+//
+// Every flag both sides touch (DH_STATE) changes only by atomic or/and/cmpxchg; the role word is
+// one atomic word; DH_ROLE and DH_TREE are written before OPEN is published and never after.
+//
+// Lock order: handle-list lock -> catalog latch (tableLookup is called before taking the
+// handle-list lock, and the sweep takes the catalog latch inside it).
+
+import { SB, SB_DHLIST_LATCH, SB_SWEEP_TICK, DHANDLE_OFF, DHANDLE_SIZE } from "../arena";
+import { latchShared, unlatchShared, latchExclusive, unlatchExclusive } from "../latch";
+import { MAX_DHANDLES, MAX_TABLES } from "../limits";
+import { OK, EBUSY, EAGAIN, ENOENT, EINVAL } from "../status";
+import { tableLookup, tableState, tableFree, tableRetire, TABLE_LIVE, TABLE_RETIRED } from "../catalog";
+import { roleStamp, writeEnter, writeExit } from "./role";
+import { inject, INJECT_DHANDLE_OPEN, INJECT_ROLE_SWEEP } from "../inject";
+
+const DH_STATE: usize = 0;
+const DH_TREE: usize = 4;
+const DH_ROLE: usize = 8;
+const DH_REFS: usize = 12;
+const DH_LAST: usize = 16;
+
+export const DH_ALLOC: u32 = 1;
+export const DH_EXCLUSIVE: u32 = 2;
+export const DH_OPEN: u32 = 4;
+export const DH_OUTDATED: u32 = 8;
+export const DH_DEAD: u32 = 16;
+const USER_ONE: u32 = 256;
+const FLAG_MASK: u32 = USER_ONE - 1;
+
+// @ts-ignore: decorator
+@inline function dhAddr(dh: i32): usize { return SB + DHANDLE_OFF + <usize>dh * DHANDLE_SIZE; }
+// @ts-ignore: decorator
+@inline function dhState(dh: i32): u32 { return atomic.load<u32>(dhAddr(dh) + DH_STATE); }
+
+/** The tree a dhandle opens (the caller is one of its users). */
+// @ts-ignore: decorator
+@inline export function dhandleTree(dh: i32): u32 { return load<u32>(dhAddr(dh) + DH_TREE); }
+/** The role word a dhandle was opened under. */
+// @ts-ignore: decorator
+@inline export function dhandleStamp(dh: i32): u32 { return load<u32>(dhAddr(dh) + DH_ROLE); }
+
+/** Is `dh` an id the caller may pass to operations: allocated and in use (by the caller)? */
+export function dhandleInUse(dh: i32): bool {
+  return dh >= 0 && dh < MAX_DHANDLES && (dhState(dh) & DH_ALLOC) != 0 && dhState(dh) >= USER_ONE;
+}
+
+/** The flag bits and users of a dhandle (the bindings' diagnostics and tests). */
+export function dhandleFlags(dh: i32): u32 { return dh >= 0 && dh < MAX_DHANDLES ? dhState(dh) : 0; }
+
+function findLocked(tree: u32): i32 {
+  for (let i = 0; i < MAX_DHANDLES; i++) {
+    const s = dhState(i);
+    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED | DH_DEAD)) == (DH_ALLOC | DH_OPEN) && load<u32>(dhAddr(i) + DH_TREE) == tree) return i;
+  }
+  return -1;
+}
+
+/** Is some other thread opening a dhandle of this tree right now (EXCLUSIVE, not yet OPEN)? */
+function openingLocked(tree: u32): bool {
+  for (let i = 0; i < MAX_DHANDLES; i++) {
+    const s = dhState(i);
+    if ((s & (DH_ALLOC | DH_EXCLUSIVE)) == (DH_ALLOC | DH_EXCLUSIVE) && load<u32>(dhAddr(i) + DH_TREE) == tree) return true;
+  }
+  return false;
+}
+
+/**
+ * Gets a dhandle for the live table named at `name`, with one reference for the caller's session
+ * (release it with dhandleRelease). Returns its id, ENOENT, EBUSY (the list is full) or EAGAIN
+ * (another thread is opening the same table: retry).
+ */
+export function dhandleGet(name: usize, len: i32): i32 {
+  const r0 = roleStamp();                                   // 1. the role decision
+  const tree = tableLookup(name, len);                      // 2.
+  if (tree < 0) return tree;
+  const lw = SB + SB_DHLIST_LATCH;
+  latchShared(lw);                                          // 3. find ...
+  let dh = findLocked(<u32>tree);
+  if (dh >= 0) atomic.add<u32>(dhAddr(dh) + DH_REFS, 1);
+  unlatchShared(lw);
+  if (dh >= 0) return dh;
+  latchExclusive(lw);                                       // ... or allocate
+  dh = findLocked(<u32>tree);
+  if (dh >= 0) {
+    atomic.add<u32>(dhAddr(dh) + DH_REFS, 1);
+    unlatchExclusive(lw);
+    return dh;
+  }
+  if (openingLocked(<u32>tree)) { unlatchExclusive(lw); return EAGAIN; }
+  for (let i = 0; i < MAX_DHANDLES; i++) {
+    if (dhState(i) == 0) { dh = i; break; }
+  }
+  if (dh < 0) { unlatchExclusive(lw); return EBUSY; }
+  const d = dhAddr(dh);
+  store<u32>(d + DH_TREE, <u32>tree);
+  store<u32>(d + DH_ROLE, r0);
+  store<u32>(d + DH_LAST, atomic.load<u32>(SB + SB_SWEEP_TICK));
+  atomic.store<u32>(d + DH_REFS, 1);
+  atomic.store<u32>(d + DH_STATE, DH_ALLOC | DH_EXCLUSIVE);
+  unlatchExclusive(lw);
+  // 4. open, outside the handle-list lock. (The btree is already in memory: opening it is
+  // publishing the handle. A test parks a thread here to force the seed interleaving.)
+  inject(INJECT_DHANDLE_OPEN);
+  atomic.or<u32>(d + DH_STATE, DH_OPEN);
+  atomic.and<u32>(d + DH_STATE, ~DH_EXCLUSIVE);
+  // 5. the re-check (see the argument at the top of this file).
+  if (roleStamp() != r0 || tableState(<u32>tree) != TABLE_LIVE) atomic.or<u32>(d + DH_STATE, DH_OUTDATED);
+  return dh;
+}
+
+/** Drops a session's reference (the entry is reused once it is also DEAD). */
+export function dhandleRelease(dh: i32): void {
+  if (dh < 0 || dh >= MAX_DHANDLES) return;
+  atomic.sub<u32>(dhAddr(dh) + DH_REFS, 1);
+}
+
+/** Becomes a user (a cursor, a verify): OK, or EAGAIN if the dhandle is outdated or dead. */
+export function dhandleUse(dh: i32): i32 {
+  if (dh < 0 || dh >= MAX_DHANDLES) return EINVAL;
+  const a = dhAddr(dh) + DH_STATE;
+  while (true) {
+    const s = atomic.load<u32>(a);
+    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED | DH_DEAD)) != (DH_ALLOC | DH_OPEN)) return EAGAIN;
+    if (atomic.cmpxchg<u32>(a, s, s + USER_ONE) == s) return OK;
+  }
+  return OK;
+}
+
+export function dhandleUnuse(dh: i32): void {
+  if (!dhandleInUse(dh)) return;
+  store<u32>(dhAddr(dh) + DH_LAST, atomic.load<u32>(SB + SB_SWEEP_TICK));
+  atomic.sub<u32>(dhAddr(dh) + DH_STATE, USER_ONE);
+}
+
+/**
+ * After a role change (the caller changed the role word first): marks every OPEN dhandle
+ * OUTDATED, so that new opens get fresh handles under the new role. Returns how many it marked.
+ */
+export function dhandleSweepRole(): i32 {
+  const lw = SB + SB_DHLIST_LATCH;
+  latchShared(lw);
+  let n = 0;
+  for (let i = 0; i < MAX_DHANDLES; i++) {
+    const s = dhState(i);
+    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED)) != (DH_ALLOC | DH_OPEN)) continue;
+    inject(INJECT_ROLE_SWEEP);
+    atomic.or<u32>(dhAddr(i) + DH_STATE, DH_OUTDATED);
+    n++;
+  }
+  unlatchShared(lw);
+  return n;
+}
+
+/** Marks the dhandles of one tree OUTDATED (it was retired: a newer image replaced it). */
+export function dhandleOutdateTree(tree: u32): void {
+  const lw = SB + SB_DHLIST_LATCH;
+  latchShared(lw);
+  for (let i = 0; i < MAX_DHANDLES; i++) {
+    if ((dhState(i) & DH_ALLOC) != 0 && load<u32>(dhAddr(i) + DH_TREE) == tree) atomic.or<u32>(dhAddr(i) + DH_STATE, DH_OUTDATED);
+  }
+  unlatchShared(lw);
+}
+
+/**
+ * Drops the live table named at `name`: a write (leader only), EBUSY while any thread uses one of
+ * its dhandles. Its dhandles are marked OUTDATED first (no new users), then DEAD if none has a
+ * user; the tree is retired and the sweep frees it.
+ */
+export function dhandleDrop(name: usize, len: i32): i32 {
+  const w = writeEnter(0);
+  if (w < 0) return w;
+  const lw = SB + SB_DHLIST_LATCH;
+  latchExclusive(lw);
+  const tree = tableLookup(name, len);
+  if (tree < 0) { unlatchExclusive(lw); writeExit(); return ENOENT; }
+  let busy = 0;
+  for (let i = 0; i < MAX_DHANDLES; i++) {
+    const a = dhAddr(i);
+    if ((dhState(i) & DH_ALLOC) == 0 || load<u32>(a + DH_TREE) != <u32>tree) continue;
+    atomic.or<u32>(a + DH_STATE, DH_OUTDATED);
+    if (dhState(i) >= USER_ONE) busy++;
+  }
+  if (busy == 0) {
+    for (let i = 0; i < MAX_DHANDLES; i++) {
+      const a = dhAddr(i);
+      if ((dhState(i) & DH_ALLOC) != 0 && load<u32>(a + DH_TREE) == <u32>tree) atomic.or<u32>(a + DH_STATE, DH_DEAD);
+    }
+    tableRetire(<u32>tree);
+  }
+  unlatchExclusive(lw);
+  writeExit();
+  return busy == 0 ? OK : EBUSY;
+}
+
+/**
+ * The sweep: closes dhandles nobody uses that are outdated or were idle for `idleTicks` sweeps
+ * (DEAD), reuses entries of dead dhandles no session caches, and frees retired trees no dhandle
+ * refers to. Returns the number of dhandles it closed.
+ */
+export function dhandleSweep(idleTicks: u32): i32 {
+  const tick = atomic.add<u32>(SB + SB_SWEEP_TICK, 1) + 1;
+  const lw = SB + SB_DHLIST_LATCH;
+  latchExclusive(lw);
+  let closed = 0;
+  for (let i = 0; i < MAX_DHANDLES; i++) {
+    const a = dhAddr(i);
+    const s = dhState(i);
+    if ((s & DH_ALLOC) == 0) continue;
+    if ((s & DH_DEAD) != 0) {
+      if (atomic.load<u32>(a + DH_REFS) == 0) atomic.store<u32>(a + DH_STATE, 0);
+      continue;
+    }
+    if ((s & DH_OPEN) == 0 || s >= USER_ONE) continue;
+    if ((s & DH_OUTDATED) == 0 && tick - load<u32>(a + DH_LAST) < idleTicks) continue;
+    // Dead only if still unused: one cmpxchg against the word we judged.
+    if (atomic.cmpxchg<u32>(a + DH_STATE, s, s | DH_DEAD) == s) {
+      closed++;
+      if (atomic.load<u32>(a + DH_REFS) == 0) atomic.store<u32>(a + DH_STATE, 0);
+    }
+  }
+  // Retired trees that no dhandle refers to any more.
+  for (let t = 0; t < MAX_TABLES; t++) {
+    if (tableState(<u32>t) != TABLE_RETIRED) continue;
+    let referenced = false;
+    for (let i = 0; i < MAX_DHANDLES; i++) {
+      if ((dhState(i) & DH_ALLOC) != 0 && load<u32>(dhAddr(i) + DH_TREE) == <u32>t) { referenced = true; break; }
+    }
+    if (!referenced) tableFree(<u32>t);
+  }
+  unlatchExclusive(lw);
+  return closed;
+}
+
+/** Dhandles allocated (open, outdated or dead but still cached): stats and tests. */
+export function dhandleCount(): i32 {
+  let n = 0;
+  for (let i = 0; i < MAX_DHANDLES; i++) if ((dhState(i) & DH_ALLOC) != 0) n++;
+  return n;
+}

@@ -1,0 +1,145 @@
+// The connection's role (leader or follower) and the write gate.
+//
+// THE ROLE WORD (superblock SB_ROLE), one atomic u32:
+//
+//   bits 2..31  generation: bumped by every role change (step-down, step-up, fencing)
+//   bit 1       GATE: a checkpoint is taking its image; writers wait for it to clear
+//   bit 0       LEADER
+//
+// Leader flag and generation live in ONE word and change in ONE atomic store, so no thread can
+// see "leader" together with a generation from the other side of a change (the WT-18205 lesson:
+// the role itself must be read and written atomically; here it is also never split in two).
+//
+// THE WRITE GATE. Every write (put, insert, remove, table create, drop) runs between writeEnter
+// and writeExit:
+//   writeEnter:  store TS_WRITING = 1 in this thread's slot;  then load the role word.
+//   drain:       (after changing the role word)  load every slot's TS_WRITING until all are 0.
+// Wasm atomics are sequentially consistent, so of a writer and a role change at least one sees
+// the other: either the writer's load returns the new role word (and it refuses, or waits at a
+// closed GATE), or the drain sees TS_WRITING = 1 and waits until that write has finished. So when
+// a drain returns, every write that will ever pass under the old word has completed.
+//
+// A write passes only if the role word (GATE masked) equals, bit for bit, the word recorded in
+// the dhandle it writes through when that dhandle was opened (assembly/conn/dhandle.ts), and that
+// word has LEADER set. A dhandle opened before ANY role change can therefore never write after it,
+// whatever state its flags are in: this is what makes the open/step-down race harmless for safety
+// (see dhandle.ts for the other half, which keeps a stale dhandle from being handed out again).
+//
+// THE CHECKPOINT LOCK (SB_CKPT_LATCH) serialises checkpoints and role changes. The bindings take
+// it without blocking a thread (try + wait asynchronously), because a step-down holds it across
+// the final checkpoint's page-store writes. Role changes and checkpoints never take it from inside
+// the core, and nothing holding a page latch, the catalog latch or the handle-list lock waits for
+// it: it sits first in the lock order.
+//   Lock order: checkpoint lock -> handle-list lock -> catalog latch -> page latches -> meta latch.
+
+import { SB, SB_ROLE, SB_CKPT_LATCH, slotAddr, threadSlot, TS_WRITING } from "../arena";
+import { MAX_THREADS } from "../limits";
+import { canBlock } from "../latch";
+import { futexWait, futexWake } from "../futex";
+import { OK, ENOTLEADER } from "../status";
+
+export const ROLE_LEADER: u32 = 1;
+export const ROLE_GATE: u32 = 2;
+export const ROLE_GEN_ONE: u32 = 4;
+
+// @ts-ignore: decorator
+@inline export function roleWord(): u32 { return atomic.load<u32>(SB + SB_ROLE); }
+/** The role word as dhandles record it: without the GATE bit. */
+// @ts-ignore: decorator
+@inline export function roleStamp(): u32 { return roleWord() & ~ROLE_GATE; }
+export function roleIsLeader(): bool { return (roleWord() & ROLE_LEADER) != 0; }
+
+/** First role of a fresh connection (before any thread writes). */
+export function roleInit(leader: bool): void {
+  atomic.store<u32>(SB + SB_ROLE, ROLE_GEN_ONE | (leader ? ROLE_LEADER : 0));
+}
+
+/**
+ * Changes the role: one atomic store of a new generation with the new leader bit. Returns the new
+ * word. The caller holds the checkpoint lock (so GATE is clear and no other change runs).
+ */
+export function roleSet(leader: bool): u32 {
+  while (true) {
+    const w = roleWord();
+    if (!ASC_NO_ASSERT) assert((w & ROLE_GATE) == 0, "role: change while a checkpoint gate is closed");
+    const nw = ((w & ~(ROLE_GATE | ROLE_LEADER)) + ROLE_GEN_ONE) | (leader ? ROLE_LEADER : 0);
+    if (atomic.cmpxchg<u32>(SB + SB_ROLE, w, nw) == w) return nw;
+  }
+  return 0;
+}
+
+/**
+ * Enters a write through a dhandle opened under role word `stamp` (0 for writes that need no
+ * dhandle: they pass under any leader word). OK, or ENOTLEADER with nothing announced.
+ */
+export function writeEnter(stamp: u32): i32 {
+  const slot = slotAddr(threadSlot) + TS_WRITING;
+  while (true) {
+    atomic.store<u32>(slot, 1);
+    const w = roleWord();
+    if ((w & ROLE_GATE) != 0) {
+      // A checkpoint is taking its image: step aside so its drain can finish, wait for the gate.
+      atomic.store<u32>(slot, 0);
+      gateWait(w);
+      continue;
+    }
+    if ((w & ROLE_LEADER) == 0 || (stamp != 0 && w != stamp)) {
+      atomic.store<u32>(slot, 0);
+      return ENOTLEADER;
+    }
+    return OK;
+  }
+  return OK;
+}
+
+// @ts-ignore: decorator
+@inline export function writeExit(): void {
+  atomic.store<u32>(slotAddr(threadSlot) + TS_WRITING, 0);
+}
+
+function gateWait(w: u32): void {
+  while (roleWord() == w) {
+    if (canBlock) futexWait(SB + SB_ROLE, <i32>w, 10);
+  }
+}
+
+/** Waits until no other thread is inside a write (see the argument at the top). */
+export function writeDrain(): void {
+  for (let i = 0; i < MAX_THREADS; i++) {
+    if (i == threadSlot) continue;
+    const w = slotAddr(i) + TS_WRITING;
+    let spins = 0;
+    while (atomic.load<u32>(w) != 0) {
+      // Writes hold no lock a drainer holds and take microseconds; sleep briefly where allowed.
+      if (canBlock && ++spins > 1000) futexWait(w, 1, 0.05);
+    }
+  }
+}
+
+/** Closes the gate for a checkpoint image and waits until in-flight writes are done. */
+export function gateClose(): void {
+  while (true) {
+    const w = roleWord();
+    if (!ASC_NO_ASSERT) assert((w & ROLE_GATE) == 0, "role: gate closed twice");
+    if (atomic.cmpxchg<u32>(SB + SB_ROLE, w, w | ROLE_GATE) == w) break;
+  }
+  writeDrain();
+}
+
+export function gateOpen(): void {
+  while (true) {
+    const w = roleWord();
+    if (atomic.cmpxchg<u32>(SB + SB_ROLE, w, w & ~ROLE_GATE) == w) break;
+  }
+  futexWake(SB + SB_ROLE, -1);
+}
+
+/** The checkpoint lock, taken without waiting (the bindings wait between tries). */
+export function ckptTryLock(): bool {
+  return atomic.cmpxchg<u32>(SB + SB_CKPT_LATCH, 0, 1) == 0;
+}
+
+export function ckptUnlock(): void {
+  atomic.store<u32>(SB + SB_CKPT_LATCH, 0);
+  futexWake(SB + SB_CKPT_LATCH, -1);
+}

@@ -1,0 +1,233 @@
+/**
+ * Checkpoints: the on-store format, and taking, publishing and loading images.
+ *
+ * THE LOG. A page store holds a sequence of records `log-<seq>` (seq = 1, 2, ...), each created
+ * with `publish` (create-if-absent), so each sequence number is won by exactly one writer:
+ *   - a checkpoint record: term, page size, and the tables of an image (names, formats, counts);
+ *     the image itself is one blob per table, `ckpt-<seq>-<i>`, written BEFORE the record;
+ *   - a term record: a node stepped up and claimed a new term; it names the latest checkpoint.
+ * A leader publishes its next checkpoint at (the last seq it knows) + 1. If that name is taken,
+ * somebody claimed a term after it: the checkpoint is refused (ESTALE) and the node is fenced.
+ * A node stepping up claims latest + 1; the leader it replaces can then never publish again,
+ * because its next seq is taken. So two leaders never both publish.
+ *
+ * RECORD: "LKRC", crc32 of the body, the body (JSON, UTF-8).
+ * IMAGE PAGE (pageSize bytes): "LKPG", crc32 of bytes 8.., seq, table index, page index, item
+ * count, bytes used, page size; then items (u16 key length, u16 value length, key, value) in key
+ * order. Every page of every blob is checked when an image is loaded; a mismatch is ECORRUPT
+ * naming the blob, the page and the check.
+ *
+ * A crash before a record is published leaves the previous checkpoint the latest one, and its
+ * blobs untouched (new blobs have new names); the next leader removes the orphans.
+ */
+
+import { LatchkeyError } from './errors.js';
+import type { PageStore } from './store.js';
+
+export const RECORD_MAGIC = 0x4352_4b4c; // "LKRC" little-endian
+export const PAGE_MAGIC = 0x4750_4b4c;   // "LKPG"
+const PAGE_HEADER = 32;
+const ITEM_HEADER = 4;
+
+export interface ImageTable {
+  name: string;
+  keyFormat: number;
+  valueFormat: number;
+  entries: number;
+  pages: number;
+}
+
+export interface LogRecord {
+  v: 1;
+  kind: 'checkpoint' | 'term';
+  seq: number;
+  term: number;
+  pageSize: number;
+  /** The checkpoint this record makes current: itself for a checkpoint, the latest one (0: none) for a term. */
+  checkpoint: number;
+  tables?: ImageTable[];
+}
+
+// ---- crc32 (IEEE 802.3, the zlib polynomial) ----
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(b: Uint8Array, from = 0, to = b.length): number {
+  let c = 0xffffffff;
+  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const pad = (n: number) => String(n).padStart(10, '0');
+export const recordName = (seq: number) => `log-${pad(seq)}`;
+export const blobName = (seq: number, table: number) => `ckpt-${pad(seq)}-${table}`;
+const seqOf = (name: string) => Number(name.slice(name.indexOf('-') + 1, name.indexOf('-') + 11));
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeRecord(rec: LogRecord): Uint8Array {
+  const body = encoder.encode(JSON.stringify(rec));
+  const out = new Uint8Array(8 + body.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, RECORD_MAGIC, true);
+  dv.setUint32(4, crc32(body), true);
+  out.set(body, 8);
+  return out;
+}
+
+function corrupt(what: string): LatchkeyError {
+  return new LatchkeyError('ECORRUPT', what);
+}
+
+export function decodeRecord(name: string, bytes: Uint8Array): LogRecord {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 8 || dv.getUint32(0, true) !== RECORD_MAGIC) throw corrupt(`checkpoint metadata ${name}: not a latchkey record (bad magic)`);
+  if (dv.getUint32(4, true) !== crc32(bytes, 8)) throw corrupt(`checkpoint metadata ${name}: checksum mismatch`);
+  let rec: LogRecord;
+  try {
+    rec = JSON.parse(decoder.decode(bytes.subarray(8))) as LogRecord;
+  } catch {
+    throw corrupt(`checkpoint metadata ${name}: body is not valid JSON`);
+  }
+  if (rec.v !== 1 || (rec.kind !== 'checkpoint' && rec.kind !== 'term') || rec.seq !== seqOf(name)) {
+    throw corrupt(`checkpoint metadata ${name}: unknown version, kind or sequence number`);
+  }
+  return rec;
+}
+
+/** The newest record of a store, or undefined for an empty store. */
+export async function latestRecord(store: PageStore): Promise<LogRecord | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const names = await store.list('log-');
+    if (names.length === 0) return undefined;
+    const name = names[names.length - 1];
+    const bytes = await store.read(name);
+    if (bytes) return decodeRecord(name, bytes);
+    if (attempt > 100) throw corrupt(`checkpoint metadata ${name}: listed but unreadable`);
+  }
+}
+
+export async function readRecord(store: PageStore, seq: number): Promise<LogRecord | undefined> {
+  const bytes = await store.read(recordName(seq));
+  return bytes && decodeRecord(recordName(seq), bytes);
+}
+
+// ---- image pages ----
+
+/** Packs one table's entries, in key order, into checksummed pages. */
+export class ImageWriter {
+  private readonly pages: Uint8Array[] = [];
+  private page!: Uint8Array;
+  private dv!: DataView;
+  private used = 0;
+  private count = 0;
+  entries = 0;
+
+  constructor(private readonly pageSize: number, private readonly seq: number, private readonly table: number) {
+    this.newPage();
+  }
+
+  private newPage(): void {
+    this.page = new Uint8Array(this.pageSize);
+    this.dv = new DataView(this.page.buffer);
+    this.used = PAGE_HEADER;
+    this.count = 0;
+  }
+
+  private seal(): void {
+    const dv = this.dv;
+    dv.setUint32(0, PAGE_MAGIC, true);
+    dv.setUint32(8, this.seq, true);
+    dv.setUint32(12, this.table, true);
+    dv.setUint32(16, this.pages.length, true);
+    dv.setUint32(20, this.count, true);
+    dv.setUint32(24, this.used, true);
+    dv.setUint32(28, this.pageSize, true);
+    dv.setUint32(4, crc32(this.page, 8), true);
+    this.pages.push(this.page);
+  }
+
+  add(key: Uint8Array, value: Uint8Array): void {
+    const size = ITEM_HEADER + key.length + value.length;
+    if (this.used + size > this.pageSize) {
+      this.seal();
+      this.newPage();
+    }
+    this.dv.setUint16(this.used, key.length, true);
+    this.dv.setUint16(this.used + 2, value.length, true);
+    this.page.set(key, this.used + ITEM_HEADER);
+    this.page.set(value, this.used + ITEM_HEADER + key.length);
+    this.used += size;
+    this.count++;
+    this.entries++;
+  }
+
+  /** The blob: every page, the last one sealed too (an empty table is one empty page). */
+  finish(): { blob: Uint8Array; pages: number } {
+    this.seal();
+    const blob = new Uint8Array(this.pages.length * this.pageSize);
+    this.pages.forEach((p, i) => blob.set(p, i * this.pageSize));
+    return { blob, pages: this.pages.length };
+  }
+}
+
+/** Checks every page of a table's blob and calls `item` for each entry in order. */
+export function readImage(name: string, blob: Uint8Array, rec: LogRecord, table: number,
+  item: (b: Uint8Array, kOff: number, kLen: number, vOff: number, vLen: number) => void): number {
+  const { pageSize, seq } = rec;
+  const meta = rec.tables![table];
+  if (blob.length !== meta.pages * pageSize) {
+    throw corrupt(`checkpoint ${seq}, table '${meta.name}' (${name}): ${blob.length} bytes, expected ${meta.pages} pages of ${pageSize}`);
+  }
+  let entries = 0;
+  for (let p = 0; p < meta.pages; p++) {
+    const at = p * pageSize;
+    const dv = new DataView(blob.buffer, blob.byteOffset + at, pageSize);
+    const where = `checkpoint ${seq}, table '${meta.name}' (${name}), page ${p}`;
+    if (dv.getUint32(0, true) !== PAGE_MAGIC) throw corrupt(`${where}: bad magic`);
+    if (dv.getUint32(4, true) !== crc32(blob, at + 8, at + pageSize)) throw corrupt(`${where}: checksum mismatch`);
+    if (dv.getUint32(8, true) !== seq || dv.getUint32(12, true) !== table || dv.getUint32(16, true) !== p
+      || dv.getUint32(28, true) !== pageSize) throw corrupt(`${where}: page header names another page`);
+    const count = dv.getUint32(20, true);
+    const used = dv.getUint32(24, true);
+    if (used > pageSize || used < PAGE_HEADER) throw corrupt(`${where}: bytes used ${used} out of range`);
+    let off = PAGE_HEADER;
+    for (let i = 0; i < count; i++) {
+      if (off + ITEM_HEADER > used) throw corrupt(`${where}: item ${i} runs past the bytes used`);
+      const kLen = dv.getUint16(off, true);
+      const vLen = dv.getUint16(off + 2, true);
+      if (off + ITEM_HEADER + kLen + vLen > used || kLen === 0) throw corrupt(`${where}: item ${i} runs past the bytes used`);
+      item(blob, at + off + ITEM_HEADER, kLen, at + off + ITEM_HEADER + kLen, vLen);
+      off += ITEM_HEADER + kLen + vLen;
+      entries++;
+    }
+    if (off !== used) throw corrupt(`${where}: items end at ${off}, header says ${used}`);
+  }
+  if (entries !== meta.entries) throw corrupt(`checkpoint ${seq}, table '${meta.name}': ${entries} entries, the record says ${meta.entries}`);
+  return entries;
+}
+
+/**
+ * Removes what no reader needs any more: records and blobs older than the second-newest
+ * checkpoint (a follower still loading the newest-but-one finishes; an older one retries from the
+ * latest), and blobs newer than the newest record (left by a leader that crashed before
+ * publishing, or was fenced).
+ */
+export async function pruneStore(store: PageStore, latestSeq: number): Promise<void> {
+  const blobs = await store.list('ckpt-');
+  const ckptSeqs = [...new Set(blobs.map(seqOf))].filter((s) => s <= latestSeq).sort((a, b) => a - b);
+  const cutoff = ckptSeqs.length >= 2 ? ckptSeqs[ckptSeqs.length - 2] : 0;
+  for (const b of blobs) {
+    const s = seqOf(b);
+    if (s < cutoff || s > latestSeq) await store.remove(b);
+  }
+  for (const r of await store.list('log-')) if (seqOf(r) < cutoff) await store.remove(r);
+}

@@ -1,0 +1,110 @@
+/**
+ * DirectoryPageStore: a PageStore over a directory (Node only; loaded on demand by open() when
+ * `home` is a path, so nothing here is on a browser's path).
+ *
+ * Durability: every blob is written to a temporary file in the same directory, fsynced, then
+ * moved into place, and the directory is fsynced. `write` moves it with rename (replacing);
+ * `publish` with link, which refuses an existing name atomically (EEXIST), then removes the
+ * temporary name. A process killed at any point leaves every published name either absent or
+ * complete; temporary files it leaves (`.tmp-*`) are never listed and are removed by the next
+ * store opened on the directory.
+ */
+
+import { mkdir, open, readFile, readdir, rename, link, unlink, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LatchkeyError } from './errors.js';
+import type { PageStore, PageStoreRef } from './store.js';
+
+const TMP = '.tmp-';
+let tmpCounter = 0;
+
+export class DirectoryPageStore implements PageStore {
+  readonly path: string;
+
+  private constructor(path: string) {
+    this.path = path;
+  }
+
+  /** Opens (with `create`, makes) the directory and clears temporary files a crash left. */
+  static async open(path: string, create: boolean): Promise<DirectoryPageStore> {
+    try {
+      const st = await stat(path);
+      if (!st.isDirectory()) throw new LatchkeyError('EINVAL', `home ${JSON.stringify(path)} is not a directory; accepted: a directory path`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (!create) throw new LatchkeyError('ENOENT', `home ${JSON.stringify(path)} does not exist; accepted: an existing directory, or create: true`);
+      await mkdir(path, { recursive: true });
+    }
+    const s = new DirectoryPageStore(path);
+    for (const f of await readdir(path)) if (f.startsWith(TMP)) await unlink(join(path, f)).catch(() => {});
+    return s;
+  }
+
+  ref(): PageStoreRef {
+    return { kind: 'directory', path: this.path };
+  }
+
+  private file(name: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+      throw new LatchkeyError('EINVAL', `page store name ${JSON.stringify(name)}; accepted: letters, digits, '.', '_' and '-'`);
+    }
+    return join(this.path, name);
+  }
+
+  async read(name: string): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(this.file(name)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /** Writes `data` to a fresh temporary file and fsyncs it; returns its path. */
+  private async writeTemp(data: Uint8Array): Promise<string> {
+    const tmp = join(this.path, `${TMP}${process.pid}-${++tmpCounter}`);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return tmp;
+  }
+
+  private async syncDir(): Promise<void> {
+    const fh = await open(this.path, 'r');
+    try { await fh.sync(); } finally { await fh.close(); }
+  }
+
+  async write(name: string, data: Uint8Array): Promise<void> {
+    const to = this.file(name);
+    const tmp = await this.writeTemp(data);
+    await rename(tmp, to);
+    await this.syncDir();
+  }
+
+  async publish(name: string, data: Uint8Array): Promise<boolean> {
+    const to = this.file(name);
+    const tmp = await this.writeTemp(data);
+    try {
+      await link(tmp, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+    await this.syncDir();
+    return true;
+  }
+
+  async remove(name: string): Promise<void> {
+    await unlink(this.file(name)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+  }
+
+  async list(prefix = ''): Promise<string[]> {
+    return (await readdir(this.path)).filter((f) => f.startsWith(prefix) && !f.startsWith(TMP)).sort();
+  }
+}
