@@ -8,7 +8,7 @@ import {
   pageSize, pageAddr, ARENA_GUARD, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
 import { latchSetCanBlock } from "./latch";
-import { MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_THREADS, MAX_TABLES, MAX_NAME, valueMax, leafItemMax } from "./limits";
+import { MAX_DHANDLES, MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_THREADS, MAX_TABLES, MAX_NAME, valueMax, leafItemMax } from "./limits";
 import { P_VERSION } from "./page";
 import {
   tableCreate, tableFormats, tableNextLive, tableName, tableLoading, tablePublish, tableRetire, tableState,
@@ -102,6 +102,7 @@ export function lk_dhandle_use(dh: i32): i32 { return dhandleUse(dh); }
 export function lk_dhandle_unuse(dh: i32): void { dhandleUnuse(dh); }
 export function lk_dhandle_release(dh: i32): void { dhandleRelease(dh); }
 export function lk_dhandle_flags(dh: i32): u32 { return dhandleFlags(dh); }
+export function lk_dhandle_stamp(dh: i32): u32 { return dh >= 0 && dh < MAX_DHANDLES ? dhandleStamp(dh) : 0; }
 export function lk_dhandle_count(): i32 { return dhandleCount(); }
 export function lk_sweep(idleTicks: u32): i32 { return dhandleSweep(idleTicks); }
 

@@ -29,6 +29,7 @@ export interface CoreExports {
   lk_dhandle_unuse(dh: number): void;
   lk_dhandle_release(dh: number): void;
   lk_dhandle_flags(dh: number): number;
+  lk_dhandle_stamp(dh: number): number;
   lk_dhandle_count(): number;
   lk_sweep(idleTicks: number): number;
   lk_role_init(leader: number): void;

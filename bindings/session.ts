@@ -128,7 +128,6 @@ export class Session implements CursorOwner {
       let dh = this.dhandles.get(uri);
       if (dh === undefined) {
         dh = x.lk_dhandle_get(this.writeName(uri));
-        if (dh === Status.EAGAIN) continue; // another thread is opening it right now
         if (dh === Status.ENOENT) throw new LatchkeyError('ENOENT', `no table ${uri}; create it first with session.create('${uri}')`);
         if (dh === Status.EBUSY) throw new LatchkeyError('EBUSY', `the handle list is full (${MAX_DHANDLES_MSG}); close sessions or cursors`);
         if (dh < 0) throw errorFromStatus(dh, `open ${uri}`);

@@ -14,35 +14,39 @@
 //   DH_REFS   atomic: sessions caching it (an entry is reused only when this is 0 and it is DEAD)
 //   DH_LAST   the sweep tick at which its last user left
 //
-// Flags: ALLOC (entry in use), EXCLUSIVE (being opened), OPEN (ready), OUTDATED (no new users:
+// Flags: ALLOC (entry in use), EXCLUSIVE (being opened: not yet OPEN), OPEN (ready), OUTDATED (no new users:
 // a role change, a newer checkpoint image or a drop happened since it opened), DEAD (swept).
 //
 // GETTING A DHANDLE (dhandleGet), as WiredTiger's __wt_session_get_dhandle does:
 //   1. record the role word r0 (the role decision: leader path or follower path);
 //   2. look the table's live tree up (catalog latch, shared, released);
-//   3. find an OPEN, not OUTDATED dhandle of that tree under the handle-list lock, shared, or
-//      allocate one (EXCLUSIVE, DH_ROLE = r0) under the lock, exclusive;
+//   3. find an OPEN, not OUTDATED dhandle of that tree opened under r0, under the handle-list
+//      lock, shared; or allocate one (EXCLUSIVE, DH_ROLE = r0) under the lock, exclusive;
 //   4. outside the handle-list lock, open it and publish OPEN;
-//   5. RE-CHECK: if the role word is no longer r0, or the tree is no longer live, mark it OUTDATED.
+//   5. re-check: if the role word is no longer r0, or the tree is no longer live, mark it OUTDATED.
 //
 // THE STEP-DOWN RACE (../../../shared/design/roles.md; WiredTiger's seed report): thread A passes
 // step 1 as a leader and is between 3 and 4 when thread B's step-down runs. B's sweep only marks
 // OPEN dhandles, so it skips A's. In WiredTiger A's btree then stayed writable on the follower.
-// Here two things close it:
-//   - Safety, in the write gate (role.ts): a write passes only while the role word equals its
-//     dhandle's DH_ROLE and is a leader word. B's step-down changed the word before its sweep,
-//     so A's dhandle can never write, OPEN or not, swept or not. Writability is never a cached
-//     property of a handle that a sweep has to find; it is re-derived from the one role word at
-//     every write, under the announcement that B's drain waits for.
-//   - Freshness, step 5: A's dhandle, published OPEN after the change, would otherwise stay in the
-//     list unmarked and be handed to later opens (a follower-stamped handle served to every open
-//     after a step-up: writes refused on the leader; or the old view served after a newer image).
-//     Proof that step 5 never misses: B changes the role word, THEN sweeps OPEN dhandles. A sets
-//     OPEN, THEN re-reads the role word. All four are sequentially consistent atomics. If A's
-//     OPEN came before B's sweep read A's state, the sweep marks it; otherwise B's role change
-//     (earlier than its sweep) came before A's re-read, which then sees the new word and A marks
-//     itself. Either way the dhandle ends OUTDATED before A hands it to anyone.
-// Step-up is the mirror image (a follower-path open racing a step-up) and the same two arguments
+// Every dhandle here is bound to the role word it was opened under (DH_ROLE), and a role change
+// is one atomic store of a new word (role.ts). Three checks use that binding:
+//   (a) the write gate (role.ts writeEnter): a write passes only while the role word equals its
+//       dhandle's DH_ROLE and is a leader word. B changes the word before its sweep, so A's
+//       dhandle can never write, OPEN or not, swept or not. Writability is not a cached property
+//       that a sweep has to find: it is re-derived from the one word at every write, under the
+//       announcement B's drain waits for. This is what keeps the follower from writing.
+//   (b) step 3 hands out only dhandles opened under the caller's r0: a dhandle from before a role
+//       change is never given to an open after it, whether or not a sweep has marked it yet (an
+//       open that runs while a step-up's sweep is still going would otherwise get a
+//       follower-stamped handle on the new leader, and its writes would be refused).
+//   (c) the sweep and step 5 mark every dhandle from before a change OUTDATED, so that sessions
+//       drop them and the sweep closes them: after a role change has resolved, every OPEN dhandle
+//       not marked OUTDATED carries the current role word (tests check this invariant). Proof
+//       that the pair misses none: B changes the role word, THEN sweeps OPEN dhandles; A sets
+//       OPEN, THEN re-reads the role word; all four are sequentially consistent atomics. If A's
+//       OPEN came before B's sweep read A's state, the sweep marks it; otherwise B's change came
+//       before A's re-read, which then sees the new word, and A marks itself.
+// Step-up is the mirror image (a follower-path open racing a step-up), and the same arguments
 // hold with the roles swapped: the role word changes first, then the sweep.
 //
 // Every flag both sides touch (DH_STATE) changes only by atomic or/and/cmpxchg; the role word is
@@ -93,27 +97,22 @@ export function dhandleInUse(dh: i32): bool {
 /** The flag bits and users of a dhandle (the bindings' diagnostics and tests). */
 export function dhandleFlags(dh: i32): u32 { return dh >= 0 && dh < MAX_DHANDLES ? dhState(dh) : 0; }
 
-function findLocked(tree: u32): i32 {
+/** An OPEN, not OUTDATED dhandle of `tree` opened under role word `stamp`, or -1. */
+function findLocked(tree: u32, stamp: u32): i32 {
   for (let i = 0; i < MAX_DHANDLES; i++) {
     const s = dhState(i);
-    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED | DH_DEAD)) == (DH_ALLOC | DH_OPEN) && load<u32>(dhAddr(i) + DH_TREE) == tree) return i;
+    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED | DH_DEAD)) == (DH_ALLOC | DH_OPEN)
+      && load<u32>(dhAddr(i) + DH_TREE) == tree && load<u32>(dhAddr(i) + DH_ROLE) == stamp) return i;
   }
   return -1;
 }
 
-/** Is some other thread opening a dhandle of this tree right now (EXCLUSIVE, not yet OPEN)? */
-function openingLocked(tree: u32): bool {
-  for (let i = 0; i < MAX_DHANDLES; i++) {
-    const s = dhState(i);
-    if ((s & (DH_ALLOC | DH_EXCLUSIVE)) == (DH_ALLOC | DH_EXCLUSIVE) && load<u32>(dhAddr(i) + DH_TREE) == tree) return true;
-  }
-  return false;
-}
-
 /**
  * Gets a dhandle for the live table named at `name`, with one reference for the caller's session
- * (release it with dhandleRelease). Returns its id, ENOENT, EBUSY (the list is full) or EAGAIN
- * (another thread is opening the same table: retry).
+ * (release it with dhandleRelease). Returns its id, ENOENT or EBUSY (the list is full). Two
+ * threads opening one table at once may each allocate a dhandle: both are valid, later opens find
+ * one of them, and the sweep closes whichever stays idle. (Making the second opener wait for the
+ * first's EXCLUSIVE would let a parked or slow open stall a step-down's final checkpoint.)
  */
 export function dhandleGet(name: usize, len: i32): i32 {
   const r0 = roleStamp();                                   // 1. the role decision
@@ -121,18 +120,17 @@ export function dhandleGet(name: usize, len: i32): i32 {
   if (tree < 0) return tree;
   const lw = SB + SB_DHLIST_LATCH;
   latchShared(lw);                                          // 3. find ...
-  let dh = findLocked(<u32>tree);
+  let dh = findLocked(<u32>tree, r0);
   if (dh >= 0) atomic.add<u32>(dhAddr(dh) + DH_REFS, 1);
   unlatchShared(lw);
   if (dh >= 0) return dh;
   latchExclusive(lw);                                       // ... or allocate
-  dh = findLocked(<u32>tree);
+  dh = findLocked(<u32>tree, r0);
   if (dh >= 0) {
     atomic.add<u32>(dhAddr(dh) + DH_REFS, 1);
     unlatchExclusive(lw);
     return dh;
   }
-  if (openingLocked(<u32>tree)) { unlatchExclusive(lw); return EAGAIN; }
   for (let i = 0; i < MAX_DHANDLES; i++) {
     if (dhState(i) == 0) { dh = i; break; }
   }
@@ -180,27 +178,29 @@ export function dhandleUnuse(dh: i32): void {
 
 /**
  * After a role change (the caller changed the role word first): marks every OPEN dhandle
- * OUTDATED, so that new opens get fresh handles under the new role. Returns how many it marked.
+ * OUTDATED, so that sessions drop them. Returns how many it marked. It takes no lock: entries are
+ * fixed slots and each mark is one compare-and-swap against the state it judged, so a slot freed
+ * and reused meanwhile is left alone. (Holding the handle-list lock here would make every open
+ * that allocates wait for the sweep; a test parks the sweep half way to show opens go on.)
  */
 export function dhandleSweepRole(): i32 {
-  const lw = SB + SB_DHLIST_LATCH;
-  latchShared(lw);
   let n = 0;
   for (let i = 0; i < MAX_DHANDLES; i++) {
-    const s = dhState(i);
-    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED)) != (DH_ALLOC | DH_OPEN)) continue;
-    inject(INJECT_ROLE_SWEEP);
-    atomic.or<u32>(dhAddr(i) + DH_STATE, DH_OUTDATED);
-    n++;
+    const a = dhAddr(i) + DH_STATE;
+    while (true) {
+      const s = atomic.load<u32>(a);
+      if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED)) != (DH_ALLOC | DH_OPEN)) break;
+      inject(INJECT_ROLE_SWEEP);
+      if (atomic.cmpxchg<u32>(a, s, s | DH_OUTDATED) == s) { n++; break; }
+    }
   }
-  unlatchShared(lw);
   return n;
 }
 
 /** Marks the dhandles of one tree OUTDATED (it was retired: a newer image replaced it). */
 export function dhandleOutdateTree(tree: u32): void {
   const lw = SB + SB_DHLIST_LATCH;
-  latchShared(lw);
+  latchShared(lw); // DH_TREE of an allocated entry does not change under the shared lock
   for (let i = 0; i < MAX_DHANDLES; i++) {
     if ((dhState(i) & DH_ALLOC) != 0 && load<u32>(dhAddr(i) + DH_TREE) == tree) atomic.or<u32>(dhAddr(i) + DH_STATE, DH_OUTDATED);
   }

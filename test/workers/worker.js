@@ -9,6 +9,9 @@ const session = conn.openSession();
 const core = conn.core;
 const enc = new TextEncoder();
 let iter;
+// Cursors kept open across commands (role tests): id -> cursor.
+const cursors = new Map();
+let cursorIds = 0;
 
 const commands = {
   get: ({ uri, key }) => session.openCursor(uri).get(key),
@@ -38,6 +41,14 @@ const commands = {
   latchReader: ({ n }) => core.x.lk_test_reader(core.x.lk_test_area(), n),
   alloc: ({ n, k }) => core.x.lk_test_alloc(n, k, core.OUT),
   slot: () => core.x.lk_thread_slot(),
+  // Kept cursors, roles and checkpoints (test/roles.test.ts).
+  cursorOpen: ({ uri }) => { cursors.set(++cursorIds, session.openCursor(uri)); return cursorIds; },
+  cursorPut: ({ cid, key, value }) => { cursors.get(cid).put(key, value); return true; },
+  cursorGet: ({ cid, key }) => cursors.get(cid).get(key),
+  cursorClose: ({ cid }) => { cursors.get(cid).close(); cursors.delete(cid); return true; },
+  reconfigure: async ({ options }) => { await conn.reconfigure(options); return conn.role; },
+  checkpoint: async () => { await session.checkpoint(); return true; },
+  role: () => conn.role,
   close: async () => { await conn.close(); return true; },
 };
 
