@@ -95,6 +95,9 @@ describe('role stress', () => {
         Atomics.store(st, 1, (++generation << 1) | 1); // resolved: from here no write may succeed
         const atStepDown = acked();
         checkState(state(conn), atStepDown, `flip ${flip}: the follower's view after the step-down`);
+        // The final checkpoint itself, as a follower on the same store loads it.
+        await other.reconfigure({ checkpoint: 'latest' });
+        checkState(state(other), acked(), `flip ${flip}: the page store's latest checkpoint`);
 
         if (flip % 25 === 0) {
           // The next leader is the other connection: it must see every acknowledged write.
