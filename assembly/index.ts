@@ -16,6 +16,7 @@ import { btreePut } from "./btree/insert";
 import { btreeRemove } from "./btree/remove";
 import { scanForward, scanBackward } from "./btree/scan";
 import { btreeStats } from "./btree/stats";
+import { dumpLevel, dumpDeleted } from "./btree/dump";
 import { verifyTree } from "./verify";
 import { pagedelCompact } from "./btree/pagedel";
 import { epochEnter, epochExit, limboReclaim } from "./epoch";
@@ -152,6 +153,22 @@ export function lk_stats(tree: i32): i32 {
   if (!tableValid(tree)) return ENOENT;
   epochEnter();
   const v = btreeStats(<u32>tree);
+  epochExit();
+  return v;
+}
+
+/** session.treeShape: one batch of a level's pages, or of the table's deleted pages (btree/dump.ts). */
+export function lk_dump_level(tree: i32, level: i32, from: u32, fromGen: u32): i32 {
+  if (!tableValid(tree)) return ENOENT;
+  epochEnter();
+  const v = dumpLevel(<u32>tree, level, from, fromGen);
+  epochExit();
+  return v;
+}
+export function lk_dump_deleted(tree: i32, from: u32): i32 {
+  if (!tableValid(tree)) return ENOENT;
+  epochEnter();
+  const v = dumpDeleted(<u32>tree, from);
   epochExit();
   return v;
 }

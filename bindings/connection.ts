@@ -9,6 +9,7 @@ import { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } fr
 import { CoreThread, loadModule, threadCanBlock } from './core.js';
 import { Session, type SessionOwner } from './session.js';
 import { InjectionPoint } from './inject.js';
+import { checkIsolation } from './isolation.js';
 
 const WASM_PAGE = 65536;
 /** Pages the module declares as its initial memory (asconfig.json's initialMemory). */
@@ -35,6 +36,7 @@ export class Connection implements SessionOwner {
 
   /** @internal */
   static async open(config?: ConnectionConfig | string): Promise<Connection> {
+    checkIsolation();
     const cfg: ResolvedConfig = parseConfig(config);
     if (cfg.home !== undefined) {
       throw new LatchkeyError('EINVAL', 'home: checkpoints to a page store are not built yet; accepted: no home (an in-memory connection)');

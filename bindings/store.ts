@@ -1,15 +1,23 @@
 /**
- * Page stores: where checkpoints live. A PageStore holds named immutable blobs and renames them
- * atomically; the checkpoint writer builds an image under a temporary name and publishes it by
- * renaming. MemoryPageStore keeps them in this process and can be shared by several connections.
+ * Page stores: where checkpoints live. A PageStore holds named blobs; the checkpoint writer
+ * publishes an image under a new name atomically (publish). MemoryPageStore keeps them in this
+ * process and can be shared by several connections; OpfsPageStore (store-opfs.ts, browsers)
+ * keeps them in the origin private file system.
  */
 
 export interface PageStore {
+  /** The blob, or undefined if absent. */
   read(name: string): Promise<Uint8Array | undefined>;
+  /** Writes a blob durably (flushed when the promise resolves); replaces an existing one. */
   write(name: string, data: Uint8Array): Promise<void>;
-  /** Atomically replaces `to` with `from`. */
-  rename(from: string, to: string): Promise<void>;
+  /**
+   * Atomically creates `name` with `data` if no blob has that name: written and flushed under a
+   * temporary name, then moved into place. Resolves false (and changes nothing) if `name` exists.
+   * Two concurrent publishers of one name: exactly one gets true.
+   */
+  publish(name: string, data: Uint8Array): Promise<boolean>;
   remove(name: string): Promise<void>;
+  /** Names starting with prefix, sorted. */
   list(prefix?: string): Promise<string[]>;
 }
 
@@ -25,11 +33,10 @@ export class MemoryPageStore implements PageStore {
     this.blobs.set(name, data.slice());
   }
 
-  async rename(from: string, to: string): Promise<void> {
-    const b = this.blobs.get(from);
-    if (!b) throw new Error(`MemoryPageStore: no blob named ${from}`);
-    this.blobs.set(to, b);
-    this.blobs.delete(from);
+  async publish(name: string, data: Uint8Array): Promise<boolean> {
+    if (this.blobs.has(name)) return false;
+    this.blobs.set(name, data.slice());
+    return true;
   }
 
   async remove(name: string): Promise<void> {
