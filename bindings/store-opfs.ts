@@ -83,24 +83,24 @@ export class OpfsPageStore implements PageStore {
     return r === null ? undefined : new Uint8Array(r);
   }
 
-  write(name: string, data: Uint8Array): Promise<void> {
+  async write(name: string, data: Uint8Array): Promise<void> {
     checkOpfsName('blob name', name);
     const copy = bytes(data);
     return this.call<void>({ op: 'write', name, data: copy }, [copy]);
   }
 
-  publish(name: string, data: Uint8Array): Promise<boolean> {
+  async publish(name: string, data: Uint8Array): Promise<boolean> {
     checkOpfsName('blob name', name);
     const copy = bytes(data);
     return this.call<boolean>({ op: 'publish', name, data: copy }, [copy]);
   }
 
-  remove(name: string): Promise<void> {
+  async remove(name: string): Promise<void> {
     return this.call<void>({ op: 'remove', name: checkOpfsName('blob name', name) });
   }
 
-  list(prefix = ''): Promise<string[]> {
-    if (typeof prefix !== 'string') return Promise.reject(invalid(`OpfsPageStore: list prefix of type ${typeof prefix}`, 'a string'));
+  async list(prefix = ''): Promise<string[]> {
+    if (typeof prefix !== 'string') throw invalid(`OpfsPageStore: list prefix of type ${typeof prefix}`, 'a string');
     return this.call<string[]>({ op: 'list', prefix });
   }
 
