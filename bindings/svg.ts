@@ -92,7 +92,7 @@ export function renderTreeSvg(shape: TreeShape, opts: SvgOptions = {}): string {
   rows.forEach((row, r) => {
     const y = TOP + r * ROW_H + (ROW_H - BOX_H) / 2;
     out.push(`<text x="${MARGIN}" y="${y + BOX_H / 2 + 4}" fill="${COLORS.text}">level ${row.level}</text>`);
-    out.push(`<text x="${MARGIN}" y="${y + BOX_H / 2 + 17}" fill="#888" font-size="9">${row.pages.length} pages</text>`);
+    out.push(`<text x="${MARGIN}" y="${y + BOX_H / 2 + 17}" fill="#888" font-size="9">${row.pages.length} page${row.pages.length === 1 ? '' : 's'}</text>`);
     const n = row.pages.length;
     if (n === 0) return;
     const slot = avail / n;
@@ -116,6 +116,12 @@ export function renderTreeSvg(shape: TreeShape, opts: SvgOptions = {}): string {
         + `stroke="${stroke}" stroke-width="${sw}"${deleted ? ' stroke-dasharray="3,2"' : ''}/>`);
       out.push(`<rect x="${x.toFixed(1)}" y="${(y + BOX_H - fh).toFixed(1)}" width="${w.toFixed(1)}" height="${fh.toFixed(1)}" `
         + `fill="${fillColor(p)}"${deleted ? ' fill-opacity="0.45"' : ''}/>`);
+      // Too narrow to see: mark special pages with a triangle above the box.
+      const special = deleted || p.flags.includes('HALF_DEAD') || p.flags.includes('INCOMPLETE_SPLIT');
+      if (special && w < 10) {
+        const cx = x + w / 2;
+        out.push(`<path d="M${(cx - 4).toFixed(1)},${y - 9} L${(cx + 4).toFixed(1)},${y - 9} L${cx.toFixed(1)},${y - 2} z" fill="${deleted ? COLORS.deleted : p.flags.includes('HALF_DEAD') ? COLORS.halfDead : COLORS.incomplete}"/>`);
+      }
       if (w >= 26) {
         out.push(`<text x="${(x + w / 2).toFixed(1)}" y="${y - 3}" text-anchor="middle" font-size="9" fill="#666">${p.page}</text>`);
       }
