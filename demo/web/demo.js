@@ -68,7 +68,10 @@ async function act(name, fn) {
 
 $('start').onclick = start;
 $('stop').onclick = stop;
-$('compact').onclick = () => act('compact', () => session.compact(URI));
+$('compact').onclick = () => act('compact', () => {
+  const r = session.compact(URI);
+  return `${r.pagesDeleted} pages deleted, ${r.halfDeadFinished} half-dead finished, ${r.pagesRecycled} recycled`;
+});
 $('verify').onclick = () => act('verify', () => {
   const r = session.verify(URI, { concurrent: running });
   return `ok, ${r.pages} pages, ${r.levels} levels (${r.full ? 'all checks' : 'checks that hold under concurrent writers'})`;
