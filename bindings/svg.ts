@@ -92,7 +92,10 @@ export function renderTreeSvg(shape: TreeShape, opts: SvgOptions = {}): string {
   rows.forEach((row, r) => {
     const y = TOP + r * ROW_H + (ROW_H - BOX_H) / 2;
     out.push(`<text x="${MARGIN}" y="${y + BOX_H / 2 + 4}" fill="${COLORS.text}">level ${row.level}</text>`);
-    out.push(`<text x="${MARGIN}" y="${y + BOX_H / 2 + 17}" fill="#888" font-size="9">${row.pages.length} page${row.pages.length === 1 ? '' : 's'}</text>`);
+    const dead = row.pages.filter((p) => p.flags.includes('DELETED')).length;
+    const liveN = row.pages.length - dead;
+    out.push(`<text x="${MARGIN}" y="${y + BOX_H / 2 + 17}" fill="#888" font-size="9">${liveN} page${liveN === 1 ? '' : 's'}</text>`);
+    if (dead) out.push(`<text x="${MARGIN}" y="${y + BOX_H / 2 + 28}" fill="${COLORS.deleted}" font-size="9">+${dead} deleted</text>`);
     const n = row.pages.length;
     if (n === 0) return;
     const slot = avail / n;
@@ -107,20 +110,22 @@ export function renderTreeSvg(shape: TreeShape, opts: SvgOptions = {}): string {
       const deleted = p.flags.includes('DELETED');
       const frac = Math.max(0, Math.min(1, p.used / shape.pageSize));
       const fh = BOX_H * frac;
-      const stroke = p.flags.includes('INCOMPLETE_SPLIT') ? COLORS.incomplete : deleted ? COLORS.deleted : '#333';
-      const sw = p.flags.includes('ROOT') || p.flags.includes('INCOMPLETE_SPLIT') ? 2.5 : w >= 4 ? 0.8 : 0;
+      const halfDead = p.flags.includes('HALF_DEAD');
+      const stroke = p.flags.includes('INCOMPLETE_SPLIT') ? COLORS.incomplete : deleted ? COLORS.deleted : halfDead ? COLORS.halfDead : '#333';
+      const background = deleted ? '#fbe3e3' : halfDead ? '#fdebc8' : COLORS.empty;
+      const sw = p.flags.includes('ROOT') || p.flags.includes('INCOMPLETE_SPLIT') || halfDead ? 2.5 : w >= 4 ? 0.8 : 0;
       const tip = `page ${p.page} level ${p.level} [${p.flags.join(' ')}] ${p.items} items, `
         + `${p.used}/${shape.pageSize} bytes (${Math.round(frac * 100)}%), left ${p.left}, right ${p.right}`;
       out.push(`<g><title>${esc(tip)}</title>`);
-      out.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BOX_H}" fill="${COLORS.empty}" `
+      out.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BOX_H}" fill="${background}" `
         + `stroke="${stroke}" stroke-width="${sw}"${deleted ? ' stroke-dasharray="3,2"' : ''}/>`);
       out.push(`<rect x="${x.toFixed(1)}" y="${(y + BOX_H - fh).toFixed(1)}" width="${w.toFixed(1)}" height="${fh.toFixed(1)}" `
         + `fill="${fillColor(p)}"${deleted ? ' fill-opacity="0.45"' : ''}/>`);
       // Too narrow to see: mark special pages with a triangle above the box.
-      const special = deleted || p.flags.includes('HALF_DEAD') || p.flags.includes('INCOMPLETE_SPLIT');
+      const special = deleted || halfDead || p.flags.includes('INCOMPLETE_SPLIT');
       if (special && w < 10) {
         const cx = x + w / 2;
-        out.push(`<path d="M${(cx - 4).toFixed(1)},${y - 9} L${(cx + 4).toFixed(1)},${y - 9} L${cx.toFixed(1)},${y - 2} z" fill="${deleted ? COLORS.deleted : p.flags.includes('HALF_DEAD') ? COLORS.halfDead : COLORS.incomplete}"/>`);
+        out.push(`<path d="M${(cx - 4).toFixed(1)},${y - 9} L${(cx + 4).toFixed(1)},${y - 9} L${cx.toFixed(1)},${y - 2} z" fill="${deleted ? COLORS.deleted : halfDead ? COLORS.halfDead : COLORS.incomplete}"/>`);
       }
       if (w >= 26) {
         out.push(`<text x="${(x + w / 2).toFixed(1)}" y="${y - 3}" text-anchor="middle" font-size="9" fill="#666">${p.page}</text>`);
