@@ -6,7 +6,7 @@
 //
 // Paths under /no-isolation/ serve the same files WITHOUT the headers (the test checks that
 // open() then explains what is missing); --no-isolation drops them everywhere.
-// Served: /dist/, /build/ and /demo/web/ of the package (or everything under --root).
+// Served: /dist/, /build/, /demo/web/ and /bench/ of the package (or everything under --root).
 
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { resolve, extname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SERVED = ['dist/', 'build/', 'demo/web/'];
+const SERVED = ['dist/', 'build/', 'demo/web/', 'bench/'];
 export const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
