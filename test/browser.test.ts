@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-// @ts-expect-error: plain JS modules of the demo
+// @ts-ignore: a plain JS module of the demo (no types)
 import { startServer } from '../demo/web/server.js';
-// @ts-expect-error: plain JS modules of the demo
+// @ts-ignore: a plain JS module of the demo (no types)
 import { expectedKeys, fnv, FNV_START } from '../demo/web/model.js';
 
 const CHROMIUM = '/usr/bin/chromium';
