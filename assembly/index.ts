@@ -26,6 +26,7 @@ import { btreePut } from "./btree/insert";
 import { btreeRemove } from "./btree/remove";
 import { scanForward, scanBackward } from "./btree/scan";
 import { btreeStats } from "./btree/stats";
+import { dumpLevel, dumpDeleted } from "./btree/dump";
 import { verifyTree } from "./verify";
 import { pagedelCompact } from "./btree/pagedel";
 import { epochEnter, epochExit, limboReclaim } from "./epoch";
@@ -255,6 +256,22 @@ export function lk_stats(dh: i32): i32 {
   if (!dhandleInUse(dh)) return ENOENT;
   epochEnter();
   const v = btreeStats(dhandleTree(dh));
+  epochExit();
+  return v;
+}
+
+/** session.treeShape: one batch of a level's pages, or of the table's deleted pages (btree/dump.ts). */
+export function lk_dump_level(dh: i32, level: i32, from: u32, fromGen: u32): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
+  epochEnter();
+  const v = dumpLevel(dhandleTree(dh), level, from, fromGen);
+  epochExit();
+  return v;
+}
+export function lk_dump_deleted(dh: i32, from: u32): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
+  epochEnter();
+  const v = dumpDeleted(dhandleTree(dh), from);
   epochExit();
   return v;
 }

@@ -11,7 +11,8 @@ export type Format = 'u' | 'S';
 export const FORMATS: readonly Format[] = ['u', 'S'];
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a string that starts with U+FEFF is data, and must come back as it went in.
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /**
  * Chromium refuses TextEncoder.encodeInto on views of shared memory; Node accepts them.

@@ -23,13 +23,14 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { parseConfig, parseReconfigure, type ConnectionConfig, type ReconfigureOptions, type ResolvedConfig, type Role } from './config.js';
-import { CoreThread, loadModule, threadCanBlock } from './core.js';
+import { CoreThread, loadModule, openDirectory, threadCanBlock } from './core.js';
 import { Session, type SessionOwner } from './session.js';
 import { InjectionPoint } from './inject.js';
 import { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
 import {
   ImageWriter, type ImageTable, type LogRecord, blobName, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
 } from './checkpoint.js';
+import { checkIsolation } from './isolation.js';
 
 const WASM_PAGE = 65536;
 /** Pages the module declares as its initial memory (asconfig.json's initialMemory). */
@@ -66,7 +67,7 @@ class ImageGone extends LatchkeyError {
   }
 }
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 export class Connection implements SessionOwner {
@@ -96,12 +97,13 @@ export class Connection implements SessionOwner {
 
   /** @internal */
   static async open(config?: ConnectionConfig | string): Promise<Connection> {
+    checkIsolation();
     const cfg: ResolvedConfig = parseConfig(config);
     let store: PageStore;
     let storeRef: PageStoreRef | undefined;
     if (cfg.home === undefined) store = new MemoryPageStore();
     else if (typeof cfg.home === 'string') {
-      const dir = await openDirectoryStore(cfg.home, cfg.create);
+      const dir = await openDirectory(cfg.home, cfg.create);
       store = dir;
       storeRef = dir.ref();
     } else store = cfg.home as PageStore;
@@ -143,7 +145,7 @@ export class Connection implements SessionOwner {
       || !(handle.module instanceof WebAssembly.Module) || !(handle.memory instanceof WebAssembly.Memory)) {
       throw invalid('attach: not a connection handle', 'the object returned by conn.share()');
     }
-    const store = handle.store ? await openDirectoryStore(handle.store.path, false) : undefined;
+    const store = handle.store ? await openDirectory(handle.store.path, false) : undefined;
     const core = CoreThread.attach(handle.module, handle.memory, await threadCanBlock());
     return new Connection(core, { ...handle.config }, store, handle.store, false, false);
   }
@@ -460,12 +462,6 @@ export class Connection implements SessionOwner {
     this.core.unregister();
     this.closed = true;
   }
-}
-
-/** The directory store, loaded only when a directory home is used (it needs node:fs). */
-async function openDirectoryStore(path: string, create: boolean) {
-  const mod = await import('./store-dir.js');
-  return mod.DirectoryPageStore.open(path, create);
 }
 
 /** Opens a connection (a fresh shared memory, and the latest checkpoint of its home). */

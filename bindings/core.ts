@@ -1,10 +1,11 @@
 /**
  * The core, as one thread sees it: the compiled module, this thread's instance over the shared
  * memory, and views of this thread's scratch area. Everything here is runtime-neutral (Node and
- * browsers); the only Node-specific line is how the .wasm bytes are read.
+ * browsers); what differs (reading the .wasm, may a thread block) is a Platform.
  */
 
 import { LatchkeyError, Status, errorFromStatus } from './errors.js';
+import type { PageStore, PageStoreRef } from './store.js';
 
 /** The functions assembly/index.ts exports. */
 export interface CoreExports {
@@ -58,6 +59,8 @@ export interface CoreExports {
   lk_reclaim(): number;
   lk_page_version(pg: number): number;
   lk_stats(dh: number): number;
+  lk_dump_level(dh: number, level: number, from: number, fromGen: number): number;
+  lk_dump_deleted(dh: number, from: number): number;
   lk_inject_arm(id: number, action: number, skip: number, count: number): number;
   lk_inject_wake(id: number): void;
   lk_inject_hits(id: number): number;
@@ -79,33 +82,60 @@ export interface CoreExports {
 
 const modules = new Map<boolean, Promise<WebAssembly.Module>>();
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+/**
+ * What differs between runtimes: how the .wasm bytes are compiled and whether this thread may
+ * block. The default is the web platform (fetch, WorkerGlobalScope), runtime-neutral code only;
+ * the Node entry (index.ts) installs platform-node.ts, which reads files and asks worker_threads.
+ */
+export interface Platform {
+  compile(url: URL): Promise<WebAssembly.Module>;
+  /** May this thread sleep (Atomics.wait) inside the core? */
+  canBlock(): Promise<boolean>;
+  /** A page store over a directory (`home` as a path); absent where there is no file system. */
+  openDirectory?(path: string, create: boolean): Promise<PageStore & { ref(): PageStoreRef }>;
+}
+
+/**
+ * Browsers: a window's main thread cannot block at all (Atomics.wait throws there), so only
+ * workers sleep in the core; the main thread spins on latches (assembly/latch.ts). See
+ * README.md, "Browsers", for why that spin is not bounded.
+ */
+const webPlatform: Platform = {
+  compile: (url) => WebAssembly.compileStreaming(fetch(url)),
+  canBlock: async () => typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
+};
+let platform: Platform = webPlatform;
+
+/** Installs the platform (the Node entry does, before anything is opened). */
+export function setPlatform(p: Platform): void {
+  platform = p;
+}
 
 /** Compiles (once per process or page) the release or debug build of the core. */
 export function loadModule(debug: boolean): Promise<WebAssembly.Module> {
   let m = modules.get(debug);
   if (!m) {
-    const url = new URL(debug ? '../build/latchkey.debug.wasm' : '../build/latchkey.wasm', import.meta.url);
-    m = isNode
-      ? import('node:fs/promises').then((fs) => fs.readFile(url)).then((bytes) => WebAssembly.compile(bytes))
-      : WebAssembly.compileStreaming(fetch(url));
+    // A literal `new URL('...', import.meta.url)`: bundlers (Vite) recognise it and emit the asset.
+    const url = debug
+      ? new URL('../build/latchkey.debug.wasm', import.meta.url)
+      : new URL('../build/latchkey.wasm', import.meta.url);
+    m = platform.compile(url);
     modules.set(debug, m);
   }
   return m;
 }
 
-/**
- * May this thread sleep inside the core? Only in workers.
- *
- * A browser window's main thread cannot block at all. Node's main thread can, but it spins too:
- * latches are held for microseconds, and one rule for main threads keeps Node and browsers alike.
- * (It first spun for another reason, measured on node 20.20: a main thread asleep in wasm
- * wait32 stalled workers. The core now sleeps only through JS calls, assembly/futex.ts.)
- * Blocking waits the bindings do themselves (InjectionPoint.awaitArrived) are JS Atomics.wait.
- */
-export async function threadCanBlock(): Promise<boolean> {
-  if (isNode) return !(await import('node:worker_threads')).isMainThread;
-  return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+/** The platform's directory page store (Node), or EINVAL naming what browsers use instead. */
+export function openDirectory(path: string, create: boolean): Promise<PageStore & { ref(): PageStoreRef }> {
+  if (!platform.openDirectory) {
+    throw new LatchkeyError('EINVAL', `home ${JSON.stringify(path)}: a directory home needs Node's file system; accepted here: a PageStore object (new OpfsPageStore(name) for a durable store in browsers, or new MemoryPageStore())`);
+  }
+  return platform.openDirectory(path, create);
+}
+
+/** May this thread sleep inside the core? Only in workers (see the platforms). */
+export function threadCanBlock(): Promise<boolean> {
+  return platform.canBlock();
 }
 
 /** Reads an AssemblyScript string (UTF-16, length before it) for assertion messages. */

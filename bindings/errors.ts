@@ -16,7 +16,11 @@ export type LatchkeyErrorCode =
   | 'EBUSY'
   | 'ECLOSED'
   | 'ECORRUPT'
-  | 'EINJECTED';
+  | 'EINJECTED'
+  /** A browser page that is not cross-origin isolated (no shared memory): bindings/isolation.ts. */
+  | 'ENOTISOLATED'
+  /** A page store's storage failed (the message names the store, the operation and the cause). */
+  | 'EIO';
 
 export class LatchkeyError extends Error {
   readonly code: LatchkeyErrorCode;

@@ -7,6 +7,7 @@ import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { Cursor, type CursorOwner, type Key, type Value } from './cursor.js';
 import { type Format, FORMATS, describe } from './codec.js';
 import type { CoreThread } from './core.js';
+import { readTreeShape, type TreeShape } from './shape.js';
 
 export interface TableOptions {
   keyFormat?: Format;
@@ -259,6 +260,12 @@ export class Session implements CursorOwner {
     const s = {} as TableStats;
     STATS_FIELDS.forEach((f, i) => { s[f] = this.core.dv.getFloat64(this.core.OUT + i * 8, true); });
     return s;
+  }
+
+  /** The tree's pages level by level, for pictures (shape.ts; draw it with renderTreeSvg). */
+  treeShape(uri: string): TreeShape {
+    this.checkOpen();
+    return this.withTable(uri, (dh) => readTreeShape(this.core, uri, dh));
   }
 
   close(): void {

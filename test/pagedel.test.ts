@@ -493,8 +493,14 @@ describe('page deletion', () => {
       const st = s.stats(URI);
       expect(Atomics.load(ends, 1) - backBefore).toBeGreaterThan(2 * WINDOW);
       expect(st.deletions).toBeGreaterThan(100);
-      expect(st.arenaPages, `arena ${afterFill} -> ${st.arenaPages} pages (free ${fillStats.freePages} -> ${st.freePages}, awaiting reclamation ${fillStats.deleted} -> ${st.deleted}, in trees ${fillStats.pages} -> ${st.pages}, entries ${fillStats.entries} -> ${st.entries})`)
-        .toBeLessThanOrEqual(Math.ceil(afterFill * 1.1));
+      // Without recycling the arena would grow by at least every page deleted in round 2. With it,
+      // growth is only the transient peak of pages in flight (stashes, limbo, free pages a burst
+      // left behind), which oversubscribed cores (other test files running) make larger: bound
+      // it by a quarter of round 2's deletions, not by a fixed share of the arena.
+      const deleted2 = st.deletions - fillStats.deletions;
+      expect(deleted2).toBeGreaterThan(100);
+      expect(st.arenaPages - afterFill, `arena ${afterFill} -> ${st.arenaPages} pages while ${deleted2} pages were deleted (free ${fillStats.freePages} -> ${st.freePages}, awaiting reclamation ${fillStats.deleted} -> ${st.deleted}, in trees ${fillStats.pages} -> ${st.pages}, entries ${fillStats.entries} -> ${st.entries})`)
+        .toBeLessThanOrEqual(deleted2 / 4);
     });
     expect((chunks[3] as { scans: number }).scans + (chunks[7] as { scans: number }).scans).toBeGreaterThan(100);
     // The first fill is the initial state of those keys.

@@ -1,0 +1,60 @@
+// Multi-worker throughput in Chromium: bench/throughput.js's runs (read-only gets; 50/50 gets and
+// overwriting puts; 1, 2, 4 workers on one preloaded table) with Web Workers in a page, driven by
+// playwright-core against Debian's Chromium and the demo's server (COOP/COEP) on loopback.
+//
+//   node bench/browser-throughput.js [--n 1000000] [--workers 1,2,4] [--seconds 2] [--rounds 2]
+//
+// Compare with: node bench/throughput.js --no-control (same defaults).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer } from '../demo/web/server.js';
+import { fmtOps, printTable } from './format.js';
+
+const o = { n: 1_000_000, workers: [1, 2, 4], seconds: 2, rounds: 2 };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--n') o.n = Number(argv[++i]);
+  else if (a === '--workers') o.workers = argv[++i].split(',').map(Number);
+  else if (a === '--seconds') o.seconds = Number(argv[++i]);
+  else if (a === '--rounds') o.rounds = Number(argv[++i]);
+  else throw new Error(`browser-throughput.js: unknown argument ${a}; accepted: --n, --workers, --seconds, --rounds`);
+}
+
+const server = await startServer({ port: 0 });
+const profile = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium', headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = ctx.pages()[0] ?? await ctx.newPage();
+  await page.goto(`${server.url}/bench/browser/index.html`);
+  await page.waitForFunction(() => window.benchReady === true);
+  page.setDefaultTimeout(0);
+  const r = await page.evaluate((o) => window.bench.run(o), o);
+  console.log(`\n## throughput in Chromium (${r.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, ${r.cores} cores): N = ${o.n.toLocaleString('en-US')}, ` +
+    `${o.seconds} s per run, workers ${o.workers.join(',')}, ${o.rounds} round(s)`);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const rows = [];
+  for (const [mix, label] of [['read', 'read-only (get)'], ['mixed', '50/50 get/put']]) {
+    const base = mean(r.results[mix][o.workers[0]].map((x) => x.total));
+    for (const w of o.workers) {
+      const xs = r.results[mix][w].map((x) => x.total);
+      const m = mean(xs);
+      const spread = xs.length > 1 ? ` ±${((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / m).toFixed(0)}%` : '';
+      const misses = r.results[mix][w].reduce((s, x) => s + x.misses, 0);
+      if (misses) console.log(`WARNING: ${mix} x${w}: ${misses} gets missed keys that are present`);
+      rows.push([label, w, `${fmtOps(m)}${spread}`, fmtOps(m / w), `${(m / base).toFixed(2)}x`]);
+    }
+  }
+  printTable(['mix', 'workers', 'total ops/s', 'per worker', `speedup vs ${o.workers[0]}`], rows);
+  if (r.entries !== o.n) console.log(`WARNING: ${r.entries} entries after the runs, expected ${o.n}`);
+} finally {
+  await ctx.close();
+  await server.close();
+  rmSync(profile, { recursive: true, force: true });
+}

@@ -1,0 +1,217 @@
+/**
+ * latchkey in Chromium (Debian's /usr/bin/chromium, driven by playwright-core; no browser is
+ * downloaded): the demo's server on loopback serves the package to pages whose Web Workers share
+ * one memory. A missing browser fails this file: it is a required part of `npm test`.
+ *
+ * Checks: 4 Web Workers and the main thread on one table against a model; verify in the page;
+ * the demo page live (screenshot: test-results/browser.png); open() on a page served without the
+ * isolation headers; OpfsPageStore; a Vite build of a tiny app using the package.
+ * The last describe block needs issue #4 (roles, checkpoints, page stores) and fails until then.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, mkdirSync, cpSync, symlinkSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+// @ts-ignore: a plain JS module of the demo (no types)
+import { startServer } from '../demo/web/server.js';
+// @ts-ignore: a plain JS module of the demo (no types)
+import { expectedKeys, fnv, FNV_START } from '../demo/web/model.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+type Server = { url: string; close(): Promise<void> };
+
+let server: Server;
+let ctx: BrowserContext;
+let page: Page;
+const tmp: string[] = [];
+const pageErrors: string[] = [];
+
+function tempDir(tag: string): string {
+  const d = mkdtempSync(join(tmpdir(), `latchkey-${tag}-`));
+  tmp.push(d);
+  return d;
+}
+
+async function launch(): Promise<BrowserContext> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); the browser tests are part of npm test`);
+  }
+  return chromium.launchPersistentContext(tempDir('profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Opens the checks page (optionally without isolation headers) and waits for window.check. */
+async function checksPage(isolated = true): Promise<Page> {
+  await page.goto(`${server.url}${isolated ? '' : '/no-isolation'}/demo/web/check.html`);
+  await page.waitForFunction(() => (window as any).checkReady === true);
+  return page;
+}
+
+function model(owners: number, n: number) {
+  let count = 0, checksum = FNV_START;
+  for (let w = 0; w < owners; w++) for (const [k, v] of expectedKeys(w, n)) { count++; checksum = fnv(fnv(checksum, k), v); }
+  return { count, checksum };
+}
+
+beforeAll(async () => {
+  server = await startServer({ port: 0, host: '127.0.0.1' });
+  ctx = await launch();
+  page = ctx.pages()[0] ?? await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+});
+
+afterAll(async () => {
+  await ctx?.close();
+  await server?.close();
+  for (const d of tmp) rmSync(d, { recursive: true, force: true });
+});
+
+describe('browser (Chromium)', () => {
+  it('4 Web Workers and the main thread insert, remove, read and scan one table at once; the result equals the model; verify passes', async () => {
+    const n = 20000;
+    await checksPage();
+    const r = await page.evaluate((n) => (window as any).check.concurrent({ workers: 4, n }), n);
+    expect(r.mainCanBlock).toBe(false);                       // the main thread only spins
+    expect(r.attached.every((a: any) => a.attached && a.canBlock)).toBe(true);
+    const present = expectedKeys(0, n).length;
+    for (const [w, got] of [...r.perWorker.map((x: any) => [x.w, x]), [4, r.main]] as [number, any][]) {
+      expect(got.inserted, `owner ${w} inserts`).toBe(n);
+      expect(got.removed, `owner ${w} removes`).toBe(Math.ceil(n / 3));
+      expect(got.hits, `owner ${w} reads`).toBe(present);
+      expect(got.wrong).toBe(0);
+      if (w < 4) {
+        const own = model(w + 1, n).count - model(w, n).count;
+        expect(got.scanned, `owner ${w} scan`).toBe(own);
+        expect(got.order).toBe(0);
+        let h = FNV_START;
+        for (const [k, v] of expectedKeys(w, n)) h = fnv(fnv(h, k), v);
+        expect(got.checksum, `owner ${w} scan checksum`).toBe(h);
+      }
+    }
+    expect(r.scanOrderErrors).toBe(0);
+    const m = model(5, n);
+    expect(r.expected).toEqual(m);                            // the page's model agrees with ours
+    expect(r.final).toEqual({ count: m.count, order: 0, checksum: m.checksum });
+    expect(r.entries).toBe(m.count);
+    expect(r.verify).toMatchObject({ ok: true, full: true });
+    expect(r.threadsAfterClose).toBe(1);
+  });
+
+  it('the demo page runs its workload, draws the tree, and verify passes from its button', async () => {
+    await page.goto(`${server.url}/demo/web/`);
+    await page.waitForFunction(() => {
+      const p = (window as any).demo?.pool;
+      return p && [0, 1, 2, 3].every((i) => p.ops(i) > 20000);
+    }, undefined, { timeout: 30000 });
+    await page.click('#verify');
+    await page.waitForFunction(() => /verify: ok/.test(document.getElementById('log')!.textContent!));
+    await page.click('#compact');
+    await page.waitForFunction(() => /compact: \d+ pages deleted/.test(document.getElementById('log')!.textContent!));
+    await page.waitForTimeout(1200); // two more chart samples after the clicks, for the screenshot
+    const pages = await page.$$eval('#tree svg title', (ts) => ts.length);
+    expect(pages).toBeGreaterThan(10);
+    expect(await page.textContent('#log')).not.toMatch(/worker failed/);
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'browser.png'), fullPage: true });
+    await page.evaluate(() => (window as any).demo.pool.stop());
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('open() on a page served without the isolation headers fails with ENOTISOLATED naming both headers', async () => {
+    await checksPage(false);
+    const r = await page.evaluate(() => (window as any).check.openError());
+    expect(r.crossOriginIsolated).toBe(false);
+    expect(r.opened).toBe(false);
+    expect(r.isLatchkeyError).toBe(true);
+    expect(r.code).toBe('ENOTISOLATED');
+    expect(r.message).toMatch(/not cross-origin isolated/);
+    expect(r.message).toMatch(/crossOriginIsolated is false/);
+    expect(r.message).toContain('Cross-Origin-Opener-Policy: same-origin');
+    expect(r.message).toContain('Cross-Origin-Embedder-Policy: require-corp');
+    // The same page with the headers opens.
+    await checksPage(true);
+    expect(await page.evaluate(() => (window as any).check.openError())).toMatchObject({ crossOriginIsolated: true, opened: true });
+  });
+
+  it('OpfsPageStore: read, write (replacing), publish (exactly one of two racing publishers wins), list, remove, bad names', async () => {
+    await checksPage();
+    const r = await page.evaluate(() => (window as any).check.opfs());
+    expect(r).toMatchObject({
+      readBack: true, replaced: true, absent: true, fromShared: true,
+      publishFirst: true, publishAgain: false, publishKept: true,
+      listImg: ['img.0001'], afterRemove: [], badName: 'LatchkeyError EINVAL', badStore: 'EINVAL',
+      afterClose: 'LatchkeyError ECLOSED',
+    });
+    expect(r.listAll).toEqual([...r.listAll].sort());
+    expect(r.listAll).toEqual(expect.arrayContaining(['blob-1', 'from-shared', 'img.0001', 'race-0']));
+    expect(r.listAll.some((n: string) => n.startsWith('~'))).toBe(false);
+    for (const race of r.races) {
+      expect(Number(race.x) + Number(race.y)).toBe(1);
+      expect(race.winnerData).toBe(true);
+    }
+  });
+
+  it('OpfsPageStore: a blob survives a page reload', async () => {
+    await checksPage();
+    expect(await page.evaluate(() => (window as any).check.opfsPersist('write'))).toEqual({ written: true });
+    await page.reload();
+    await page.waitForFunction(() => (window as any).checkReady === true);
+    expect(await page.evaluate(() => (window as any).check.opfsPersist('read'))).toEqual({ same: true });
+  });
+
+  it('bundles with Vite: the wasm and the workers are emitted, and the bundle runs in Chromium', async () => {
+    const { build } = await import('vite');
+    const dir = tempDir('vite');
+    cpSync(join(ROOT, 'demo', 'vite'), dir, { recursive: true });
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(ROOT, join(dir, 'node_modules', 'latchkey'), 'dir'); // installed as a dependency would be
+    await build({ root: dir, configFile: false, logLevel: 'warn', build: { outDir: join(dir, 'dist'), emptyOutDir: true } });
+    const assets = readdirSync(join(dir, 'dist', 'assets'));
+    expect(assets.filter((f) => /^latchkey-.*\.wasm$/.test(f))).toHaveLength(1);
+    expect(assets.some((f) => /^store-opfs-worker-.*\.js$/.test(f))).toBe(true);
+    expect(assets.some((f) => /^worker-.*\.js$/.test(f))).toBe(true);
+    const bundled = await startServer({ port: 0, host: '127.0.0.1', root: join(dir, 'dist') });
+    try {
+      await page.goto(`${bundled.url}/index.html`);
+      const r = await page.evaluate(() => (window as any).result);
+      expect(r).toMatchObject({ fromWorker: { got: 'v500' }, mainSees: 'hello', entries: 1001 });
+      expect(r.svg).toBeGreaterThan(100);
+    } finally {
+      await bundled.close();
+    }
+  });
+});
+
+// These two need issue #4 (conn.reconfigure, session.checkpoint, open({ home: PageStore })) and
+// FAIL on a build without it; they are not skipped.
+describe('browser (Chromium), needs issue #4: roles and checkpoints', () => {
+  it('a step-down from the page makes the workers\' writes fail with ENOTLEADER; a step-up ends it', async () => {
+    await checksPage();
+    const count = 300;
+    const r = await page.evaluate((count) => (window as any).check.stepDown({ workers: 4, count }), count);
+    for (const w of r.before) expect(w).toEqual({ ok: count, byCode: {} });
+    expect(r.role).toBe('follower');
+    for (const w of r.after) expect(w).toEqual({ ok: 0, byCode: { ENOTLEADER: count } });
+    expect(r.mainWrite).toBe('ENOTLEADER');
+    expect(r.roleAfterStepUp).toBe('leader');
+    for (const w of r.again) expect(w).toEqual({ ok: count, byCode: {} });
+  });
+
+  it('a checkpoint to OPFS survives a page reload', async () => {
+    await checksPage();
+    const written = await page.evaluate(() => (window as any).check.checkpointReload('write', 3000));
+    await page.reload();
+    await page.waitForFunction(() => (window as any).checkReady === true);
+    const read = await page.evaluate(() => (window as any).check.checkpointReload('read', 3000));
+    expect(written.count).toBe(3000);
+    expect(read).toEqual(written);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * The package's entry points (package.json exports): the Node entry (index.ts) and the browser
+ * entry (browser.ts) export the same API, the browser one adding OpfsPageStore; nothing on the
+ * browser entry's import graph is a Node module. treeShape and renderTreeSvg work from Node.
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { openTest } from './helpers.js';
+import { renderTreeSvg, PAGE_FLAGS, LatchkeyError } from '../dist/index.js';
+
+const BROWSER_ONLY = ['OpfsPageStore'];
+const NODE_ONLY = ['DirectoryPageStore'];
+
+/** The modules the browser entry imports, transitively, by reading dist/'s import statements. */
+function importGraph(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [entry];
+  while (todo.length) {
+    const f = todo.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const src = readFileSync(new URL(`../dist/${f}`, import.meta.url), 'utf8');
+    for (const m of src.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith('./')) todo.push(spec.slice(2));
+      else seen.add(spec);
+    }
+  }
+  return seen;
+}
+
+describe('entry points', () => {
+  it('package.json selects dist/index.js for node and dist/browser.js for browsers', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const root = pkg.exports['.'];
+    expect(root.node.default).toBe('./dist/index.js');
+    expect(root.browser.default).toBe('./dist/browser.js');
+    expect(root.default.default).toBe('./dist/browser.js');
+  });
+
+  it('the browser entry exports what the Node entry does, with OpfsPageStore instead of DirectoryPageStore', async () => {
+    const node = Object.keys(await import('../dist/index.js')).filter((k) => !NODE_ONLY.includes(k)).sort();
+    const browser = Object.keys(await import('../dist/browser.js')).sort();
+    expect(browser).toEqual([...node, ...BROWSER_ONLY].sort());
+  });
+
+  it('no Node module is on the browser entry path', () => {
+    const graph = importGraph('browser.js');
+    expect(graph.has('store-opfs-worker.js') || graph.has('connection.js')).toBe(true);
+    const bare = [...graph].filter((m) => !m.endsWith('.js'));
+    expect(bare).toEqual([]);
+    expect(graph.has('platform-node.js') || graph.has('store-dir.js')).toBe(false);
+    expect(importGraph('index.js').has('platform-node.js')).toBe(true);
+  });
+});
+
+describe('treeShape and renderTreeSvg', () => {
+  it('lists every level left to right with links that agree, and draws it', async () => {
+    const conn = await openTest();
+    try {
+      const s = conn.openSession();
+      s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+      const c = s.openCursor<string, string>('table:t');
+      for (let i = 0; i < 6000; i++) c.put(`key${String(i).padStart(5, '0')}`, 'v'.repeat(50));
+      const shape = s.treeShape('table:t');
+      const st = s.stats('table:t');
+      expect(shape.levels.length).toBe(st.depth);
+      expect(shape.levels.map((l) => l.level)).toEqual([...Array(st.depth).keys()].reverse());
+      expect(shape.levels[0].pages).toHaveLength(1);
+      expect(shape.levels[0].pages[0].flags).toContain('ROOT');
+      const leaves = shape.levels[shape.levels.length - 1].pages;
+      expect(leaves.length).toBe(st.leafPages);
+      expect(leaves.reduce((n, p) => n + p.items, 0)).toBe(6000);
+      for (const l of shape.levels) {
+        l.pages.forEach((p, i) => {
+          expect(p.level).toBe(l.level);
+          expect(p.right).toBe(l.pages[i + 1]?.page ?? 0);
+          expect(p.left).toBe(l.pages[i - 1]?.page ?? 0);
+          expect(p.used).toBeGreaterThan(0);
+          expect(p.used).toBeLessThanOrEqual(shape.pageSize);
+        });
+      }
+      const svg = renderTreeSvg(shape, { width: 900 });
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg.endsWith('</svg>')).toBe(true);
+      // One fill bar and one outline per page.
+      const pages = shape.levels.reduce((n, l) => n + l.pages.length, 0);
+      expect(svg.match(/<title>page /g)).toHaveLength(pages);
+      expect(PAGE_FLAGS.HALF_DEAD).toBe(4);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('shows a half-dead page of an interrupted deletion', async () => {
+    const conn = await openTest();
+    try {
+      const s = conn.openSession();
+      s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+      const c = s.openCursor<string, string>('table:t');
+      for (let i = 0; i < 2000; i++) c.put(`key${String(i).padStart(5, '0')}`, 'v'.repeat(50));
+      // Empty the leaves holding keys 500..699 with the removers' own deletions refused, then
+      // let compact fail right after stage 1.
+      const refuse = conn.inject('pagedel-after-parent-check').arm('error');
+      for (let i = 500; i < 700; i++) c.remove(`key${String(i).padStart(5, '0')}`);
+      refuse.disarm();
+      const fail = conn.inject('pagedel-after-halfdead').arm('error', { count: 1 });
+      expect(() => s.compact('table:t')).toThrow(LatchkeyError);
+      fail.disarm();
+      const shape = s.treeShape('table:t');
+      const halfDead = shape.levels.flatMap((l) => l.pages).filter((p) => p.flags.includes('HALF_DEAD'));
+      expect(halfDead).toHaveLength(s.stats('table:t').halfDead);
+      expect(halfDead.length).toBe(1);
+      expect(renderTreeSvg(shape)).toContain('HALF_DEAD');
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('refuses an unknown table with ENOENT', async () => {
+    const conn = await openTest();
+    try {
+      expect(() => conn.openSession().treeShape('table:nope')).toThrow(/ENOENT/);
+    } finally {
+      await conn.close();
+    }
+  });
+});
