@@ -1,0 +1,188 @@
+/**
+ * Page stores and checkpoints on disk: a directory home survives the process; a kill -9 at any
+ * point of a checkpoint leaves the old or the new checkpoint fully readable, never a mix; damaged
+ * bytes in a page or a metadata record give ECORRUPT naming what failed. Child processes run
+ * test/workers/ckpt-child.js.
+ */
+import { describe, it, expect, afterEach } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open, type Connection, LatchkeyError, MemoryPageStore } from '../dist/index.js';
+
+const CHILD = new URL('./workers/ckpt-child.js', import.meta.url).pathname;
+const N = 3000;
+const dirs: string[] = [];
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+function tempHome(): string {
+  const d = mkdtempSync(join(tmpdir(), 'latchkey-store-'));
+  dirs.push(d);
+  return d;
+}
+
+/** Runs the child until it prints a line matching `until` (then kills it with SIGKILL) or exits. */
+function child(args: string[], until?: RegExp): Promise<{ lines: string[]; code: number | null; signal: string | null }> {
+  return new Promise((resolve, reject) => {
+    const p: ChildProcess = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    let err = '';
+    let buf = '';
+    p.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        lines.push(line);
+        if (until && until.test(line)) p.kill('SIGKILL');
+      }
+    });
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    p.on('error', reject);
+    p.on('exit', (code, signal) => {
+      if (code !== 0 && signal === null) reject(new Error(`child exited ${code}: ${err}`));
+      else resolve({ lines, code, signal });
+    });
+  });
+}
+
+/** table:t of the home's latest checkpoint, as a follower loads it. */
+async function contents(home: string): Promise<Map<string, string>> {
+  const conn = await open({ home, role: 'follower' });
+  try {
+    return new Map([...conn.openSession().openCursor<string, string>('table:t').range()]);
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Every key 0..n-1 holds `<version>:<i>` for one version: returns it. */
+function oneVersion(m: Map<string, string>, n = N): string {
+  expect(m.size).toBe(n);
+  const version = m.get('k000000')!.split(':')[0];
+  for (const [k, v] of m) expect(v).toBe(`${version}:${Number(k.slice(1))}`);
+  return version;
+}
+
+async function expectCorrupt(p: Promise<unknown>, ...fragments: string[]): Promise<void> {
+  let caught: unknown;
+  try { const c = await p; await (c as Connection).close(); } catch (e) { caught = e; }
+  expect(caught).toBeInstanceOf(LatchkeyError);
+  expect((caught as LatchkeyError).code).toBe('ECORRUPT');
+  for (const f of fragments) expect((caught as LatchkeyError).message).toContain(f);
+}
+
+describe('directory home', () => {
+  it('write, checkpoint, exit the process; reopen: the data is equal', async () => {
+    const home = tempHome();
+    const r = await child([home, 'write', String(N), 'A']);
+    expect(r.lines).toEqual(['done']);
+    expect(oneVersion(await contents(home))).toBe('A');
+    // As leader too, and it keeps going: a second process adds to it.
+    await child([home, 'write', String(N), 'B']);
+    const conn = await open({ home });
+    const c = conn.openSession().openCursor<string, string>('table:t');
+    expect(c.get('k000123')).toBe('B:123');
+    expect(conn.term).toBe(3); // three leaders so far, each with its own term
+    await conn.close();
+  });
+
+  for (const [point, survivor] of [['after-first-blob', 'A'], ['before-publish', 'A'], ['after-publish', 'B']] as const) {
+    it(`kill -9 ${point.replace(/-/g, ' ')} of a checkpoint leaves checkpoint ${survivor}, whole`, async () => {
+      const home = tempHome();
+      await child([home, 'write', String(N), 'A']);
+      const r = await child([home, 'pause', point, String(N), 'B'], new RegExp(`^at ${point}$`));
+      expect(r.signal).toBe('SIGKILL');
+      expect(r.lines).toEqual([`at ${point}`]);
+      expect(oneVersion(await contents(home))).toBe(survivor);
+      // A new leader cleans up what the dead one left, and carries on.
+      const conn = await open({ home });
+      const s = conn.openSession();
+      s.openCursor<string, string>('table:t').put('k000000', `${survivor}:0`);
+      await s.checkpoint();
+      await conn.close();
+      expect(readdirSync(home).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+      expect(oneVersion(await contents(home))).toBe(survivor);
+    });
+  }
+
+  it('kill -9 at random moments of back-to-back checkpoints: always one whole version, never older than the last one published', async () => {
+    const home = tempHome();
+    for (let round = 0; round < 6; round++) {
+      // Kill after 1..3 published checkpoints, at whatever point the next one has reached.
+      const after = 1 + (round % 3);
+      const r = await child([home, 'loop', String(N)], new RegExp(`^ckpt ${after}$`));
+      expect(r.signal).toBe('SIGKILL');
+      const published = Number(r.lines.filter((l) => l.startsWith('ckpt ')).pop()!.split(' ')[1]);
+      const v = Number(oneVersion(await contents(home)).slice(1));
+      expect(v).toBeGreaterThanOrEqual(published);
+      expect(v).toBeLessThanOrEqual(published + 1);
+    }
+  });
+
+  it('a flipped byte in a checkpoint page gives ECORRUPT naming the table and page', async () => {
+    const home = tempHome();
+    await child([home, 'write', String(N), 'A']);
+    const blob = readdirSync(home).filter((f) => f.startsWith('ckpt-')).pop()!;
+    const bytes = readFileSync(join(home, blob));
+    expect(bytes.length).toBeGreaterThan(3 * 8192);
+    bytes[2 * 8192 + 1000] ^= 0x40; // a byte of an item on page 2
+    writeFileSync(join(home, blob), bytes);
+    await expectCorrupt(open({ home, role: 'follower' }), `table 't' (${blob}), page 2: checksum mismatch`);
+    await expectCorrupt(open({ home }), 'checksum mismatch');
+  });
+
+  it('a flipped byte in the metadata record gives ECORRUPT naming the record', async () => {
+    const home = tempHome();
+    await child([home, 'write', String(N), 'A']);
+    const rec = readdirSync(home).filter((f) => f.startsWith('log-')).pop()!;
+    const bytes = readFileSync(join(home, rec));
+    bytes[bytes.length - 5] ^= 0x01;
+    writeFileSync(join(home, rec), bytes);
+    await expectCorrupt(open({ home, role: 'follower' }), `checkpoint metadata ${rec}: checksum mismatch`);
+  });
+
+  it('a truncated page file and a missing page file give ECORRUPT', async () => {
+    const home = tempHome();
+    await child([home, 'write', String(N), 'A']);
+    const blob = readdirSync(home).filter((f) => f.startsWith('ckpt-')).pop()!;
+    writeFileSync(join(home, blob), readFileSync(join(home, blob)).subarray(0, 8192 * 2 + 17));
+    await expectCorrupt(open({ home, role: 'follower' }), `expected`, 'pages of 8192');
+    rmSync(join(home, blob));
+    await expectCorrupt(open({ home, role: 'follower' }), `${blob} is missing`);
+  });
+
+  it('refuses a missing home without create, and a page size other than the home\'s', async () => {
+    const home = tempHome();
+    await expect(open({ home: join(home, 'nope'), create: false })).rejects.toMatchObject({ code: 'ENOENT' });
+    await child([home, 'write', '10', 'A']);
+    await expect(open({ home, pageSize: 4096 })).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('8192 (fixed when the home was created)') });
+    const ok = await open({ home, pageSize: 8192, role: 'follower' });
+    await ok.close();
+  });
+});
+
+describe('MemoryPageStore', () => {
+  it('damaged bytes are ECORRUPT too, and the follower keeps its current image', async () => {
+    const store = new MemoryPageStore();
+    const leader = await open({ home: store });
+    const s = leader.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    const c = s.openCursor<string, string>('table:t');
+    for (let i = 0; i < 500; i++) c.put(`k${i}`, `v${i}`);
+    await s.checkpoint();
+    const follower = await open({ home: store, role: 'follower' });
+    c.put('new', 'value');
+    await s.checkpoint();
+    const names = await store.list('ckpt-');
+    store.raw(names[names.length - 1])![100] ^= 1;
+    await expect(follower.reconfigure({ checkpoint: 'latest' })).rejects.toMatchObject({ code: 'ECORRUPT' });
+    const fc = follower.openSession().openCursor<string, string>('table:t');
+    expect(fc.get('k7')).toBe('v7');
+    expect(fc.get('new')).toBeUndefined();
+    await follower.close();
+    await leader.close();
+  });
+});
