@@ -17,6 +17,28 @@ if (role === 'remover') {
   let removed = 0;
   for (let n = workerData.id - 1; n < 200_000; n += workerData.of) if (Math.floor(n / 2000) % 10 !== 0 && c.remove(key(n))) removed++;
   parentPort.postMessage({ id, role, ops: removed, summary: `${removed} removes` });
+} else if (role === 'sequencer') {
+  // Writes its own keys seq:<id>:<n>, n = 1, 2, ... in order, publishing the last one acknowledged;
+  // after a step-down its writes fail with ENOTLEADER, which it counts (and it keeps trying).
+  const acked = new Int32Array(workerData.acked);
+  const session = conn.openSession();
+  let cur = session.openCursor('table:demo');
+  let n = 0, refused = 0;
+  while (!Atomics.load(halt, 0)) {
+    try {
+      cur.put(`seq:${id}:${String(n + 1).padStart(8, '0')}`, 'acknowledged');
+      n++;
+      Atomics.store(acked, id, n);
+    } catch (e) {
+      if (e.code !== 'ENOTLEADER') throw e;
+      refused++;
+      Atomics.store(acked, 8 + id, refused);
+      cur.close();
+      cur = session.openCursor('table:demo');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+  parentPort.postMessage({ id, role, ops: n, summary: `${n} writes acknowledged, ${refused} refused with ENOTLEADER` });
 } else if (role === 'scanner') {
   let scans = 0, seen = 0;
   while (!Atomics.load(halt, 0)) {
