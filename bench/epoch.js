@@ -1,7 +1,9 @@
 // What the epoch bookkeeping costs a plain lookup: the same core built twice, with and without
-// the epoch announcements, timed against each other in one process.
+// the epoch announcements, timed against each other in one process. With --variant gate, the same
+// for the write gate (assembly/conn/role.ts: writeEnter, an atomic store and an atomic load of the
+// role word; writeExit, an atomic store) and an overwrite (put of an existing key).
 //
-//   node bench/epoch.js [--n 1000000] [--rounds 6] [--gets 500000] [--slice 20000] [--keep]
+//   node bench/epoch.js [--variant epoch|gate] [--n 1000000] [--rounds 6] [--gets 500000] [--slice 20000] [--keep]
 //
 // Every operation announces its epoch in its thread slot (assembly/epoch.ts: epochEnter, an
 // atomic load of the global epoch and an atomic store; epochExit, an atomic store), so that page
@@ -58,7 +60,7 @@ const VALUE = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
 const WARMUP_GETS = 200_000;
 
 function parseArgs(argv) {
-  const o = { n: 1_000_000, rounds: 6, gets: 500_000, slice: 20_000, keep: false };
+  const o = { variant: 'epoch', n: 1_000_000, rounds: 6, gets: 500_000, slice: 20_000, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--n') o.n = Number(argv[++i]);
@@ -66,8 +68,10 @@ function parseArgs(argv) {
     else if (a === '--gets') o.gets = Number(argv[++i]);
     else if (a === '--slice') o.slice = Number(argv[++i]);
     else if (a === '--keep') o.keep = true;
+    else if (a === '--variant') o.variant = argv[++i];
     else throw new Error(`epoch.js: unknown argument ${a}`);
   }
+  if (!(o.variant in VARIANTS)) throw new Error(`--variant: one of ${Object.keys(VARIANTS).join(', ')}`);
   if (!Number.isInteger(o.n) || o.n < 1000) throw new Error('--n: an integer >= 1000');
   if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error('--rounds: a positive integer');
   if (!Number.isInteger(o.slice) || o.slice < 100) throw new Error('--slice: an integer >= 100');
@@ -77,8 +81,8 @@ function parseArgs(argv) {
 
 // ---- the two builds ----
 
-/** Empties the body of `function <name>(...)...{ ... }` in `src`; throws if it is not there. */
-function emptyBody(src, name) {
+/** Replaces the body of `function <name>(...)...{ ... }` in `src`; throws if it is not there. */
+function emptyBody(src, name, replacement = '') {
   const m = new RegExp(`function\\s+${name}\\s*\\([^)]*\\)[^{]*\\{`).exec(src);
   if (!m) throw new Error(`epoch.js: no function ${name} in assembly/epoch.ts to patch`);
   const open = m.index + m[0].length;
@@ -91,8 +95,20 @@ function emptyBody(src, name) {
   if (depth !== 0) throw new Error(`epoch.js: unbalanced braces after function ${name}`);
   const body = src.slice(open, i - 1);
   if (!/atomic\.store/.test(body)) throw new Error(`epoch.js: ${name} no longer stores the epoch; update the patch`);
-  return `${src.slice(0, open)} /* compiled out by bench/epoch.js */ }${src.slice(i)}`;
+  return `${src.slice(0, open)} /* compiled out by bench/epoch.js */ ${replacement} }${src.slice(i)}`;
 }
+
+/** What each variant compiles out, and the operation it times. */
+const VARIANTS = {
+  epoch: {
+    what: 'epochs', file: 'assembly/epoch.ts', op: 'get',
+    patch: (src) => emptyBody(emptyBody(src, 'epochEnter'), 'epochExit'),
+  },
+  gate: {
+    what: 'the write gate', file: 'assembly/conn/role.ts', op: 'put',
+    patch: (src) => emptyBody(emptyBody(src, 'writeEnter', 'return OK;'), 'writeExit'),
+  },
+};
 
 function compile(dir, name) {
   const asc = join(REPO, 'node_modules', '.bin', 'asc');
@@ -104,20 +120,20 @@ function compile(dir, name) {
   return { name, wasm, atomicStores };
 }
 
-function buildBoth() {
+function buildBoth(variant) {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-epoch-'));
   cpSync(join(REPO, 'assembly'), join(dir, 'assembly'), { recursive: true });
   cpSync(join(REPO, 'asconfig.json'), join(dir, 'asconfig.json'));
   const t0 = performance.now();
   const withEpochs = compile(dir, 'epoch');
-  const file = join(dir, 'assembly', 'epoch.ts');
-  writeFileSync(file, emptyBody(emptyBody(readFileSync(file, 'utf8'), 'epochEnter'), 'epochExit'));
+  const file = join(dir, variant.file);
+  writeFileSync(file, variant.patch(readFileSync(file, 'utf8')));
   const without = compile(dir, 'noepoch');
   const secs = (performance.now() - t0) / 1000;
   const built = join(REPO, 'build', 'latchkey.wasm');
   const same = existsSync(built) && readFileSync(built).equals(withEpochs.wasm);
-  console.log(`built both in ${secs.toFixed(1)} s (${dir}): with epochs ${withEpochs.wasm.length} B, ` +
-    `${withEpochs.atomicStores} atomic stores; without ${without.wasm.length} B, ${without.atomicStores} atomic stores. ` +
+  console.log(`built both in ${secs.toFixed(1)} s (${dir}): as is ${withEpochs.wasm.length} B, ` +
+    `${withEpochs.atomicStores} atomic stores; patched ${without.wasm.length} B, ${without.atomicStores} atomic stores. ` +
     `The as-is build ${same ? 'is byte-identical to' : 'DIFFERS from'} build/latchkey.wasm` +
     `${same ? '' : ' (assembly/ changed since the last npm run build?)'}`);
   if (without.atomicStores >= withEpochs.atomicStores) throw new Error('epoch.js: the patch removed no atomic store');
@@ -131,45 +147,55 @@ async function loadCore(build, keys, n) {
   const module = await WebAssembly.compile(build.wasm);
   const memory = new WebAssembly.Memory({ initial: MODULE_INITIAL_PAGES, maximum: CACHE_SIZE / WASM_PAGE, shared: true });
   const core = CoreThread.create(module, memory, PAGE_SIZE, CACHE_SIZE, false);
-  const s = new Session({ core, checkOpen() {}, forgetSession() {} });
+  core.x.lk_role_init(1); // a leader, as Connection.open makes one after its step-up
+  const s = new Session({ core, checkOpen() {}, forgetSession() {}, async checkpoint() {} });
   s.create('table:bench');
   const c = s.openCursor('table:bench');
   for (const k of byteKeys(keys, range(0, n))) c.put(k, VALUE);
   const st = s.stats('table:bench');
   if (st.entries !== n) throw new Error(`${build.name}: ${st.entries} entries after loading ${n}`);
-  // The table's number, for the raw calls: its name in the scratch area, then a lookup.
+  // A dhandle of the table, for the raw calls: its name in the scratch area, then get and use it.
   const name = new TextEncoder().encode('bench');
   core.u8.set(name, core.KEY);
-  const tree = core.x.lk_table_lookup(name.length);
-  return { name: build.name, core, s, c, tree, stats: st };
+  const dh = core.x.lk_dhandle_get(name.length);
+  if (dh < 0 || core.x.lk_dhandle_use(dh) !== 0) throw new Error(`${build.name}: no dhandle for the table`);
+  return { name: build.name, core, s, c, dh, stats: st };
 }
 
-/** Cursor.get over keys ks[at..at+count) (wrapping); returns the milliseconds taken. */
-function timeCursor(e, ks, at, count) {
+/** Cursor.get (or .put, overwriting) over keys ks[at..at+count) (wrapping); returns the milliseconds taken. */
+function timeCursor(e, ks, at, count, put) {
   const c = e.c;
   const n = ks.length;
   let miss = 0;
   const t0 = performance.now();
-  for (let j = 0, i = at; j < count; j++) {
-    if (c.get(ks[i]) === undefined) miss++;
-    if (++i === n) i = 0;
+  if (put) {
+    for (let j = 0, i = at; j < count; j++) {
+      c.put(ks[i], VALUE);
+      if (++i === n) i = 0;
+    }
+  } else {
+    for (let j = 0, i = at; j < count; j++) {
+      if (c.get(ks[i]) === undefined) miss++;
+      if (++i === n) i = 0;
+    }
   }
   const ms = performance.now() - t0;
   if (miss) throw new Error(`${e.name}: ${miss} cursor gets missed`);
   return ms;
 }
 
-/** Raw lk_get with the key's halves written into the scratch area; returns the milliseconds taken. */
-function timeRaw(e, hi, lo, at, count) {
-  const { x, dv, KEY } = e.core;
-  const tree = e.tree;
+/** Raw lk_get (or lk_put) with the key's halves written into the scratch area; returns the milliseconds taken. */
+function timeRaw(e, hi, lo, at, count, put) {
+  const { x, dv, u8, KEY, VALUE: V } = e.core;
+  const dh = e.dh;
   const n = hi.length;
   let miss = 0;
+  u8.set(VALUE, V);
   const t0 = performance.now();
   for (let j = 0, i = at; j < count; j++) {
     dv.setUint32(KEY, hi[i]);
     dv.setUint32(KEY + 4, lo[i]);
-    if (x.lk_get(tree, 8) < 0) miss++;
+    if ((put ? x.lk_put(dh, 8, 8, 0) : x.lk_get(dh, 8)) < 0) miss++;
     if (++i === n) i = 0;
   }
   const ms = performance.now() - t0;
@@ -178,11 +204,13 @@ function timeRaw(e, hi, lo, at, count) {
 }
 
 const o = parseArgs(process.argv.slice(2));
-console.log(`\n## epoch bookkeeping: get with and without epochEnter/epochExit, N = ${o.n.toLocaleString('en-US')} ` +
-  `keys, pageSize ${PAGE_SIZE}, ${o.rounds} round(s) of ${o.gets.toLocaleString('en-US')} gets per build, ` +
-  `the builds alternating every ${o.slice.toLocaleString('en-US')} gets`);
+const V = VARIANTS[o.variant];
+const put = V.op === 'put';
+console.log(`\n## ${V.what}: ${V.op} with and without it (${V.file}), N = ${o.n.toLocaleString('en-US')} ` +
+  `keys, pageSize ${PAGE_SIZE}, ${o.rounds} round(s) of ${o.gets.toLocaleString('en-US')} ${V.op}s per build, ` +
+  `the builds alternating every ${o.slice.toLocaleString('en-US')} ${V.op}s`);
 
-const { dir, builds } = buildBoth();
+const { dir, builds } = buildBoth(V);
 const keys = makeKeys(o.n);
 const engines = [];
 for (const b of builds) engines.push(await loadCore(b, keys, o.n));
@@ -196,8 +224,8 @@ const lo = new Uint32Array(o.n);
 for (let j = 0; j < o.n; j++) { hi[j] = keys.hi[order[j]]; lo[j] = keys.lo[order[j]]; }
 
 const MODES = [
-  { name: 'cursor.get', time: (e, at, count) => timeCursor(e, ks, at, count) },
-  { name: 'lk_get (raw export)', time: (e, at, count) => timeRaw(e, hi, lo, at, count) },
+  { name: `cursor.${V.op}`, time: (e, at, count) => timeCursor(e, ks, at, count, put) },
+  { name: `lk_${V.op} (raw export)`, time: (e, at, count) => timeRaw(e, hi, lo, at, count, put) },
 ];
 for (const m of MODES) for (const e of engines) m.time(e, 0, WARMUP_GETS); // untimed warm-up
 
@@ -224,7 +252,7 @@ const median = (xs) => {
 const spread = (xs) => (xs.length > 1 ? ` ±${((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / (sum(xs) / xs.length)).toFixed(0)}%` : '');
 const pct = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
 const perSlice = o.slice * pairs;
-printTable(['get (ops/s)', 'with epochs', 'without epochs', 'overhead: all slices', 'median of pairs',
+printTable([`${V.op} (ops/s)`, `with ${V.what}`, `without ${V.what}`, 'overhead: all slices', 'median of pairs',
   'lowest round', 'highest round'], MODES.map((m, mi) => {
   const [a, b] = ms[mi];
   const rate = (rounds) => rounds.map((r) => perSlice / (sum(r) / 1000));
@@ -236,8 +264,8 @@ printTable(['get (ops/s)', 'with epochs', 'without epochs', 'overhead: all slice
   return [m.name, `${fmtOps(total(a))}${spread(ra)}`, `${fmtOps(total(b))}${spread(rb)}`,
     pct(total(b) / total(a) - 1), pct(median(pairRatios)), pct(Math.min(...roundOver)), pct(Math.max(...roundOver))];
 }));
-console.log(`overhead = ops/s without epochs / ops/s with epochs - 1 (the extra time per get); ${o.rounds * pairs} ` +
-  `pairs of adjacent slices in ${o.rounds} rounds; ± is half the spread of the rounds' rates; target (issue): under 5%`);
+console.log(`overhead = ops/s without ${V.what} / ops/s with ${V.what} - 1 (the extra time per ${V.op}); ${o.rounds * pairs} ` +
+  `pairs of adjacent slices in ${o.rounds} rounds; ± is half the spread of the rounds' rates`);
 
 for (const e of engines) e.core.unregister();
 if (o.keep) console.log(`kept ${dir}`);

@@ -29,6 +29,8 @@ const STEPS = quick
     ['throughput.js', '--n', '100000', '--seconds', '1', '--rounds', '1'],
     ['delete.js', '--n', '100000', '--seconds', '1', '--rounds', '1'],
     ['epoch.js', '--n', '100000', '--rounds', '4', '--gets', '200000'],
+    ['epoch.js', '--variant', 'gate', '--n', '100000', '--rounds', '4', '--gets', '200000'],
+    ['roles.js', '--sizes', '10000,100000'],
   ]
   : [
     ['micro.js', '--n', '100000', '--rounds', '2'],
@@ -36,6 +38,8 @@ const STEPS = quick
     ['throughput.js', '--n', '1000000', '--workers', '1,2,4', '--seconds', '2', '--rounds', '2'],
     ['delete.js', '--n', '200000', '--workers', '2', '--seconds', '3', '--rounds', '2'],
     ['epoch.js', '--n', '1000000', '--rounds', '6', '--gets', '500000'],
+    ['epoch.js', '--variant', 'gate', '--n', '1000000', '--rounds', '6', '--gets', '500000'],
+    ['roles.js', '--sizes', '100000,1000000'],
   ];
 
 console.log(`# latchkey benchmarks${quick ? ' (--quick)' : ''}`);
