@@ -10,7 +10,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openTest, withWorkers, type TestWorker } from './helpers.js';
+import { openTest, withWorkers, waitFor, type TestWorker } from './helpers.js';
 import { type Connection, LatchkeyError, MemoryPageStore } from '../dist/index.js';
 
 const T = 'table:t';
@@ -306,6 +306,21 @@ describe('a leader and a follower on one MemoryPageStore', () => {
     await ls.checkpoint();
     await follower.reconfigure({ checkpoint: 'latest' });
     expect(fs.openCursor<string, string>(T).get('third')).toBe('term');
+  });
+
+  it('a follower with refreshInterval picks up new checkpoints by itself', async () => {
+    const store = new MemoryPageStore();
+    const leader = await connect({ home: store });
+    const ls = leader.openSession();
+    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
+    await ls.checkpoint();
+    const follower = await connect({ home: store, role: 'follower', refreshInterval: 20 });
+    const fs = follower.openSession();
+    expect(fs.openCursor<string, string>(T).get('a')).toBeUndefined();
+    ls.openCursor<string, string>(T).put('a', 'picked up');
+    await ls.checkpoint();
+    await waitFor(() => fs.openCursor<string, string>(T).get('a') === 'picked up', 'the follower to load the new checkpoint');
+    expect(follower.refreshError).toBeUndefined();
   });
 
   it('two nodes racing to step up: both claim terms in turn, only the later one publishes', async () => {
