@@ -21,6 +21,7 @@ export const INJECTION_POINTS = [
   'pagedel-before-unlink',
   'dhandle-open-before-set-open',
   'role-sweep',
+  'dhandle-get-before-lock',
 ] as const;
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';

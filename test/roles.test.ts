@@ -359,6 +359,29 @@ describe('dhandles', () => {
     expect([...s.openCursor(T).range()].length).toBe(0);
   });
 
+  // Found by review: the table was looked up before the handle-list lock was taken, so a drop, a
+  // sweep freeing the tree and a create reusing its catalog slot could all happen in between, and
+  // the dhandle for 'table:t' opened the other table's tree. Moving the lookup back before the
+  // lock (and this injection point) makes this test read the other table's key.
+  it('an open parked before its lookup, while the table is dropped and its slot reused, never opens the other table', async () => {
+    const { conn } = await leaderWithTable();
+    await race(conn, async ([a]) => {
+      const park = conn.inject('dhandle-get-before-lock').arm('wait', { count: 1 });
+      const aOpen = a.call<number>('cursorOpen', { uri: T });
+      park.awaitArrived(1);
+      park.disarm();
+      const s = conn.openSession();
+      s.drop(T);
+      s.close();
+      conn.sweep(); // frees the dropped tree: its catalog slot is free
+      const s2 = conn.openSession();
+      s2.create('table:other', { keyFormat: 'S', valueFormat: 'S' });
+      s2.openCursor<string, string>('table:other').put(key(1), 'from the other table');
+      park.wake();
+      await rejectsWith(aOpen, 'ENOENT');
+    });
+  });
+
   it('the sweep closes idle and outdated dhandles and frees the trees they kept', async () => {
     const store = new MemoryPageStore();
     const leader = await connect({ home: store });

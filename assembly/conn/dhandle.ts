@@ -19,9 +19,9 @@
 //
 // GETTING A DHANDLE (dhandleGet), as WiredTiger's __wt_session_get_dhandle does:
 //   1. record the role word r0 (the role decision: leader path or follower path);
-//   2. look the table's live tree up (catalog latch, shared, released);
-//   3. find an OPEN, not OUTDATED dhandle of that tree opened under r0, under the handle-list
-//      lock, shared; or allocate one (EXCLUSIVE, DH_ROLE = r0) under the lock, exclusive;
+//   2. under the handle-list lock, look the table's live tree up (catalog latch, shared), and
+//   3. find an OPEN, not OUTDATED dhandle of that tree opened under r0 (lock shared); or, under
+//      the lock exclusive, look up again and allocate one (EXCLUSIVE, DH_ROLE = r0);
 //   4. outside the handle-list lock, open it and publish OPEN;
 //   5. re-check: if the role word is no longer r0, or the tree is no longer live, mark it OUTDATED.
 //
@@ -52,7 +52,7 @@
 // Every flag both sides touch (DH_STATE) changes only by atomic or/and/cmpxchg; the role word is
 // one atomic word; DH_ROLE and DH_TREE are written before OPEN is published and never after.
 //
-// Lock order: handle-list lock -> catalog latch (tableLookup is called before taking the
+// Lock order: handle-list lock -> catalog latch (dhandleGet and drop look tables up inside the
 // handle-list lock, and the sweep takes the catalog latch inside it).
 
 import { SB, SB_DHLIST_LATCH, SB_SWEEP_TICK, DHANDLE_OFF, DHANDLE_SIZE } from "../arena";
@@ -61,7 +61,7 @@ import { MAX_DHANDLES, MAX_TABLES } from "../limits";
 import { OK, EBUSY, EAGAIN, ENOENT, EINVAL } from "../status";
 import { tableLookup, tableState, tableFree, tableRetire, TABLE_LIVE, TABLE_RETIRED } from "../catalog";
 import { roleStamp, writeEnter, writeExit } from "./role";
-import { inject, INJECT_DHANDLE_OPEN, INJECT_ROLE_SWEEP } from "../inject";
+import { inject, INJECT_DHANDLE_GET, INJECT_DHANDLE_OPEN, INJECT_ROLE_SWEEP } from "../inject";
 
 const DH_STATE: usize = 0;
 const DH_TREE: usize = 4;
@@ -116,15 +116,22 @@ function findLocked(tree: u32, stamp: u32): i32 {
  */
 export function dhandleGet(name: usize, len: i32): i32 {
   const r0 = roleStamp();                                   // 1. the role decision
-  const tree = tableLookup(name, len);                      // 2.
-  if (tree < 0) return tree;
+  // 2 and 3 under the handle-list lock: a tree id from the lookup stays this name's tree while
+  // the lock is held, because only the sweep frees a tree (and reuses its catalog slot for
+  // another name), and it holds the lock exclusively. Looked up before taking the lock, the id
+  // could be freed and reused meanwhile, and the dhandle would open another table's tree.
+  inject(INJECT_DHANDLE_GET);
   const lw = SB + SB_DHLIST_LATCH;
-  latchShared(lw);                                          // 3. find ...
-  let dh = findLocked(<u32>tree, r0);
+  latchShared(lw);                                          // find ...
+  let tree = tableLookup(name, len);
+  let dh = tree >= 0 ? findLocked(<u32>tree, r0) : -1;
   if (dh >= 0) atomic.add<u32>(dhAddr(dh) + DH_REFS, 1);
   unlatchShared(lw);
+  if (tree < 0) return tree;
   if (dh >= 0) return dh;
   latchExclusive(lw);                                       // ... or allocate
+  tree = tableLookup(name, len);
+  if (tree < 0) { unlatchExclusive(lw); return tree; }
   dh = findLocked(<u32>tree, r0);
   if (dh >= 0) {
     atomic.add<u32>(dhAddr(dh) + DH_REFS, 1);
