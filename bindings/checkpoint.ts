@@ -4,12 +4,16 @@
  * THE LOG. A page store holds a sequence of records `log-<seq>` (seq = 1, 2, ...), each created
  * with `publish` (create-if-absent), so each sequence number is won by exactly one writer:
  *   - a checkpoint record: term, page size, and the tables of an image (names, formats, counts);
- *     the image itself is one blob per table, `ckpt-<seq>-<i>`, written BEFORE the record;
+ *     the image itself is one blob per table, `ckpt-<seq>-t<term>-<i>`, written BEFORE the record;
  *   - a term record: a node stepped up and claimed a new term; it names the latest checkpoint.
  * A leader publishes its next checkpoint at (the last seq it knows) + 1. If that name is taken,
  * somebody claimed a term after it: the checkpoint is refused (ESTALE) and the node is fenced.
  * A node stepping up claims latest + 1; the leader it replaces can then never publish again,
- * because its next seq is taken. So two leaders never both publish.
+ * because its next seq is taken. So two leaders never both publish. Old records are pruned, so a
+ * deposed leader's next seq may have been taken and then pruned: its publish then succeeds into
+ * that gap, below the newest record. So a publisher also checks, after publishing, that its
+ * record is the newest; if not, it was fenced (ESTALE) all the same. A record in a gap is never
+ * the newest, and nothing points to it: readers only follow the newest record.
  *
  * RECORD: "LKRC", crc32 of the body, the body (JSON, UTF-8).
  * IMAGE PAGE (pageSize bytes): "LKPG", crc32 of bytes 8.., seq, table index, page index, item
@@ -67,7 +71,8 @@ export function crc32(b: Uint8Array, from = 0, to = b.length): number {
 
 const pad = (n: number) => String(n).padStart(10, '0');
 export const recordName = (seq: number) => `log-${pad(seq)}`;
-export const blobName = (seq: number, table: number) => `ckpt-${pad(seq)}-${table}`;
+/** A table's image blob. The term makes the name unique to one writer even if two nodes aim at one seq. */
+export const blobName = (seq: number, term: number, table: number) => `ckpt-${pad(seq)}-t${term}-${table}`;
 const seqOf = (name: string) => Number(name.slice(name.indexOf('-') + 1, name.indexOf('-') + 11));
 
 const encoder = new TextEncoder();
@@ -216,18 +221,30 @@ export function readImage(name: string, blob: Uint8Array, rec: LogRecord, table:
 }
 
 /**
- * Removes what no reader needs any more: records and blobs older than the second-newest
- * checkpoint (a follower still loading the newest-but-one finishes; an older one retries from the
- * latest), and blobs newer than the newest record (left by a leader that crashed before
- * publishing, or was fenced).
+ * Removes what no reader needs any more, after this node published record `mySeq` (it is the
+ * newest record, so every seq below it is settled): records older than the second-newest
+ * checkpoint (a follower still loading the newest-but-one finishes; an older one retries from
+ * the latest) with their blobs, and blobs at or below `mySeq` that belong to no checkpoint record
+ * (left by a leader that crashed or was fenced before publishing). Nothing above `mySeq` is
+ * touched: another node may be writing the blobs of its next checkpoint there. Best effort: a
+ * failure leaves garbage for the next prune, never a missing image.
  */
-export async function pruneStore(store: PageStore, latestSeq: number): Promise<void> {
-  const blobs = await store.list('ckpt-');
-  const ckptSeqs = [...new Set(blobs.map(seqOf))].filter((s) => s <= latestSeq).sort((a, b) => a - b);
-  const cutoff = ckptSeqs.length >= 2 ? ckptSeqs[ckptSeqs.length - 2] : 0;
-  for (const b of blobs) {
-    const s = seqOf(b);
-    if (s < cutoff || s > latestSeq) await store.remove(b);
+export async function pruneStore(store: PageStore, mySeq: number): Promise<void> {
+  try {
+    const records = (await store.list('log-')).filter((r) => seqOf(r) <= mySeq);
+    const checkpoints = new Set<number>();
+    for (const r of records) {
+      const bytes = await store.read(r);
+      if (bytes && decodeRecord(r, bytes).kind === 'checkpoint') checkpoints.add(seqOf(r));
+    }
+    const sorted = [...checkpoints].sort((a, b) => a - b);
+    const cutoff = sorted.length >= 2 ? sorted[sorted.length - 2] : 0;
+    for (const b of await store.list('ckpt-')) {
+      const s = seqOf(b);
+      if (s < cutoff || (s <= mySeq && !checkpoints.has(s))) await store.remove(b);
+    }
+    for (const r of records) if (seqOf(r) < cutoff) await store.remove(r);
+  } catch {
+    // Garbage stays until the next prune.
   }
-  for (const r of await store.list('log-')) if (seqOf(r) < cutoff) await store.remove(r);
 }

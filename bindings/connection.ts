@@ -126,10 +126,7 @@ export class Connection implements SessionOwner {
     const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug }, store, storeRef, true,
       cfg.home !== undefined);
     try {
-      if (latest) {
-        core.x.lk_conn_set(LAST_SEQ, latest.seq);
-        await conn.loadImage(latest.checkpoint);
-      }
+      if (latest) await conn.loadLatest(store);
       if (cfg.role === 'leader') await conn.reconfigure({ role: 'leader' });
     } catch (e) {
       core.unregister();
@@ -323,6 +320,14 @@ export class Connection implements SessionOwner {
     if (this.role === 'leader') {
       throw invalid("checkpoint=latest on the leader (it writes the checkpoints)", "checkpoint=latest on a follower");
     }
+    await this.loadLatest(store);
+  }
+
+  /**
+   * Loads the newest checkpoint unless the trees already equal it. A leader may prune an image
+   * while it is read (when it publishes two more meanwhile): then it starts again from the newest.
+   */
+  private async loadLatest(store: PageStore): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const latest = await latestRecord(store);
       if (!latest) return;
@@ -332,7 +337,6 @@ export class Connection implements SessionOwner {
         await this.loadImage(latest.checkpoint);
         return;
       } catch (e) {
-        // The leader may have pruned that image while we read it: retry from the newest record.
         if (!(e instanceof ImageGone) || attempt > 20) throw e;
       }
     }
@@ -379,25 +383,29 @@ export class Connection implements SessionOwner {
     return { seq, tables, blobs };
   }
 
-  /** Writes an image's blobs, then publishes its record at its seq: ESTALE if that seq is taken. */
+  /**
+   * Writes an image's blobs, then publishes its record at its seq. ESTALE if that seq is taken,
+   * or if a newer record exists once it is published (a gap left by pruning; bindings/checkpoint.ts).
+   */
   private async publishImage(store: PageStore, image: Image): Promise<void> {
     const { seq } = image;
-    for (let i = 0; i < image.blobs.length; i++) await store.write(blobName(seq, i), image.blobs[i]);
+    const x = this.core.x;
+    const term = x.lk_conn_get(TERM);
+    for (let i = 0; i < image.blobs.length; i++) await store.write(blobName(seq, term, i), image.blobs[i]);
     const rec: LogRecord = {
-      v: 1, kind: 'checkpoint', seq, term: this.core.x.lk_conn_get(TERM), pageSize: this.cfg.pageSize, checkpoint: seq,
-      tables: image.tables,
+      v: 1, kind: 'checkpoint', seq, term, pageSize: this.cfg.pageSize, checkpoint: seq, tables: image.tables,
     };
-    if (!(await store.publish(recordName(seq), encodeRecord(rec)))) {
-      for (let i = 0; i < image.blobs.length; i++) await store.remove(blobName(seq, i));
-      const other = await readRecord(store, seq).catch(() => undefined);
+    const published = await store.publish(recordName(seq), encodeRecord(rec));
+    const newest = published ? await latestRecord(store) : await readRecord(store, seq).catch(() => undefined);
+    if (!published || (newest && newest.seq > seq)) {
       // Fenced: another node claimed a newer term. This one stops writing at once.
-      const x = this.core.x;
+      if (!published) for (let i = 0; i < image.blobs.length; i++) await store.remove(blobName(seq, term, i));
       if (this.role === 'leader') x.lk_role_change(0);
       x.lk_tables_readonly(1);
       x.lk_conn_set(IMAGE_SEQ, 0);
-      throw new LatchkeyError('ESTALE', `checkpoint ${seq} refused: the page store already has record ${seq}${other ? ` (a ${other.kind} of term ${other.term}; this node's term is ${rec.term})` : ''}; another node took the leader role, and this connection is now a follower`);
+      throw new LatchkeyError('ESTALE', `checkpoint ${seq} refused: the page store ${published ? `has a newer record ${newest!.seq}` : `already has record ${seq}`}${newest ? ` (a ${newest.kind} of term ${newest.term}; this node's term is ${term})` : ''}; another node took the leader role, and this connection is now a follower`);
     }
-    this.core.x.lk_conn_set(LAST_SEQ, seq);
+    x.lk_conn_set(LAST_SEQ, seq);
     await pruneStore(store, seq);
   }
 
@@ -413,9 +421,10 @@ export class Connection implements SessionOwner {
     if (seq !== 0) {
       rec = await readRecord(store, seq);
       if (!rec || rec.kind !== 'checkpoint') throw new ImageGone(seq, `its record ${recordName(seq)} is missing`);
-      blobs = await Promise.all(rec.tables!.map((_, i) => store.read(blobName(seq, i))));
+      const r = rec;
+      blobs = await Promise.all(r.tables!.map((_, i) => store.read(blobName(seq, r.term, i))));
       const missing = blobs.findIndex((b) => b === undefined);
-      if (missing >= 0) throw new ImageGone(seq, `its image ${blobName(seq, missing)} is missing`);
+      if (missing >= 0) throw new ImageGone(seq, `its image ${blobName(seq, r.term, missing)} is missing`);
     }
     const loaded: number[] = [];
     const core = this.core;
@@ -427,7 +436,7 @@ export class Connection implements SessionOwner {
         const tree = x.lk_table_load_begin(name.length, t.keyFormat, t.valueFormat);
         if (tree < 0) throw errorFromStatus(tree, `loading table '${t.name}' of checkpoint ${seq}`);
         loaded.push(tree);
-        readImage(blobName(seq, i), blobs[i]!, rec, i, (b, ko, kl, vo, vl) => {
+        readImage(blobName(seq, rec.term, i), blobs[i]!, rec, i, (b, ko, kl, vo, vl) => {
           core.u8.set(b.subarray(ko, ko + kl), core.KEY);
           core.u8.set(b.subarray(vo, vo + vl), core.VALUE);
           const r = x.lk_load_put(tree, kl, vl);
@@ -452,15 +461,22 @@ export class Connection implements SessionOwner {
 
   /**
    * Closes this thread's view: its sessions and cursors, and its thread slot. The connection open()
-   * returned also stops its timers and, leading with a home configured, takes a last checkpoint.
+   * returned also stops its timers and, leading with a home configured, takes a last checkpoint
+   * (skipped if the node turns out to be fenced).
    */
   async close(): Promise<void> {
     if (this.closed) return;
     for (const t of this.timers) clearInterval(t);
-    if (this.owner && this.durable && this.role === 'leader') await this.checkpoint();
+    let failure: unknown;
+    if (this.owner && this.durable && this.role === 'leader') {
+      // A node fenced meanwhile has nothing to save (ESTALE); any other failure is reported,
+      // after the connection is closed all the same.
+      await this.checkpoint().catch((e) => { if (!(e instanceof LatchkeyError && e.code === 'ESTALE')) failure = e; });
+    }
     for (const s of [...this.sessions]) s.close();
     this.core.unregister();
     this.closed = true;
+    if (failure) throw failure;
   }
 }
 

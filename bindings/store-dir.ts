@@ -7,16 +7,39 @@
  * `publish` with link, which refuses an existing name atomically (EEXIST), then removes the
  * temporary name. A process killed at any point leaves every published name either absent or
  * complete; temporary files it leaves (`.tmp-*`) are never listed and are removed by the next
- * store opened on the directory.
+ * store opened on the directory (only those whose process is gone: other processes and threads
+ * may share the home, each writing its own uniquely named temporary files).
  */
 
 import { mkdir, open, readFile, readdir, rename, link, unlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
 import { LatchkeyError } from './errors.js';
 import type { PageStore, PageStoreRef } from './store.js';
 
+/** Temporary files: `.tmp-<pid>-<thread>-<uuid>`, unique across the processes and threads sharing a home. */
 const TMP = '.tmp-';
-let tmpCounter = 0;
+
+/** Is the process that named a temporary file gone (so the file is a crash's leftover)? */
+function leftBehind(file: string): boolean {
+  const pid = Number(file.slice(TMP.length).split('-')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return false; // another thread of this process may be writing it
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Storage failures are LatchkeyError EIO naming the operation and the file. */
+function io<T>(what: string, p: Promise<T>): Promise<T> {
+  return p.catch((e: NodeJS.ErrnoException) => {
+    throw new LatchkeyError('EIO', `page store: ${what}: ${e.code ?? ''} ${e.message}`);
+  });
+}
 
 export class DirectoryPageStore implements PageStore {
   readonly path: string;
@@ -36,7 +59,7 @@ export class DirectoryPageStore implements PageStore {
       await mkdir(path, { recursive: true });
     }
     const s = new DirectoryPageStore(path);
-    for (const f of await readdir(path)) if (f.startsWith(TMP)) await unlink(join(path, f)).catch(() => {});
+    for (const f of await readdir(path)) if (f.startsWith(TMP) && leftBehind(f)) await unlink(join(path, f)).catch(() => {});
     return s;
   }
 
@@ -62,11 +85,11 @@ export class DirectoryPageStore implements PageStore {
 
   /** Writes `data` to a fresh temporary file and fsyncs it; returns its path. */
   private async writeTemp(data: Uint8Array): Promise<string> {
-    const tmp = join(this.path, `${TMP}${process.pid}-${++tmpCounter}`);
-    const fh = await open(tmp, 'w');
+    const tmp = join(this.path, `${TMP}${process.pid}-${threadId}-${randomUUID()}`);
+    const fh = await io(`create ${tmp}`, open(tmp, 'wx'));
     try {
-      await fh.writeFile(data);
-      await fh.sync();
+      await io(`write ${tmp}`, fh.writeFile(data));
+      await io(`fsync ${tmp}`, fh.sync());
     } finally {
       await fh.close();
     }
@@ -81,7 +104,7 @@ export class DirectoryPageStore implements PageStore {
   async write(name: string, data: Uint8Array): Promise<void> {
     const to = this.file(name);
     const tmp = await this.writeTemp(data);
-    await rename(tmp, to);
+    await io(`rename to ${to}`, rename(tmp, to));
     await this.syncDir();
   }
 
@@ -92,7 +115,7 @@ export class DirectoryPageStore implements PageStore {
       await link(tmp, to);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
+      throw new LatchkeyError('EIO', `page store: link ${to}: ${(e as Error).message}`);
     } finally {
       await unlink(tmp).catch(() => {});
     }

@@ -186,3 +186,122 @@ describe('MemoryPageStore', () => {
     await leader.close();
   });
 });
+
+// Found by review (each of these failed before its fix: the stale leader's checkpoint succeeded
+// and its prune removed the new leader's image; the orphan-counting prune removed the current
+// image; open() did not retry; a second thread's store removed or overwrote the first one's
+// temporary files).
+describe('the checkpoint log under fencing, crashes and concurrent readers', () => {
+  const S = { keyFormat: 'S', valueFormat: 'S' } as const;
+
+  it('a deposed leader whose next record was pruned is still refused (ESTALE), and the new leader keeps its image', async () => {
+    const store = new MemoryPageStore();
+    const a = await open({ home: store });
+    const sa = a.openSession();
+    sa.create('table:t', S);
+    const ca = sa.openCursor<string, string>('table:t');
+    ca.put('a', 'A1');
+    await sa.checkpoint();
+    const b = await open({ home: store, role: 'follower' });
+    await b.reconfigure({ role: 'leader' });
+    const sb = b.openSession();
+    const cb = sb.openCursor<string, string>('table:t');
+    cb.put('b', 'B1');
+    await sb.checkpoint();
+    cb.put('b', 'B2');
+    await sb.checkpoint(); // prunes the term record that fenced A
+    ca.put('a', 'A-stale');
+    await expect(sa.checkpoint()).rejects.toMatchObject({ code: 'ESTALE' });
+    expect(a.role).toBe('follower');
+    const c = await open({ home: store, role: 'follower' });
+    const cc = c.openSession().openCursor<string, string>('table:t');
+    expect([cc.get('a'), cc.get('b')]).toEqual(['A1', 'B2']);
+    for (const x of [a, b, c]) await x.close();
+  });
+
+  it('blobs of checkpoints that were never published do not make the prune remove the current image', async () => {
+    const mem = new MemoryPageStore();
+    let crash = false;
+    const store = {
+      read: (n: string) => mem.read(n), write: (n: string, d: Uint8Array) => mem.write(n, d),
+      remove: (n: string) => mem.remove(n), list: (p?: string) => mem.list(p),
+      publish: async (n: string, d: Uint8Array) => {
+        if (crash) throw new LatchkeyError('EIO', 'simulated crash before publishing');
+        return mem.publish(n, d);
+      },
+    };
+    const a = await open({ home: store });
+    const s = a.openSession();
+    s.create('table:t', S);
+    s.openCursor<string, string>('table:t').put('k', 'precious');
+    await s.checkpoint();
+    crash = true;
+    await expect(s.checkpoint()).rejects.toMatchObject({ code: 'EIO' }); // its blobs stay behind
+    crash = false;
+    const b = await open({ home: store, role: 'follower' });
+    await b.reconfigure({ role: 'leader' });
+    crash = true;
+    await expect(b.openSession().checkpoint()).rejects.toMatchObject({ code: 'EIO' });
+    crash = false;
+    const c = await open({ home: store, role: 'follower' });
+    await c.reconfigure({ role: 'leader' }); // prunes
+    const d = await open({ home: store, role: 'follower' });
+    expect(d.openSession().openCursor<string, string>('table:t').get('k')).toBe('precious');
+    for (const x of [a, b, c, d]) await x.close();
+  });
+
+  it("a follower's open retries when the leader checkpoints twice while it reads the image", async () => {
+    const mem = new MemoryPageStore();
+    const leader = await open({ home: mem });
+    const s = leader.openSession();
+    s.create('table:t', S);
+    const c = s.openCursor<string, string>('table:t');
+    c.put('k', 'v1');
+    await s.checkpoint();
+    let hook: (() => Promise<void>) | undefined = async () => {
+      c.put('k', 'v2'); await s.checkpoint(); c.put('k', 'v3'); await s.checkpoint();
+    };
+    const slow = {
+      write: (n: string, d: Uint8Array) => mem.write(n, d), publish: (n: string, d: Uint8Array) => mem.publish(n, d),
+      remove: (n: string) => mem.remove(n), list: (p?: string) => mem.list(p),
+      read: async (n: string) => {
+        if (n.startsWith('ckpt-') && hook) { const h = hook; hook = undefined; await h(); }
+        return mem.read(n);
+      },
+    };
+    const f = await open({ home: slow, role: 'follower' });
+    expect(f.openSession().openCursor<string, string>('table:t').get('k')).toBe('v3');
+    await f.close();
+    await leader.close();
+  });
+
+  it('two threads of one process share a directory home without touching each other\'s temporary files', async () => {
+    const home = tempHome();
+    const { Worker } = await import('node:worker_threads');
+    const src = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      import(workerData.dist).then(async ({ DirectoryPageStore }) => {
+        let errors = 0;
+        for (let i = 0; i < 40; i++) {
+          const store = await DirectoryPageStore.open(workerData.home, true); // clears leftovers
+          const data = new Uint8Array(20000).fill(workerData.id);
+          try { await store.write('blob-' + workerData.id + '-' + i, data); } catch { errors++; }
+        }
+        parentPort.postMessage(errors);
+      });`;
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const runs = [1, 2].map((id) => new Promise<number>((resolve, reject) => {
+      const w = new Worker(src, { eval: true, workerData: { home, id, dist } });
+      w.once('message', resolve);
+      w.once('error', reject);
+    }));
+    expect(await Promise.all(runs)).toEqual([0, 0]);
+    for (const id of [1, 2]) {
+      for (let i = 0; i < 40; i++) {
+        const b = readFileSync(join(home, `blob-${id}-${i}`));
+        expect(b.length).toBe(20000);
+        expect(b.every((x) => x === id)).toBe(true);
+      }
+    }
+  });
+});
