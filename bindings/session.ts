@@ -72,6 +72,8 @@ function notLeader(what: string): LatchkeyError {
   return new LatchkeyError('ENOTLEADER', `${what}: this connection is a follower; accepted: schema changes and writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
 }
 const encoder = new TextEncoder();
+// ignoreBOM: a table name that starts with U+FEFF keeps it.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export interface SessionOwner {
   readonly core: CoreThread;
@@ -149,6 +151,22 @@ export class Session implements CursorOwner {
     } finally {
       this.core.x.lk_dhandle_unuse(dh);
     }
+  }
+
+  /**
+   * The uris of the live tables ('table:<name>'), sorted by name's UTF-16 order: the tables this
+   * connection's memory holds now (created, or loaded from a checkpoint; not dropped, and not
+   * retired by a newer image). Another thread may create or drop one right after.
+   */
+  tables(): string[] {
+    this.checkOpen();
+    const { x, dv, u8, OUT } = this.core;
+    const uris: string[] = [];
+    for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
+      const len = dv.getInt32(OUT, true);
+      uris.push(`table:${decoder.decode(u8.slice(OUT + 8, OUT + 8 + len))}`);
+    }
+    return uris.sort();
   }
 
   /** Creates a table; a no-op if it exists with the same formats. */
