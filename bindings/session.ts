@@ -217,6 +217,13 @@ export class Session implements CursorOwner {
     return c;
   }
 
+  /** @internal The table's key and value formats (the CLI's dump header). */
+  tableFormats(uri: string): { keyFormat: Format; valueFormat: Format } {
+    this.checkOpen();
+    const f = this.withTable(uri, (dh) => this.core.x.lk_table_formats(dh));
+    return { keyFormat: (f >> 8) === FORMAT_CODE.S ? 'S' : 'u', valueFormat: (f & 0xff) === FORMAT_CODE.S ? 'S' : 'u' };
+  }
+
   /** @internal A cursor that reads raw bytes whatever the table's formats (checkpoints, dump). */
   openRawCursor(uri: string): Cursor<Uint8Array, Uint8Array> {
     this.checkOpen();
