@@ -122,6 +122,8 @@ const out = {
 
 // ---- helpers ----
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 function optionList(cmd: Command): string {
   const all = { ...COMMON, ...cmd.options };
   return Object.entries(all).map(([k, o]) => `${o.short ? `-${o.short}/` : ''}--${k}`).join(', ');
@@ -179,7 +181,7 @@ async function verify(v: Values, args: string[]): Promise<number> {
     for (const uri of uris) {
       try {
         const r = s.verify(uri);
-        await out.write(`${uri}: ok (${r.pages} pages, ${r.levels} levels)\n`);
+        await out.write(`${uri}: ok (${plural(r.pages, 'page')}, ${plural(r.levels, 'level')})\n`);
       } catch (e) {
         if (!(e instanceof LatchkeyError)) throw e;
         failed.push(e.message);
