@@ -72,6 +72,8 @@ function notLeader(what: string): LatchkeyError {
   return new LatchkeyError('ENOTLEADER', `${what}: this connection is a follower; accepted: schema changes and writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
 }
 const encoder = new TextEncoder();
+// ignoreBOM: a table name that starts with U+FEFF keeps it.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export interface SessionOwner {
   readonly core: CoreThread;
@@ -151,6 +153,22 @@ export class Session implements CursorOwner {
     }
   }
 
+  /**
+   * The uris of the live tables ('table:<name>'), sorted by name's UTF-16 order: the tables this
+   * connection's memory holds now (created, or loaded from a checkpoint; not dropped, and not
+   * retired by a newer image). Another thread may create or drop one right after.
+   */
+  tables(): string[] {
+    this.checkOpen();
+    const { x, dv, u8, OUT } = this.core;
+    const uris: string[] = [];
+    for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
+      const len = dv.getInt32(OUT, true);
+      uris.push(`table:${decoder.decode(u8.slice(OUT + 8, OUT + 8 + len))}`);
+    }
+    return uris.sort();
+  }
+
   /** Creates a table; a no-op if it exists with the same formats. */
   create(uri: string, opts: TableOptions = {}): void {
     this.checkOpen();
@@ -197,6 +215,13 @@ export class Session implements CursorOwner {
     const c = new Cursor<K, V>(this, uri, dh, kf, vf);
     this.cursors.add(c as unknown as Cursor);
     return c;
+  }
+
+  /** @internal The table's key and value formats (the CLI's dump header). */
+  tableFormats(uri: string): { keyFormat: Format; valueFormat: Format } {
+    this.checkOpen();
+    const f = this.withTable(uri, (dh) => this.core.x.lk_table_formats(dh));
+    return { keyFormat: (f >> 8) === FORMAT_CODE.S ? 'S' : 'u', valueFormat: (f & 0xff) === FORMAT_CODE.S ? 'S' : 'u' };
   }
 
   /** @internal A cursor that reads raw bytes whatever the table's formats (checkpoints, dump). */

@@ -43,24 +43,39 @@ function io<T>(what: string, p: Promise<T>): Promise<T> {
 
 export class DirectoryPageStore implements PageStore {
   readonly path: string;
+  /** A read-only view (the CLI's verify, stat, dump): it never changes the directory. */
+  readonly readOnly: boolean;
 
-  private constructor(path: string) {
+  private constructor(path: string, readOnly: boolean) {
     this.path = path;
+    this.readOnly = readOnly;
   }
 
-  /** Opens (with `create`, makes) the directory and clears temporary files a crash left. */
-  static async open(path: string, create: boolean): Promise<DirectoryPageStore> {
+  /**
+   * Opens (with `create`, makes) the directory and clears temporary files a crashed process left.
+   * With `readOnly`, it only checks the directory, and write, publish and remove refuse (EINVAL):
+   * enough for a follower, which only reads.
+   */
+  static async open(path: string, create: boolean, readOnly = false): Promise<DirectoryPageStore> {
     try {
       const st = await stat(path);
       if (!st.isDirectory()) throw new LatchkeyError('EINVAL', `home ${JSON.stringify(path)} is not a directory; accepted: a directory path`);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      if (!create) throw new LatchkeyError('ENOENT', `home ${JSON.stringify(path)} does not exist; accepted: an existing directory, or create: true`);
+      if (!create || readOnly) throw new LatchkeyError('ENOENT', `home ${JSON.stringify(path)} does not exist; accepted: an existing directory${readOnly ? '' : ', or create: true'}`);
       await mkdir(path, { recursive: true });
     }
-    const s = new DirectoryPageStore(path);
-    for (const f of await readdir(path)) if (f.startsWith(TMP) && leftBehind(f)) await unlink(join(path, f)).catch(() => {});
+    const s = new DirectoryPageStore(path, readOnly);
+    if (!readOnly) {
+      for (const f of await readdir(path)) if (f.startsWith(TMP) && leftBehind(f)) await unlink(join(path, f)).catch(() => {});
+    }
     return s;
+  }
+
+  private writable(op: string): void {
+    if (this.readOnly) {
+      throw new LatchkeyError('EINVAL', `${op} on a read-only view of home ${JSON.stringify(this.path)}; accepted: reads (open the home as leader to write)`);
+    }
   }
 
   ref(): PageStoreRef {
@@ -102,6 +117,7 @@ export class DirectoryPageStore implements PageStore {
   }
 
   async write(name: string, data: Uint8Array): Promise<void> {
+    this.writable(`write ${name}`);
     const to = this.file(name);
     const tmp = await this.writeTemp(data);
     await io(`rename to ${to}`, rename(tmp, to));
@@ -109,6 +125,7 @@ export class DirectoryPageStore implements PageStore {
   }
 
   async publish(name: string, data: Uint8Array): Promise<boolean> {
+    this.writable(`publish ${name}`);
     const to = this.file(name);
     const tmp = await this.writeTemp(data);
     try {
@@ -124,6 +141,7 @@ export class DirectoryPageStore implements PageStore {
   }
 
   async remove(name: string): Promise<void> {
+    this.writable(`remove ${name}`);
     await unlink(this.file(name)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
   }
 

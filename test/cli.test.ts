@@ -1,0 +1,261 @@
+/**
+ * The command line (bindings/cli.ts), run as a child process (`node dist/cli.js ...`) against
+ * homes in temporary directories that a leader made through the library: stat, verify, dump (text,
+ * json, svg), dump -> load -> dump round trips of awkward keys and values in both formats, a
+ * flipped byte in a checkpoint page, read-only commands beside a running leader, bad usage.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync, cpSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open } from '../dist/index.js';
+import { parsePrinted } from '../dist/dump-format.js';
+import { rng } from './helpers.js';
+
+const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+const root = mkdtempSync(join(tmpdir(), 'latchkey-cli-'));
+const home = join(root, 'home');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+interface Run { code: number | null; stdout: string; stderr: string; out: Buffer }
+function cli(args: string[], input?: string | Buffer): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, timeout: 20_000 });
+  return { code: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), out: r.stdout };
+}
+
+// Strings that a line-based or JSON format could mangle.
+const AWKWARD = [
+  'a\nb', 'line\r\nend', 'q"u\'ote', 'back\\slash', '\\0a', 'tab\there', 'ünïcödé', '日本語', '\uFEFFbom',
+  'mid\uFEFFbom', '\u2028sep\u2029', 'nbsp\u00a0', 'emoji 😀', 'x'.repeat(300), ' lead space', 'trail space ',
+  '\u0000nul', '\u007fdel\u0085nel', 'Data', 'Header', 'latchkey dump (format 1)', '{', '[',
+];
+const strModel = new Map<string, string>();
+const binModel = new Map<string, [Uint8Array, Uint8Array]>();
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+beforeAll(async () => {
+  AWKWARD.forEach((k, i) => strModel.set(k, AWKWARD[(i + 5) % AWKWARD.length]));
+  strModel.set('empty value', '');
+  for (let i = 0; i < 1500; i++) strModel.set(`key${String(i).padStart(5, '0')}`, `value ${i}`);
+  const r = rng(42);
+  for (let i = 0; i < 800; i++) {
+    const k = Uint8Array.from({ length: 1 + Math.floor(r() * 20) }, () => Math.floor(r() * 256));
+    const v = Uint8Array.from({ length: Math.floor(r() * 60) }, () => Math.floor(r() * 256));
+    binModel.set(hex(k), [k, v]);
+  }
+  binModel.set('5c', [Uint8Array.of(0x5c), Uint8Array.of(0x0a, 0x5c, 0x5c, 0x0d)]);
+  binModel.set('efbbbf', [Uint8Array.of(0xef, 0xbb, 0xbf), Uint8Array.of(0xef, 0xbb, 0xbf)]);
+  const conn = await open({ home, pageSize: 4096 });
+  const s = conn.openSession();
+  s.create('table:str', { keyFormat: 'S', valueFormat: 'S' });
+  s.create('table:bin');
+  s.create('table:empty', { keyFormat: 'S', valueFormat: 'u' });
+  const c = s.openCursor<string, string>('table:str');
+  for (const [k, v] of strModel) c.put(k, v);
+  const b = s.openCursor<Uint8Array, Uint8Array>('table:bin');
+  for (const [k, v] of binModel.values()) b.put(k, v);
+  await conn.close(); // checkpoints
+});
+
+/** Every entry of a table in a home, read through the library as a follower. */
+async function entries(dir: string, uri: string): Promise<[unknown, unknown][]> {
+  const conn = await open({ home: dir, role: 'follower', create: false });
+  try {
+    const c = conn.openSession().openCursor(uri);
+    return [...c.range()];
+  } finally {
+    await conn.close();
+  }
+}
+
+describe('latchkey stat and verify', () => {
+  it('stat --json gives the home facts and every table\'s stats', () => {
+    const r = cli(['stat', '-h', home, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const st = JSON.parse(r.stdout);
+    expect(st.pageSize).toBe(4096);
+    expect(st.latest).toMatchObject({ kind: 'checkpoint', term: 1 });
+    expect(st.checkpoint).toEqual({ seq: st.latest.seq, term: 1, tables: 3 });
+    expect(Object.keys(st.tables)).toEqual(['table:bin', 'table:empty', 'table:str']);
+    expect(st.tables['table:str'].entries).toBe(strModel.size);
+    expect(st.tables['table:bin'].entries).toBe(binModel.size);
+    expect(st.tables['table:empty'].entries).toBe(0);
+    expect(st.tables['table:str'].depth).toBeGreaterThan(1);
+  });
+
+  it('stat in text names the seq, term and page size; table arguments choose tables', () => {
+    const r = cli(['stat', '--home', home, 'str']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^latest record: log-\d{10} \(seq \d+, a checkpoint record of term 1\)$/m);
+    expect(r.stdout).toMatch(/^page size: 4096$/m);
+    expect(r.stdout).toMatch(new RegExp(`^  entries +${strModel.size}$`, 'm'));
+    expect(r.stdout).toContain('table:str\n');
+    expect(r.stdout).not.toContain('table:bin');
+  });
+
+  it('verify prints one ok line per table and exits 0', () => {
+    const r = cli(['verify', '-h', home]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => l.split(':').slice(0, 2).join(':'))).toEqual(['table:bin', 'table:empty', 'table:str']);
+    for (const l of lines) expect(l).toMatch(/: ok \(\d+ pages?, \d+ levels?\)$/);
+    expect(cli(['verify', '-h', home, 'table:bin']).stdout).toMatch(/^table:bin: ok \(\d+ pages, 2 levels\)\n$/);
+    expect(cli(['verify', '-h', home, 'empty']).stdout).toBe('table:empty: ok (1 page, 1 level)\n');
+  });
+
+  it('verify exits 1 with ECORRUPT naming the page when a checkpoint page has a flipped byte', () => {
+    const bad = join(root, 'corrupt');
+    cpSync(home, bad, { recursive: true });
+    const blobs = readdirSync(bad).filter((f) => f.startsWith('ckpt-'));
+    // The str table's blob is the largest; flip a byte inside its page 2.
+    const big = blobs.sort((a, b) => readFileSync(join(bad, b)).length - readFileSync(join(bad, a)).length)[0];
+    const bytes = readFileSync(join(bad, big));
+    expect(bytes.length).toBeGreaterThan(3 * 4096);
+    bytes[2 * 4096 + 700] ^= 0x10;
+    writeFileSync(join(bad, big), bytes);
+    const r = cli(['verify', '-h', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^ECORRUPT: checkpoint \\d+, table 'str' \\(${big}\\), page 2: checksum mismatch\\n$`));
+    expect(cli(['dump', '-h', bad, 'bin']).code).toBe(1);
+  });
+});
+
+describe('latchkey dump and load', () => {
+  it('dumps text in key order with a wt-style header, every line escaped', () => {
+    const r = cli(['dump', '-h', home, 'str']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(0, 6)).toEqual([
+      'latchkey dump (format 1)', 'Format=print', 'Header', 'table:str', 'key_format=S,value_format=S,page_size=4096', 'Data',
+    ]);
+    expect(lines.pop()).toBe('');
+    expect(lines.length).toBe(6 + 2 * strModel.size);
+    expect(r.stdout).toContain('\na\\0ab\n');
+    expect(r.stdout).toContain('\n\\ef\\bb\\bfbom\n');
+    expect(r.stdout).toContain('\nünïcödé\n');
+    expect(r.stdout).toContain('\nback\\\\slash\n');
+    // Key lines, decoded, are the model's keys in unsigned byte order.
+    const keysInOrder = [...strModel.keys()].map((k) => Buffer.from(k)).sort(Buffer.compare);
+    const keyLines = lines.slice(6).filter((_, i) => i % 2 === 0);
+    expect(keyLines.map((l, i) => Buffer.from(parsePrinted(l, `key ${i}`)).toString('hex'))).toEqual(keysInOrder.map((k) => k.toString('hex')));
+    expect(keyLines[0]).toBe('\\00nul');
+  });
+
+  it('dump -> load into a new home -> dump is identical, text and json, both formats', async () => {
+    for (const format of ['text', 'json']) {
+      const dir = join(root, `loaded-${format}`);
+      for (const t of ['str', 'bin', 'empty']) {
+        const first = cli(['dump', '-h', home, t, '--format', format]);
+        expect(first.code).toBe(0);
+        const loaded = cli(['load', '-h', dir, '--create'], first.out);
+        expect(loaded.stderr).toBe('');
+        expect(loaded.code).toBe(0);
+        expect(loaded.stdout).toMatch(new RegExp(`^table:${t}: loaded \\d+ entries into `));
+        const again = cli(['dump', '-h', dir, t, '--format', format]);
+        expect(again.code).toBe(0);
+        expect(again.out.equals(first.out)).toBe(true);
+      }
+      // And the loaded entries are the originals, byte for byte (not merely the same text).
+      const str = await entries(dir, 'table:str');
+      expect(new Map(str as [string, string][])).toEqual(strModel);
+      const bin = await entries(dir, 'table:bin');
+      expect(bin.map(([k, v]) => [hex(k as Uint8Array), hex(v as Uint8Array)]).sort())
+        .toEqual([...binModel.values()].map(([k, v]) => [hex(k), hex(v)]).sort());
+      expect(JSON.parse(cli(['stat', '-h', dir, '--json']).stdout).pageSize).toBe(4096);
+    }
+  });
+
+  it('load -f reads a file; a malformed dump is EINVAL naming the line', () => {
+    const file = join(root, 'bin.dump');
+    writeFileSync(file, cli(['dump', '-h', home, 'bin']).out);
+    const dir = join(root, 'from-file');
+    expect(cli(['load', '-h', dir, '-f', file, '--create']).code).toBe(0);
+    expect(cli(['dump', '-h', dir, 'bin']).out.equals(readFileSync(file))).toBe(true);
+    const text = readFileSync(file, 'utf8').split('\n');
+    text[7] = 'bad \\zz escape';
+    const r = cli(['load', '-h', dir], text.join('\n'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^EINVAL: dump line 8: bad escape "\\\\zz"; accepted: /);
+  });
+
+  it('--svg writes the tree picture instead of the entries', () => {
+    const svg = join(root, 'str.svg');
+    const r = cli(['dump', '-h', home, 'str', '--svg', svg]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const text = readFileSync(svg, 'utf8');
+    expect(text.startsWith('<svg')).toBe(true);
+    expect(text.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(text).toContain('table:str');
+  });
+});
+
+describe('read-only commands beside a running leader', () => {
+  it('stat, verify and dump change nothing in the home and do not fence its leader', async () => {
+    const dir = join(root, 'live');
+    const leader = await open({ home: dir, pageSize: 4096 });
+    try {
+      const s = leader.openSession();
+      s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+      s.openCursor<string, string>('table:t').put('k', 'v1');
+      await s.checkpoint();
+      writeFileSync(join(dir, '.tmp-999999-1'), 'a blob a leader is writing');
+      const before = readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f)).toString('hex')]);
+      expect(cli(['verify', '-h', dir]).code).toBe(0);
+      expect(cli(['stat', '-h', dir]).code).toBe(0);
+      expect(cli(['dump', '-h', dir, 't']).stdout).toMatch(/\nk\nv1\n$/);
+      expect(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f)).toString('hex')])).toEqual(before);
+      expect(leader.role).toBe('leader');
+      s.openCursor<string, string>('table:t').put('k', 'v2');
+      await s.checkpoint(); // not ESTALE: nobody claimed a term
+      expect(cli(['dump', '-h', dir, 't']).stdout).toMatch(/\nk\nv2\n$/);
+    } finally {
+      await leader.close();
+    }
+  });
+});
+
+describe('usage', () => {
+  const usage: [string[], RegExp][] = [
+    [[], /^latchkey: missing command; accepted: verify, stat, dump, load\n/],
+    [['frob'], /^latchkey: unknown command "frob"; accepted: verify, stat, dump, load/],
+    [['-h', 'x', 'verify'], /^latchkey: expected a command first, got option "-h"; accepted: verify, stat, dump, load/],
+    [['verify', '-h', 'x', '--bogus'], /^latchkey verify: unknown option "--bogus"; accepted: -h\/--home, --cache-size, --help\b/],
+    [['stat', '-h', 'x', '--svg', 'f'], /^latchkey stat: unknown option "--svg"; accepted: .*--json/],
+    [['verify'], /^latchkey verify: missing home; accepted: -h <dir> or --home <dir>/],
+    [['verify', '-h'], /^latchkey verify: option -h, --home <value> needs a value/],
+    [['dump', '-h', 'x'], /^latchkey dump: missing table; accepted: one table name/],
+    [['dump', '-h', 'x', 'a', 'b'], /^latchkey dump: one table at a time, got 2 \(a b\)/],
+    [['dump', '-h', 'x', 't', '--format', 'xml'], /^latchkey dump: --format "xml"; accepted: text or json$/m],
+    [['load', '-h', 'x', 't'], /^latchkey load: unexpected argument "t"; accepted: no table argument/],
+  ];
+  it.each(usage)('%j exits 2 naming what was wrong and what is accepted', (args, msg) => {
+    const r = cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg);
+  });
+
+  it('engine errors exit 1 as code: message', () => {
+    const nope = cli(['verify', '-h', home, 'nope']);
+    expect(nope.code).toBe(1);
+    expect(nope.stderr).toBe(`ENOENT: no table table:nope in home ${JSON.stringify(home)}; accepted: table:bin, table:empty, table:str\n`);
+    const missing = cli(['stat', '-h', join(root, 'no-such-home')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^ENOENT: home ".*no-such-home" does not exist/);
+    expect(existsSync(join(root, 'no-such-home'))).toBe(false);
+    const noCreate = cli(['load', '-h', join(root, 'no-create')], cli(['dump', '-h', home, 'bin']).out);
+    expect(noCreate.code).toBe(1);
+    expect(noCreate.stderr).toMatch(/^ENOENT: home ".*no-create" holds no latchkey database; accepted: an existing home, or --create/);
+  });
+
+  it('--help prints usage and exits 0', () => {
+    const all = cli(['--help']);
+    expect(all.code).toBe(0);
+    for (const c of ['verify', 'stat', 'dump', 'load']) expect(all.stdout).toContain(`latchkey ${c} -h <home>`);
+    const dump = cli(['dump', '--help']);
+    expect(dump.code).toBe(0);
+    expect(dump.stdout).toMatch(/^usage: latchkey dump -h <home> <table> \[--format text\|json\] \[--svg file.svg\]/);
+  });
+});
