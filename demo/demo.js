@@ -68,11 +68,11 @@ const sequencers = [1, 2, 3].map((id) => new Worker(new URL('./worker.js', impor
 const seqDone = sequencers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); }));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ackedNow = () => [1, 2, 3].map((id) => Atomics.load(acked, id));
-await sleep(700);
+await sleep(300);
 let t = performance.now();
 await session.checkpoint();
-console.log(`  checkpoint: ${(performance.now() - t).toFixed(1)} ms for ${session.stats('table:demo').entries} entries (writers paused only while the image was copied)`);
-await sleep(700);
+console.log(`  checkpoint: ${(performance.now() - t).toFixed(1)} ms for ${session.stats('table:demo').entries} entries (writers wait while the image is copied, most of that time)`);
+await sleep(300);
 t = performance.now();
 await conn.reconfigure({ role: 'follower' });
 const atStepDown = ackedNow();
