@@ -25,6 +25,7 @@ import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { parseConfig, parseReconfigure, type ConnectionConfig, type ReconfigureOptions, type ResolvedConfig, type Role } from './config.js';
 import { CoreThread, loadModule, openDirectory, threadCanBlock } from './core.js';
 import { Session, type SessionOwner } from './session.js';
+import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
 import { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
 import {
@@ -349,16 +350,17 @@ export class Connection implements SessionOwner {
   }
 
   /**
-   * Copies every live table into image pages. With `gate`, writes wait meanwhile (the write gate,
-   * assembly/conn/role.ts), so the image is one point in time across all tables; a step-down has
-   * already refused and drained every write, so it needs no gate. Synchronous: nothing else runs
-   * on this thread while the gate is closed.
+   * Copies every live table, then encodes the copy into image pages. With `gate`, writes wait
+   * while the tables are copied (the write gate, assembly/conn/role.ts), so the image is one point
+   * in time across all tables; the copy is the core's raw scan batches, one per leaf, and the
+   * encoding happens after the gate has opened again. A step-down has already refused and
+   * drained every write, so it needs no gate. The copy is synchronous: nothing else runs on this
+   * thread while the gate is closed.
    */
   private takeImage(seq: number, gate: boolean): Image {
     const x = this.core.x;
     const s = this.session();
-    const tables: ImageTable[] = [];
-    const blobs: Uint8Array[] = [];
+    const copies: { name: string; formats: number; batches: RawBatch[] }[] = [];
     if (gate) x.lk_gate_close();
     try {
       for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
@@ -366,19 +368,24 @@ export class Connection implements SessionOwner {
         const len = this.core.dv.getInt32(out, true);
         const formats = this.core.dv.getInt32(out + 4, true);
         const name = decoder.decode(this.core.u8.slice(out + 8, out + 8 + len));
-        const w = new ImageWriter(this.cfg.pageSize, seq, tables.length);
         const c = s.openRawCursor(`table:${name}`);
         try {
-          for (const [k, v] of c.range()) w.add(k, v);
+          copies.push({ name, formats, batches: [...c.rawBatches()] });
         } finally {
           c.close();
         }
-        const { blob, pages } = w.finish();
-        tables.push({ name, keyFormat: formats >> 8, valueFormat: formats & 0xff, entries: w.entries, pages });
-        blobs.push(blob);
       }
     } finally {
       if (gate) x.lk_gate_open();
+    }
+    const tables: ImageTable[] = [];
+    const blobs: Uint8Array[] = [];
+    for (const { name, formats, batches } of copies) {
+      const w = new ImageWriter(this.cfg.pageSize, seq, tables.length);
+      for (const b of batches) w.addItems(b.bytes, b.count);
+      const { blob, pages } = w.finish();
+      tables.push({ name, keyFormat: formats >> 8, valueFormat: formats & 0xff, entries: w.entries, pages });
+      blobs.push(blob);
     }
     return { seq, tables, blobs };
   }

@@ -31,10 +31,10 @@ const BOUND_EXCLUSIVE = 2;
 const SCAN_END = 1;
 const NOTFOUND = -1;
 
-/** One leaf's worth of results, decoded. */
-interface Batch<K, V> {
-  keys: K[];
-  values: V[];
+/** One leaf's worth of results as the core writes them: `count` items (u16 key length, u16 value length, key, value). */
+export interface RawBatch {
+  bytes: Uint8Array;
+  count: number;
   /** Raw bytes of the last key (the next batch's exclusive bound). */
   last: Uint8Array | undefined;
   nextPage: number;
@@ -43,6 +43,12 @@ interface Batch<K, V> {
   /** The leaf the entries came from and its version then (read-ahead validity). */
   leaf: number;
   leafVersion: number;
+}
+
+/** One leaf's worth of results, decoded. */
+interface Batch<K, V> extends RawBatch {
+  keys: K[];
+  values: V[];
 }
 
 /** Owner interface: the session that opened the cursor. */
@@ -145,9 +151,12 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     return r === 1;
   }
 
-  /** Reads one batch from the core. */
-  private fetch(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
-    end: Uint8Array | undefined, hint: number, hintGen: number, limit: number): Batch<K, V> {
+  /**
+   * Reads one batch from the core: one copy of its items (u16 key length, u16 value length, key,
+   * value), never a view of shared memory, and where to resume.
+   */
+  private fetchRaw(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
+    end: Uint8Array | undefined, hint: number, hintGen: number, limit: number): RawBatch {
     const core = this.core;
     if (start) core.u8.set(start, core.KEY);
     if (end) core.u8.set(end, core.KEY2);
@@ -157,27 +166,19 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const dv = core.dv;
     const out = core.OUT;
     const count = dv.getUint32(out, true);
-    // One copy of the whole batch out of shared memory; keys and values are views of that private
-    // copy (never of shared memory), decoded in place for 'S'.
     const bytes = core.u8.slice(out + 28, out + 28 + dv.getUint32(out + 24, true));
     const bv = new DataView(bytes.buffer);
-    const keys: K[] = new Array(count);
-    const values: V[] = new Array(count);
     let pos = 0;
     let lastAt = 0;
     let lastLen = 0;
     for (let i = 0; i < count; i++) {
-      const kl = bv.getUint16(pos, true);
-      const vl = bv.getUint16(pos + 2, true);
-      keys[i] = decodeBytes(this.kf, bytes, pos + 4, kl) as K;
-      values[i] = decodeBytes(this.vf, bytes, pos + 4 + kl, vl) as V;
       lastAt = pos + 4;
-      lastLen = kl;
-      pos += 4 + kl + vl;
+      lastLen = bv.getUint16(pos, true);
+      pos += 4 + lastLen + bv.getUint16(pos + 2, true);
     }
     return {
-      keys,
-      values,
+      bytes,
+      count,
       // The cursor's own copy of its resume key: the caller may mutate the keys it was given.
       last: count > 0 ? bytes.slice(lastAt, lastAt + lastLen) : undefined,
       nextPage: dv.getUint32(out + 4, true),
@@ -186,6 +187,49 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
       leaf: dv.getUint32(out + 16, true),
       leafVersion: dv.getUint32(out + 20, true),
     };
+  }
+
+  /** Reads one batch and decodes its keys and values (views of the batch's copy, or strings). */
+  private fetch(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
+    end: Uint8Array | undefined, hint: number, hintGen: number, limit: number): Batch<K, V> {
+    const raw = this.fetchRaw(reverse, mode, start, endMode, end, hint, hintGen, limit);
+    const { bytes, count } = raw;
+    const bv = new DataView(bytes.buffer);
+    const keys: K[] = new Array(count);
+    const values: V[] = new Array(count);
+    let pos = 0;
+    for (let i = 0; i < count; i++) {
+      const kl = bv.getUint16(pos, true);
+      const vl = bv.getUint16(pos + 2, true);
+      keys[i] = decodeBytes(this.kf, bytes, pos + 4, kl) as K;
+      values[i] = decodeBytes(this.vf, bytes, pos + 4 + kl, vl) as V;
+      pos += 4 + kl + vl;
+    }
+    return { ...raw, keys, values };
+  }
+
+  /**
+   * @internal Every item of the table in key order, as the core's raw batches (one per leaf):
+   * what a checkpoint copies while writers wait, to encode after they go on.
+   */
+  *rawBatches(): IterableIterator<RawBatch> {
+    this.check();
+    let mode = BOUND_NONE;
+    let start: Uint8Array | undefined;
+    let hint = 0;
+    let hintGen = 0;
+    while (true) {
+      this.check();
+      const b = this.fetchRaw(false, mode, start, BOUND_NONE, undefined, hint, hintGen, 0x7fffffff);
+      yield b;
+      if (b.end) return;
+      if (b.last) {
+        start = b.last;
+        mode = BOUND_EXCLUSIVE;
+      }
+      hint = b.nextPage;
+      hintGen = b.nextGen;
+    }
   }
 
   private bound(opts: RangeOptions<K>, strict: 'gt' | 'lt', loose: 'gte' | 'lte'): [number, Uint8Array | undefined] {
