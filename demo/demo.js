@@ -71,7 +71,7 @@ const ackedNow = () => [1, 2, 3].map((id) => Atomics.load(acked, id));
 await sleep(300);
 let t = performance.now();
 await session.checkpoint();
-console.log(`  checkpoint: ${(performance.now() - t).toFixed(1)} ms for ${session.stats('table:demo').entries} entries (writers wait while the image is copied, most of that time)`);
+console.log(`  checkpoint: ${(performance.now() - t).toFixed(1)} ms for ${session.stats('table:demo').entries} entries (writers wait only while the leaves are copied out)`);
 await sleep(300);
 t = performance.now();
 await conn.reconfigure({ role: 'follower' });
