@@ -56,7 +56,11 @@ export function startServer({ port = 8080, host = '127.0.0.1', isolation = true,
     server.once('error', reject);
     server.listen(port, host, () => {
       const p = server.address().port;
-      resolveP({ url: `http://${host}:${p}`, port: p, close: () => new Promise((r) => server.close(() => r())) });
+      resolveP({ url: `http://${host}:${p}`, port: p, close: () => new Promise((r) => {
+        // A browser keeps idle keep-alive connections open; close() alone would wait for them.
+        server.close(() => r());
+        server.closeAllConnections();
+      }) });
     });
   });
 }
