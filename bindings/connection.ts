@@ -441,6 +441,9 @@ export class Connection implements SessionOwner {
         const name = encoder.encode(t.name);
         core.u8.set(name, core.KEY);
         const tree = x.lk_table_load_begin(name.length, t.keyFormat, t.valueFormat);
+        if (tree === Status.EBUSY) {
+          throw new LatchkeyError('EBUSY', `loading table '${t.name}' of checkpoint ${seq}: the catalog is full (${x.lk_limit(3)} trees, counting older images that open cursors still read); accepted: closing cursors and sessions on older images, then retrying`);
+        }
         if (tree < 0) throw errorFromStatus(tree, `loading table '${t.name}' of checkpoint ${seq}`);
         loaded.push(tree);
         readImage(blobName(seq, rec.term, i), blobs[i]!, rec, i, (b, ko, kl, vo, vl) => {

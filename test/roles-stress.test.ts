@@ -67,7 +67,9 @@ describe('role stress', () => {
     const conn = await openTest({ home: store, cacheSize: '64MB' });
     const s = conn.openSession();
     for (let t = 0; t < TABLES; t++) s.create(`table:t${t}`, { keyFormat: 'S', valueFormat: 'S' });
-    s.openCursor<string, string>('table:t0').put('marker', '0');
+    const first = s.openCursor<string, string>('table:t0');
+    first.put('marker', '0');
+    first.close();
     const other = await openTest({ home: store, role: 'follower', cacheSize: '64MB' });
 
     const words = new SharedArrayBuffer(4 * 64);
@@ -103,7 +105,9 @@ describe('role stress', () => {
           // The next leader is the other connection: it must see every acknowledged write.
           await other.reconfigure({ role: 'leader' });
           checkState(state(other), acked(), `flip ${flip}: the other connection as leader`);
-          other.openSession().openCursor<string, string>('table:t0').put('marker', String(flip));
+          const os = other.openSession();
+          os.openCursor<string, string>('table:t0').put('marker', String(flip));
+          os.close(); // an open cursor would keep this image's trees (256 at most) alive
           await other.reconfigure({ role: 'follower' });
           handovers++;
         }
@@ -113,7 +117,9 @@ describe('role stress', () => {
         Atomics.store(st, 1, ++generation << 1); // a step-up starts: writes may succeed again
         await conn.reconfigure({ role: 'leader' });
         if (flip % 25 === 0) {
-          expect(s.openCursor<string, string>('table:t0').get('marker')).toBe(String(flip));
+          const mc = s.openCursor<string, string>('table:t0');
+          expect(mc.get('marker')).toBe(String(flip));
+          mc.close(); // (an open cursor keeps its image's trees alive once another image replaces them)
         }
       }
     } finally {

@@ -382,6 +382,36 @@ describe('dhandles', () => {
     });
   });
 
+  it('cursors pinning old images fill the catalog: the refresh fails with EBUSY saying so, changes nothing, and works once they close', async () => {
+    const store = new MemoryPageStore();
+    const leader = await connect({ home: store });
+    const ls = leader.openSession();
+    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
+    const lc = ls.openCursor<string, string>(T);
+    const follower = await connect({ home: store, role: 'follower' });
+    const pins: ReturnType<typeof cursorOn>[] = [];
+    let err: unknown;
+    for (let i = 0; i < 300 && !err; i++) {
+      lc.put('k', `v${i}`);
+      await ls.checkpoint();
+      try {
+        await follower.reconfigure({ checkpoint: 'latest' });
+        pins.push(cursorOn(follower)); // keeps image i alive
+      } catch (e) {
+        err = e;
+      }
+    }
+    expect(err).toBeInstanceOf(LatchkeyError);
+    expect((err as LatchkeyError).code).toBe('EBUSY');
+    expect((err as LatchkeyError).message).toContain('the catalog is full (256 trees');
+    const last = pins[pins.length - 1].get('k');
+    expect(cursorOn(follower).get('k')).toBe(last); // the failed refresh changed nothing
+    for (const c of pins) c.close();
+    follower.sweep();
+    await follower.reconfigure({ checkpoint: 'latest' });
+    expect(cursorOn(follower).get('k')).toBe(lc.get('k'));
+  });
+
   it('the sweep closes idle and outdated dhandles and frees the trees they kept', async () => {
     const store = new MemoryPageStore();
     const leader = await connect({ home: store });

@@ -271,12 +271,15 @@ export function dhandleSweep(idleTicks: u32): i32 {
       if (atomic.load<u32>(a + DH_REFS) == 0) atomic.store<u32>(a + DH_STATE, 0);
     }
   }
-  // Retired trees that no dhandle refers to any more.
+  // Retired trees that no live dhandle refers to any more. A DEAD dhandle still cached by a
+  // session (DH_REFS > 0) does not count: nothing can use it again (dhandleUse refuses DEAD, and
+  // finds skip it), so its tree number is never followed; the session drops it when it next
+  // opens that table, or closes. Otherwise an idle session would keep old images forever.
   for (let t = 0; t < MAX_TABLES; t++) {
     if (tableState(<u32>t) != TABLE_RETIRED) continue;
     let referenced = false;
     for (let i = 0; i < MAX_DHANDLES; i++) {
-      if ((dhState(i) & DH_ALLOC) != 0 && load<u32>(dhAddr(i) + DH_TREE) == <u32>t) { referenced = true; break; }
+      if ((dhState(i) & (DH_ALLOC | DH_DEAD)) == DH_ALLOC && load<u32>(dhAddr(i) + DH_TREE) == <u32>t) { referenced = true; break; }
     }
     if (!referenced) tableFree(<u32>t);
   }
