@@ -212,15 +212,19 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
    * @internal Every item of the table in key order, as the core's raw batches (one per leaf):
    * what a checkpoint copies while writers wait, to encode after they go on.
    */
-  *rawBatches(): IterableIterator<RawBatch> {
+  rawBatches(): IterableIterator<RawBatch> {
     this.check();
-    let mode = BOUND_NONE;
-    let start: Uint8Array | undefined;
+    return this.walk(BOUND_NONE, undefined, (m, st, h, g) => this.fetchRaw(false, m, st, BOUND_NONE, undefined, h, g, 0x7fffffff));
+  }
+
+  /** The batch walk of range() and rawBatches(): fetch, then resume after the last key, by the hint. */
+  private *walk<B extends RawBatch>(mode: number, start: Uint8Array | undefined,
+    fetch: (mode: number, start: Uint8Array | undefined, hint: number, hintGen: number) => B): IterableIterator<B> {
     let hint = 0;
     let hintGen = 0;
     while (true) {
       this.check();
-      const b = this.fetchRaw(false, mode, start, BOUND_NONE, undefined, hint, hintGen, 0x7fffffff);
+      const b = fetch(mode, start, hint, hintGen);
       yield b;
       if (b.end) return;
       if (b.last) {
@@ -257,21 +261,14 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const reverse = opts.reverse === true;
     const lower = this.bound(opts, 'gt', 'gte');
     const upper = this.bound(opts, 'lt', 'lte');
-    let [mode, start] = reverse ? upper : lower;
+    const [mode, start] = reverse ? upper : lower;
     const [endMode, end] = reverse ? lower : upper;
-    let hint = 0;
-    let hintGen = 0;
-    while (remaining > 0) {
-      this.check();
-      const b = this.fetch(reverse, mode, start, endMode, end, hint, hintGen, Math.min(remaining, 0x7fffffff));
+    if (remaining <= 0) return;
+    const batches = this.walk(mode, start,
+      (m, st, h, g) => this.fetch(reverse, m, st, endMode, end, h, g, Math.min(remaining, 0x7fffffff)));
+    for (const b of batches) {
       for (let i = 0; i < b.keys.length && remaining > 0; i++, remaining--) yield [b.keys[i], b.values[i]];
-      if (b.end) return;
-      if (b.last) {
-        start = b.last;
-        mode = BOUND_EXCLUSIVE;
-      }
-      hint = b.nextPage;
-      hintGen = b.nextGen;
+      if (remaining <= 0) return;
     }
   }
 
