@@ -141,15 +141,29 @@ export function lk_table_next(from: i32): i32 {
 export function lk_table_load_begin(nameLen: i32, keyFormat: i32, valueFormat: i32): i32 {
   return tableCreate(sKey(), nameLen, <u8>keyFormat, <u8>valueFormat, true);
 }
-export function lk_load_put(tree: i32, klen: i32, vlen: i32): i32 {
+/**
+ * Inserts `count` items (u16 key length, u16 value length, key, value), `len` bytes at S_OUT, into
+ * a tree being loaded: one image page per call. EINVAL if an item runs past `len` or breaks a size
+ * limit (nothing after it is inserted).
+ */
+export function lk_load_items(tree: i32, count: i32, len: i32): i32 {
   if (!tableLoading(tree)) return ENOENT;
-  const r = checkKey(klen);
-  if (r < 0) return r;
-  if (vlen < 0 || vlen > valueMax(<i32>pageSize, klen)) return EVALUESIZE;
+  if (len < 0 || len > <i32>S_OUT_SIZE) return EINVAL;
+  const base = sOut();
+  let pos = 0;
   epochEnter();
-  const v = btreePut(<u32>tree, sKey(), klen, sValue(), vlen, 0);
+  for (let i = 0; i < count; i++) {
+    if (pos + 4 > len) { epochExit(); return EINVAL; }
+    const klen = <i32>load<u16>(base + <usize>pos);
+    const vlen = <i32>load<u16>(base + <usize>pos + 2);
+    if (checkKey(klen) < 0 || vlen > valueMax(<i32>pageSize, klen) || pos + 4 + klen + vlen > len) { epochExit(); return EINVAL; }
+    const k = base + <usize>pos + 4;
+    const r = btreePut(<u32>tree, k, klen, k + <usize>klen, vlen, 0);
+    if (r < 0) { epochExit(); return r; }
+    pos += 4 + klen + vlen;
+  }
   epochExit();
-  return v;
+  return count;
 }
 /** Makes a loaded tree live (read-only); the tree it replaces is retired and its dhandles outdated. */
 export function lk_table_load_publish(tree: i32): i32 {

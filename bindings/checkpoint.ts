@@ -190,9 +190,12 @@ export class ImageWriter {
   }
 }
 
-/** Checks every page of a table's blob and calls `item` for each entry in order. */
+/**
+ * Checks every page of a table's blob and calls `page` with each page's items (a view of the
+ * blob, in the layout the core's lk_load_items takes), in key order.
+ */
 export function readImage(name: string, blob: Uint8Array, rec: LogRecord, table: number,
-  item: (b: Uint8Array, kOff: number, kLen: number, vOff: number, vLen: number) => void): number {
+  page: (items: Uint8Array, count: number) => void): number {
   const { pageSize, seq } = rec;
   const meta = rec.tables![table];
   if (blob.length !== meta.pages * pageSize) {
@@ -216,11 +219,11 @@ export function readImage(name: string, blob: Uint8Array, rec: LogRecord, table:
       const kLen = dv.getUint16(off, true);
       const vLen = dv.getUint16(off + 2, true);
       if (off + ITEM_HEADER + kLen + vLen > used || kLen === 0) throw corrupt(`${where}: item ${i} runs past the bytes used`);
-      item(blob, at + off + ITEM_HEADER, kLen, at + off + ITEM_HEADER + kLen, vLen);
       off += ITEM_HEADER + kLen + vLen;
       entries++;
     }
     if (off !== used) throw corrupt(`${where}: items end at ${off}, header says ${used}`);
+    page(blob.subarray(at + PAGE_HEADER, at + used), count);
   }
   if (entries !== meta.entries) throw corrupt(`checkpoint ${seq}, table '${meta.name}': ${entries} entries, the record says ${meta.entries}`);
   return entries;

@@ -446,10 +446,9 @@ export class Connection implements SessionOwner {
         }
         if (tree < 0) throw errorFromStatus(tree, `loading table '${t.name}' of checkpoint ${seq}`);
         loaded.push(tree);
-        readImage(blobName(seq, rec.term, i), blobs[i]!, rec, i, (b, ko, kl, vo, vl) => {
-          core.u8.set(b.subarray(ko, ko + kl), core.KEY);
-          core.u8.set(b.subarray(vo, vo + vl), core.VALUE);
-          const r = x.lk_load_put(tree, kl, vl);
+        readImage(blobName(seq, rec.term, i), blobs[i]!, rec, i, (items, count) => {
+          core.u8.set(items, core.OUT); // one image page's items at a time (<= a page < OUT_SIZE)
+          const r = x.lk_load_items(tree, count, items.length);
           if (r < 0) throw errorFromStatus(r, `loading table '${t.name}' of checkpoint ${seq}`);
         });
       }

@@ -46,7 +46,7 @@ export interface CoreExports {
   lk_conn_set(field: number, v: number): void;
   lk_table_next(from: number): number;
   lk_table_load_begin(nameLen: number, keyFormat: number, valueFormat: number): number;
-  lk_load_put(tree: number, klen: number, vlen: number): number;
+  lk_load_items(tree: number, count: number, len: number): number;
   lk_table_load_publish(tree: number): number;
   lk_table_retire(tree: number): number;
   lk_get(dh: number, klen: number): number;
