@@ -137,7 +137,7 @@ export function lk_table_next(from: i32): i32 {
   }
   return t;
 }
-/** A tree for a checkpoint image, filled by lk_load_put and published by lk_table_load_publish. */
+/** A tree for a checkpoint image, filled by lk_load_items and published by lk_table_load_publish. */
 export function lk_table_load_begin(nameLen: i32, keyFormat: i32, valueFormat: i32): i32 {
   return tableCreate(sKey(), nameLen, <u8>keyFormat, <u8>valueFormat, true);
 }
