@@ -18,7 +18,7 @@ import { latchExclusive, latchShared, unlatchExclusive, unlatchShared } from "./
 import { MAX_TABLES, MAX_NAME } from "./limits";
 import { EINVAL, ENOENT, ENOMEM, EBUSY } from "./status";
 import { pageInit, F_LEAF, F_ROOT, F_DELETED, P_FLAGS, pLeft, pRight, pFlags, childAt } from "./page";
-import { epochStamp, limboPush } from "./epoch";
+import { epochStamp, limboPush, epochCurrent } from "./epoch";
 
 export const C_STATE: usize = 0;       // TABLE_FREE, _LIVE, _LOADING, _RETIRED
 export const C_KEY_FORMAT: usize = 4;  // u8: 'u' or 'S'
@@ -32,6 +32,7 @@ export const C_ROOT_SPLITS: usize = 32;// u64, atomic
 export const C_VACUUM_LATCH: usize = 40; // serialises page deleters of this tree (one VACUUM at a time)
 export const C_DELETIONS: usize = 44;  // u32, atomic: pages deleted since open
 export const C_FLAGS: usize = 48;      // u32, atomic: T_READONLY
+export const C_BORN: usize = 52;       // u32: the epoch when this incarnation of the id was created
 const C_NAME: usize = 64;               // MAX_NAME bytes
 export const C_CAND: usize = 320;       // u32[CANDIDATES]: leaves emptied by removes (0 = free slot)
 export const CANDIDATES: i32 = 128;
@@ -105,6 +106,7 @@ export function tableCreate(name: usize, len: i32, keyFormat: u8, valueFormat: u
       store<u8>(m + C_KEY_FORMAT, keyFormat);
       store<u8>(m + C_VALUE_FORMAT, valueFormat);
       store<u32>(m + C_NAME_LEN, <u32>len);
+      store<u32>(m + C_BORN, epochCurrent());
       memory.copy(m + C_NAME, name, <usize>len);
       atomic.store<u32>(m + C_ROOT_LEVEL, 0);
       atomic.store<u32>(m + C_ROOT, root);
@@ -213,3 +215,6 @@ export function tableFree(tree: u32): void {
   atomic.store<u32>(m + C_STATE, TABLE_FREE);
   unlatchExclusive(latchWord);
 }
+
+/** Epoch at this table id's latest creation: deleted pages stamped earlier belong to an older incarnation. */
+export function tableBorn(tree: u32): u32 { return load<u32>(tableMeta(tree) + C_BORN); }

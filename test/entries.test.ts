@@ -126,3 +126,28 @@ describe('treeShape and renderTreeSvg', () => {
     }
   });
 });
+
+describe('treeShape after a dropped table\'s catalog slot is reused', () => {
+  // Found by review: the pages a dropped tree left in limbo still carry its tree id, which the
+  // next table created gets; they were reported as the new table's deleted pages.
+  it('lists only pages this table deleted', async () => {
+    const conn = await openTest();
+    try {
+      const s = conn.openSession();
+      s.create('table:a');
+      const c = s.openCursor('table:a');
+      const k = (i: number) => new TextEncoder().encode(`key${String(i).padStart(6, '0')}`);
+      for (let i = 0; i < 3000; i++) c.put(k(i), new Uint8Array(40));
+      c.close();
+      s.drop('table:a');
+      conn.sweep(); // frees a's tree: its pages go to limbo, still stamped with a's tree id
+      s.create('table:b'); // the free catalog slot, so the same tree id
+      s.openCursor('table:b').put(k(1), new Uint8Array(1));
+      const shape = s.treeShape('table:b');
+      expect(shape.levels.map((l) => l.pages.length)).toEqual([1]);
+      expect(shape.deleted).toEqual([]);
+    } finally {
+      await conn.close();
+    }
+  });
+});

@@ -15,8 +15,8 @@
 
 import { pageAddr, pageNo, pageSize, arenaHighWater } from "../arena";
 import { latchShared, unlatchShared, latchesHeld } from "../latch";
-import { P_LATCH, P_GEN, P_TREE, P_FLAGS, F_DELETED, F_FREE, pFlags, pLevel, pCount, pRight, pLeft, pageFreeTotal } from "../page";
-import { tableRootLevel } from "../catalog";
+import { P_LATCH, P_GEN, P_TREE, P_FLAGS, P_STAMP, F_DELETED, F_FREE, pFlags, pLevel, pCount, pRight, pLeft, pageFreeTotal } from "../page";
+import { tableRootLevel, tableBorn } from "../catalog";
 import { levelLeftmost, levelNext } from "./search";
 import { sOut, S_OUT_SIZE } from "../scratch";
 import { NOTFOUND, EINVAL } from "../status";
@@ -95,6 +95,7 @@ export function dumpLevel(tree: u32, level: i32, from: u32, fromGen: u32): i32 {
 export function dumpDeleted(tree: u32, from: u32): i32 {
   const o = sOut();
   const hw = arenaHighWater();
+  const born = tableBorn(tree);
   let pos = HDR;
   let n: u32 = 0;
   let pg: u32 = from == 0 ? 1 : from;
@@ -105,7 +106,7 @@ export function dumpDeleted(tree: u32, from: u32): i32 {
     if (pos + DUMP_RECORD > S_OUT_SIZE) break;
     latchShared(p + P_LATCH);
     const f = pFlags(p);
-    if ((f & F_DELETED) != 0 && (f & F_FREE) == 0 && load<u32>(p, P_TREE) == tree) {
+    if ((f & F_DELETED) != 0 && (f & F_FREE) == 0 && load<u32>(p, P_TREE) == tree && load<u32>(p, P_STAMP) >= born) {
       record(o, pos, p);
       pos += DUMP_RECORD;
       n++;
