@@ -39,9 +39,27 @@ function dir(): Promise<OpfsDir> {
   dirP ??= (async () => {
     const root = await navigator.storage.getDirectory();
     const top = await root.getDirectoryHandle('latchkey', { create: true });
-    return (await top.getDirectoryHandle(storeName, { create: true })) as OpfsDir;
+    const d = (await top.getDirectoryHandle(storeName, { create: true })) as OpfsDir;
+    await removeLeftovers(d);
+    return d;
   })();
   return dirP;
+}
+
+/**
+ * Removes publish's temporary files (`~<name>~...`) that a closed or crashed page left behind: a
+ * temporary file whose blob's lock is free belongs to no publish in progress (a publisher holds
+ * the lock from before it creates the file until it has moved or removed it).
+ */
+async function removeLeftovers(d: OpfsDir): Promise<void> {
+  const tmps: string[] = [];
+  for await (const n of d.keys()) if (n.startsWith('~')) tmps.push(n);
+  for (const t of tmps) {
+    const name = t.slice(1, t.indexOf('~', 1));
+    await navigator.locks.request(`latchkey-opfs:${storeName}/${name}`, { mode: 'exclusive', ifAvailable: true }, async (lock) => {
+      if (lock) await d.removeEntry(t).catch(() => undefined);
+    });
+  }
 }
 
 async function fileIfExists(d: OpfsDir, name: string): Promise<OpfsFile | undefined> {

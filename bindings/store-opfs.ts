@@ -43,6 +43,8 @@ export class OpfsPageStore implements PageStore {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private seq = 0;
   private closed = false;
+  /** Set once the worker has failed: every later call gets EIO at once (it would never settle). */
+  private failure: string | undefined;
 
   /** A store in `latchkey/<storeName>/` of this origin's OPFS (created on first use). */
   constructor(storeName: string) {
@@ -60,7 +62,10 @@ export class OpfsPageStore implements PageStore {
       if (r.ok) p.resolve(r.result);
       else p.reject(new LatchkeyError(r.code, r.message.replace(/^[A-Z]+: /, '')));
     };
-    this.worker.onerror = (e) => this.failAll(`the store worker failed: ${e.message}`);
+    this.worker.onerror = (e) => {
+      this.failure = `the store worker failed: ${e.message ?? `its script ${new URL('./store-opfs-worker.js', import.meta.url).href} did not load`}`;
+      this.failAll(this.failure);
+    };
     this.worker.postMessage({ init: storeName });
   }
 
@@ -69,8 +74,9 @@ export class OpfsPageStore implements PageStore {
     this.pending.clear();
   }
 
-  private call<T>(req: OpfsOp, transfer: Transferable[] = []): Promise<T> {
-    if (this.closed) return Promise.reject(new LatchkeyError('ECLOSED', `OpfsPageStore '${this.storeName}' is closed`));
+  private call<T>(req: OpfsOp, transfer: Transferable[] = [], draining = false): Promise<T> {
+    if (this.closed && !draining) return Promise.reject(new LatchkeyError('ECLOSED', `OpfsPageStore '${this.storeName}' is closed`));
+    if (this.failure) return Promise.reject(new LatchkeyError('EIO', `OpfsPageStore '${this.storeName}': ${this.failure}`));
     const id = ++this.seq;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -104,13 +110,16 @@ export class OpfsPageStore implements PageStore {
     return this.call<string[]>({ op: 'list', prefix });
   }
 
-  /** Stops the store's worker once the calls made so far have finished; later calls get ECLOSED. */
+  /**
+   * Stops the store's worker once the calls made so far have finished (they get their real
+   * replies); calls made from now on get ECLOSED.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.call<string[]>({ op: 'list', prefix: '~none' }).catch(() => undefined); // drains the queue
     this.closed = true;
+    // The worker runs calls in order: when this one replies, every earlier one has replied.
+    await this.call<string[]>({ op: 'list', prefix: '~none' }, [], true).catch(() => undefined);
     this.worker.terminate();
-    this.failAll('closed');
   }
 }
 
