@@ -148,7 +148,8 @@ describe('browser (Chromium)', () => {
       readBack: true, replaced: true, absent: true, fromShared: true,
       publishFirst: true, publishAgain: false, publishKept: true,
       listImg: ['img.0001'], afterRemove: [], badName: 'LatchkeyError EINVAL', badStore: 'EINVAL',
-      afterClose: 'LatchkeyError ECLOSED',
+      afterClose: 'LatchkeyError ECLOSED', afterCloseWrite: 'LatchkeyError ECLOSED', beforeClose: 'resolved',
+      afterCloseNotDone: true, beforeCloseDone: true, leftoverRemoved: true,
     });
     expect(r.listAll).toEqual([...r.listAll].sort());
     expect(r.listAll).toEqual(expect.arrayContaining(['blob-1', 'from-shared', 'img.0001', 'race-0']));

@@ -119,9 +119,25 @@ async function opfs() {
   r.afterRemove = await a.list('img');
   r.badName = await codeOf(a.write('a/b', bytes(1, 0)));
   r.badStore = (() => { try { new OpfsPageStore('../x'); return 'constructed'; } catch (e) { return e.code; } })();
-  await a.close();
+  // close(): a call made after it is refused and not carried out; one made before finishes.
+  const before = a.write('before-close', bytes(2_000_000, 5));
+  const closing = a.close();
+  r.afterCloseWrite = await codeOf(a.publish('after-close', bytes(10, 6)));
+  r.beforeClose = await codeOf(before);
+  await closing;
   r.afterClose = await codeOf(a.read('blob-1'));
+  r.afterCloseNotDone = (await b.read('after-close')) === undefined;
+  r.beforeCloseDone = same(await b.read('before-close'), bytes(2_000_000, 5));
   await b.close();
+  // A publish's temporary file left by a page that died is removed when a store opens.
+  const d = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('latchkey')).getDirectoryHandle('basics');
+  await d.getFileHandle('~img.0002~dead~1', { create: true });
+  const c = new OpfsPageStore('basics');
+  await c.list();
+  const raw = [];
+  for await (const n of d.keys()) raw.push(n);
+  r.leftoverRemoved = !raw.includes('~img.0002~dead~1');
+  await c.close();
   return r;
 }
 
