@@ -16,5 +16,6 @@ export { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } fr
 export { type TreeShape, type TreePage, type PageFlag, PAGE_FLAGS } from './shape.js';
 export { renderTreeSvg, type SvgOptions } from './svg.js';
 export { ISOLATION_HEADERS } from './isolation.js';
-// Browser only:
 export { OpfsPageStore } from './store-opfs.js';
+// Node only, here a stand-in that refuses with EINVAL (the same exports in both entries):
+export { DirectoryPageStore } from './store-dir-web.js';

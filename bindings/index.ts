@@ -18,5 +18,6 @@ export { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } fr
 export { type TreeShape, type TreePage, type PageFlag, PAGE_FLAGS } from './shape.js';
 export { renderTreeSvg, type SvgOptions } from './svg.js';
 export { ISOLATION_HEADERS } from './isolation.js';
-// Node only:
 export { DirectoryPageStore } from './store-dir.js';
+// Browser only; constructing it in Node is EINVAL (no Web Workers), but both entries export the same names:
+export { OpfsPageStore } from './store-opfs.js';
