@@ -5,8 +5,8 @@
  *
  * Checks: 4 Web Workers and the main thread on one table against a model; verify in the page;
  * the demo page live (screenshot: test-results/browser.png); open() on a page served without the
- * isolation headers; OpfsPageStore; a Vite build of a tiny app using the package.
- * The last describe block needs issue #4 (roles, checkpoints, page stores) and fails until then.
+ * isolation headers; OpfsPageStore; a Vite build of a tiny app using the package; a step-down
+ * from the page (the workers get ENOTLEADER); an OPFS checkpoint surviving a reload.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, mkdirSync, cpSync, symlinkSync, readdirSync, rmSync } from 'node:fs';
@@ -191,9 +191,7 @@ describe('browser (Chromium)', () => {
   });
 });
 
-// These two need issue #4 (conn.reconfigure, session.checkpoint, open({ home: PageStore })) and
-// FAIL on a build without it; they are not skipped.
-describe('browser (Chromium), needs issue #4: roles and checkpoints', () => {
+describe('browser (Chromium): roles and checkpoints', () => {
   it('a step-down from the page makes the workers\' writes fail with ENOTLEADER; a step-up ends it', async () => {
     await checksPage();
     const count = 300;

@@ -1,7 +1,7 @@
 // The checks test/browser.test.ts runs in Chromium (window.check.*), on demo/web/check.html.
 // Each returns plain data; the test asserts on it.
 
-import { open, attach, Connection, Session, OpfsPageStore, LatchkeyError } from '../../dist/browser.js';
+import { open, attach, OpfsPageStore, LatchkeyError } from '../../dist/browser.js';
 import { WorkerPool } from './pool.js';
 import { keyOf, valueOf, expectedKeys, fnv, FNV_START } from './model.js';
 
@@ -152,15 +152,10 @@ async function opfsPersist(phase) {
   }
 }
 
-// ---- checks that need issue #4 (roles, checkpoints, page stores); they fail until it lands ----
-
-function need(ok, what) {
-  if (!ok) throw new Error(`${what} is missing in this build: it arrives with issue #4 (roles, checkpoints, page stores)`);
-}
+// ---- roles, checkpoints, page stores ----
 
 /** Workers write; a step-down from the page makes their writes fail with ENOTLEADER; a step-up ends it. */
 async function stepDown({ workers = 4, count = 300 } = {}) {
-  need(typeof Connection.prototype.reconfigure === 'function', 'conn.reconfigure');
   const conn = await open({ home: new OpfsPageStore('stepdown'), pageSize: 4096 });
   const s = conn.openSession();
   s.create(URI, { keyFormat: 'S', valueFormat: 'S' });
@@ -181,7 +176,6 @@ async function stepDown({ workers = 4, count = 300 } = {}) {
 
 /** Phase 'write': a table in OPFS store 't1', checkpointed. Phase 'read' (after a reload): its contents. */
 async function checkpointReload(phase, n = 3000) {
-  need(typeof Session.prototype.checkpoint === 'function', 'session.checkpoint');
   const conn = await open({ home: new OpfsPageStore('t1'), pageSize: 4096 });
   const s = conn.openSession();
   try {

@@ -1,9 +1,9 @@
 // The browser demo (`npm run demo:web`): Web Workers run a live workload on one table, the page
 // charts their throughput, draws the tree (session.treeShape + renderTreeSvg) as it changes, and
-// offers compact, checkpoint, step-down / step-up and verify. Checkpoints, roles and page stores
-// arrive with issue #4; until then their buttons say so instead of failing.
+// offers compact, checkpoint, step-down / step-up and verify. The table lives in an OPFS page
+// store, so its checkpoints survive a reload.
 
-import { open, Connection, Session, OpfsPageStore, renderTreeSvg, LatchkeyError } from '../../dist/browser.js';
+import { open, OpfsPageStore, renderTreeSvg, LatchkeyError } from '../../dist/browser.js';
 import { WorkerPool } from './pool.js';
 
 const URI = 'table:demo';
@@ -18,21 +18,15 @@ function log(msg, bad = false) {
   $('log').scrollTop = $('log').scrollHeight;
 }
 
-const HAS_CHECKPOINT = typeof Session.prototype.checkpoint === 'function';
-const HAS_ROLES = typeof Connection.prototype.reconfigure === 'function';
-
 let conn, session, pool;
 try {
-  // With checkpoints (issue #4) the tree lives in an OPFS page store; before that, in memory.
-  conn = HAS_CHECKPOINT
-    ? await open({ home: new OpfsPageStore('demo'), pageSize: 4096, cacheSize: '256MB' })
-    : await open({ pageSize: 4096, cacheSize: '256MB' });
+  conn = await open({ home: new OpfsPageStore('demo'), pageSize: 4096, cacheSize: '256MB' });
   session = conn.openSession();
   session.create(URI, { keyFormat: 'S', valueFormat: 'S' });
   pool = new WorkerPool(conn, WORKERS);
   await pool.ready;
   $('status').textContent = `cross-origin isolated; ${WORKERS} Web Workers attached to one shared memory; `
-    + `role ${conn.role}; ${HAS_CHECKPOINT ? 'checkpoints to OPFS store "demo"' : 'in memory (checkpoints need issue #4)'}`;
+    + `role ${conn.role}; checkpoints to OPFS store "demo"`;
   window.demo = { conn, session, pool };
 } catch (e) {
   $('status').textContent = e instanceof LatchkeyError ? `${e.code}: ${e.message.replace(/^\w+: /, '')}` : String(e);
@@ -77,14 +71,12 @@ $('verify').onclick = () => act('verify', () => {
   return `ok, ${r.pages} pages, ${r.levels} levels (${r.full ? 'all checks' : 'checks that hold under concurrent writers'})`;
 });
 $('checkpoint').onclick = () => act('checkpoint', async () => {
-  if (typeof session.checkpoint !== 'function') return 'not in this build: session.checkpoint() arrives with issue #4';
   const t0 = performance.now();
   await session.checkpoint();
   return `done in ${(performance.now() - t0).toFixed(0)} ms`;
 });
 for (const [id, role] of [['stepdown', 'follower'], ['stepup', 'leader']]) {
   $(id).onclick = () => act(id === 'stepdown' ? 'step down' : 'step up', async () => {
-    if (typeof conn.reconfigure !== 'function') return `not in this build: conn.reconfigure({ role: '${role}' }) arrives with issue #4`;
     await conn.reconfigure({ role });
     $('status').textContent = $('status').textContent.replace(/role \w+/, `role ${conn.role}`);
     return `role is now ${conn.role}`;
