@@ -57,7 +57,7 @@ export function lk_threads_attached(): i32 { return threadsAttached(); }
 export function lk_thread_slot(): i32 { return threadSlot; }
 export function lk_debug(): i32 { return ASC_NO_ASSERT ? 0 : 1; }
 
-/** Limits, for the bindings' messages: which = 0 key, 1 value, 2 threads, 3 tables, 4 name. */
+/** Limits, for the bindings' messages: which = 0 key, 1 value, 2 threads, 3 tables, 4 name, 13 dhandles. */
 export function lk_limit(which: i32): i32 {
   switch (which) {
     case 0: return MAX_KEY;
@@ -73,6 +73,7 @@ export function lk_limit(which: i32): i32 {
     case 10: return leafItemMax(<i32>pageSize);
     case 11: return <i32>arenaMaxPages();
     case 12: return <i32>ARENA_GUARD;
+    case 13: return MAX_DHANDLES;
   }
   return EINVAL;
 }

@@ -24,7 +24,7 @@
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { parseConfig, parseReconfigure, type ConnectionConfig, type ReconfigureOptions, type ResolvedConfig, type Role } from './config.js';
 import { CoreThread, loadModule, openDirectory, threadCanBlock } from './core.js';
-import { Session, type SessionOwner } from './session.js';
+import { Session, liveTables, type SessionOwner } from './session.js';
 import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
 import { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
@@ -68,7 +68,6 @@ class ImageGone extends LatchkeyError {
   }
 }
 
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 export class Connection implements SessionOwner {
@@ -76,9 +75,8 @@ export class Connection implements SessionOwner {
   private readonly cfg: ShareHandle['config'];
   private readonly store: PageStore | undefined;
   private readonly storeRef: PageStoreRef | undefined;
-  /** Checkpoint on close (a durable home was configured and this is the connection open() made). */
-  private readonly owner: boolean;
-  private readonly durable: boolean;
+  /** Checkpoint on close, when leading: a home was configured and this is the connection open() made. */
+  private readonly checkpointOnClose: boolean;
   private readonly sessions = new Set<Session>();
   private internal: Session | undefined;
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -87,13 +85,12 @@ export class Connection implements SessionOwner {
   refreshError: LatchkeyError | undefined;
 
   private constructor(core: CoreThread, cfg: ShareHandle['config'], store: PageStore | undefined,
-    storeRef: PageStoreRef | undefined, owner: boolean, durable: boolean) {
+    storeRef: PageStoreRef | undefined, checkpointOnClose: boolean) {
     this.core = core;
     this.cfg = cfg;
     this.store = store;
     this.storeRef = storeRef;
-    this.owner = owner;
-    this.durable = durable;
+    this.checkpointOnClose = checkpointOnClose;
   }
 
   /** @internal */
@@ -124,7 +121,7 @@ export class Connection implements SessionOwner {
     });
     const core = CoreThread.create(module, memory, pageSize, cfg.cacheSize, await threadCanBlock());
     core.x.lk_role_init(0);
-    const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug }, store, storeRef, true,
+    const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug }, store, storeRef,
       cfg.home !== undefined);
     try {
       if (latest) await conn.loadLatest(store);
@@ -145,7 +142,7 @@ export class Connection implements SessionOwner {
     }
     const store = handle.store ? await openDirectory(handle.store.path, false) : undefined;
     const core = CoreThread.attach(handle.module, handle.memory, await threadCanBlock());
-    return new Connection(core, { ...handle.config }, store, handle.store, false, false);
+    return new Connection(core, { ...handle.config }, store, handle.store, false);
   }
 
   private startTimers(refreshInterval: number): void {
@@ -363,11 +360,7 @@ export class Connection implements SessionOwner {
     const copies: { name: string; formats: number; batches: RawBatch[] }[] = [];
     if (gate) x.lk_gate_close();
     try {
-      for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
-        const out = this.core.OUT;
-        const len = this.core.dv.getInt32(out, true);
-        const formats = this.core.dv.getInt32(out + 4, true);
-        const name = decoder.decode(this.core.u8.slice(out + 8, out + 8 + len));
+      for (const { name, formats } of liveTables(this.core)) {
         const c = s.openRawCursor(`table:${name}`);
         try {
           copies.push({ name, formats, batches: [...c.rawBatches()] });
@@ -459,11 +452,7 @@ export class Connection implements SessionOwner {
     }
     const names = new Set(rec?.tables!.map((t) => t.name) ?? []);
     for (const tree of loaded) x.lk_table_load_publish(tree);
-    for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
-      const len = core.dv.getInt32(core.OUT, true);
-      const name = decoder.decode(core.u8.slice(core.OUT + 8, core.OUT + 8 + len));
-      if (!names.has(name)) x.lk_table_retire(t);
-    }
+    for (const { tree, name } of liveTables(core)) if (!names.has(name)) x.lk_table_retire(tree);
     x.lk_conn_set(IMAGE_SEQ, seq);
     x.lk_sweep(SWEEP_IDLE_TICKS);
   }
@@ -477,7 +466,7 @@ export class Connection implements SessionOwner {
     if (this.closed) return;
     for (const t of this.timers) clearInterval(t);
     let failure: unknown;
-    if (this.owner && this.durable && this.role === 'leader') {
+    if (this.checkpointOnClose && this.role === 'leader') {
       // A node fenced meanwhile has nothing to save (ESTALE); any other failure is reported,
       // after the connection is closed all the same.
       await this.checkpoint().catch((e) => { if (!(e instanceof LatchkeyError && e.code === 'ESTALE')) failure = e; });

@@ -66,7 +66,8 @@ export const VERIFY_RULES = [
 ] as const;
 
 const FORMAT_CODE: Record<Format, number> = { u: 0x75, S: 0x53 };
-const MAX_DHANDLES_MSG = 'at most 1024 table handles';
+/** A table's formats as the core encodes them (keyFormat << 8 | valueFormat). */
+const formatOf = (code: number): Format => (code === FORMAT_CODE.S ? 'S' : 'u');
 
 function notLeader(what: string): LatchkeyError {
   return new LatchkeyError('ENOTLEADER', `${what}: this connection is a follower; accepted: schema changes and writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
@@ -74,6 +75,24 @@ function notLeader(what: string): LatchkeyError {
 const encoder = new TextEncoder();
 // ignoreBOM: a table name that starts with U+FEFF keeps it.
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** A live tree of the catalog: its id, its table's name, and its formats as the core encodes them. */
+export interface LiveTable {
+  tree: number;
+  name: string;
+  formats: number;
+}
+
+/** The live trees, in catalog order (lk_table_next leaves each one's name and formats at OUT). */
+export function liveTables(core: CoreThread): LiveTable[] {
+  const { x, dv, u8, OUT } = core;
+  const all: LiveTable[] = [];
+  for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
+    const len = dv.getInt32(OUT, true);
+    all.push({ tree: t, name: decoder.decode(u8.slice(OUT + 8, OUT + 8 + len)), formats: dv.getInt32(OUT + 4, true) });
+  }
+  return all;
+}
 
 export interface SessionOwner {
   readonly core: CoreThread;
@@ -132,7 +151,7 @@ export class Session implements CursorOwner {
       if (dh === undefined) {
         dh = x.lk_dhandle_get(this.writeName(uri));
         if (dh === Status.ENOENT) throw new LatchkeyError('ENOENT', `no table ${uri}; create it first with session.create('${uri}')`);
-        if (dh === Status.EBUSY) throw new LatchkeyError('EBUSY', `the handle list is full (${MAX_DHANDLES_MSG}); close sessions or cursors`);
+        if (dh === Status.EBUSY) throw new LatchkeyError('EBUSY', `the handle list is full (at most ${x.lk_limit(13)} table handles); close sessions or cursors`);
         if (dh < 0) throw errorFromStatus(dh, `open ${uri}`);
         this.dhandles.set(uri, dh);
       }
@@ -160,13 +179,7 @@ export class Session implements CursorOwner {
    */
   tables(): string[] {
     this.checkOpen();
-    const { x, dv, u8, OUT } = this.core;
-    const uris: string[] = [];
-    for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
-      const len = dv.getInt32(OUT, true);
-      uris.push(`table:${decoder.decode(u8.slice(OUT + 8, OUT + 8 + len))}`);
-    }
-    return uris.sort();
+    return liveTables(this.core).map((t) => `table:${t.name}`).sort();
   }
 
   /** Creates a table; a no-op if it exists with the same formats. */
@@ -210,9 +223,7 @@ export class Session implements CursorOwner {
     this.checkOpen();
     const dh = this.use(uri);
     const f = this.core.x.lk_table_formats(dh);
-    const kf: Format = (f >> 8) === FORMAT_CODE.S ? 'S' : 'u';
-    const vf: Format = (f & 0xff) === FORMAT_CODE.S ? 'S' : 'u';
-    const c = new Cursor<K, V>(this, uri, dh, kf, vf);
+    const c = new Cursor<K, V>(this, uri, dh, formatOf(f >> 8), formatOf(f & 0xff));
     this.cursors.add(c as unknown as Cursor);
     return c;
   }
@@ -221,7 +232,7 @@ export class Session implements CursorOwner {
   tableFormats(uri: string): { keyFormat: Format; valueFormat: Format } {
     this.checkOpen();
     const f = this.withTable(uri, (dh) => this.core.x.lk_table_formats(dh));
-    return { keyFormat: (f >> 8) === FORMAT_CODE.S ? 'S' : 'u', valueFormat: (f & 0xff) === FORMAT_CODE.S ? 'S' : 'u' };
+    return { keyFormat: formatOf(f >> 8), valueFormat: formatOf(f & 0xff) };
   }
 
   /** @internal A cursor that reads raw bytes whatever the table's formats (checkpoints, dump). */

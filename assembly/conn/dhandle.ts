@@ -75,7 +75,6 @@ export const DH_OPEN: u32 = 4;
 export const DH_OUTDATED: u32 = 8;
 export const DH_DEAD: u32 = 16;
 const USER_ONE: u32 = 256;
-const FLAG_MASK: u32 = USER_ONE - 1;
 
 // @ts-ignore: decorator
 @inline function dhAddr(dh: i32): usize { return SB + DHANDLE_OFF + <usize>dh * DHANDLE_SIZE; }
@@ -91,7 +90,9 @@ const FLAG_MASK: u32 = USER_ONE - 1;
 
 /** Is `dh` an id the caller may pass to operations: allocated and in use (by the caller)? */
 export function dhandleInUse(dh: i32): bool {
-  return dh >= 0 && dh < MAX_DHANDLES && (dhState(dh) & DH_ALLOC) != 0 && dhState(dh) >= USER_ONE;
+  if (dh < 0 || dh >= MAX_DHANDLES) return false;
+  const s = dhState(dh); // one load: every operation checks this
+  return (s & DH_ALLOC) != 0 && s >= USER_ONE;
 }
 
 /** The flag bits and users of a dhandle (the bindings' diagnostics and tests). */

@@ -47,7 +47,6 @@ export const ROLE_GEN_ONE: u32 = 4;
 /** The role word as dhandles record it: without the GATE bit. */
 // @ts-ignore: decorator
 @inline export function roleStamp(): u32 { return roleWord() & ~ROLE_GATE; }
-export function roleIsLeader(): bool { return (roleWord() & ROLE_LEADER) != 0; }
 
 /** First role of a fresh connection (before any thread writes). */
 export function roleInit(leader: bool): void {
