@@ -351,6 +351,13 @@ describe('dhandles', () => {
     throwsWith(() => s.drop(T), 'EBUSY');
     expect(oc.get(key(3))).toBeDefined(); // a refused drop changed nothing
     oc.close();
+    // A cursor in a worker counts the same: the users live in the dhandle's shared state word.
+    await withWorkers(conn, 1, async ([w]) => {
+      const cid = await w.call<number>('cursorOpen', { uri: T });
+      throwsWith(() => s.drop(T), 'EBUSY');
+      expect(await w.call('cursorGet', { cid, key: key(3) })).toBe('before');
+      await w.call('cursorClose', { cid });
+    });
     s.drop(T);
     throwsWith(() => s.openCursor(T), 'ENOENT');
     throwsWith(() => other.openCursor(T), 'ENOENT');
