@@ -67,13 +67,16 @@ function oneVersion(m: Map<string, string>, n = N): string {
   return version;
 }
 
-async function expectCorrupt(p: Promise<unknown>, ...fragments: string[]): Promise<void> {
+/** `p` (an open) rejects with a LatchkeyError of `code` whose message holds every fragment. */
+async function expectError(code: string, p: Promise<unknown>, fragments: string[]): Promise<void> {
   let caught: unknown;
   try { const c = await p; await (c as Connection).close(); } catch (e) { caught = e; }
   expect(caught).toBeInstanceOf(LatchkeyError);
-  expect((caught as LatchkeyError).code).toBe('ECORRUPT');
+  expect((caught as LatchkeyError).code).toBe(code);
   for (const f of fragments) expect((caught as LatchkeyError).message).toContain(f);
 }
+const expectCorrupt = (p: Promise<unknown>, ...fragments: string[]) => expectError('ECORRUPT', p, fragments);
+const expectEio = (p: Promise<unknown>, ...fragments: string[]) => expectError('EIO', p, fragments);
 
 describe('directory home', () => {
   it('write, checkpoint, exit the process; reopen: the data is equal', async () => {
@@ -315,14 +318,6 @@ describe('the checkpoint log under fencing, crashes and concurrent readers', () 
 // for a NUL, ENOTDIR, ELOOP, EISDIR, EACCES), a FIFO in a blob's place hung open() for good, and a
 // record with a valid checksum but bad fields gave a TypeError or a wrong image.
 describe('directory store errors are typed', () => {
-  async function expectEio(p: Promise<unknown>, ...fragments: string[]): Promise<void> {
-    let caught: unknown;
-    try { const c = await p; await (c as Connection).close(); } catch (e) { caught = e; }
-    expect(caught).toBeInstanceOf(LatchkeyError);
-    expect((caught as LatchkeyError).code).toBe('EIO');
-    for (const f of fragments) expect((caught as LatchkeyError).message).toContain(f);
-  }
-
   it('ENOTDIR, ELOOP and a NUL in the home path are EIO naming it', async () => {
     const d = tempHome();
     writeFileSync(join(d, 'file'), 'x');
