@@ -36,10 +36,9 @@ import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
 import { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
 import {
-  ImageWriter, type ImageTable, type LogRecord, blobName, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
+  ImageWriter, type ImageTable, type LogRecord, blobName, crc32, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
 } from './checkpoint.js';
 import { checkIsolation } from './isolation.js';
-import { crc32 } from './checkpoint.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
 
 const WASM_PAGE = 65536;
