@@ -204,8 +204,9 @@ describe('open() as leader on a home with a live leader', () => {
     expect(failed.reason).toMatchObject({ code: 'EBUSY', message: expect.stringContaining('a connection of this thread') });
   });
 
-  it('in one thread: EBUSY while another connection leads; a step-down or close lets go; reconfigure() to leader is the deliberate fencing', async () => {
+  it('in one thread: followers hold nothing; EBUSY while another connection leads; a step-down or close lets go; reconfigure() to leader is the deliberate fencing', async () => {
     const store = new MemoryPageStore();
+    await keep(open({ home: store, role: 'follower' })); // a follower never holds the lock
     const a = await keep(open({ home: store }));
     await expect(open({ home: store })).rejects.toMatchObject({ code: 'EBUSY' });
     await a.reconfigure({ role: 'follower' });
