@@ -63,7 +63,7 @@ async function io<T>(what: string, call: () => Promise<T>, keep: readonly string
 const codeOf = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
 /** What a non-regular file is, for messages. */
-function kind(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isSymbolicLink(): boolean }): string {
+function kind(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
   if (st.isDirectory()) return 'directory';
   if (st.isFIFO()) return 'FIFO';
   if (st.isSocket()) return 'socket';
