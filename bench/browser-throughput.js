@@ -1,6 +1,6 @@
 // Multi-worker throughput in Chromium: bench/throughput.js's runs (read-only gets; 50/50 gets and
 // overwriting puts; 1, 2, 4 workers on one preloaded table) with Web Workers in a page, driven by
-// playwright-core against Debian's Chromium and the demo's server (COOP/COEP) on loopback.
+// playwright-core against scripts/chromium.js's Chromium and the demo's server (COOP/COEP) on loopback.
 //
 //   node bench/browser-throughput.js [--n 1000000] [--workers 1,2,4] [--seconds 2] [--rounds 2]
 //
@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { startServer } from '../demo/web/server.js';
+import { launchChromium } from '../scripts/chromium.js';
 import { fmtOps, printTable } from './format.js';
 
 const o = { n: 1_000_000, workers: [1, 2, 4], seconds: 2, rounds: 2 };
@@ -25,11 +25,7 @@ for (let i = 0; i < argv.length; i++) {
 
 const server = await startServer({ port: 0 });
 const profile = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const ctx = await launchChromium(profile);
 try {
   const page = ctx.pages()[0] ?? await ctx.newPage();
   await page.goto(`${server.url}/bench/browser/index.html`);

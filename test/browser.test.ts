@@ -1,5 +1,6 @@
 /**
- * latchkey in Chromium (Debian's /usr/bin/chromium, driven by playwright-core; no browser is
+ * latchkey in Chromium (the one @sparticuz/chromium ships in its npm package, or CHROME_PATH's;
+ * found and launched by scripts/chromium.js, driven by playwright-core; no browser is
  * downloaded): the demo's server on loopback serves the package to pages whose Web Workers share
  * one memory. A missing browser fails this file: it is a required part of `npm test`.
  *
@@ -9,17 +10,18 @@
  * from the page (the workers get ENOTLEADER); an OPFS checkpoint surviving a reload.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, mkdirSync, cpSync, symlinkSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, cpSync, symlinkSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 // @ts-ignore: a plain JS module of the demo (no types)
 import { startServer } from '../demo/web/server.js';
 // @ts-ignore: a plain JS module of the demo (no types)
 import { expectedKeys, fnv, FNV_START } from '../demo/web/model.js';
+// @ts-ignore: a plain JS module (no types)
+import { launchChromium } from '../scripts/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 type Server = { url: string; close(): Promise<void> };
 
@@ -36,16 +38,7 @@ function tempDir(tag: string): string {
 }
 
 async function launch(): Promise<BrowserContext> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); the browser tests are part of npm test`);
-  }
-  return chromium.launchPersistentContext(tempDir('profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  return launchChromium(tempDir('profile'), { viewport: { width: 1400, height: 1000 } });
 }
 
 /** Opens the checks page (optionally without isolation headers) and waits for window.check. */
