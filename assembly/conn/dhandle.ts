@@ -166,13 +166,23 @@ export function dhandleRelease(dh: i32): void {
   atomic.sub<u32>(dhAddr(dh) + DH_REFS, 1);
 }
 
-/** Becomes a user (a cursor, a verify): OK, or EAGAIN if the dhandle is outdated or dead. */
+/**
+ * Is the dhandle (which the caller uses) stamped with the current role word? Cursors' reads and
+ * the write gate move a cursor to a current dhandle when not (README.md, "Cursors").
+ */
+// @ts-ignore: decorator
+@inline export function dhandleCurrent(dh: i32): bool { return load<u32>(dhAddr(dh) + DH_ROLE) == roleStamp(); }
+
+/**
+ * Becomes a user (a cursor, a verify): OK, or EAGAIN if the dhandle is outdated or dead, or was
+ * opened under another role word (a session's cached one that the sweep has not marked yet).
+ */
 export function dhandleUse(dh: i32): i32 {
   if (dh < 0 || dh >= MAX_DHANDLES) return EINVAL;
   const a = dhAddr(dh) + DH_STATE;
   while (true) {
     const s = atomic.load<u32>(a);
-    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED | DH_DEAD)) != (DH_ALLOC | DH_OPEN)) return EAGAIN;
+    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED | DH_DEAD)) != (DH_ALLOC | DH_OPEN) || !dhandleCurrent(dh)) return EAGAIN;
     if (atomic.cmpxchg<u32>(a, s, s + USER_ONE) == s) return OK;
   }
   return OK;

@@ -36,7 +36,8 @@ import { SB, SB_ROLE, SB_CKPT_LATCH, slotAddr, threadSlot, TS_WRITING } from "..
 import { MAX_THREADS } from "../limits";
 import { canBlock } from "../latch";
 import { futexWait, futexWake } from "../futex";
-import { OK, ENOTLEADER } from "../status";
+import { OK, ENOTLEADER, EAGAIN } from "../status";
+import { inject, INJECT_WRITE_OUTDATED } from "../inject";
 
 export const ROLE_LEADER: u32 = 1;
 export const ROLE_GATE: u32 = 2;
@@ -69,7 +70,9 @@ export function roleSet(leader: bool): u32 {
 
 /**
  * Enters a write through a dhandle opened under role word `stamp` (0 for writes that need no
- * dhandle: they pass under any leader word). OK, or ENOTLEADER with nothing announced.
+ * dhandle: they pass under any leader word). OK; or, with nothing announced, ENOTLEADER (the role
+ * word is a follower word equal to `stamp`, or `stamp` is 0 on a follower) or EAGAIN (the role
+ * word is not `stamp`: the dhandle is from before a role change; the caller gets a current one).
  */
 export function writeEnter(stamp: u32): i32 {
   const slot = slotAddr(threadSlot) + TS_WRITING;
@@ -84,7 +87,11 @@ export function writeEnter(stamp: u32): i32 {
     }
     if ((w & ROLE_LEADER) == 0 || (stamp != 0 && w != stamp)) {
       atomic.store<u32>(slot, 0);
-      return ENOTLEADER;
+      if (stamp == 0 || w == stamp) return ENOTLEADER;
+      // The dhandle is from before a role change: the caller takes a current one (dhandleGet)
+      // and tries again (README.md, "Cursors across role changes"). Nothing is announced here.
+      inject(INJECT_WRITE_OUTDATED);
+      return EAGAIN;
     }
     return OK;
   }
