@@ -386,8 +386,8 @@ describe('a cursor opened before role changes writes exactly when a cursor opene
     lc.put('k2', 'image 2');
     await leader.reconfigure({ role: 'follower' });
     await follower.reconfigure({ role: 'leader' });
+    fc.put('k3', 'written by the old cursor'); // first: a write that moves the cursor
     expect(fc.get('k')).toBe('image 2');
-    fc.put('k3', 'written by the old cursor');
     const fresh = follower.openSession().openCursor<string, string>(T);
     expect(fresh.get('k3')).toBe('written by the old cursor');
     expect(fresh.get('k2')).toBe('image 2');
