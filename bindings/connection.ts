@@ -15,7 +15,8 @@
  *               load the latest image unless the trees already equal it; trees writable;
  *               role word -> leader + sweep
  *   refresh     lock; follower; load the latest image if newer (its trees replace the live ones,
- *               whose dhandles are outdated: open cursors keep reading the old image)
+ *               whose dhandles are outdated: open cursors keep reading the old image until a
+ *               role change moves them; assembly/conn/README.md)
  *   fenced      a checkpoint found its seq taken: role word -> follower, ESTALE
  *
  * "lock" is the checkpoint lock (SB_CKPT_LATCH), taken asynchronously: it is held across I/O.
@@ -283,7 +284,7 @@ export class Connection implements SessionOwner {
     } catch (e) {
       // Fenced (ESTALE): another node leads; stay a follower. Any other failure (I/O): the final
       // checkpoint is not there, so this node must not give up the writes only it holds: it goes
-      // back to leading (a new role word: cursors opened before keep failing) and reports.
+      // back to leading (a new role word: cursors move to new dhandles) and reports.
       if (!(e instanceof LatchkeyError && e.code === 'ESTALE')) x.lk_role_change(1);
       throw e;
     }

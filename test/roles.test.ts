@@ -1,7 +1,7 @@
 /**
  * Roles: the open/step-down race (and its step-up mirror) forced with injection points across two
- * real workers; a leader and a follower on one page store; fencing. The stress run is in
- * test/roles-stress.test.ts.
+ * real workers; cursors kept across role changes; a leader and a follower on one page store;
+ * fencing. The stress run is in test/roles-stress.test.ts. The argument: assembly/conn/README.md.
  *
  * How these were shown to fail without the fix (assembly/conn/dhandle.ts, role.ts): see the
  * comments on each describe block and the closing note of issue #4.
@@ -340,9 +340,14 @@ describe('a leader and a follower on one MemoryPageStore', () => {
 
 // A cursor's dhandle is stamped with the role word it was opened under; after a role change the
 // core answers its next operation with EAGAIN and the cursor takes a current dhandle by the path
-// an open takes (assembly/conn/README.md, "Cursors across role changes"). Without that re-acquire
-// (the bindings treating EAGAIN as ENOTLEADER, as before), every test below fails: the cursor's
-// writes stay refused after the step-up, and its reads stay on the image it opened.
+// an open takes (assembly/conn/README.md, "Cursors across role changes"). Shown to fail:
+//   - without the re-check (dhandleCurrent always true, the gate answering ENOTLEADER instead of
+//     EAGAIN: the behaviour before, plus the new injection point), all seven fail: the writes stay
+//     refused after the step-up (ENOTLEADER), reads stay on the old image ('image 1'; 'k1002' from
+//     the read-ahead instead of 'k1001a'), and the parked re-acquires never arrive;
+//   - with a gate that lets any dhandle write while the node leads (no stamp comparison), the
+//     follower's cursor writes into the old image's retired tree (the debug build's "a write
+//     reached a read-only tree"), and the parked re-acquire never happens.
 describe('a cursor opened before role changes writes exactly when a cursor opened at that moment could', () => {
   it('opened on the leader, step-down, step-up: the same cursor writes; drop still sees its one use', async () => {
     const { conn } = await leaderWithTable();

@@ -14,16 +14,12 @@
 // and writeExit:
 //   writeEnter:  store TS_WRITING = 1 in this thread's slot;  then load the role word.
 //   drain:       (after changing the role word)  load every slot's TS_WRITING until all are 0.
-// Wasm atomics are sequentially consistent, so of a writer and a role change at least one sees
-// the other: either the writer's load returns the new role word (and it refuses, or waits at a
-// closed GATE), or the drain sees TS_WRITING = 1 and waits until that write has finished. So when
-// a drain returns, every write that will ever pass under the old word has completed.
-//
-// A write passes only if the role word (GATE masked) equals, bit for bit, the word recorded in
-// the dhandle it writes through when that dhandle was opened (assembly/conn/dhandle.ts), and that
-// word has LEADER set. A dhandle opened before ANY role change can therefore never write after it,
-// whatever state its flags are in: this is what makes the open/step-down race harmless for safety
-// (see dhandle.ts for the other half, which keeps a stale dhandle from being handed out again).
+// Sequentially consistent atomics: of a writer and a role change at least one sees the other, so
+// when a drain returns, every write that will ever pass under the old word has completed.
+// A write passes only if the role word equals, bit for bit, the word its dhandle was stamped with
+// at open (assembly/conn/dhandle.ts), and that word has LEADER set; a dhandle from before a role
+// change gets EAGAIN, and the cursor takes a current one. The argument (the step-down race, and
+// cursors across role changes) is in README.md in this directory.
 //
 // THE CHECKPOINT LOCK (SB_CKPT_LATCH) serialises checkpoints and role changes. The bindings take
 // it without blocking a thread (try + wait asynchronously), because a step-down holds it across
@@ -109,7 +105,7 @@ function gateWait(w: u32): void {
   }
 }
 
-/** Waits until no other thread is inside a write (see the argument at the top). */
+/** Waits until no other thread is inside a write (the write gate, above; README.md). */
 export function writeDrain(): void {
   for (let i = 0; i < MAX_THREADS; i++) {
     if (i == threadSlot) continue;
