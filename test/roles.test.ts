@@ -65,6 +65,15 @@ async function followerWithTable() {
   return { conn, home };
 }
 
+/** A leader on a fresh MemoryPageStore with an empty table T, and a cursor on it. */
+async function leaderOnStore() {
+  const store = new MemoryPageStore();
+  const leader = await connect({ home: store });
+  const ls = leader.openSession();
+  ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
+  return { store, leader, ls, lc: ls.openCursor<string, string>(T) };
+}
+
 /**
  * The invariant the sweep and the re-check keep (assembly/conn/dhandle.ts, (c)): once role
  * changes have resolved, every OPEN dhandle not marked OUTDATED carries the current role word.
@@ -249,11 +258,7 @@ describe('a table opened while the node steps up ends up writable, on the new le
 
 describe('a leader and a follower on one MemoryPageStore', () => {
   it('the follower reads checkpoints and refuses writes; a step-down and step-up lose nothing; the deposed leader gets ESTALE', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
-    const lc = ls.openCursor<string, string>(T);
+    const { store, leader, ls, lc } = await leaderOnStore();
     for (let i = 0; i < 2000; i++) lc.put(key(i), `v${i}`);
     await ls.checkpoint();
 
@@ -310,10 +315,7 @@ describe('a leader and a follower on one MemoryPageStore', () => {
   });
 
   it('a follower with refreshInterval picks up new checkpoints by itself', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
+    const { store, leader, ls } = await leaderOnStore();
     await ls.checkpoint();
     const follower = await connect({ home: store, role: 'follower', refreshInterval: 20 });
     const fs = follower.openSession();
@@ -374,11 +376,7 @@ describe('a cursor opened before role changes writes exactly when a cursor opene
   });
 
   it('opened on a follower, step-up: the cursor reads and writes the image the step-up loaded', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
-    const lc = ls.openCursor<string, string>(T);
+    const { store, leader, ls, lc } = await leaderOnStore();
     lc.put('k', 'image 1');
     await ls.checkpoint();
     const follower = await connect({ home: store, role: 'follower' });
@@ -404,11 +402,7 @@ describe('a cursor opened before role changes writes exactly when a cursor opene
   });
 
   it('a positioned cursor and a range in progress carry on by key on the new image', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
-    const lc = ls.openCursor<string, string>(T);
+    const { store, leader, ls, lc } = await leaderOnStore();
     for (let i = 0; i < 2000; i++) lc.put(key(i), 'image 1');
     await ls.checkpoint();
     const follower = await connect({ home: store, role: 'follower' });
@@ -436,10 +430,8 @@ describe('a cursor opened before role changes writes exactly when a cursor opene
   });
 
   it('a cursor whose table is gone after a role change gets ENOENT saying so, also when a table of its name has other formats', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
+    const { store, leader, ls, lc } = await leaderOnStore();
+    lc.close(); // (drop is EBUSY while a cursor is open)
     ls.create('table:u', { keyFormat: 'S', valueFormat: 'S' });
     await ls.checkpoint();
     const follower = await connect({ home: store, role: 'follower' });
@@ -592,11 +584,7 @@ describe('dhandles', () => {
   });
 
   it('cursors pinning old images fill the catalog: the refresh fails with EBUSY saying so, changes nothing, and works once they close', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
-    const lc = ls.openCursor<string, string>(T);
+    const { store, leader, ls, lc } = await leaderOnStore();
     const follower = await connect({ home: store, role: 'follower' });
     const pins: ReturnType<typeof cursorOn>[] = [];
     let err: unknown;
@@ -622,11 +610,7 @@ describe('dhandles', () => {
   });
 
   it('the sweep closes idle and outdated dhandles and frees the trees they kept', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
-    const lc = ls.openCursor<string, string>(T);
+    const { store, leader, ls, lc } = await leaderOnStore();
     for (let i = 0; i < 3000; i++) lc.put(key(i), 'x'.repeat(50));
     await ls.checkpoint();
     const follower = await connect({ home: store, role: 'follower' });
