@@ -421,6 +421,12 @@ describe('a cursor opened before role changes writes exactly when a cursor opene
     expect(pc.next()).toBe(true);
     expect(pc.key).toBe(`${key(1001)}a`);
     expect(pc.value).toBe('image 2');
+    expect(pc.next()).toBe(true);
+    expect(pc.key).toBe(key(1002));
+    expect(pc.prev()).toBe(true);
+    expect(pc.key).toBe(`${key(1001)}a`);
+    expect(pc.seek(key(1500), 'ge')).toBe(true);
+    expect(pc.key).toBe(key(1501)); // removed in the new image
     for (let r = iter.next(); !r.done; r = iter.next()) seen.push(r.value[0]);
     // The scan guarantees: strictly increasing, and every key present for the whole scan.
     for (let i = 1; i < seen.length; i++) expect(seen[i] > seen[i - 1]).toBe(true);
