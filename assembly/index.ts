@@ -16,7 +16,7 @@ import {
 } from "./catalog";
 import {
   dhandleGet, dhandleUse, dhandleUnuse, dhandleRelease, dhandleFlags, dhandleCount, dhandleSweep, dhandleDrop,
-  dhandleInUse, dhandleTree, dhandleStamp, dhandleSweepRole, dhandleOutdateTree,
+  dhandleInUse, dhandleTree, dhandleStamp, dhandleCurrent, dhandleSweepRole, dhandleOutdateTree,
 } from "./conn/dhandle";
 import {
   roleInit, roleWord, roleSet, writeEnter, writeExit, writeDrain, gateClose, gateOpen, ckptTryLock, ckptUnlock,
@@ -32,7 +32,7 @@ import { pagedelCompact } from "./btree/pagedel";
 import { epochEnter, epochExit, limboReclaim } from "./epoch";
 import { injectArm, injectWake, injectArrivedAddr, injectHits, injectArrived, injectCount } from "./inject";
 import { sKey, sKey2, sValue, sOut, S_KEY, S_KEY2, S_VALUE, S_OUT, S_OUT_SIZE } from "./scratch";
-import { OK, EINVAL, EKEYSIZE, EVALUESIZE, ENOENT } from "./status";
+import { OK, EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, EAGAIN } from "./status";
 
 // ---- connection and threads ----
 
@@ -191,12 +191,15 @@ export function lk_table_retire(tree: i32): i32 {
 
 // Every operation that reads the tree runs inside an announced epoch (assembly/epoch.ts), so
 // that no page it may still point to is recycled under it. Writes run inside the write gate
-// (assembly/conn/role.ts) as well.
+// (assembly/conn/role.ts) as well. A cursor's operations return EAGAIN when its dhandle is from
+// before a role change (the write gate, or dhandleCurrent for reads): the bindings then take a
+// current dhandle and call again (assembly/conn/README.md, "Cursors across role changes").
 
 export function lk_get(dh: i32, klen: i32): i32 {
   if (!dhandleInUse(dh)) return ENOENT;
   const r = checkKey(klen);
   if (r < 0) return r;
+  if (!dhandleCurrent(dh)) return EAGAIN;
   epochEnter();
   const v = btreeGet(dhandleTree(dh), sKey(), klen);
   epochExit();
@@ -244,6 +247,7 @@ export function lk_scan(
   if (!dhandleInUse(dh)) return ENOENT;
   if (mode < 0 || mode > 2 || endMode < 0 || endMode > 2) return EINVAL;
   if ((mode != 0 && checkKey(klen) < 0) || (endMode != 0 && checkKey(endLen) < 0)) return EKEYSIZE;
+  if (!dhandleCurrent(dh)) return EAGAIN;
   const tree = dhandleTree(dh);
   epochEnter();
   const v = reverse != 0
@@ -253,10 +257,14 @@ export function lk_scan(
   return v;
 }
 
-/** A page's version (0 for a page number the arena never handed out): cursors' read-ahead check. */
-export function lk_page_version(pg: u32): u32 {
-  if (pg == 0 || pg >= arenaHighWater()) return 0;
-  return atomic.load<u32>(pageAddr(pg) + P_VERSION);
+/**
+ * Cursors' read-ahead check: 1 if page `pg` still has version `version` and the cursor's dhandle
+ * `dh` is still current (no role change since: else the cursor moves to a current dhandle, whose
+ * tree may be another image); 0 otherwise.
+ */
+export function lk_leaf_unchanged(dh: i32, pg: u32, version: u32): i32 {
+  if (!dhandleInUse(dh) || !dhandleCurrent(dh) || pg == 0 || pg >= arenaHighWater()) return 0;
+  return atomic.load<u32>(pageAddr(pg) + P_VERSION) == version ? 1 : 0;
 }
 
 export function lk_verify(dh: i32, full: i32): i32 {

@@ -11,6 +11,6 @@ export const ENOENT: i32 = -6;
 export const EBUSY: i32 = -7;
 export const ECORRUPT: i32 = -8;
 export const EINJECTED: i32 = -9;
-export const ENOTLEADER: i32 = -11; // a write on a follower or through an outdated handle
+export const ENOTLEADER: i32 = -11; // a write on a follower
 // -12 is ESTALE, raised by the bindings (a fenced checkpoint)
-export const EAGAIN: i32 = -13;     // a handle went stale: get a fresh one and retry (never surfaces)
+export const EAGAIN: i32 = -13;     // a handle went stale (outdated, or from before a role change): get a fresh one and retry (never surfaces)

@@ -20,7 +20,8 @@
  *               record names a live leader (the leader lock, bindings/leader.ts), unless
  *               takeover: true. A step-up by reconfigure() is the deliberate act: it fences.
  *   refresh     lock; follower; load the latest image if newer (its trees replace the live ones,
- *               whose dhandles are outdated: open cursors keep reading the old image)
+ *               whose dhandles are outdated: open cursors keep reading the old image until a
+ *               role change moves them; assembly/conn/README.md)
  *   fenced      a checkpoint found its seq taken: role word -> follower, ESTALE naming how many
  *               tables had changes that were not published; the connection's next checkpoint
  *               and its close() fail with ESTALE too (it never reports lost work as saved)
@@ -320,7 +321,7 @@ export class Connection implements SessionOwner {
     } catch (e) {
       // Fenced (ESTALE): another node leads; stay a follower. Any other failure (I/O): the final
       // checkpoint is not there, so this node must not give up the writes only it holds: it goes
-      // back to leading (a new role word: cursors opened before keep failing) and reports.
+      // back to leading (a new role word: cursors move to new dhandles) and reports.
       if (!(e instanceof LatchkeyError && e.code === 'ESTALE')) x.lk_role_change(1);
       throw e;
     }

@@ -57,7 +57,7 @@ export interface CoreExports {
   lk_verify(dh: number, full: number): number;
   lk_compact(dh: number): number;
   lk_reclaim(): number;
-  lk_page_version(pg: number): number;
+  lk_leaf_unchanged(dh: number, pg: number, version: number): number;
   lk_stats(dh: number): number;
   lk_dump_level(dh: number, level: number, from: number, fromGen: number): number;
   lk_dump_deleted(dh: number, from: number): number;

@@ -57,14 +57,25 @@ export interface CursorOwner {
   checkOpen(): void;
   /** The cursor closed: it stops using its dhandle. */
   forget(c: Cursor, dh: number): void;
+  /**
+   * The cursor's dhandle `old` is from before a role change: a user of a current dhandle of the
+   * same table (same formats), then `old`'s use ended. Throws ENOENT when the table is gone.
+   */
+  renew(uri: string, old: number, what: string): number;
 }
+
+/** Dhandles a cursor takes for one operation before giving up (each one means another role change). */
+const RENEW_TRIES = 1000;
 
 export class Cursor<K extends Key = Key, V extends Value = Value> {
   readonly uri: string;
   private readonly owner: CursorOwner;
   private readonly core: CoreThread;
-  /** The dhandle this cursor uses (assembly/conn/dhandle.ts); the session made it a user. */
-  private readonly dh: number;
+  /**
+   * The dhandle this cursor uses (assembly/conn/dhandle.ts); the session made it a user. Replaced
+   * by a current one when the core says it is from before a role change (renew).
+   */
+  private dh: number;
   private readonly kf: Format;
   private readonly vf: Format;
   private closed = false;
@@ -96,12 +107,24 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     return n;
   }
 
+  /**
+   * The core answered EAGAIN: this cursor's dhandle is from before a role change. Takes a current
+   * one, as an open would (assembly/conn/README.md, "Cursors across role changes"); the caller
+   * writes its key (and bounds) again, since the table's name went through the scratch area, and
+   * calls again. The read-ahead belonged to the old dhandle's tree; the position is by key.
+   */
+  private renew(what: string, attempt: number): number {
+    if (attempt >= RENEW_TRIES) {
+      throw new LatchkeyError('EBUSY', `${what} on ${this.uri}: the connection's role changed under ${RENEW_TRIES} tries`);
+    }
+    this.dh = this.owner.renew(this.uri, this.dh, `${what} on ${this.uri}`);
+    this.buf = undefined;
+    return this.dh;
+  }
+
   private fail(status: number, what: string): never {
     if (status === Status.ENOTLEADER) {
-      const leader = (this.core.x.lk_role_word() & 1) !== 0;
-      throw new LatchkeyError('ENOTLEADER', leader
-        ? `${what} on ${this.uri}: this cursor's table handle was opened before a role change and is read-only; accepted: writes through a cursor opened since`
-        : `${what} on ${this.uri}: this connection is a follower; accepted: writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
+      throw new LatchkeyError('ENOTLEADER', `${what} on ${this.uri}: this connection is a follower; accepted: writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
     }
     if (status === Status.ENOMEM) {
       throw new LatchkeyError('ENOMEM', `${what} on ${this.uri}: the cache is full (cacheSize allows ${this.core.cacheBytes} bytes of pages); nothing was changed; accepted: a larger cacheSize at open(), or removing data first`);
@@ -112,8 +135,8 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   /** The value stored under `key`, or undefined. */
   get(key: K): V | undefined {
     this.check();
-    const klen = this.writeKey(key);
-    const r = this.core.x.lk_get(this.dh, klen);
+    let r = this.core.x.lk_get(this.dh, this.writeKey(key));
+    for (let i = 0; r === Status.EAGAIN; i++) r = this.core.x.lk_get(this.renew('get', i), this.writeKey(key));
     if (r === NOTFOUND) return undefined;
     if (r < 0) this.fail(r, 'get');
     return readBytes(this.core, this.vf, this.core.OUT, r) as V;
@@ -126,7 +149,9 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const vlen = writeBytes(this.core, this.vf, value, this.core.VALUE, limit, 'value',
       limit < this.core.maxValue ? ` (key + value at most ${this.core.itemMax} bytes on ${this.core.x.lk_page_size()}-byte pages)` : ' (a quarter page)');
     this.buf = undefined; // a write through this cursor invalidates its read-ahead
-    const r = this.core.x.lk_put(this.dh, klen, vlen, mode);
+    let r = this.core.x.lk_put(this.dh, klen, vlen, mode);
+    // The value stays at VALUE: a renew writes only the table's name, at KEY.
+    for (let i = 0; r === Status.EAGAIN; i++) r = this.core.x.lk_put(this.renew(what, i), this.writeKey(key), vlen, mode);
     if (r < 0) this.fail(r, what);
     return r;
   }
@@ -146,7 +171,8 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     this.check();
     const klen = this.writeKey(key);
     this.buf = undefined;
-    const r = this.core.x.lk_remove(this.dh, klen);
+    let r = this.core.x.lk_remove(this.dh, klen);
+    for (let i = 0; r === Status.EAGAIN; i++) r = this.core.x.lk_remove(this.renew('remove', i), this.writeKey(key));
     if (r < 0) this.fail(r, 'remove');
     return r === 1;
   }
@@ -158,10 +184,17 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   private fetchRaw(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
     end: Uint8Array | undefined, hint: number, hintGen: number, limit: number): RawBatch {
     const core = this.core;
-    if (start) core.u8.set(start, core.KEY);
-    if (end) core.u8.set(end, core.KEY2);
-    const r = core.x.lk_scan(this.dh, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0,
-      hint, hintGen, limit);
+    let r = Status.EAGAIN as number;
+    for (let i = 0; r === Status.EAGAIN; i++) {
+      // After a renew the hint is dropped: it names a page of the old dhandle's tree. The scan
+      // resumes by key (`start`, exclusive after the last key returned), so an iterator in
+      // progress keeps its order and once-only guarantees on the new dhandle's tree.
+      const dh = i === 0 ? this.dh : this.renew('scan', i - 1);
+      if (start) core.u8.set(start, core.KEY);
+      if (end) core.u8.set(end, core.KEY2);
+      r = core.x.lk_scan(dh, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0,
+        i === 0 ? hint : 0, i === 0 ? hintGen : 0, limit);
+    }
     if (r < 0) this.fail(r, 'scan');
     const dv = core.dv;
     const out = core.OUT;
@@ -289,7 +322,8 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     if (this.bufPos >= b.keys.length) return false;
     // Serve the next step from the read-ahead only if its leaf has not changed since: then the
     // next entry there is still the true neighbour. Otherwise the caller fetches afresh.
-    if (this.bufPos > 0 && this.core.x.lk_page_version(b.leaf) !== b.leafVersion) return false;
+    // (The check also fails after a role change: the next step then moves to a current dhandle.)
+    if (this.bufPos > 0 && this.core.x.lk_leaf_unchanged(this.dh, b.leaf, b.leafVersion) !== 1) return false;
     this.curKey = b.keys[this.bufPos];
     this.curValue = b.values[this.bufPos];
     // The raw position is the cursor's own copy: the caller may mutate the key it was given.
@@ -305,7 +339,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     // not changed since (a key inserted after our position must not be skipped).
     const b = this.buf;
     const exhausted = b !== undefined && this.bufPos >= b.keys.length
-      && this.core.x.lk_page_version(b.leaf) === b.leafVersion;
+      && this.core.x.lk_leaf_unchanged(this.dh, b.leaf, b.leafVersion) === 1;
     let hint = exhausted && !reverse && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE ? b!.nextPage : 0;
     let hintGen = hint ? this.buf!.nextGen : 0;
     let from = start;

@@ -22,6 +22,7 @@ export const INJECTION_POINTS = [
   'dhandle-open-before-set-open',
   'role-sweep',
   'dhandle-get-before-lock',
+  'write-gate-outdated',
 ] as const;
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';

@@ -127,6 +127,33 @@ export class Session implements CursorOwner {
     this.core.x.lk_dhandle_unuse(dh);
   }
 
+  /**
+   * A cursor's dhandle `old` is from before a role change (the core said EAGAIN): becomes a user
+   * of a current one by the same path as an open (use: the cached one if current, else
+   * dhandleGet), checks it is the same kind of table, then ends the use of `old`. The new use is
+   * taken before the old one ends, so drop() never sees the cursor holding neither.
+   * assembly/conn/README.md, "Cursors across role changes", has the argument.
+   */
+  renew(uri: string, old: number, what: string): number {
+    this.checkOpen();
+    const x = this.core.x;
+    let dh: number;
+    try {
+      dh = this.use(uri);
+    } catch (e) {
+      if (!(e instanceof LatchkeyError) || e.code !== 'ENOENT') throw e;
+      throw new LatchkeyError('ENOENT', `${what}: the table is gone since this cursor was opened (dropped, or absent from the checkpoint this node loaded at a role change); accepted: a cursor opened after it is created again`);
+    }
+    const was = x.lk_table_formats(old);
+    const now = x.lk_table_formats(dh);
+    if (was !== now) {
+      x.lk_dhandle_unuse(dh);
+      throw new LatchkeyError('ENOENT', `${what}: the table this cursor was opened on is gone; a table of that name now has key format '${formatOf(now >> 8)}' and value format '${formatOf(now & 0xff)}' (the cursor's table had '${formatOf(was >> 8)}', '${formatOf(was & 0xff)}'); accepted: a new cursor`);
+    }
+    x.lk_dhandle_unuse(old);
+    return dh;
+  }
+
   /** Writes a table uri's name into scratch; returns its byte length. */
   private writeName(uri: unknown): number {
     if (typeof uri !== 'string' || !uri.startsWith('table:') || uri.length === 6) {

@@ -84,8 +84,8 @@ export function renderTreeSvg(shape: TreeShape, opts: SvgOptions = {}): string {
     + `<path d="M0,0 L6,3 L0,6 z" fill="${COLORS.link}"/></marker></defs>`);
   out.push(`<rect width="${width}" height="${height}" fill="#fafafa"/>`);
   out.push(`<text x="${MARGIN}" y="22" font-size="14" fill="${COLORS.text}">${esc(title)}</text>`);
-  out.push(`<text x="${MARGIN}" y="40" fill="#666">box fill = bytes used / page size; arrows = right links; `
-    + 'rows = levels, root at the top</text>');
+  out.push(`<text x="${MARGIN}" y="40" fill="#666">box fill = bytes used / page size; number above a box = page number `
+    + '(or in its tooltip); arrows = right links; rows = levels, root at the top</text>');
 
   const labelW = 64;
   const avail = width - 2 * MARGIN - labelW;

@@ -1,5 +1,6 @@
 /**
- * Role stress: 4 workers open, write, close and reopen tables (test/workers/role-churn.js) while
+ * Role stress: 4 workers open, write, close and reopen tables (test/workers/role-churn.js; two of
+ * them keep their cursors across role changes) while
  * the main thread flips the role of their connection thousands of times, with checkpoints in
  * between, and now and then lets a second connection on the same page store lead for a while.
  * Checked continuously:
@@ -19,7 +20,7 @@ const FLIPS = process.env.LATCHKEY_STRESS === '1' ? 20_000 : 2_000;
 const WORKERS = 4;
 const TABLES = 4;
 const KEYS = 64;
-const ACKED = 8, OK = 16, REFUSED = 24, VIOLATION = 32, ERROR = 40;
+const ACKED = 8, OK = 16, REFUSED = 24, VIOLATION = 32, ERROR = 40, KEPT = 48;
 
 /** What worker `w`'s keys must hold once its values 1..a are in (role-churn.js's scheme). */
 function expected(w: number, a: number): Map<string, string> {
@@ -131,6 +132,7 @@ describe('role stress', () => {
     expect(count(ERROR), results.map((r) => r.lastError).join(' | ')).toBe(0);
     expect(count(OK)).toBeGreaterThan(FLIPS); // the workers really wrote between flips
     expect(count(REFUSED)).toBeGreaterThan(0); // and really tried during step-downs
+    expect(count(KEPT)).toBeGreaterThan(0); // and wrote through cursors kept across role changes
     expect(handovers).toBe(Math.floor(FLIPS / 25));
     expect(checkpoints).toBeGreaterThan(0);
     checkState(state(conn), acked(), 'the end, as leader');

@@ -1,7 +1,7 @@
 /**
  * Roles: the open/step-down race (and its step-up mirror) forced with injection points across two
- * real workers; a leader and a follower on one page store; fencing. The stress run is in
- * test/roles-stress.test.ts.
+ * real workers; cursors kept across role changes; a leader and a follower on one page store;
+ * fencing. The stress run is in test/roles-stress.test.ts. The argument: assembly/conn/README.md.
  *
  * How these were shown to fail without the fix (assembly/conn/dhandle.ts, role.ts): see the
  * comments on each describe block and the closing note of issue #4.
@@ -65,6 +65,15 @@ async function followerWithTable() {
   return { conn, home };
 }
 
+/** A leader on a fresh MemoryPageStore with an empty table T, and a cursor on it. */
+async function leaderOnStore() {
+  const store = new MemoryPageStore();
+  const leader = await connect({ home: store });
+  const ls = leader.openSession();
+  ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
+  return { store, leader, ls, lc: ls.openCursor<string, string>(T) };
+}
+
 /**
  * The invariant the sweep and the re-check keep (assembly/conn/dhandle.ts, (c)): once role
  * changes have resolved, every OPEN dhandle not marked OUTDATED carries the current role word.
@@ -88,7 +97,7 @@ async function race(conn: Connection, fn: (ws: TestWorker[]) => Promise<void>): 
     try {
       await fn(ws);
     } finally {
-      for (const name of ['dhandle-open-before-set-open', 'role-sweep']) conn.inject(name).disarm().wake();
+      for (const name of ['dhandle-open-before-set-open', 'role-sweep', 'write-gate-outdated', 'btree-insert-before-leaf-latch']) conn.inject(name).disarm().wake();
     }
   });
   expect(staleHandles(conn)).toEqual([]);
@@ -211,10 +220,11 @@ describe('a table opened while the node steps up ends up writable, on the new le
       expect(await a.call('cursorGet', { cid, key: 'x' })).toBe('written by the new leader');
       const fresh = await a.call<number>('cursorOpen', { uri: T });
       await a.call('cursorPut', { cid: fresh, key: 'y', value: 'v' });
-      // The main thread's cursor was opened under the follower role word: still refused.
-      throwsWith(() => c.put('z', 'v'), 'ENOTLEADER');
+      // The main thread's cursor was opened under the follower role word: its next write takes a
+      // current dhandle (the cursor re-acquire), as a cursor opened now would.
+      c.put('z', 'v');
       const c2 = cursorOn(conn);
-      c2.put('z', 'v');
+      expect(c2.get('z')).toBe('v');
       expect(c2.get('x')).toBe('written by the new leader');
       expect(c2.get(key(7))).toBe('before');
     });
@@ -239,7 +249,7 @@ describe('a table opened while the node steps up ends up writable, on the new le
       sweep.wake();
       sweep.disarm();
       expect(await up).toBe('leader');
-      await rejectsWith(b.call('cursorPut', { cid: before, key: 'x', value: 'v' }), 'ENOTLEADER');
+      await b.call('cursorPut', { cid: before, key: 'x', value: 'v' }); // re-acquired: writes again
       const fresh = await b.call<number>('cursorOpen', { uri: T });
       await b.call('cursorPut', { cid: fresh, key: 'y', value: 'v' });
     });
@@ -248,11 +258,7 @@ describe('a table opened while the node steps up ends up writable, on the new le
 
 describe('a leader and a follower on one MemoryPageStore', () => {
   it('the follower reads checkpoints and refuses writes; a step-down and step-up lose nothing; the deposed leader gets ESTALE', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
-    const lc = ls.openCursor<string, string>(T);
+    const { store, leader, ls, lc } = await leaderOnStore();
     for (let i = 0; i < 2000; i++) lc.put(key(i), `v${i}`);
     await ls.checkpoint();
 
@@ -309,10 +315,7 @@ describe('a leader and a follower on one MemoryPageStore', () => {
   });
 
   it('a follower with refreshInterval picks up new checkpoints by itself', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
+    const { store, leader, ls } = await leaderOnStore();
     await ls.checkpoint();
     const follower = await connect({ home: store, role: 'follower', refreshInterval: 20 });
     const fs = follower.openSession();
@@ -334,6 +337,203 @@ describe('a leader and a follower on one MemoryPageStore', () => {
     await newer.openSession().checkpoint();
     expect(older.role).toBe('follower');
     expect(newer.role).toBe('leader');
+  });
+});
+
+// A cursor's dhandle is stamped with the role word it was opened under; after a role change the
+// core answers its next operation with EAGAIN and the cursor takes a current dhandle by the path
+// an open takes (assembly/conn/README.md, "Cursors across role changes"). Shown to fail:
+//   - without the re-check (dhandleCurrent always true, the gate answering ENOTLEADER instead of
+//     EAGAIN: the behaviour before, plus the new injection point), all seven fail: the writes stay
+//     refused after the step-up (ENOTLEADER), reads stay on the old image ('image 1'; 'k1002' from
+//     the read-ahead instead of 'k1001a'), and the parked re-acquires never arrive;
+//   - with a gate that lets any dhandle write while the node leads (no stamp comparison), the
+//     follower's cursor writes into the old image's retired tree (the debug build's "a write
+//     reached a read-only tree"), and the parked re-acquire never happens.
+describe('a cursor opened before role changes writes exactly when a cursor opened at that moment could', () => {
+  it('opened on the leader, step-down, step-up: the same cursor writes; drop still sees its one use', async () => {
+    const { conn } = await leaderWithTable();
+    const s = conn.openSession();
+    const c = s.openCursor<string, string>(T);
+    c.put('a', 'leader 1');
+    await conn.reconfigure({ role: 'follower' });
+    throwsWith(() => c.put('b', 'on a follower'), 'ENOTLEADER');
+    expect(c.get('a')).toBe('leader 1');
+    await conn.reconfigure({ role: 'leader' });
+    c.put('b', 'leader 2');
+    expect(c.remove('a')).toBe(true);
+    const fresh = cursorOn(conn);
+    expect(fresh.get('b')).toBe('leader 2');
+    expect(fresh.get('a')).toBeUndefined();
+    fresh.close();
+    expect(staleHandles(conn)).toEqual([]);
+    // The cursor holds exactly one use: drop is EBUSY while it is open, and passes once it is
+    // closed (a use left on its old dhandle would keep drop EBUSY).
+    throwsWith(() => s.drop(T), 'EBUSY');
+    c.close();
+    s.drop(T);
+    throwsWith(() => s.openCursor(T), 'ENOENT');
+  });
+
+  it('opened on a follower, step-up: the cursor reads and writes the image the step-up loaded', async () => {
+    const { store, leader, ls, lc } = await leaderOnStore();
+    lc.put('k', 'image 1');
+    await ls.checkpoint();
+    const follower = await connect({ home: store, role: 'follower' });
+    const fc = follower.openSession().openCursor<string, string>(T);
+    expect(fc.get('k')).toBe('image 1');
+    throwsWith(() => fc.put('k', 'on a follower'), 'ENOTLEADER');
+    // The store moves past the follower's image, then the follower takes over: its step-up loads
+    // the newest image into new trees, and the cursor's old dhandle still names the old tree.
+    lc.put('k', 'image 2');
+    lc.put('k2', 'image 2');
+    await leader.reconfigure({ role: 'follower' });
+    await follower.reconfigure({ role: 'leader' });
+    fc.put('k3', 'written by the old cursor'); // first: a write that moves the cursor
+    expect(fc.get('k')).toBe('image 2');
+    const fresh = follower.openSession().openCursor<string, string>(T);
+    expect(fresh.get('k3')).toBe('written by the old cursor');
+    expect(fresh.get('k2')).toBe('image 2');
+    expect(staleHandles(follower)).toEqual([]);
+    // The write is in the live tree, so in the checkpoint the next reader loads.
+    await follower.openSession().checkpoint();
+    await leader.reconfigure({ checkpoint: 'latest' });
+    expect(ls.openCursor<string, string>(T).get('k3')).toBe('written by the old cursor');
+  });
+
+  it('a positioned cursor and a range in progress carry on by key on the new image', async () => {
+    const { store, leader, ls, lc } = await leaderOnStore();
+    for (let i = 0; i < 2000; i++) lc.put(key(i), 'image 1');
+    await ls.checkpoint();
+    const follower = await connect({ home: store, role: 'follower' });
+    const fs = follower.openSession();
+    const iter = fs.openCursor<string, string>(T).range();
+    const seen: string[] = [];
+    for (let i = 0; i < 500; i++) seen.push(iter.next().value![0]);
+    const pc = fs.openCursor<string, string>(T);
+    expect(pc.seek(key(1000))).toBe(true);
+    expect(pc.next()).toBe(true); // the read-ahead now holds the rest of key(1001)'s leaf
+    lc.put(`${key(1001)}a`, 'image 2');
+    lc.remove(key(1500));
+    await leader.reconfigure({ role: 'follower' });
+    await follower.reconfigure({ role: 'leader' });
+    // The next step reads the current table: the key inserted after the position is not skipped.
+    expect(pc.next()).toBe(true);
+    expect(pc.key).toBe(`${key(1001)}a`);
+    expect(pc.value).toBe('image 2');
+    expect(pc.next()).toBe(true);
+    expect(pc.key).toBe(key(1002));
+    expect(pc.prev()).toBe(true);
+    expect(pc.key).toBe(`${key(1001)}a`);
+    expect(pc.seek(key(1500), 'ge')).toBe(true);
+    expect(pc.key).toBe(key(1501)); // removed in the new image
+    for (let r = iter.next(); !r.done; r = iter.next()) seen.push(r.value[0]);
+    // The scan guarantees: strictly increasing, and every key present for the whole scan.
+    for (let i = 1; i < seen.length; i++) expect(seen[i] > seen[i - 1]).toBe(true);
+    const got = new Set(seen);
+    for (let i = 0; i < 2000; i++) if (i !== 1500) expect(got.has(key(i))).toBe(true);
+    expect(got.has(key(1500))).toBe(false); // the rest was read from the new image
+  });
+
+  it('a cursor whose table is gone after a role change gets ENOENT saying so, also when a table of its name has other formats', async () => {
+    const { store, leader, ls, lc } = await leaderOnStore();
+    lc.close(); // (drop is EBUSY while a cursor is open)
+    ls.create('table:u', { keyFormat: 'S', valueFormat: 'S' });
+    await ls.checkpoint();
+    const follower = await connect({ home: store, role: 'follower' });
+    const fs = follower.openSession();
+    const ft = fs.openCursor<string, string>(T);
+    const fu = fs.openCursor<string, string>('table:u');
+    ls.drop(T);
+    ls.drop('table:u');
+    ls.create('table:u', { keyFormat: 'u', valueFormat: 'u' });
+    await leader.reconfigure({ role: 'follower' });
+    await follower.reconfigure({ role: 'leader' });
+    throwsWith(() => ft.put('k', 'v'), 'ENOENT');
+    expect(() => ft.get('k')).toThrow(/the table is gone since this cursor was opened/);
+    throwsWith(() => fu.put('k', 'v'), 'ENOENT');
+    expect(() => [...fu.range()]).toThrow(/key format 'u' and value format 'u'/);
+    ft.close();
+    fu.close();
+    const raw = fs.openCursor('table:u');
+    raw.put(new Uint8Array([1]), new Uint8Array([2]));
+    expect(fs.tables()).toEqual(['table:u']);
+  });
+
+  it('A\'s write refused its dhandle after a step-down and parked; B steps up and down; A re-acquires a follower handle; after the next step-up the same cursor writes', async () => {
+    const { conn, home } = await leaderWithTable();
+    await race(conn, async ([a, b]) => {
+      const cid = await a.call<number>('cursorOpen', { uri: T }); // under the leader word L1
+      await a.call('cursorPut', { cid, key: 'a', value: 'leader 1' });
+      expect(await b.call('reconfigure', { options: { role: 'follower' } })).toBe('follower'); // F2
+      const park = conn.inject('write-gate-outdated').arm('wait', { count: 1 });
+      const aPut = a.call('cursorPut', { cid, key: 'x', value: 'written on a follower' });
+      park.awaitArrived(1); // A's gate saw F2, not L1: it refused the dhandle and announced nothing
+      park.disarm();
+      // Neither role change waits for A (it is not inside a write): A's re-acquire will see F4.
+      expect(await b.call('reconfigure', { options: { role: 'leader' } })).toBe('leader'); // L3
+      expect(await b.call('reconfigure', { options: { role: 'follower' } })).toBe('follower'); // F4
+      park.wake();
+      await rejectsWith(aPut, 'ENOTLEADER'); // a cursor opened now would get a follower handle
+      expect(cursorOn(conn).get('x')).toBeUndefined();
+      expect((await checkpointView(home)).has('x')).toBe(false);
+      await rejectsWith(a.call('cursorPut', { cid, key: 'x', value: 'written on a follower' }), 'ENOTLEADER');
+      expect(await b.call('reconfigure', { options: { role: 'leader' } })).toBe('leader'); // L5
+      await a.call('cursorPut', { cid, key: 'y', value: 'after the step-up' });
+      expect(await a.call('cursorGet', { cid, key: 'a' })).toBe('leader 1');
+      const c = cursorOn(conn);
+      expect(c.get('y')).toBe('after the step-up');
+      expect(c.get('x')).toBeUndefined();
+      expect(staleHandles(conn)).toEqual([]);
+    });
+  });
+
+  it('A\'s re-acquire parked inside its open under the new leader word while B steps down: its write is refused; after B\'s step-up it passes', async () => {
+    const { conn, home } = await leaderWithTable();
+    await race(conn, async ([a, b]) => {
+      const cid = await a.call<number>('cursorOpen', { uri: T }); // L1
+      expect(await b.call('reconfigure', { options: { role: 'follower' } })).toBe('follower'); // F2
+      expect(await b.call('reconfigure', { options: { role: 'leader' } })).toBe('leader'); // L3
+      // A's write: the gate refuses L1 under L3; the re-acquire records L3 (the leader path),
+      // allocates a dhandle and parks before publishing OPEN.
+      const park = conn.inject('dhandle-open-before-set-open').arm('wait', { count: 1 });
+      const aPut = a.call('cursorPut', { cid, key: 'x', value: 'written on a follower' });
+      park.awaitArrived(1);
+      park.disarm();
+      expect(await b.call('reconfigure', { options: { role: 'follower' } })).toBe('follower'); // F4
+      park.wake();
+      await rejectsWith(aPut, 'ENOTLEADER');
+      expect(cursorOn(conn).get('x')).toBeUndefined();
+      expect((await checkpointView(home)).has('x')).toBe(false);
+      expect(staleHandles(conn)).toEqual([]);
+      expect(await b.call('reconfigure', { options: { role: 'leader' } })).toBe('leader'); // L5
+      await a.call('cursorPut', { cid, key: 'y', value: 'after the step-up' });
+      expect(cursorOn(conn).get('y')).toBe('after the step-up');
+    });
+  });
+
+  it('A parked inside its write (past the gate) holds B\'s step-down until it is done: the write is in the final checkpoint', async () => {
+    const { conn, home } = await leaderWithTable();
+    await race(conn, async ([a, b]) => {
+      const cid = await a.call<number>('cursorOpen', { uri: T });
+      expect(await b.call('reconfigure', { options: { role: 'follower' } })).toBe('follower');
+      expect(await b.call('reconfigure', { options: { role: 'leader' } })).toBe('leader');
+      // A's cursor re-acquires a leader handle and passes the gate, then parks before the leaf.
+      const park = conn.inject('btree-insert-before-leaf-latch').arm('wait', { count: 1 });
+      const aPut = a.call('cursorPut', { cid, key: 'x', value: 'acknowledged before the step-down' });
+      park.awaitArrived(1);
+      park.disarm();
+      let downDone = false;
+      const down = b.call('reconfigure', { options: { role: 'follower' } }).then((r) => { downDone = true; return r; });
+      await waitFor(() => conn.role === 'follower', 'B to change the role word');
+      // B is draining: it waits for A's announced write, so it cannot have resolved.
+      expect(downDone).toBe(false);
+      park.wake();
+      await aPut;
+      expect(await down).toBe('follower');
+      expect((await checkpointView(home)).get('x')).toBe('acknowledged before the step-down');
+      await rejectsWith(a.call('cursorPut', { cid, key: 'y', value: 'v' }), 'ENOTLEADER');
+    });
   });
 });
 
@@ -390,11 +590,7 @@ describe('dhandles', () => {
   });
 
   it('cursors pinning old images fill the catalog: the refresh fails with EBUSY saying so, changes nothing, and works once they close', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
-    const lc = ls.openCursor<string, string>(T);
+    const { store, leader, ls, lc } = await leaderOnStore();
     const follower = await connect({ home: store, role: 'follower' });
     const pins: ReturnType<typeof cursorOn>[] = [];
     let err: unknown;
@@ -420,11 +616,7 @@ describe('dhandles', () => {
   });
 
   it('the sweep closes idle and outdated dhandles and frees the trees they kept', async () => {
-    const store = new MemoryPageStore();
-    const leader = await connect({ home: store });
-    const ls = leader.openSession();
-    ls.create(T, { keyFormat: 'S', valueFormat: 'S' });
-    const lc = ls.openCursor<string, string>(T);
+    const { store, leader, ls, lc } = await leaderOnStore();
     for (let i = 0; i < 3000; i++) lc.put(key(i), 'x'.repeat(50));
     await ls.checkpoint();
     const follower = await connect({ home: store, role: 'follower' });

@@ -17,37 +17,18 @@
 // Flags: ALLOC (entry in use), EXCLUSIVE (being opened: not yet OPEN), OPEN (ready), OUTDATED (no new users:
 // a role change, a newer checkpoint image or a drop happened since it opened), DEAD (swept).
 //
-// GETTING A DHANDLE (dhandleGet), as WiredTiger's __wt_session_get_dhandle does:
-//   1. record the role word r0 (the role decision: leader path or follower path);
-//   2. under the handle-list lock, look the table's live tree up (catalog latch, shared), and
-//   3. find an OPEN, not OUTDATED dhandle of that tree opened under r0 (lock shared); or, under
-//      the lock exclusive, look up again and allocate one (EXCLUSIVE, DH_ROLE = r0);
-//   4. outside the handle-list lock, open it and publish OPEN;
-//   5. re-check: if the role word is no longer r0, or the tree is no longer live, mark it OUTDATED.
+// GETTING A DHANDLE (dhandleGet): 1. record the role word r0; 2. under the handle-list lock, look
+// the table's live tree up; 3. find an OPEN, not OUTDATED dhandle of it stamped r0, or allocate one
+// (EXCLUSIVE, DH_ROLE = r0); 4. outside the lock, publish OPEN; 5. re-check the role word and the
+// tree, and mark it OUTDATED if either moved.
 //
-// THE STEP-DOWN RACE (../../../shared/design/roles.md; WiredTiger's seed report): thread A passes
-// step 1 as a leader and is between 3 and 4 when thread B's step-down runs. B's sweep only marks
-// OPEN dhandles, so it skips A's. In WiredTiger A's btree then stayed writable on the follower.
-// Every dhandle here is bound to the role word it was opened under (DH_ROLE), and a role change
-// is one atomic store of a new word (role.ts). Three checks use that binding:
-//   (a) the write gate (role.ts writeEnter): a write passes only while the role word equals its
-//       dhandle's DH_ROLE and is a leader word. B changes the word before its sweep, so A's
-//       dhandle can never write, OPEN or not, swept or not. Writability is not a cached property
-//       that a sweep has to find: it is re-derived from the one word at every write, under the
-//       announcement B's drain waits for. This is what keeps the follower from writing.
-//   (b) step 3 hands out only dhandles opened under the caller's r0: a dhandle from before a role
-//       change is never given to an open after it, whether or not a sweep has marked it yet (an
-//       open that runs while a step-up's sweep is still going would otherwise get a
-//       follower-stamped handle on the new leader, and its writes would be refused).
-//   (c) the sweep and step 5 mark every dhandle from before a change OUTDATED, so that sessions
-//       drop them and the sweep closes them: after a role change has resolved, every OPEN dhandle
-//       not marked OUTDATED carries the current role word (tests check this invariant). Proof
-//       that the pair misses none: B changes the role word, THEN sweeps OPEN dhandles; A sets
-//       OPEN, THEN re-reads the role word; all four are sequentially consistent atomics. If A's
-//       OPEN came before B's sweep read A's state, the sweep marks it; otherwise B's change came
-//       before A's re-read, which then sees the new word, and A marks itself.
-// Step-up is the mirror image (a follower-path open racing a step-up), and the same arguments
-// hold with the roles swapped: the role word changes first, then the sweep.
+// Why this keeps the step-down race (WiredTiger's seed report: an open on the leader path, half
+// done while a step-down sweeps, ends up writable on the follower) harmless, and why cursors that
+// re-acquire a dhandle after a role change keep it so: README.md in this directory, "The
+// step-down race" (checks (a), (b), (c) below) and "Cursors across role changes".
+//   (a) the write gate passes only a dhandle stamped with the current, leader, role word (role.ts);
+//   (b) step 3 hands out only dhandles stamped r0;
+//   (c) the role sweep and step 5 together mark every dhandle from before a change OUTDATED.
 //
 // Every flag both sides touch (DH_STATE) changes only by atomic or/and/cmpxchg; the role word is
 // one atomic word; DH_ROLE and DH_TREE are written before OPEN is published and never after.
@@ -155,7 +136,7 @@ export function dhandleGet(name: usize, len: i32): i32 {
   inject(INJECT_DHANDLE_OPEN);
   atomic.or<u32>(d + DH_STATE, DH_OPEN);
   atomic.and<u32>(d + DH_STATE, ~DH_EXCLUSIVE);
-  // 5. the re-check (see the argument at the top of this file).
+  // 5. the re-check (README.md, "The step-down race", (c)).
   if (roleStamp() != r0 || tableState(<u32>tree) != TABLE_LIVE) atomic.or<u32>(d + DH_STATE, DH_OUTDATED);
   return dh;
 }
@@ -166,13 +147,23 @@ export function dhandleRelease(dh: i32): void {
   atomic.sub<u32>(dhAddr(dh) + DH_REFS, 1);
 }
 
-/** Becomes a user (a cursor, a verify): OK, or EAGAIN if the dhandle is outdated or dead. */
+/**
+ * Is the dhandle (which the caller uses) stamped with the current role word? Cursors' reads and
+ * the write gate move a cursor to a current dhandle when not (README.md, "Cursors").
+ */
+// @ts-ignore: decorator
+@inline export function dhandleCurrent(dh: i32): bool { return load<u32>(dhAddr(dh) + DH_ROLE) == roleStamp(); }
+
+/**
+ * Becomes a user (a cursor, a verify): OK, or EAGAIN if the dhandle is outdated or dead, or was
+ * opened under another role word (a session's cached one that the sweep has not marked yet).
+ */
 export function dhandleUse(dh: i32): i32 {
   if (dh < 0 || dh >= MAX_DHANDLES) return EINVAL;
   const a = dhAddr(dh) + DH_STATE;
   while (true) {
     const s = atomic.load<u32>(a);
-    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED | DH_DEAD)) != (DH_ALLOC | DH_OPEN)) return EAGAIN;
+    if ((s & (DH_ALLOC | DH_OPEN | DH_OUTDATED | DH_DEAD)) != (DH_ALLOC | DH_OPEN) || !dhandleCurrent(dh)) return EAGAIN;
     if (atomic.cmpxchg<u32>(a, s, s + USER_ONE) == s) return OK;
   }
   return OK;

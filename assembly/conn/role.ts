@@ -14,16 +14,12 @@
 // and writeExit:
 //   writeEnter:  store TS_WRITING = 1 in this thread's slot;  then load the role word.
 //   drain:       (after changing the role word)  load every slot's TS_WRITING until all are 0.
-// Wasm atomics are sequentially consistent, so of a writer and a role change at least one sees
-// the other: either the writer's load returns the new role word (and it refuses, or waits at a
-// closed GATE), or the drain sees TS_WRITING = 1 and waits until that write has finished. So when
-// a drain returns, every write that will ever pass under the old word has completed.
-//
-// A write passes only if the role word (GATE masked) equals, bit for bit, the word recorded in
-// the dhandle it writes through when that dhandle was opened (assembly/conn/dhandle.ts), and that
-// word has LEADER set. A dhandle opened before ANY role change can therefore never write after it,
-// whatever state its flags are in: this is what makes the open/step-down race harmless for safety
-// (see dhandle.ts for the other half, which keeps a stale dhandle from being handed out again).
+// Sequentially consistent atomics: of a writer and a role change at least one sees the other, so
+// when a drain returns, every write that will ever pass under the old word has completed.
+// A write passes only if the role word equals, bit for bit, the word its dhandle was stamped with
+// at open (assembly/conn/dhandle.ts), and that word has LEADER set; a dhandle from before a role
+// change gets EAGAIN, and the cursor takes a current one. The argument (the step-down race, and
+// cursors across role changes) is in README.md in this directory.
 //
 // THE CHECKPOINT LOCK (SB_CKPT_LATCH) serialises checkpoints and role changes. The bindings take
 // it without blocking a thread (try + wait asynchronously), because a step-down holds it across
@@ -36,7 +32,8 @@ import { SB, SB_ROLE, SB_CKPT_LATCH, slotAddr, threadSlot, TS_WRITING } from "..
 import { MAX_THREADS } from "../limits";
 import { canBlock } from "../latch";
 import { futexWait, futexWake } from "../futex";
-import { OK, ENOTLEADER } from "../status";
+import { OK, ENOTLEADER, EAGAIN } from "../status";
+import { inject, INJECT_WRITE_OUTDATED } from "../inject";
 
 export const ROLE_LEADER: u32 = 1;
 export const ROLE_GATE: u32 = 2;
@@ -69,7 +66,9 @@ export function roleSet(leader: bool): u32 {
 
 /**
  * Enters a write through a dhandle opened under role word `stamp` (0 for writes that need no
- * dhandle: they pass under any leader word). OK, or ENOTLEADER with nothing announced.
+ * dhandle: they pass under any leader word). OK; or, with nothing announced, ENOTLEADER (the role
+ * word is a follower word equal to `stamp`, or `stamp` is 0 on a follower) or EAGAIN (the role
+ * word is not `stamp`: the dhandle is from before a role change; the caller gets a current one).
  */
 export function writeEnter(stamp: u32): i32 {
   const slot = slotAddr(threadSlot) + TS_WRITING;
@@ -84,7 +83,11 @@ export function writeEnter(stamp: u32): i32 {
     }
     if ((w & ROLE_LEADER) == 0 || (stamp != 0 && w != stamp)) {
       atomic.store<u32>(slot, 0);
-      return ENOTLEADER;
+      if (stamp == 0 || w == stamp) return ENOTLEADER;
+      // The dhandle is from before a role change: the caller takes a current one (dhandleGet)
+      // and tries again (README.md, "Cursors across role changes"). Nothing is announced here.
+      inject(INJECT_WRITE_OUTDATED);
+      return EAGAIN;
     }
     return OK;
   }
@@ -102,7 +105,7 @@ function gateWait(w: u32): void {
   }
 }
 
-/** Waits until no other thread is inside a write (see the argument at the top). */
+/** Waits until no other thread is inside a write (the write gate, above; README.md). */
 export function writeDrain(): void {
   for (let i = 0; i < MAX_THREADS; i++) {
     if (i == threadSlot) continue;

@@ -44,6 +44,8 @@ export class WorkerPool {
   stop() { Atomics.store(this.ctrl, CTRL.STOP, 1); }
   resume() { Atomics.store(this.ctrl, CTRL.STOP, 0); }
   ops(id) { return Atomics.load(this.ctrl, CTRL.OPS + id) >>> 0; }
+  /** Operations of worker `id` refused with a LatchkeyError (counted apart from those done). */
+  failed(id) { return Atomics.load(this.ctrl, CTRL.FAILED + id) >>> 0; }
   errors(id) {
     const out = {};
     CODES.forEach((code, i) => { const n = Atomics.load(this.ctrl, CTRL.ERRORS + id * CODES.length + i); if (n) out[code] = n; });

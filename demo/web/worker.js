@@ -1,7 +1,9 @@
 // A Web Worker of the browser demo and its checks: attaches to the page's connection (a
 // conn.share() handle) and runs commands. The live workload runs until the page sets the stop
 // word and reports through shared counters, so the page reads throughput without messages.
-// Writes that fail are caught and counted by LatchkeyError code (ENOTLEADER after a step-down).
+// Operations that fail are caught and counted apart from those done, and by LatchkeyError code
+// (ENOTLEADER after a step-down). Cursors are kept across role changes: after a step-up the same
+// cursors write again (a cursor's next operation moves it to a dhandle of the new role word).
 
 import { attach, LatchkeyError } from '../../dist/browser.js';
 import { CTRL, CODES } from './protocol.js';
@@ -14,9 +16,10 @@ let ctrl;
 
 const errIndex = (code) => { const i = CODES.indexOf(code); return i < 0 ? CODES.length - 1 : i; };
 
-/** Counts a LatchkeyError by code (shared counters) and returns its code; rethrows anything else. */
+/** Counts a refused operation by code (shared counters) and returns its code; rethrows anything else. */
 function counted(err) {
   if (!(err instanceof LatchkeyError)) throw err;
+  Atomics.add(ctrl, CTRL.FAILED + id, 1);
   Atomics.add(ctrl, CTRL.ERRORS + id * CODES.length + errIndex(err.code), 1);
   return err.code;
 }
@@ -57,8 +60,7 @@ function workload({ uri, keys = 60000 }) {
           for (const _ of c.range({ gte: key(i), limit: 20 })) ops++;
         }
       } catch (err) {
-        counted(err);
-        ops++;
+        counted(err); // refused: counted apart, not as an operation done
       }
     }
     Atomics.add(ctrl, CTRL.OPS + id, ops);
@@ -96,9 +98,15 @@ function check({ uri, w, n }) {
   return { w, inserted, removed, hits, wrong, scanned, order, checksum: h };
 }
 
-/** `count` writes (puts) of keys `s{w}:...`, counting failures by code: the step-down check. */
+/**
+ * `count` writes (puts) of keys `s{w}:...`, counting failures by code: the step-down check. One
+ * cursor per table for the worker's life, so the check's calls before a step-down, after it and
+ * after the step-up all go through the same cursor.
+ */
+const kept = new Map();
 function writes({ uri, count, tag }) {
-  const c = conn.openSession().openCursor(uri);
+  let c = kept.get(uri);
+  if (!c) kept.set(uri, (c = conn.openSession().openCursor(uri)));
   const byCode = {};
   let ok = 0;
   for (let i = 0; i < count; i++) {
@@ -110,7 +118,6 @@ function writes({ uri, count, tag }) {
       byCode[code] = (byCode[code] ?? 0) + 1;
     }
   }
-  c.close();
   return { ok, byCode };
 }
 
