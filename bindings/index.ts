@@ -11,7 +11,7 @@ import './platform-node.js';
 export { open, attach, Connection, type ShareHandle } from './connection.js';
 export { Session, type TableOptions, type TableStats, type CompactResult, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
 export { Cursor, type Key, type Value, type RangeOptions } from './cursor.js';
-export { LatchkeyError, type LatchkeyErrorCode } from './errors.js';
+export { LatchkeyError, ERROR_CODES, type LatchkeyErrorCode } from './errors.js';
 export { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
 export { InjectionPoint, INJECTION_POINTS, type InjectionPointName, type InjectionAction } from './inject.js';
 export { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } from './config.js';

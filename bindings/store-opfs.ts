@@ -60,7 +60,7 @@ export class OpfsPageStore implements PageStore {
       if (!p) return;
       this.pending.delete(r.id);
       if (r.ok) p.resolve(r.result);
-      else p.reject(new LatchkeyError(r.code, r.message.replace(/^[A-Z]+: /, '')));
+      else p.reject(new LatchkeyError(r.code, r.message));
     };
     this.worker.onerror = (e) => {
       this.failure = `the store worker failed: ${e.message ?? `its script ${new URL('./store-opfs-worker.js', import.meta.url).href} did not load`}`;

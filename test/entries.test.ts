@@ -122,7 +122,7 @@ describe('treeShape and renderTreeSvg', () => {
   it('refuses an unknown table with ENOENT', async () => {
     const conn = await openTest();
     try {
-      expect(() => conn.openSession().treeShape('table:nope')).toThrow(/ENOENT/);
+      expect(() => conn.openSession().treeShape('table:nope')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     } finally {
       await conn.close();
     }

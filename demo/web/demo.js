@@ -29,7 +29,7 @@ try {
     + `role ${conn.role}; checkpoints to OPFS store "demo"`;
   window.demo = { conn, session, pool };
 } catch (e) {
-  $('status').textContent = e instanceof LatchkeyError ? `${e.code}: ${e.message.replace(/^\w+: /, '')}` : String(e);
+  $('status').textContent = e instanceof LatchkeyError ? `${e.code}: ${e.message}` : String(e);
   $('status').className = 'bad';
   for (const b of document.querySelectorAll('button')) b.disabled = true;
   window.demo = { error: { code: e.code, message: e.message } };
