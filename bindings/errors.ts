@@ -3,7 +3,8 @@
  *
  * The convention is Node's: `err.code` is the code, `err.message` says what was wrong and what is
  * accepted and never starts with the code (so `${err.code}: ${err.message}` reads once), and
- * `String(err)` is `LatchkeyError [CODE]: message`. `err.name` is 'LatchkeyError'.
+ * `String(err)` and the first line of `err.stack` are `LatchkeyError [CODE]: message`.
+ * `err.name` is 'LatchkeyError'.
  *
  * The core (assembly/) reports failures as negative status numbers; `errorFromStatus` turns one
  * into a LatchkeyError. The numbers are shared with assembly/status.ts and must stay in step.
@@ -34,6 +35,12 @@ export class LatchkeyError extends Error {
   constructor(code: LatchkeyErrorCode, message: string) {
     super(message);
     this.code = code;
+    // V8's stack starts `LatchkeyError: message`; name the code there too, as Node's own errors do
+    // (`TypeError [ERR_X]: ...`), so that a printed stack (console.log, an uncaught error, a test
+    // runner's report) shows it. Other engines' stacks carry no such line.
+    const stack = this.stack;
+    const head = `${this.name}: `;
+    if (typeof stack === 'string' && stack.startsWith(head)) this.stack = `${this.name} [${code}]: ${stack.slice(head.length)}`;
   }
 
   /** `LatchkeyError [CODE]: message`, as Node prints its own coded errors. */
@@ -42,7 +49,7 @@ export class LatchkeyError extends Error {
   }
 }
 // On the prototype, not each error: `err.name` is 'LatchkeyError', and inspection (console.log)
-// shows the stack and `code` without a `name` property beside them.
+// shows the stack and `code` with no `name` property beside them.
 Object.defineProperty(LatchkeyError.prototype, 'name', { value: 'LatchkeyError', writable: true, configurable: true });
 
 /** Status numbers returned by the core; must match assembly/status.ts. */
