@@ -2,7 +2,8 @@
  * latchkey for browsers: the browser entry (package.json exports, conditions "browser" and
  * "default"). The same API as the Node entry (index.ts) on the web platform (core.ts: the .wasm
  * is fetched from `new URL('../build/latchkey.wasm', import.meta.url)`, only workers block),
- * plus OpfsPageStore. Nothing here or below imports a Node module.
+ * plus OpfsPageStore. Nothing here or below imports a Node module. The debug build of the core
+ * is not on this path: `import 'latchkey/debug'` (debug.ts) adds it for open({ debug: true }).
  * test/entries.test.ts checks that this list and index.ts's stay in step.
  */
 

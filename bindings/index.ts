@@ -7,6 +7,8 @@
  */
 
 import './platform-node.js';
+// open({ debug: true }) works in Node without `import 'latchkey/debug'` (nothing is bundled here).
+import './debug.js';
 
 export { open, attach, Connection, type ShareHandle } from './connection.js';
 export { Session, type TableOptions, type TableStats, type CompactResult, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
