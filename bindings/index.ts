@@ -11,8 +11,9 @@ import './platform-node.js';
 import './debug.js';
 
 export { open, attach, Connection, type ShareHandle } from './connection.js';
-export { Session, type TableOptions, type TableStats, type CompactResult, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
+export { Session, type Table, type TableOptions, type TableStats, type CompactResult, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
 export { Cursor, type Key, type Value, type RangeOptions } from './cursor.js';
+export { type Format, type FormatType } from './codec.js';
 export { LatchkeyError, ERROR_CODES, type LatchkeyErrorCode } from './errors.js';
 export { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
 export { InjectionPoint, INJECTION_POINTS, type InjectionPointName, type InjectionAction } from './inject.js';
