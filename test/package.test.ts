@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,22 @@ describe('package hygiene', () => {
       expect(map.sourcesContent, f).toHaveLength(map.sources.length);
       for (const src of map.sourcesContent) expect(typeof src === 'string' && src.length > 0, f).toBe(true);
     }
+  });
+
+  it("the README's first example runs as printed (in a fresh directory, with latchkey installed)", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = /## Example\n\n```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    expect(example!.trim().split('\n').length).toBeLessThanOrEqual(12);
+    const app = join(tmp, 'readme-app');
+    mkdirSync(join(app, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, join(app, 'node_modules', 'latchkey'), 'dir');
+    writeFileSync(join(app, 'main.mjs'), example!);
+    const r = spawnSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('admin\nalice admin\nbob user\n');
+    expect(readdirSync(join(app, 'data')).some((f) => f.startsWith('log-'))).toBe(true); // close checkpointed
   });
 
   it("CommonJS: require('latchkey') gives the same API on this Node (require of ES modules)", () => {
