@@ -56,7 +56,7 @@ async function act(name, fn) {
     const r = await fn();
     if (r !== undefined) log(`${name}: ${typeof r === 'string' ? r : JSON.stringify(r)}`);
   } catch (e) {
-    log(`${name}: ${e instanceof LatchkeyError ? e.message : String(e)}`, true);
+    log(`${name}: ${e instanceof LatchkeyError ? `${e.code}: ${e.message}` : String(e)}`, true);
   }
 }
 
