@@ -1,7 +1,8 @@
 /**
  * The package's entry points (package.json exports): the Node entry (index.ts) and the browser
  * entry (browser.ts) export the same API, the browser one adding OpfsPageStore; nothing on the
- * browser entry's import graph is a Node module. treeShape and renderTreeSvg work from Node.
+ * browser entry's import graph is a Node module, nor the debug build (latchkey/debug is its own
+ * entry). treeShape and renderTreeSvg work from Node.
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
