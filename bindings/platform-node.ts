@@ -11,14 +11,44 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import { isMainThread } from 'node:worker_threads';
-import { setPlatform, type Platform } from './core.js';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { setPlatform, type Platform, type ProcessIdentity } from './core.js';
 import { DirectoryPageStore } from './store-dir.js';
+
+/**
+ * A process's start time: field 22 of /proc/<pid>/stat (clock ticks after boot), which tells a
+ * reused pid from the process that recorded it. Undefined where there is no /proc (then the
+ * leader lock checks the pid alone).
+ */
+function startTime(pid: number | 'self'): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // "pid (comm) state ...": comm may hold spaces and parentheses, so count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let self: ProcessIdentity | undefined;
 
 export const nodePlatform: Platform = {
   compile: async (url) => WebAssembly.compile(await readFile(url)),
   canBlock: async () => !isMainThread,
   openDirectory: (path, create) => DirectoryPageStore.open(path, create),
+  identity: () => (self ??= { pid: process.pid, host: hostname(), thread: threadId, start: startTime('self') }),
+  alive: (pid, start) => {
+    try {
+      process.kill(pid, 0); // signal 0: only checks that the process exists
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+      // EPERM: it exists (another user's)
+    }
+    const now = start === undefined ? undefined : startTime(pid);
+    return now === undefined || now === start;
+  },
 };
 
 setPlatform(nodePlatform);
