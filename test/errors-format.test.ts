@@ -90,7 +90,7 @@ describe('LatchkeyError formatting', () => {
     await other.reconfigure({ role: 'leader' });
     check(await rejected(s.checkpoint()), 'ESTALE');
     await other.close();
-    await conn.close();
+    check(await rejected(conn.close()), 'ESTALE'); // fenced: its close says so too
     check(thrown(() => s.tables()), 'ECLOSED');
     // ECORRUPT: a flipped byte in the newest checkpoint's image.
     const blobs = (await store.list()).filter((n) => !n.startsWith('log-'));
