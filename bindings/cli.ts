@@ -7,6 +7,10 @@
  *   latchkey stat   -h <home> [table ...] [--json] home facts and per-table statistics
  *   latchkey dump   -h <home> <table> [--format text|json] [--svg file.svg]
  *   latchkey load   -h <home> [-f file] [--create] a dump (dump-format.ts) into a table
+ *   latchkey -h | --help | help                    usage;  latchkey --version  the package version
+ *
+ * `-h` is the home after a command (`latchkey verify -h /data/db`) and help when it is the only
+ * argument; `latchkey -h /data/db verify` is bad usage naming the right order.
  *
  * verify, stat and dump open the home as a FOLLOWER over a read-only view of the directory
  * (DirectoryPageStore's read-only view, store-dir.ts): they load the latest checkpoint and change nothing, so they are safe
@@ -16,13 +20,15 @@
  *
  * Exit codes: 0 done (verify: every table clean); 1 an error from the engine or the file system,
  * printed as `code: message` (verify: a table failed, or the checkpoint itself is corrupt); 2 bad
- * usage, printed naming what was wrong and what is accepted.
+ * usage (a bad option value too, e.g. --cache-size), printed naming what was wrong and what is
+ * accepted.
  */
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { open, type Connection, type Session } from './index.js';
+import { open, parseConfig, type Connection, type Session } from './index.js';
 import { LatchkeyError } from './errors.js';
 import { latestRecord, readRecord, recordName, type LogRecord } from './checkpoint.js';
 import { DirectoryPageStore } from './store-dir.js';
@@ -95,6 +101,8 @@ const COMMANDS: Record<string, Command> = {
 const NAMES = Object.keys(COMMANDS);
 
 const USAGE = `usage: latchkey <command> -h <home> [options]
+       latchkey -h | --help | help        this text
+       latchkey --version                 the package version
 
 commands:
 ${NAMES.map((n) => `  ${COMMANDS[n].usage.split('\n')[0]}`).join('\n')}
@@ -134,18 +142,29 @@ function home(command: string, v: Values): string {
   return v.home;
 }
 
-function cacheSize(v: Values): { cacheSize?: string } {
-  return typeof v['cache-size'] === 'string' ? { cacheSize: v['cache-size'] } : {};
+/** --cache-size, checked before anything opens: a bad size is usage (exit 2), named as the option. */
+function cacheSize(command: string, v: Values): { cacheSize?: string } {
+  const size = v['cache-size'];
+  if (typeof size !== 'string') return {};
+  try {
+    parseConfig({ cacheSize: size });
+  } catch (e) {
+    if (!(e instanceof LatchkeyError)) throw e;
+    const [what, ...accepted] = e.message.replace(/^cacheSize/, '--cache-size').split('; accepted: ');
+    throw new UsageError(command, what, accepted.join('; accepted: '));
+  }
+  return { cacheSize: size };
 }
 
 /** A follower over a read-only view of the home, with the latest record read before it loaded. */
-async function openFollower(dir: string, v: Values): Promise<{ conn: Connection; latest: LogRecord; store: DirectoryPageStore }> {
+async function openFollower(command: string, dir: string, v: Values): Promise<{ conn: Connection; latest: LogRecord; store: DirectoryPageStore }> {
+  const size = cacheSize(command, v);
   const store = await DirectoryPageStore.open(dir, false, true);
   const latest = await latestRecord(store);
   if (!latest) {
     throw new LatchkeyError('ENOENT', `home ${JSON.stringify(dir)} holds no latchkey checkpoints; accepted: a home a leader has checkpointed (latchkey load --create makes one)`);
   }
-  const conn = await open({ home: store, role: 'follower', create: false, ...cacheSize(v) });
+  const conn = await open({ home: store, role: 'follower', create: false, ...size });
   return { conn, latest, store };
 }
 
@@ -162,8 +181,8 @@ function tableUris(s: Session, dir: string, names: string[]): string[] {
   });
 }
 
-async function withFollower<T>(dir: string, v: Values, fn: (s: Session, conn: Connection, latest: LogRecord, store: DirectoryPageStore) => Promise<T>): Promise<T> {
-  const { conn, latest, store } = await openFollower(dir, v);
+async function withFollower<T>(command: string, dir: string, v: Values, fn: (s: Session, conn: Connection, latest: LogRecord, store: DirectoryPageStore) => Promise<T>): Promise<T> {
+  const { conn, latest, store } = await openFollower(command, dir, v);
   try {
     return await fn(conn.openSession(), conn, latest, store);
   } finally {
@@ -175,7 +194,7 @@ async function withFollower<T>(dir: string, v: Values, fn: (s: Session, conn: Co
 
 async function verify(v: Values, args: string[]): Promise<number> {
   const dir = home('verify', v);
-  return withFollower(dir, v, async (s) => {
+  return withFollower('verify', dir, v, async (s) => {
     const uris = tableUris(s, dir, args);
     const failed: string[] = [];
     for (const uri of uris) {
@@ -184,8 +203,8 @@ async function verify(v: Values, args: string[]): Promise<number> {
         await out.write(`${uri}: ok (${plural(r.pages, 'page')}, ${plural(r.levels, 'level')})\n`);
       } catch (e) {
         if (!(e instanceof LatchkeyError)) throw e;
-        failed.push(e.message);
-        await out.write(`${uri}: ${e.message}\n`);
+        failed.push(`${e.code}: ${e.message}`);
+        await out.write(`${uri}: ${e.code}: ${e.message}\n`);
       }
     }
     if (uris.length === 0) await out.write(`no tables in ${dir}\n`);
@@ -197,7 +216,7 @@ async function verify(v: Values, args: string[]): Promise<number> {
 
 async function stat(v: Values, args: string[]): Promise<number> {
   const dir = home('stat', v);
-  return withFollower(dir, v, async (s, conn, latest, store) => {
+  return withFollower('stat', dir, v, async (s, conn, latest, store) => {
     const ckpt = latest.checkpoint ? (latest.checkpoint === latest.seq ? latest : await readRecord(store, latest.checkpoint)) : undefined;
     const tables: Record<string, ReturnType<Session['stats']>> = {};
     for (const uri of tableUris(s, dir, args)) tables[uri] = s.stats(uri);
@@ -232,7 +251,7 @@ async function dump(v: Values, args: string[]): Promise<number> {
   const format = v.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError('dump', `--format ${JSON.stringify(format)}`, 'text or json');
   if (v.svg !== undefined && v.format !== undefined) throw new UsageError('dump', '--svg with --format', 'one of --svg <file> (a picture) or --format (the entries)');
-  return withFollower(dir, v, async (s, conn) => {
+  return withFollower('dump', dir, v, async (s, conn) => {
     const [uri] = tableUris(s, dir, args);
     if (typeof v.svg === 'string') {
       await writeFile(v.svg, renderTreeSvg(s.treeShape(uri)));
@@ -279,6 +298,7 @@ async function readInput(file: string | undefined): Promise<string> {
 
 async function load(v: Values, args: string[]): Promise<number> {
   const dir = home('load', v);
+  const size = cacheSize('load', v);
   if (args.length) throw new UsageError('load', `unexpected argument ${JSON.stringify(args[0])}`, 'no table argument: the table is named in the dump');
   const d = dumpFormat.parseDump(await readInput(v.file as string | undefined));
   // A home with no records is created with the dump's page size; an existing one keeps its own.
@@ -291,7 +311,7 @@ async function load(v: Values, args: string[]): Promise<number> {
   if (fresh && !v.create) {
     throw new LatchkeyError('ENOENT', `home ${JSON.stringify(dir)} holds no latchkey database; accepted: an existing home, or --create to make one`);
   }
-  const conn = await open({ home: dir, create: true, ...(fresh ? { pageSize: d.pageSize } : {}), ...cacheSize(v) });
+  const conn = await open({ home: dir, create: true, ...(fresh ? { pageSize: d.pageSize } : {}), ...size });
   const s = conn.openSession();
   s.create(d.uri, { keyFormat: d.keyFormat, valueFormat: d.valueFormat });
   const c = s.openCursor<Uint8Array | string, Uint8Array | string>(d.uri);
@@ -311,13 +331,20 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`latchkey: missing command; accepted: ${NAMES.join(', ')}\n\n${USAGE}\n`);
     return 2;
   }
-  if (name === '--help' || name === 'help') {
+  // -h alone is help; after a command it is the home (-h <dir>), and before one it is refused below.
+  if ((name === '-h' && rest.length === 0) || name === '--help' || name === 'help') {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (name === '--version') {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    throw new UsageError('', name.startsWith('-') ? `expected a command first, got option ${JSON.stringify(name)}` : `unknown command ${JSON.stringify(name)}`, `${NAMES.join(', ')} (latchkey --help)`);
+    const after = name === '-h' || name === '--home' ? ` (the home goes after it: latchkey ${rest[1] ?? '<command>'} -h ${rest[0]})` : '';
+    throw new UsageError('', name.startsWith('-') ? `expected a command first, got option ${JSON.stringify(name)}` : `unknown command ${JSON.stringify(name)}`, `${NAMES.join(', ')}${after} (latchkey --help)`);
   }
   let parsed;
   try {
@@ -351,8 +378,9 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
+    // `code: message` (a LatchkeyError's message never starts with its code; Node's fs errors' do).
     const err = e as Error & { code?: unknown };
-    const msg = err instanceof LatchkeyError || (typeof err.code === 'string' && err.message?.startsWith(`${err.code}:`))
+    const msg = typeof err.code === 'string' && err.message?.startsWith(`${err.code}:`)
       ? err.message
       : `${typeof err.code === 'string' ? err.code : err.name ?? 'Error'}: ${err.message ?? String(e)}`;
     process.stderr.write(`${msg}\n`);

@@ -7,7 +7,10 @@
 import { LatchkeyError, invalid } from './errors.js';
 import type { CoreThread } from './core.js';
 
+/** A table's key or value format: 'u' raw bytes (Uint8Array), 'S' strings (UTF-8). */
 export type Format = 'u' | 'S';
+/** The JS type of a format's keys or values: Uint8Array for 'u', string for 'S' (both for Format). */
+export type FormatType<F extends Format> = F extends 'S' ? string : Uint8Array;
 export const FORMATS: readonly Format[] = ['u', 'S'];
 
 const encoder = new TextEncoder();

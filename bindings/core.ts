@@ -122,14 +122,27 @@ export function setPlatform(p: Platform): void {
   platform = p;
 }
 
+/**
+ * Where the debug build is, once its entry (debug.ts, `import 'latchkey/debug'`) has run. Only
+ * that entry names the file, so a bundle of an application that never imports it carries the
+ * release build alone.
+ */
+let debugBuild: URL | undefined;
+
+/** Makes `open({ debug: true })` possible: the debug entry calls this with its build's URL. */
+export function registerDebugBuild(url: URL): void {
+  debugBuild = url;
+}
+
 /** Compiles (once per process or page) the release or debug build of the core. */
 export function loadModule(debug: boolean): Promise<WebAssembly.Module> {
   let m = modules.get(debug);
   if (!m) {
+    if (debug && !debugBuild) {
+      throw new LatchkeyError('EINVAL', "debug: true needs the debug build of the core, which has its own entry; accepted: import 'latchkey/debug' once before open({ debug: true }), or debug: false");
+    }
     // A literal `new URL('...', import.meta.url)`: bundlers (Vite) recognise it and emit the asset.
-    const url = debug
-      ? new URL('../build/latchkey.debug.wasm', import.meta.url)
-      : new URL('../build/latchkey.wasm', import.meta.url);
+    const url = debug ? debugBuild! : new URL('../build/latchkey.wasm', import.meta.url);
     m = platform.compile(url);
     modules.set(debug, m);
   }

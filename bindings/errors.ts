@@ -1,35 +1,56 @@
 /**
  * Errors: every failure a caller can see is a LatchkeyError with a stable string `code`.
  *
+ * The convention is Node's: `err.code` is the code, `err.message` says what was wrong and what is
+ * accepted and never starts with the code (so `${err.code}: ${err.message}` reads once), and
+ * `String(err)` and the first line of `err.stack` are `LatchkeyError [CODE]: message`.
+ * `err.name` is 'LatchkeyError'.
+ *
  * The core (assembly/) reports failures as negative status numbers; `errorFromStatus` turns one
  * into a LatchkeyError. The numbers are shared with assembly/status.ts and must stay in step.
  */
 
-export type LatchkeyErrorCode =
-  | 'ENOTLEADER'
-  | 'ESTALE'
-  | 'EKEYSIZE'
-  | 'EVALUESIZE'
-  | 'ENOMEM'
-  | 'EINVAL'
-  | 'ENOENT'
-  | 'EBUSY'
-  | 'ECLOSED'
-  | 'ECORRUPT'
-  | 'EINJECTED'
+/** Every code a LatchkeyError can carry (docs/API.md says what each means). */
+export const ERROR_CODES = [
+  'ENOTLEADER',
+  'ESTALE',
+  'EKEYSIZE',
+  'EVALUESIZE',
+  'ENOMEM',
+  'EINVAL',
+  'ENOENT',
+  'EBUSY',
+  'ECLOSED',
+  'ECORRUPT',
+  'EINJECTED',
   /** A browser page that is not cross-origin isolated (no shared memory): bindings/isolation.ts. */
-  | 'ENOTISOLATED'
+  'ENOTISOLATED',
   /** A page store's storage failed (the message names the store, the operation and the cause). */
-  | 'EIO';
+  'EIO',
+] as const;
+export type LatchkeyErrorCode = (typeof ERROR_CODES)[number];
 
 export class LatchkeyError extends Error {
   readonly code: LatchkeyErrorCode;
   constructor(code: LatchkeyErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'LatchkeyError';
+    super(message);
     this.code = code;
+    // V8's stack starts `LatchkeyError: message`; name the code there too, as Node's own errors do
+    // (`TypeError [ERR_X]: ...`), so that a printed stack (console.log, an uncaught error, a test
+    // runner's report) shows it. Other engines' stacks carry no such line.
+    const stack = this.stack;
+    const head = `${this.name}: `;
+    if (typeof stack === 'string' && stack.startsWith(head)) this.stack = `${this.name} [${code}]: ${stack.slice(head.length)}`;
+  }
+
+  /** `LatchkeyError [CODE]: message`, as Node prints its own coded errors. */
+  override toString(): string {
+    return `${this.name} [${this.code}]: ${this.message}`;
   }
 }
+// On the prototype, not each error: `err.name` is 'LatchkeyError', and inspection (console.log)
+// shows the stack and `code` with no `name` property beside them.
+Object.defineProperty(LatchkeyError.prototype, 'name', { value: 'LatchkeyError', writable: true, configurable: true });
 
 /** Status numbers returned by the core; must match assembly/status.ts. */
 export const Status = {

@@ -7,11 +7,14 @@
  */
 
 import './platform-node.js';
+// open({ debug: true }) works in Node without `import 'latchkey/debug'` (nothing is bundled here).
+import './debug.js';
 
 export { open, attach, Connection, type ShareHandle } from './connection.js';
-export { Session, type TableOptions, type TableStats, type CompactResult, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
+export { Session, type Table, type TableOptions, type TableStats, type CompactResult, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
 export { Cursor, type Key, type Value, type RangeOptions } from './cursor.js';
-export { LatchkeyError, type LatchkeyErrorCode } from './errors.js';
+export { type Format, type FormatType } from './codec.js';
+export { LatchkeyError, ERROR_CODES, type LatchkeyErrorCode } from './errors.js';
 export { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
 export { InjectionPoint, INJECTION_POINTS, type InjectionPointName, type InjectionAction } from './inject.js';
 export { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } from './config.js';

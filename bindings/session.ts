@@ -5,14 +5,22 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { Cursor, type CursorOwner, type Key, type Value } from './cursor.js';
-import { type Format, FORMATS, describe } from './codec.js';
+import { type Format, type FormatType, FORMATS, describe } from './codec.js';
 import type { CoreThread } from './core.js';
 import { readTreeShape, type TreeShape } from './shape.js';
 
-export interface TableOptions {
-  keyFormat?: Format;
-  valueFormat?: Format;
+export interface TableOptions<KF extends Format = Format, VF extends Format = Format> {
+  keyFormat?: KF;
+  valueFormat?: VF;
 }
+
+declare const tableFormats: unique symbol;
+/**
+ * A table's uri as create() returns it: the same string, typed with the table's formats, so that
+ * openCursor(table) is a Cursor<string, string> for an 'S'/'S' table without written generics.
+ * Any method that takes a uri takes it.
+ */
+export type Table<KF extends Format = Format, VF extends Format = Format> = string & { readonly [tableFormats]: [KF, VF] };
 const TABLE_KEYS = new Set(['keyFormat', 'valueFormat']);
 
 export interface VerifyOptions {
@@ -209,8 +217,8 @@ export class Session implements CursorOwner {
     return liveTables(this.core).map((t) => `table:${t.name}`).sort();
   }
 
-  /** Creates a table; a no-op if it exists with the same formats. */
-  create(uri: string, opts: TableOptions = {}): void {
+  /** Creates a table; a no-op if it exists with the same formats. Returns the uri, typed (Table). */
+  create<KF extends Format = 'u', VF extends Format = 'u'>(uri: string, opts: TableOptions<KF, VF> = {}): Table<KF, VF> {
     this.checkOpen();
     if (opts === null || typeof opts !== 'object') throw invalid('create options must be an object', '{ keyFormat, valueFormat }');
     for (const k of Object.keys(opts)) if (!TABLE_KEYS.has(k)) throw invalid(`create: unknown option '${k}'`, 'keyFormat, valueFormat');
@@ -224,6 +232,7 @@ export class Session implements CursorOwner {
     if (r === Status.EINVAL) throw invalid(`table ${uri} exists with other formats`, 'the formats it was created with');
     if (r === Status.EBUSY) throw new LatchkeyError('EBUSY', `table catalog full: at most ${this.core.x.lk_limit(3)} tables`);
     if (r < 0) throw errorFromStatus(r, `create ${uri}`);
+    return uri as Table<KF, VF>;
   }
 
   /**
@@ -245,7 +254,13 @@ export class Session implements CursorOwner {
     if (r < 0) throw errorFromStatus(r, `drop ${uri}`);
   }
 
-  /** Opens a cursor on an existing table. */
+  /**
+   * Opens a cursor on an existing table. Its key and value types follow the formats of a Table
+   * (create's result); for a uri string they are the types written (openCursor<string, string>),
+   * or Key and Value.
+   */
+  openCursor<KF extends Format, VF extends Format>(table: Table<KF, VF>): Cursor<FormatType<KF>, FormatType<VF>>;
+  openCursor<K extends Key = Key, V extends Value = Value>(uri: string): Cursor<K, V>;
   openCursor<K extends Key = Key, V extends Value = Value>(uri: string): Cursor<K, V> {
     this.checkOpen();
     const dh = this.use(uri);

@@ -60,10 +60,12 @@ export class OpfsPageStore implements PageStore {
       if (!p) return;
       this.pending.delete(r.id);
       if (r.ok) p.resolve(r.result);
-      else p.reject(new LatchkeyError(r.code, r.message.replace(/^[A-Z]+: /, '')));
+      else p.reject(new LatchkeyError(r.code, r.message));
     };
     this.worker.onerror = (e) => {
-      this.failure = `the store worker failed: ${e.message ?? `its script ${new URL('./store-opfs-worker.js', import.meta.url).href} did not load`}`;
+      // Not a second `new URL('./store-opfs-worker.js', import.meta.url)`: a bundler would emit the
+      // script once more for it, as a plain asset.
+      this.failure = `the store worker failed: ${e.message ?? 'its script (store-opfs-worker.js, next to store-opfs.js) did not load'}`;
       this.failAll(this.failure);
     };
     this.worker.postMessage({ init: storeName });

@@ -221,7 +221,7 @@ describe('usage', () => {
   const usage: [string[], RegExp][] = [
     [[], /^latchkey: missing command; accepted: verify, stat, dump, load\n/],
     [['frob'], /^latchkey: unknown command "frob"; accepted: verify, stat, dump, load/],
-    [['-h', 'x', 'verify'], /^latchkey: expected a command first, got option "-h"; accepted: verify, stat, dump, load/],
+    [['-h', 'x', 'verify'], /^latchkey: expected a command first, got option "-h"; accepted: verify, stat, dump, load \(the home goes after it: latchkey verify -h x\)/],
     [['verify', '-h', 'x', '--bogus'], /^latchkey verify: unknown option "--bogus"; accepted: -h\/--home, --cache-size, --help\b/],
     [['stat', '-h', 'x', '--svg', 'f'], /^latchkey stat: unknown option "--svg"; accepted: .*--json/],
     [['verify'], /^latchkey verify: missing home; accepted: -h <dir> or --home <dir>/],
@@ -248,6 +248,50 @@ describe('usage', () => {
     const noCreate = cli(['load', '-h', join(root, 'no-create')], cli(['dump', '-h', home, 'bin']).out);
     expect(noCreate.code).toBe(1);
     expect(noCreate.stderr).toMatch(/^ENOENT: home ".*no-create" holds no latchkey database; accepted: an existing home, or --create/);
+  });
+
+  it('-h alone, help and --help print the usage on stdout and exit 0', () => {
+    for (const args of [['-h'], ['--help'], ['help']]) {
+      const r = cli(args);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^usage: latchkey <command> -h <home> \[options\]\n/);
+      expect(r.stdout).toContain('latchkey --version');
+    }
+    // After a command, -h is still the home:
+    expect(cli(['verify', '-h', home, 'empty']).stdout).toBe('table:empty: ok (1 page, 1 level)\n');
+  });
+
+  it('--version prints the version in package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const r = cli(['--version']);
+    expect(r).toMatchObject({ code: 0, stderr: '', stdout: `${pkg.version}\n` });
+  });
+
+  const badSizes: [string[], RegExp][] = [
+    [['stat', '-h', home, '--cache-size', 'lots'], /^latchkey stat: --cache-size "lots" is not a size; accepted: a whole number of bytes, or a size string/],
+    [['verify', '-h', home, '--cache-size', '1KB'], /^latchkey verify: --cache-size "1KB" \(1024 bytes\) is below the minimum of 16MiB .*; accepted: a size from 16MiB/],
+    [['dump', '-h', home, 'str', '--cache-size', '8GB'], /^latchkey dump: --cache-size "8GB" .* is above the maximum/],
+    [['load', '-h', join(root, 'never-made'), '--create', '--cache-size=-1'], /^latchkey load: --cache-size "-1" is negative; accepted: /],
+  ];
+  it.each(badSizes)('%j: a bad --cache-size is usage (exit 2), checked before anything opens', (args, msg) => {
+    const r = cli(args, '');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(msg);
+    expect(r.code).toBe(2);
+    expect(existsSync(join(root, 'never-made'))).toBe(false);
+  });
+
+  it('an engine error is printed as code: message with the code once', async () => {
+    // A table whose tree fails verify: its checkpoint page is fine, so only verify sees it.
+    const r = cli(['verify', '-h', join(root, 'no-such-home')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ENOENT: home /);
+    expect(r.stderr).not.toMatch(/ENOENT: ENOENT/);
+    const bad = cli(['load', '-h', join(root, 'bad-dump'), '--create'], 'not a dump\n');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^EINVAL: dump /);
+    expect(bad.stderr).not.toMatch(/^EINVAL: EINVAL/);
   });
 
   it('--help prints usage and exits 0', () => {

@@ -1,10 +1,12 @@
 /**
  * The package's entry points (package.json exports): the Node entry (index.ts) and the browser
  * entry (browser.ts) export the same API, the browser one adding OpfsPageStore; nothing on the
- * browser entry's import graph is a Node module. treeShape and renderTreeSvg work from Node.
+ * browser entry's import graph is a Node module, nor the debug build (latchkey/debug is its own
+ * entry). treeShape and renderTreeSvg work from Node.
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { openTest } from './helpers.js';
 import { renderTreeSvg, PAGE_FLAGS, LatchkeyError } from '../dist/index.js';
 
@@ -19,8 +21,9 @@ function importGraph(entry: string): Set<string> {
     if (seen.has(f)) continue;
     seen.add(f);
     const src = readFileSync(new URL(`../dist/${f}`, import.meta.url), 'utf8');
-    for (const m of src.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\s*\(?\s*['"]([^'"]+)['"]/g)) {
-      const spec = m[1] ?? m[2];
+    // Statements at the start of a line (not the words in a message), and dynamic imports.
+    for (const m of src.matchAll(/^(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]/gm)) {
+      const spec = m[1] ?? m[2] ?? m[3];
       if (spec.startsWith('./')) todo.push(spec.slice(2));
       else seen.add(spec);
     }
@@ -44,6 +47,18 @@ describe('entry points', () => {
     // What each runtime cannot do is a clear EINVAL, not a missing export:
     expect(() => new node.OpfsPageStore('x')).toThrow(/no Web Workers/);
     await expect(browser.DirectoryPageStore.open('/tmp/x')).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('OpfsPageStore') });
+  });
+
+  it("the debug build is its own entry: the browser entry alone refuses debug: true naming 'latchkey/debug'", () => {
+    // A child process: this one has loaded the Node entry, which registers the debug build.
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const { open } = await import(${JSON.stringify(new URL('../dist/browser.js', import.meta.url).href)});
+      try { await open({ debug: true }); console.log('opened'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
+    `], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ code: 'EINVAL', message: expect.stringContaining("import 'latchkey/debug' once before open({ debug: true })") });
+    expect(importGraph('browser.js').has('debug.js')).toBe(false);
+    expect(readFileSync(new URL('../dist/core.js', import.meta.url), 'utf8')).not.toContain('latchkey.debug.wasm');
   });
 
   it('no Node module is on the browser entry path', () => {
@@ -122,7 +137,7 @@ describe('treeShape and renderTreeSvg', () => {
   it('refuses an unknown table with ENOENT', async () => {
     const conn = await openTest();
     try {
-      expect(() => conn.openSession().treeShape('table:nope')).toThrow(/ENOENT/);
+      expect(() => conn.openSession().treeShape('table:nope')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     } finally {
       await conn.close();
     }

@@ -295,7 +295,7 @@ describe('page deletion', () => {
     const hi = dec.decode(parents[1].high);
     keepEmpty(() => { for (const [k] of [...c.range({ gte: lo, lt: hi })]) c.remove(k); });
     const fail = conn.inject('pagedel-before-unlink').arm('error', { skip: 1, count: 1 });
-    expect(() => s.compact(URI)).toThrow(/EINJECTED/);
+    expect(() => s.compact(URI)).toThrow(expect.objectContaining({ code: 'EINJECTED' }));
     fail.disarm();
     expect(s.verify(URI).ok).toBe(true);
     const r = s.compact(URI);

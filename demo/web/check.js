@@ -2,6 +2,7 @@
 // Each returns plain data; the test asserts on it.
 
 import { open, attach, OpfsPageStore, LatchkeyError } from '../../dist/browser.js';
+import '../../dist/debug.js'; // open({ debug: true }) below: the debug build is its own entry
 import { WorkerPool } from './pool.js';
 import { keyOf, valueOf, expectedKeys, fnv, FNV_START } from './model.js';
 

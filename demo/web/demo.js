@@ -31,7 +31,7 @@ try {
     + `role ${conn.role}; checkpoints to OPFS store "demo"`;
   window.demo = { conn, session, pool };
 } catch (e) {
-  $('status').textContent = e instanceof LatchkeyError ? `${e.code}: ${e.message.replace(/^\w+: /, '')}` : String(e);
+  $('status').textContent = e instanceof LatchkeyError ? `${e.code}: ${e.message}` : String(e);
   $('status').className = 'bad';
   for (const b of document.querySelectorAll('button')) b.disabled = true;
   window.demo = { error: { code: e.code, message: e.message } };
@@ -77,7 +77,7 @@ async function act(name, fn, exclusive = false) {
     const r = await fn();
     if (r !== undefined) log(`${name}: ${typeof r === 'string' ? r : JSON.stringify(r)}`);
   } catch (e) {
-    log(`${name}: ${e instanceof LatchkeyError ? e.message : String(e)}`, true);
+    log(`${name}: ${e instanceof LatchkeyError ? `${e.code}: ${e.message}` : String(e)}`, true);
   } finally {
     if (exclusive) busy = false;
     updateButtons();

@@ -1,0 +1,72 @@
+// Compiled by test/types.test.ts with `tsc --noEmit` (never run): a cursor's key and value types
+// follow its table's formats. Every `@ts-expect-error` line must be an error, or tsc fails.
+// Imports the package by its name (its package.json exports and types), as a user would.
+import { open, type Cursor, type Format, type FormatType, type Key, type Table, type Value } from 'latchkey';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+function assertType<T extends true>(): T | undefined { return undefined; }
+
+export async function formats(): Promise<void> {
+  const conn = await open();
+  const s = conn.openSession();
+
+  // 'S' / 'S': strings both ways, no generics written.
+  const users = s.create('table:users', { keyFormat: 'S', valueFormat: 'S' });
+  assertType<Equal<typeof users, Table<'S', 'S'>>>();
+  const c = s.openCursor(users);
+  assertType<Equal<typeof c, Cursor<string, string>>>();
+  c.put('alice', 'admin');
+  const v: string | undefined = c.get('alice');
+  for (const [k, val] of c.range({ gte: 'a' })) { const both: string = k + val; void both; }
+  // @ts-expect-error a Uint8Array key on a string table
+  c.put(new Uint8Array(1), 'x');
+  // @ts-expect-error a Uint8Array value on a string table
+  c.put('k', new Uint8Array(1));
+  // @ts-expect-error get returns a string, not bytes
+  const wrong: Uint8Array | undefined = c.get('alice');
+  // @ts-expect-error a range bound of the wrong type
+  c.range({ gt: new Uint8Array(1) });
+
+  // The defaults are 'u' / 'u': bytes both ways.
+  const blobs = s.create('table:blobs');
+  const b = s.openCursor(blobs);
+  assertType<Equal<typeof b, Cursor<Uint8Array, Uint8Array>>>();
+  b.put(new Uint8Array(1), new Uint8Array(2));
+  // @ts-expect-error a string key on a bytes table
+  b.put('k', new Uint8Array(1));
+
+  // Mixed formats.
+  const idx = s.create('table:idx', { keyFormat: 'S' });
+  const i = s.openCursor(idx);
+  assertType<Equal<typeof i, Cursor<string, Uint8Array>>>();
+  const bytes: Uint8Array | undefined = i.get('k');
+  // @ts-expect-error a string value on a 'u' value format
+  i.insert('k', 'v');
+
+  // A table token is still its uri: every uri-taking method takes it, and it is a string.
+  s.verify(users);
+  s.stats(users);
+  const uri: string = users;
+  // @ts-expect-error a 'u' table's token is not an 'S' table's
+  const asStrings: Table<'S', 'S'> = blobs;
+  // @ts-expect-error formats are 'u' or 'S'
+  s.create('table:bad', { keyFormat: 'x' });
+
+  // A plain uri string keeps working: written generics, or the Key / Value union.
+  const plain = s.openCursor('table:users');
+  assertType<Equal<typeof plain, Cursor<Key, Value>>>();
+  const written = s.openCursor<string, string>('table:users');
+  assertType<Equal<typeof written, Cursor<string, string>>>();
+
+  // Format values that are only known at run time give the union types.
+  const f: Format = Math.random() < 0.5 ? 'u' : 'S';
+  const dyn = s.openCursor(s.create('table:dyn', { keyFormat: f, valueFormat: f }));
+  assertType<Equal<typeof dyn, Cursor<Key, Value>>>();
+  assertType<Equal<FormatType<'S'>, string>>();
+  assertType<Equal<FormatType<'u'>, Uint8Array>>();
+  // @ts-expect-error assertType itself rejects what is not true
+  assertType<Equal<FormatType<'u'>, string>>();
+
+  void v; void wrong; void bytes; void uri; void asStrings;
+  await conn.close();
+}
