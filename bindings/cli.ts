@@ -14,9 +14,10 @@
  *
  * verify, stat and dump open the home as a FOLLOWER over a read-only view of the directory
  * (DirectoryPageStore's read-only view, store-dir.ts): they load the latest checkpoint and change nothing, so they are safe
- * beside a running leader. load opens it as the LEADER: that claims a new term, which fences any
- * leader running on the home (its next checkpoint fails with ESTALE); it writes the table, and
- * closing checkpoints it. A failed load checkpoints nothing.
+ * beside a running leader. load opens it as the LEADER: a home that a live process leads is EBUSY
+ * (bindings/leader.ts) unless --takeover, which claims a new term and so fences that leader (its
+ * next checkpoint fails with ESTALE); it writes the table, and closing checkpoints it. A failed
+ * load checkpoints nothing.
  *
  * Exit codes: 0 done (verify: every table clean); 1 an error from the engine or the file system,
  * printed as `code: message` (verify: a table failed, or the checkpoint itself is corrupt); 2 bad
@@ -87,14 +88,15 @@ const COMMANDS: Record<string, Command> = {
     run: dump,
   },
   load: {
-    usage: `latchkey load -h <home> [-f file] [--create]
+    usage: `latchkey load -h <home> [-f file] [--create] [--takeover]
   Reads a dump (text or json, from <file> or stdin) and loads it: opens the home as the LEADER
-  (claiming a new term fences any other leader on it), creates the table with the dump's
+  (EBUSY while a live process leads it, unless --takeover), creates the table with the dump's
   formats, puts every entry (overwriting), checkpoints and closes. On an error nothing is
   checkpointed.
   -f, --file <file>    the dump to read (default: stdin)
-  --create             create the home if it holds no database (with the dump's page size)`,
-    options: { file: { type: 'string', short: 'f' }, create: { type: 'boolean' } },
+  --create             create the home if it holds no database (with the dump's page size)
+  --takeover           fence a live leader of the home (its next checkpoint fails with ESTALE)`,
+    options: { file: { type: 'string', short: 'f' }, create: { type: 'boolean' }, takeover: { type: 'boolean' } },
     run: load,
   },
 };
@@ -311,7 +313,7 @@ async function load(v: Values, args: string[]): Promise<number> {
   if (fresh && !v.create) {
     throw new LatchkeyError('ENOENT', `home ${JSON.stringify(dir)} holds no latchkey database; accepted: an existing home, or --create to make one`);
   }
-  const conn = await open({ home: dir, create: true, ...(fresh ? { pageSize: d.pageSize } : {}), ...size });
+  const conn = await open({ home: dir, create: true, takeover: v.takeover === true, ...(fresh ? { pageSize: d.pageSize } : {}), ...size });
   const s = conn.openSession();
   s.create(d.uri, { keyFormat: d.keyFormat, valueFormat: d.valueFormat });
   const c = s.openCursor<Uint8Array | string, Uint8Array | string>(d.uri);

@@ -217,6 +217,30 @@ describe('read-only commands beside a running leader', () => {
   });
 });
 
+describe('load beside a running leader', () => {
+  it('is EBUSY naming the holder, and --takeover fences that leader (its next checkpoint is ESTALE)', async () => {
+    const dir = join(root, 'led');
+    const leader = await open({ home: dir, pageSize: 4096 });
+    try {
+      const s = leader.openSession();
+      s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+      await s.checkpoint();
+      const dump = cli(['dump', '-h', dir, 't']).stdout;
+      const busy = cli(['load', '-h', dir], dump);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(new RegExp(`^EBUSY: .*pid ${process.pid}\\b.*takeover`, 's'));
+      expect(leader.role).toBe('leader');
+      const taken = cli(['load', '-h', dir, '--takeover'], dump);
+      expect(taken.stderr).toBe('');
+      expect(taken.code).toBe(0);
+      await expect(s.checkpoint()).rejects.toMatchObject({ code: 'ESTALE' });
+      expect(leader.role).toBe('follower');
+    } finally {
+      await leader.close().catch((e) => expect(e.code).toBe('ESTALE'));
+    }
+  });
+});
+
 describe('usage', () => {
   const usage: [string[], RegExp][] = [
     [[], /^latchkey: missing command; accepted: verify, stat, dump, load\n/],
