@@ -162,6 +162,9 @@ export class CoreThread {
   readonly VALUE: number;
   readonly OUT: number;
   readonly OUT_SIZE: number;
+  /** The key and value areas, each exactly as long as the largest key and value: a copy into one cannot run past it. */
+  readonly keyArea: Uint8Array;
+  readonly valueArea: Uint8Array;
   readonly maxKey: number;
   /** A quarter page: the largest value for short keys. */
   readonly maxValue: number;
@@ -198,6 +201,8 @@ export class CoreThread {
     this.itemMax = x.lk_limit(10);
     this.cacheBytes = x.lk_limit(11) * x.lk_page_size();
     this.debug = x.lk_debug() === 1;
+    this.keyArea = this.u8.subarray(this.KEY, this.KEY + this.maxKey);
+    this.valueArea = this.u8.subarray(this.VALUE, this.VALUE + this.maxValue);
   }
 
   private static instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): CoreExports {

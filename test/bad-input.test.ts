@@ -3,7 +3,8 @@
 // are not well-formed UTF-16. Every refusal is a LatchkeyError with a stable code, and the tables
 // are exactly as they were (test/bad-input-fixture.ts).
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { any, bytes, hex, expectError, snapshot, expectUnchanged, conn, s, cu, cs, setup, refused, TU, TS } from './bad-input-fixture.js';
+import { any, bytes, hex, expectError, snapshot, expectUnchanged, conn, s, cu, cs, setup, refused, TU } from './bad-input-fixture.js';
+import { TestWorker } from './helpers.js';
 
 describe('wrong types', () => {
   beforeEach(() => setup());
@@ -99,3 +100,225 @@ describe('wrong types', () => {
   });
 });
 
+const hexOf = (b: Uint8Array | undefined) => (b === undefined ? 'undefined' : hex(b));
+
+/** A Uint8Array of `n` real bytes whose `length` property says `claims`. */
+function lyingLength(n: number, claims: number, fill = 0x7a): Uint8Array {
+  const u8 = bytes(n, fill);
+  Object.defineProperty(u8, 'length', { value: claims });
+  return u8;
+}
+
+/** A subclass whose `length` getter says `claims`, whatever it holds. */
+class Liar extends Uint8Array {
+  claims = 1;
+  override get length(): number { return this.claims; }
+}
+function liar(n: number, claims: number, fill = 0x7a): Liar {
+  const u8 = new Liar(n).fill(fill);
+  u8.claims = claims;
+  return u8;
+}
+
+describe('views whose length lies', () => {
+  beforeEach(() => setup());
+  afterEach(() => conn.close());
+
+  it("a key or value whose length says less than it holds is sized by its real bytes: EKEYSIZE / EVALUESIZE (formerly the copy wrote the real bytes past the checked room)", () => {
+    for (const make of [lyingLength, liar]) {
+      const key = make(2000, 3);
+      refused(() => cu.put(key, bytes(3)), 'EKEYSIZE', 'key of 2000 bytes exceeds the limit of 1024 bytes');
+      refused(() => cu.insert(key, bytes(3)), 'EKEYSIZE', 'key of 2000 bytes');
+      refused(() => cu.get(key), 'EKEYSIZE', 'key of 2000 bytes');
+      refused(() => cu.remove(key), 'EKEYSIZE', 'key of 2000 bytes');
+      refused(() => cu.seek(key), 'EKEYSIZE', 'seek key of 2000 bytes');
+      refused(() => cu.range({ gte: key }).next(), 'EKEYSIZE', 'range bound of 2000 bytes');
+      refused(() => cu.range({ lt: key }).next(), 'EKEYSIZE', 'range bound of 2000 bytes');
+      // Past the end of the scratch area: 200000 bytes claiming 10.
+      refused(() => cu.put(bytes(4, 0x31), make(200_000, 10)), 'EVALUESIZE', 'value of 200000 bytes exceeds the limit of 1024 bytes');
+      refused(() => cu.put(bytes(4, 0x31), make(2000, 1)), 'EVALUESIZE', 'value of 2000 bytes');
+    }
+  });
+
+  it('a key or value whose length says more than it holds stores exactly the bytes it holds (formerly stale scratch bytes up to the claimed length)', () => {
+    for (const make of [lyingLength, liar]) {
+      const k = make(5, 300, 0x6b);
+      cu.put(k, make(7, 500, 0x76));
+      expect(hexOf(cu.get(bytes(5, 0x6b)))).toBe(hex(bytes(7, 0x76)));
+      expect(hexOf(cu.get(k))).toBe(hex(bytes(7, 0x76)));
+      expect([...cu.range({ gte: k, lte: k })].map(([kk, v]) => `${hex(kk)}=${hex(v)}`)).toEqual([`${hex(bytes(5, 0x6b))}=${hex(bytes(7, 0x76))}`]);
+      expect(cu.seek(k)).toBe(true);
+      expect(hex(cu.key!)).toBe(hex(bytes(5, 0x6b)));
+      expect(cu.remove(k)).toBe(true);
+      expect(cu.get(bytes(5, 0x6b))).toBeUndefined();
+      expect(s.verify(TU).ok).toBe(true);
+    }
+  });
+
+  it("a lying value is refused before it reaches another thread's scratch area: a worker parked mid-get gets the right value", async () => {
+    const [k0, v0] = [...cu.range()].find(([, v]) => v.length > 0)!;
+    const w = new TestWorker(conn.share());
+    try {
+      await w.started();
+      expect(await w.call('slot')).toBe(conn.core.x.lk_thread_slot() + 1); // the next scratch area
+      const point = conn.inject('btree-search-before-child').arm('wait', { count: 1 });
+      const got = w.call('get', { uri: TU, key: k0 });
+      point.awaitArrived(1);
+      const before = snapshot(s, TU);
+      let refusal: unknown;
+      try {
+        // 140000 bytes from this thread's value area run across the worker's key area.
+        cu.put(bytes(4, 0x31), lyingLength(140_000, 10));
+      } catch (e) {
+        refusal = e;
+      } finally {
+        point.disarm();
+        point.wake();
+      }
+      expect(hexOf(await got), 'the parked get').toBe(hex(v0));
+      expectError(() => { if (refusal) throw refusal; }, 'EVALUESIZE', 'value of 140000 bytes');
+      expectUnchanged(s, TU, before, 'after the lying put');
+    } finally {
+      await w.stop();
+    }
+  });
+});
+
+describe('things that are not Uint8Arrays though instanceof says so, and detached buffers', () => {
+  beforeEach(() => setup());
+  afterEach(() => conn.close());
+
+  const fakes: [string, () => unknown][] = [
+    ['a Proxy of a Uint8Array', () => new Proxy(bytes(3, 0x31), {})],
+    ['a Proxy whose length grows between reads', () => {
+      let reads = 0;
+      return new Proxy(bytes(3, 0x31), { get: (t, p) => (p === 'length' ? (reads++ === 0 ? 3 : 200_000) : Reflect.get(t, p)) });
+    }],
+    ['Object.create(Uint8Array.prototype)', () => Object.create(Uint8Array.prototype)],
+    ['a revoked Proxy', () => { const r = Proxy.revocable(bytes(3), {}); r.revoke(); return r.proxy; }],
+  ];
+
+  it("is EINVAL for keys, values, bounds and seeks on a 'u' table, naming what is accepted", () => {
+    const good = bytes(3, 0x32);
+    for (const [name, make] of fakes) {
+      const m = ['accepted: a Uint8Array'];
+      refused(() => cu.put(any(make()), good), 'EINVAL', "key must be a Uint8Array for format 'u'", ...m);
+      refused(() => cu.put(good, any(make())), 'EINVAL', "value must be a Uint8Array for format 'u'", ...m);
+      refused(() => cu.insert(any(make()), good), 'EINVAL', 'key must be', ...m);
+      refused(() => cu.get(any(make())), 'EINVAL', 'key must be', ...m);
+      refused(() => cu.remove(any(make())), 'EINVAL', 'key must be', ...m);
+      refused(() => cu.seek(any(make())), 'EINVAL', 'key must be', ...m);
+      refused(() => cu.range({ gt: any(make()) }).next(), 'EINVAL', 'key must be', ...m);
+      refused(() => cu.range({ lte: any(make()) }).next(), 'EINVAL', 'key must be', ...m);
+      expect(name).toBeTruthy();
+    }
+  });
+
+  /** A Uint8Array over a buffer that was transferred away (its view now holds nothing). */
+  function detached(n: number): Uint8Array {
+    const u8 = bytes(n, 0x33);
+    structuredClone(u8.buffer, { transfer: [u8.buffer] });
+    expect(u8.byteLength).toBe(0);
+    return u8;
+  }
+
+  it('a detached key or value is EINVAL naming the detached buffer (formerly an empty value was stored, an empty key EKEYSIZE)', () => {
+    const m = ['detached', 'accepted: a Uint8Array'];
+    refused(() => cu.put(bytes(3, 0x34), detached(5)), 'EINVAL', 'value', ...m);
+    refused(() => cu.insert(bytes(3, 0x34), detached(5)), 'EINVAL', 'value', ...m);
+    refused(() => cu.put(detached(5), bytes(3)), 'EINVAL', 'key', ...m);
+    refused(() => cu.get(detached(5)), 'EINVAL', 'key', ...m);
+    refused(() => cu.remove(detached(5)), 'EINVAL', 'key', ...m);
+    refused(() => cu.seek(detached(5)), 'EINVAL', 'key', ...m);
+    refused(() => cu.range({ gte: detached(5) }).next(), 'EINVAL', 'key', ...m);
+    expect(cu.get(bytes(3, 0x34))).toBeUndefined();
+    // A view that is merely empty is still an empty value (and an empty key is EKEYSIZE).
+    cu.put(bytes(3, 0x34), new Uint8Array(0));
+    expect(cu.get(bytes(3, 0x34))!.length).toBe(0);
+    refused(() => cu.get(new Uint8Array(new ArrayBuffer(8), 8)), 'EKEYSIZE', 'empty key');
+  });
+
+  it("strings for an 'S' table are primitive strings only: a String object is EINVAL", () => {
+    refused(() => cs.put(any(new String('k')), 'v'), 'EINVAL', "key must be a string for format 'S', got String", 'accepted: a string');
+    refused(() => cs.put('k', any(new String('v'))), 'EINVAL', "value must be a string for format 'S', got String");
+    refused(() => cs.get(any(new String('k'))), 'EINVAL', 'got String');
+  });
+});
+
+describe('option arguments of the wrong type', () => {
+  beforeEach(() => setup());
+  afterEach(() => conn.close());
+
+  const throwing = { toString() { throw new Error('toString called'); } };
+
+  it('verify options: null, non-objects, unknown keys and a non-boolean concurrent are EINVAL (formerly verify(uri, null) threw a TypeError)', () => {
+    for (const bad of [null, 42, 'concurrent', true, [], () => 1]) {
+      refused(() => s.verify(TU, any(bad)), 'EINVAL', 'verify options must be an object', 'accepted: { concurrent }');
+    }
+    refused(() => s.verify(TU, any({ concurent: true })), 'EINVAL', "verify: unknown option 'concurent'", 'accepted: concurrent');
+    refused(() => s.verify(TU, any({ concurrent: 'yes' })), 'EINVAL', 'verify: concurrent must be a boolean', 'accepted: true or false');
+    refused(() => s.verify(TU, any({ concurrent: null })), 'EINVAL', 'concurrent must be a boolean');
+    expect(s.verify(TU, { concurrent: true }).full).toBe(false);
+    expect(s.verify(TU, {}).full).toBe(true);
+    expect(s.verify(TU, undefined).full).toBe(true);
+  });
+
+  it('range options: arrays and functions are not option objects; a null limit is EINVAL', () => {
+    for (const bad of [[], () => 1, 'gt']) {
+      refused(() => cu.range(any(bad)).next(), 'EINVAL', 'range options must be an object');
+    }
+    refused(() => cu.range(any({ limit: null })).next(), 'EINVAL', 'range: limit null', 'accepted: a non-negative integer');
+    refused(() => cu.range(any({ limit: throwing })).next(), 'EINVAL', 'range: limit Object');
+    refused(() => cu.range(any({ limit: Symbol('l') })).next(), 'EINVAL', 'range: limit symbol');
+  });
+
+  it('create options: arrays are not option objects; formats that are not strings are EINVAL without calling their toString', () => {
+    refused(() => s.create('table:new', any([])), 'EINVAL', 'create options must be an object');
+    refused(() => s.create('table:new', any({ keyFormat: throwing })), 'EINVAL', 'keyFormat Object', "'u' (bytes) or 'S' (string)");
+    refused(() => s.create('table:new', any({ valueFormat: Symbol('u') })), 'EINVAL', 'valueFormat symbol');
+    refused(() => s.create('table:new', any({ keyFormat: null })), 'EINVAL', 'keyFormat null');
+    expectError(() => s.openCursor('table:new'), 'ENOENT');
+  });
+
+  it("seek mode: anything but 'ge' or 'le' is EINVAL without calling its toString", () => {
+    for (const how of [throwing, Symbol('ge'), ['ge'], new String('ge')]) {
+      refused(() => cu.seek(bytes(1, 0x30), any(how)), 'EINVAL', 'seek:', "accepted: 'ge' or 'le'");
+    }
+  });
+
+  it('table uris that are not strings are EINVAL everywhere a uri is taken, naming the type', () => {
+    for (const bad of [throwing, Symbol('t'), new String('table:bytes'), null]) {
+      const m = ['table uri', "accepted: a string 'table:<name>'"];
+      refused(() => s.openCursor(any(bad)), 'EINVAL', ...m);
+      refused(() => s.create(any(bad)), 'EINVAL', ...m);
+      refused(() => s.drop(any(bad)), 'EINVAL', ...m);
+      refused(() => s.verify(any(bad)), 'EINVAL', ...m);
+      refused(() => s.stats(any(bad)), 'EINVAL', ...m);
+      refused(() => s.compact(any(bad)), 'EINVAL', ...m);
+      refused(() => s.treeShape(any(bad)), 'EINVAL', ...m);
+    }
+  });
+});
+
+describe('table names that are not well-formed UTF-16', () => {
+  beforeEach(() => setup());
+  afterEach(() => conn.close());
+
+  it("a lone surrogate in a table name is EINVAL everywhere a name is taken (formerly 'table:a\\uD800' and 'table:a\\uDBFF' became one table)", () => {
+    const before = s.tables();
+    for (const bad of ['table:a\uD800', 'table:a\uDBFF', 'table:\uDC00b', `table:x${'\u{1f600}'.slice(1)}`]) {
+      const m = ['lone surrogate', 'accepted: a well-formed string'];
+      refused(() => s.create(bad), 'EINVAL', 'table name', ...m);
+      refused(() => s.create(bad, { keyFormat: 'S' }), 'EINVAL', ...m);
+      refused(() => s.openCursor(bad), 'EINVAL', ...m);
+      refused(() => s.drop(bad), 'EINVAL', ...m);
+      refused(() => s.verify(bad), 'EINVAL', ...m);
+      refused(() => s.stats(bad), 'EINVAL', ...m);
+    }
+    expect(s.tables()).toEqual(before);
+    // A well-formed pair is a name like any other.
+    s.create('table:a\u{1f600}');
+    expect(s.tables()).toContain('table:a\u{1f600}');
+    s.drop('table:a\ud83d\ude00');
+  });
+});
