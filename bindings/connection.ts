@@ -119,7 +119,7 @@ export class Connection implements SessionOwner {
       maximum: Math.floor(cfg.cacheSize / WASM_PAGE),
       shared: true,
     });
-    const core = CoreThread.create(module, memory, pageSize, cfg.cacheSize, await threadCanBlock());
+    const core = await CoreThread.create(module, memory, pageSize, cfg.cacheSize, await threadCanBlock());
     core.x.lk_role_init(0);
     const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug }, store, storeRef,
       cfg.home !== undefined);
@@ -141,7 +141,7 @@ export class Connection implements SessionOwner {
       throw invalid('attach: not a connection handle', 'the object returned by conn.share()');
     }
     const store = handle.store ? await openDirectory(handle.store.path, false) : undefined;
-    const core = CoreThread.attach(handle.module, handle.memory, await threadCanBlock());
+    const core = await CoreThread.attach(handle.module, handle.memory, await threadCanBlock());
     return new Connection(core, { ...handle.config }, store, handle.store, false);
   }
 

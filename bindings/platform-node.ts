@@ -11,14 +11,50 @@
  */
 
 import { readFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { setPlatform, type Platform } from './core.js';
+import { setPlatform, type Platform, type Liveness } from './core.js';
 import { DirectoryPageStore } from './store-dir.js';
+
+/**
+ * Liveness tokens (Platform.liveness): a local socket listening under the token's name. When a
+ * worker ends, however it ends (terminate() while it runs JS or sleeps in the core included),
+ * Node closes its handles, and a connection to the name is then refused; while the thread lives,
+ * the kernel accepts connections even if its event loop never runs. (Checked on node 20.20:
+ * neither process 'exit' in the worker nor anything else a terminated worker leaves tells
+ * another thread; a worker's 'exit' event reaches only its parent.) Linux: the abstract socket
+ * namespace (nothing on disk); Windows: a named pipe; elsewhere a socket file in the temporary
+ * directory, which libuv unlinks when the handle closes.
+ */
+function socketPath(name: string): string {
+  if (process.platform === 'linux') return `\0${name}`;
+  if (process.platform === 'win32') return `\\?\pipe\${name}`;
+  return join(tmpdir(), `${name}.sock`);
+}
+
+const nodeLiveness: Liveness = {
+  hold: (name) => new Promise((resolve, reject) => {
+    const server = createServer((s) => s.destroy());
+    server.once('error', reject);
+    server.listen(socketPath(name), () => {
+      server.unref(); // the token never keeps a thread alive
+      resolve(() => server.close());
+    });
+  }),
+  held: (name) => new Promise((resolve) => {
+    const s = connect(socketPath(name));
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(!(e.code === 'ECONNREFUSED' || e.code === 'ENOENT')));
+  }),
+};
 
 export const nodePlatform: Platform = {
   compile: async (url) => WebAssembly.compile(await readFile(url)),
   canBlock: async () => !isMainThread,
   openDirectory: (path, create) => DirectoryPageStore.open(path, create),
+  liveness: nodeLiveness,
 };
 
 setPlatform(nodePlatform);
