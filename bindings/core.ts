@@ -176,7 +176,24 @@ async function reclaimEnded(x: CoreExports, liveness: Liveness): Promise<void> {
 const webPlatform: Platform = {
   compile: (url) => WebAssembly.compileStreaming(fetch(url)),
   canBlock: async () => typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
+  liveness: webLiveness(),
 };
+
+/**
+ * Liveness tokens in browsers: Web Locks, which the user agent releases when the window or worker
+ * holding one goes away (terminate() included). A probe asks for the lock only if it is free
+ * (ifAvailable), and lets go of it at once. Absent where navigator.locks is (an insecure context).
+ */
+function webLiveness(): Liveness | undefined {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (!locks) return undefined;
+  return {
+    hold: (name) => new Promise((resolve, reject) => {
+      locks.request(name, () => new Promise<void>((release) => resolve(() => release()))).catch(reject);
+    }),
+    held: (name) => locks.request(name, { ifAvailable: true }, (lock) => lock === null),
+  };
+}
 let platform: Platform = webPlatform;
 
 /** Installs the platform (the Node entry does, before anything is opened). */
