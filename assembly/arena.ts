@@ -264,8 +264,12 @@ export function arenaFreeHead(): u32 { return <u32>atomic.load<u64>(SB + SB_FREE
 // inside a write. An owner that died inside one may hold latches and left its operation half
 // done; its announcement then stays for good (the limbo list keeps what that epoch could reach,
 // and a drain of writes would wait for it), and so does its slot: that is correct, and such a
-// slot is never reclaimed. Stores before a thread's end are seen by the reclaimer: the end is a
-// thread join in the runtime, and the reclaimer learns of it only after.
+// slot is never reclaimed. Those two words are all of a slot that other threads read; an owner
+// that died inside another core call (one that takes the handle-list lock or the catalog latch
+// without an epoch) leaves that lock held whether or not its slot is reclaimed, and its stash is
+// given back count first (slotRelease), so reclaiming it cannot free a page twice. Stores before
+// a thread's end are seen by the reclaimer: the end is a thread join in the runtime, and the
+// reclaimer learns of it only after.
 //
 // Owners registered without a token (TOKEN_NONE: a runtime with no liveness token) are never
 // reclaimed.

@@ -204,7 +204,10 @@ export class Connection implements SessionOwner {
     return new InjectionPoint(this.core, name);
   }
 
-  /** Threads (connection objects in any worker) attached to this memory. */
+  /**
+   * Threads (connection objects in any worker) attached to this memory, counting threads that
+   * ended without closing until an attach that finds the table full reclaims their slots.
+   */
   get threadsAttached(): number {
     return this.core.x.lk_threads_attached();
   }

@@ -12,8 +12,6 @@
 
 import { readFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { setPlatform, type Platform, type Liveness } from './core.js';
 import { DirectoryPageStore } from './store-dir.js';
@@ -25,13 +23,14 @@ import { DirectoryPageStore } from './store-dir.js';
  * the kernel accepts connections even if its event loop never runs. (Checked on node 20.20:
  * neither process 'exit' in the worker nor anything else a terminated worker leaves tells
  * another thread; a worker's 'exit' event reaches only its parent.) Linux: the abstract socket
- * namespace (nothing on disk); Windows: a named pipe; elsewhere a socket file in the temporary
- * directory, which libuv unlinks when the handle closes.
+ * namespace (nothing on disk, gone with the socket); Windows: a named pipe (not tried here).
+ * Elsewhere none: a socket file could be removed by a temporary-file cleaner while its owner
+ * lives, which would make a live owner look ended.
  */
-function socketPath(name: string): string {
+function socketPath(name: string): string | undefined {
   if (process.platform === 'linux') return `\0${name}`;
   if (process.platform === 'win32') return `\\?\pipe\${name}`;
-  return join(tmpdir(), `${name}.sock`);
+  return undefined;
 }
 
 const nodeLiveness: Liveness = {
@@ -44,8 +43,9 @@ const nodeLiveness: Liveness = {
     });
   }),
   held: (name) => new Promise((resolve) => {
-    const s = connect(socketPath(name));
+    const s = connect(socketPath(name)!);
     s.once('connect', () => { s.destroy(); resolve(true); });
+    // Refused or absent: no one listens, the owner has ended. Anything else: in doubt, held.
     s.once('error', (e: NodeJS.ErrnoException) => resolve(!(e.code === 'ECONNREFUSED' || e.code === 'ENOENT')));
   }),
 };
@@ -54,7 +54,7 @@ export const nodePlatform: Platform = {
   compile: async (url) => WebAssembly.compile(await readFile(url)),
   canBlock: async () => !isMainThread,
   openDirectory: (path, create) => DirectoryPageStore.open(path, create),
-  liveness: nodeLiveness,
+  liveness: socketPath('x') === undefined ? undefined : nodeLiveness,
 };
 
 setPlatform(nodePlatform);
