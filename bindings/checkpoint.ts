@@ -27,6 +27,9 @@
 
 import { LatchkeyError } from './errors.js';
 import type { PageStore } from './store.js';
+import type { Holder } from './leader.js';
+import { MIN_PAGE_SIZE, MAX_PAGE_SIZE } from './config.js';
+import { FORMATS } from './codec.js';
 
 export const RECORD_MAGIC = 0x4352_4b4c; // "LKRC" little-endian
 export const PAGE_MAGIC = 0x4750_4b4c;   // "LKPG"
@@ -50,6 +53,8 @@ export interface LogRecord {
   /** The checkpoint this record makes current: itself for a checkpoint, the latest one (0: none) for a term. */
   checkpoint: number;
   tables?: ImageTable[];
+  /** The leader that published it, while it leads (the leader lock, bindings/leader.ts); absent once it let go. */
+  holder?: Holder;
 }
 
 // ---- crc32 (IEEE 802.3, the zlib polynomial) ----
@@ -63,8 +68,9 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-export function crc32(b: Uint8Array, from = 0, to = b.length): number {
-  let c = 0xffffffff;
+/** crc32 of b[from, to); `crc` continues a checksum over bytes before them. */
+export function crc32(b: Uint8Array, from = 0, to = b.length, crc = 0): number {
+  let c = (crc ^ 0xffffffff) >>> 0;
   for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
@@ -96,16 +102,59 @@ export function decodeRecord(name: string, bytes: Uint8Array): LogRecord {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8 || dv.getUint32(0, true) !== RECORD_MAGIC) throw corrupt(`checkpoint metadata ${name}: not a latchkey record (bad magic)`);
   if (dv.getUint32(4, true) !== crc32(bytes, 8)) throw corrupt(`checkpoint metadata ${name}: checksum mismatch`);
-  let rec: LogRecord;
+  let rec: unknown;
   try {
-    rec = JSON.parse(decoder.decode(bytes.subarray(8))) as LogRecord;
+    rec = JSON.parse(decoder.decode(bytes.subarray(8)));
   } catch {
     throw corrupt(`checkpoint metadata ${name}: body is not valid JSON`);
   }
-  if (rec.v !== 1 || (rec.kind !== 'checkpoint' && rec.kind !== 'term') || rec.seq !== seqOf(name)) {
-    throw corrupt(`checkpoint metadata ${name}: unknown version, kind or sequence number`);
+  return checkRecord(name, rec);
+}
+
+/** The largest seq or term: the connection keeps them in u32 words of shared memory. */
+const MAX_SEQ = 0xffff_ffff;
+/** Format codes a table may have (the char codes of codec.ts's formats). */
+const FORMAT_CODES = FORMATS.map((f) => f.charCodeAt(0));
+
+/**
+ * Checks every field of a record whose checksum matched (a record rewritten with a valid checksum
+ * but wrong fields is ECORRUPT too, naming the record and the field, never a TypeError later).
+ */
+function checkRecord(name: string, rec: unknown): LogRecord {
+  const bad = (field: string, v: unknown, accepted: string): never => {
+    throw corrupt(`checkpoint metadata ${name}: field ${field} is ${v === undefined ? 'missing' : JSON.stringify(v)}; accepted: ${accepted}`);
+  };
+  const obj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const int = (field: string, v: unknown, min: number, max: number): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(field, v, `an integer from ${min} to ${max}`);
+    return v as number;
+  };
+  if (!obj(rec)) return bad('(the body)', rec, 'a JSON object');
+  if (rec.v !== 1) bad('v', rec.v, '1');
+  if (rec.kind !== 'checkpoint' && rec.kind !== 'term') bad('kind', rec.kind, '"checkpoint" or "term"');
+  const seq = int('seq', rec.seq, 1, MAX_SEQ);
+  if (seq !== seqOf(name)) bad('seq', rec.seq, `${seqOf(name)}, the number in the record's name`);
+  int('term', rec.term, 1, MAX_SEQ);
+  const pageSize = int('pageSize', rec.pageSize, MIN_PAGE_SIZE, MAX_PAGE_SIZE);
+  if ((pageSize & (pageSize - 1)) !== 0) bad('pageSize', pageSize, `a power of two from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE}`);
+  if (rec.kind === 'checkpoint') {
+    if (rec.checkpoint !== seq) bad('checkpoint', rec.checkpoint, `${seq} (a checkpoint record names itself)`);
+    if (!Array.isArray(rec.tables)) bad('tables', rec.tables, 'an array of tables');
+    (rec.tables as unknown[]).forEach((t, i) => {
+      const at = `tables[${i}]`;
+      if (!obj(t)) return bad(at, t, 'an object');
+      if (typeof t.name !== 'string' || t.name.length === 0) bad(`${at}.name`, t.name, 'a table name');
+      for (const f of ['keyFormat', 'valueFormat'] as const) {
+        if (!FORMAT_CODES.includes(t[f] as number)) bad(`${at}.${f}`, t[f], `a format code (${FORMAT_CODES.join(', ')})`);
+      }
+      int(`${at}.entries`, t.entries, 0, Number.MAX_SAFE_INTEGER);
+      int(`${at}.pages`, t.pages, 1, Math.floor(Number.MAX_SAFE_INTEGER / pageSize));
+    });
+  } else {
+    int('checkpoint', rec.checkpoint, 0, seq - 1);
   }
-  return rec;
+  if (rec.holder !== undefined && (!obj(rec.holder) || typeof rec.holder.id !== 'string')) bad('holder', rec.holder, 'an object with an id');
+  return rec as unknown as LogRecord;
 }
 
 /** The newest record of a store, or undefined for an empty store. */

@@ -40,6 +40,11 @@ export interface ConnectionConfig {
   refreshInterval?: number;
   /** Load the debug build of the core (assertions on); default false. */
   debug?: boolean;
+  /**
+   * Opening as leader: fence a live leader of the home deliberately (claim a new term; its next
+   * checkpoint and its close fail with ESTALE). Default false: open() refuses with EBUSY.
+   */
+  takeover?: boolean;
 }
 
 /** Configuration after defaults and validation. */
@@ -54,6 +59,7 @@ export interface ResolvedConfig {
   role: Role;
   refreshInterval: number;
   debug: boolean;
+  takeover: boolean;
 }
 
 /** What may change on an open connection. */
@@ -367,13 +373,14 @@ interface GroupSpec {
 }
 type Schema = Readonly<Record<string, ScalarSpec | GroupSpec>>;
 
-const CONFIG_FIELDS = ['home', 'create', 'cacheSize', 'pageSize', 'role', 'refreshInterval', 'debug'] as const;
+const CONFIG_FIELDS = ['home', 'create', 'cacheSize', 'pageSize', 'role', 'refreshInterval', 'debug', 'takeover'] as const;
 const CONFIG_SCHEMA: Schema = {
   home: { field: 'home', kind: 'text' },
   create: { field: 'create', kind: 'boolean' },
   cache_size: { field: 'cacheSize', kind: 'text' },
   page_size: { field: 'pageSize', kind: 'number' },
   debug: { field: 'debug', kind: 'boolean' },
+  takeover: { field: 'takeover', kind: 'boolean' },
   disaggregated: {
     group: { role: { field: 'role', kind: 'text' }, refresh_interval: { field: 'refreshInterval', kind: 'number' } },
   },
@@ -394,6 +401,7 @@ const ACCEPTED: Readonly<Record<string, string>> = {
   role: 'leader or follower',
   refreshInterval: 'milliseconds, an integer from 0 (off) to 86400000',
   debug: 'true or false',
+  takeover: 'true or false',
   checkpoint: 'latest',
 };
 
@@ -607,6 +615,7 @@ export function parseConfig(input?: ConnectionConfig | string | null): ResolvedC
     role: resolve<Role>(settings, 'role', checkRole, 'leader'),
     refreshInterval: resolve(settings, 'refreshInterval', checkInterval, 0),
     debug: resolve(settings, 'debug', checkBoolean, false),
+    takeover: resolve(settings, 'takeover', checkBoolean, false),
   };
 }
 

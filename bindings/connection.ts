@@ -11,12 +11,19 @@
  *   checkpoint  lock; leader?; image (write gate closed while it is copied); publish at seq+1
  *   step-down   lock; role word -> follower (new writes refused) + sweep + drain in-flight writes;
  *               final checkpoint (so every acknowledged write is in it); trees READONLY
- *   step-up     lock; claim a term (publish a term record at latest+1: the old leader is fenced);
- *               load the latest image unless the trees already equal it; trees writable;
- *               role word -> leader + sweep
+ *   step-up     lock; load the latest image unless the trees already equal it (the work that
+ *               can fail, done before the claim, so a failed step-up leaves the old leader
+ *               leading); claim a term (publish a term record at latest+1: the old leader is
+ *               fenced; taken by another node meanwhile: start again from the newest record);
+ *               trees writable; role word -> leader + sweep
+ *   open        as a follower, then a step-up that first refuses (EBUSY) a home whose newest
+ *               record names a live leader (the leader lock, bindings/leader.ts), unless
+ *               takeover: true. A step-up by reconfigure() is the deliberate act: it fences.
  *   refresh     lock; follower; load the latest image if newer (its trees replace the live ones,
  *               whose dhandles are outdated: open cursors keep reading the old image)
- *   fenced      a checkpoint found its seq taken: role word -> follower, ESTALE
+ *   fenced      a checkpoint found its seq taken: role word -> follower, ESTALE naming how many
+ *               tables had changes that were not published; the connection's next checkpoint
+ *               and its close() fail with ESTALE too (it never reports lost work as saved)
  *
  * "lock" is the checkpoint lock (SB_CKPT_LATCH), taken asynchronously: it is held across I/O.
  */
@@ -29,9 +36,10 @@ import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
 import { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
 import {
-  ImageWriter, type ImageTable, type LogRecord, blobName, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
+  ImageWriter, type ImageTable, type LogRecord, blobName, crc32, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
 } from './checkpoint.js';
 import { checkIsolation } from './isolation.js';
+import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
 
 const WASM_PAGE = 65536;
 /** Pages the module declares as its initial memory (asconfig.json's initialMemory). */
@@ -44,6 +52,8 @@ const TERM = 0;
 const LAST_SEQ = 1;
 const IMAGE_SEQ = 2;
 const ROLE_LEADER = 1;
+/** Claims a step-up makes before giving up (each lost to another node publishing first). */
+const STEP_UP_ATTEMPTS = 1000;
 
 /** What conn.share() returns: structured-cloneable, for postMessage to a worker. */
 export interface ShareHandle {
@@ -53,12 +63,21 @@ export interface ShareHandle {
   config: { pageSize: number; cacheSize: number; debug: boolean };
   /** The page store, where another thread can reopen it (a directory); absent otherwise. */
   store?: PageStoreRef;
+  /** The connection's leader-lock holder, which a worker's checkpoints name too. */
+  holder: Holder;
 }
 
 interface Image {
   seq: number;
   tables: ImageTable[];
   blobs: Uint8Array[];
+  /** Each table's content digest (tableDigest), to tell which tables changed since a checkpoint. */
+  digests: string[];
+}
+
+/** A table's content as one string: formats, entries and the crc32 of its items in key order. */
+function tableDigest(formats: number, entries: number, crc: number): string {
+  return `${formats}:${entries}:${crc}`;
 }
 
 /** A checkpoint that is gone or incomplete in the store (a follower retries from the latest). */
@@ -81,16 +100,25 @@ export class Connection implements SessionOwner {
   private internal: Session | undefined;
   private timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
+  /** This connection in the leader lock (bindings/leader.ts); an attached thread's is its opener's. */
+  private readonly holder: Holder;
+  private readonly ownHolder: boolean;
+  /** Table name -> digest, as of the last image this object published or loaded. */
+  private published = new Map<string, string>();
+  /** Set when a checkpoint found this node fenced: the ESTALE its next checkpoint and close() give. */
+  private fenced: string | undefined;
   /** The last error of a background refresh (refreshInterval), if it failed. */
   refreshError: LatchkeyError | undefined;
 
   private constructor(core: CoreThread, cfg: ShareHandle['config'], store: PageStore | undefined,
-    storeRef: PageStoreRef | undefined, checkpointOnClose: boolean) {
+    storeRef: PageStoreRef | undefined, checkpointOnClose: boolean, holder?: Holder) {
     this.core = core;
     this.cfg = cfg;
     this.store = store;
     this.storeRef = storeRef;
     this.checkpointOnClose = checkpointOnClose;
+    this.ownHolder = holder === undefined;
+    this.holder = holder ?? newHolder(() => !this.closed && this.role === 'leader');
   }
 
   /** @internal */
@@ -125,8 +153,9 @@ export class Connection implements SessionOwner {
       cfg.home !== undefined);
     try {
       if (latest) await conn.loadLatest(store);
-      if (cfg.role === 'leader') await conn.reconfigure({ role: 'leader' });
+      if (cfg.role === 'leader') await conn.locked(() => conn.stepUp(store, !cfg.takeover));
     } catch (e) {
+      dropHolder(conn.holder);
       core.unregister();
       throw e;
     }
@@ -142,7 +171,7 @@ export class Connection implements SessionOwner {
     }
     const store = handle.store ? await openDirectory(handle.store.path, false) : undefined;
     const core = await CoreThread.attach(handle.module, handle.memory, await threadCanBlock());
-    return new Connection(core, { ...handle.config }, store, handle.store, false);
+    return new Connection(core, { ...handle.config }, store, handle.store, false, handle.holder);
   }
 
   private startTimers(refreshInterval: number): void {
@@ -193,7 +222,9 @@ export class Connection implements SessionOwner {
   /** A handle to postMessage to a worker, which passes it to attach(). */
   share(): ShareHandle {
     this.checkOpen();
-    const h: ShareHandle = { kind: 'latchkey/connection', module: this.core.module, memory: this.core.memory, config: { ...this.cfg } };
+    const h: ShareHandle = {
+      kind: 'latchkey/connection', module: this.core.module, memory: this.core.memory, config: { ...this.cfg }, holder: { ...this.holder },
+    };
     if (this.storeRef) h.store = { ...this.storeRef };
     return h;
   }
@@ -258,7 +289,7 @@ export class Connection implements SessionOwner {
     const o = parseReconfigure(options);
     const store = this.needStore('reconfigure');
     if (o.role === 'follower') await this.locked(() => this.stepDown(store));
-    if (o.role === 'leader') await this.locked(() => this.stepUp(store));
+    if (o.role === 'leader') await this.locked(() => this.stepUp(store, false));
     if (o.checkpoint === 'latest') await this.locked(() => this.refresh(store));
     this.core.x.lk_sweep(SWEEP_IDLE_TICKS);
   }
@@ -266,13 +297,19 @@ export class Connection implements SessionOwner {
   /** Leader only: a consistent image of every table, published in the page store. */
   async checkpoint(): Promise<void> {
     this.checkOpen();
+    await this.checkpointAs(false);
+  }
+
+  /** A checkpoint; with `release`, its record names no holder (the leader lets go of the lock). */
+  private async checkpointAs(release: boolean): Promise<void> {
     const store = this.needStore('checkpoint');
     await this.locked(async () => {
       if (this.role !== 'leader') {
+        if (this.fenced) throw new LatchkeyError('ESTALE', this.fenced);
         throw new LatchkeyError('ENOTLEADER', 'checkpoint: this connection is a follower; accepted: checkpoints on the leader');
       }
       const seq = this.core.x.lk_conn_get(LAST_SEQ) + 1;
-      await this.publishImage(store, this.takeImage(seq, true));
+      await this.publishImage(store, this.takeImage(seq, true), release);
     });
   }
 
@@ -282,7 +319,7 @@ export class Connection implements SessionOwner {
     x.lk_role_change(0); // new writes refused from here; returns once in-flight writes are done
     const seq = x.lk_conn_get(LAST_SEQ) + 1;
     try {
-      await this.publishImage(store, this.takeImage(seq, false));
+      await this.publishImage(store, this.takeImage(seq, false), true);
     } catch (e) {
       // Fenced (ESTALE): another node leads; stay a follower. Any other failure (I/O): the final
       // checkpoint is not there, so this node must not give up the writes only it holds: it goes
@@ -294,27 +331,51 @@ export class Connection implements SessionOwner {
     x.lk_conn_set(IMAGE_SEQ, seq);
   }
 
-  private async stepUp(store: PageStore): Promise<void> {
+  /**
+   * Step-up. The image is loaded first (it can fail: I/O, ENOMEM, a full catalog) and the term
+   * claimed after, at the seq after the record that named that image: a failure claims nothing,
+   * so the leader it would have replaced still leads. A claim lost to another node publishing
+   * first, or an image pruned while it is read, starts again from the newest record, as a
+   * follower's refresh does. With `refuseLive` (open() without takeover), a newest record naming
+   * a live leader is EBUSY: the leader lock (bindings/leader.ts).
+   */
+  private async stepUp(store: PageStore, refuseLive: boolean): Promise<void> {
     const x = this.core.x;
     if (this.role === 'leader') return;
     let claimed: LogRecord | undefined;
-    for (let attempt = 0; attempt < 1000 && !claimed; attempt++) {
+    for (let attempt = 0; attempt < STEP_UP_ATTEMPTS && !claimed; attempt++) {
       const latest = await latestRecord(store);
+      const live = refuseLive ? holderLive(latest?.holder) : undefined;
+      if (live) throw this.busy(latest!, live);
+      const checkpoint = latest?.checkpoint ?? 0;
+      if (checkpoint === 0 || checkpoint !== x.lk_conn_get(IMAGE_SEQ)) {
+        try {
+          await this.loadImage(checkpoint);
+        } catch (e) {
+          if (e instanceof ImageGone) continue; // pruned by a leader publishing meanwhile
+          throw e;
+        }
+      }
       const rec: LogRecord = {
         v: 1, kind: 'term', seq: (latest?.seq ?? 0) + 1, term: (latest?.term ?? 0) + 1, pageSize: this.cfg.pageSize,
-        checkpoint: latest?.checkpoint ?? 0,
+        checkpoint, holder: this.holder,
       };
       if (await store.publish(recordName(rec.seq), encodeRecord(rec))) claimed = rec;
     }
-    if (!claimed) throw new LatchkeyError('EBUSY', 'step-up: could not claim a term: other nodes kept claiming');
+    if (!claimed) throw new LatchkeyError('EBUSY', `step-up: could not claim a term in ${STEP_UP_ATTEMPTS} attempts: other nodes kept publishing first`);
     x.lk_conn_set(TERM, claimed.term);
     x.lk_conn_set(LAST_SEQ, claimed.seq);
-    const image = x.lk_conn_get(IMAGE_SEQ);
-    if (claimed.checkpoint === 0 || claimed.checkpoint !== image) await this.loadImage(claimed.checkpoint);
     x.lk_tables_readonly(0);
     x.lk_conn_set(IMAGE_SEQ, 0);
     x.lk_role_change(1);
+    this.fenced = undefined;
     await pruneStore(store, claimed.seq);
+  }
+
+  /** EBUSY: the home's newest record names a live leader. */
+  private busy(latest: LogRecord, live: string): LatchkeyError {
+    const home = this.storeRef ? `home ${JSON.stringify(this.storeRef.path)}` : 'the home';
+    return new LatchkeyError('EBUSY', `open as leader: ${home} has a live leader: ${describeHolder(latest.holder!)}, term ${latest.term} (${live}); accepted: open it as a follower (role: 'follower', or disaggregated=(role=follower)), or takeover: true (takeover=true) to fence that leader deliberately (its next checkpoint and its close then fail with ESTALE)`);
   }
 
   private async refresh(store: PageStore): Promise<void> {
@@ -376,21 +437,27 @@ export class Connection implements SessionOwner {
     }
     const tables: ImageTable[] = [];
     const blobs: Uint8Array[] = [];
+    const digests: string[] = [];
     for (const { name, formats, batches } of copies) {
       const w = new ImageWriter(this.cfg.pageSize, seq, tables.length);
-      for (const b of batches) w.addItems(b.bytes, b.count);
+      let crc = 0;
+      for (const b of batches) {
+        w.addItems(b.bytes, b.count);
+        crc = crc32(b.bytes, 0, b.bytes.length, crc);
+      }
       const { blob, pages } = w.finish();
       tables.push({ name, keyFormat: formats >> 8, valueFormat: formats & 0xff, entries: w.entries, pages });
       blobs.push(blob);
+      digests.push(tableDigest(formats, w.entries, crc));
     }
-    return { seq, tables, blobs };
+    return { seq, tables, blobs, digests };
   }
 
   /**
    * Writes an image's blobs, then publishes its record at its seq. ESTALE if that seq is taken,
    * or if a newer record exists once it is published (a gap left by pruning; bindings/checkpoint.ts).
    */
-  private async publishImage(store: PageStore, image: Image): Promise<void> {
+  private async publishImage(store: PageStore, image: Image, release: boolean): Promise<void> {
     const { seq } = image;
     const x = this.core.x;
     const term = x.lk_conn_get(TERM);
@@ -398,6 +465,7 @@ export class Connection implements SessionOwner {
     const rec: LogRecord = {
       v: 1, kind: 'checkpoint', seq, term, pageSize: this.cfg.pageSize, checkpoint: seq, tables: image.tables,
     };
+    if (!release) rec.holder = this.holder;
     const published = await store.publish(recordName(seq), encodeRecord(rec));
     const newest = published ? await latestRecord(store) : await readRecord(store, seq).catch(() => undefined);
     if (!published || (newest && newest.seq > seq)) {
@@ -406,10 +474,22 @@ export class Connection implements SessionOwner {
       if (this.role === 'leader') x.lk_role_change(0);
       x.lk_tables_readonly(1);
       x.lk_conn_set(IMAGE_SEQ, 0);
-      throw new LatchkeyError('ESTALE', `checkpoint ${seq} refused: the page store ${published ? `has a newer record ${newest!.seq}` : `already has record ${seq}`}${newest ? ` (a ${newest.kind} of term ${newest.term}; this node's term is ${term})` : ''}; another node took the leader role, and this connection is now a follower`);
+      const lost = this.unpublished(image);
+      this.fenced = `checkpoint ${seq} refused: the page store ${published ? `has a newer record ${newest!.seq}` : `already has record ${seq}`}${newest ? ` (a ${newest.kind} of term ${newest.term}; this node's term is ${term})` : ''}; another node took the leader role, and this connection is now a follower; ${lost} of its ${image.tables.length} table${image.tables.length === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
+      throw new LatchkeyError('ESTALE', this.fenced);
     }
     x.lk_conn_set(LAST_SEQ, seq);
+    this.published = new Map(image.tables.map((t, i) => [t.name, image.digests[i]]));
     await pruneStore(store, seq);
+  }
+
+  /** How many tables of `image` differ from the last image published or loaded (added and dropped ones count). */
+  private unpublished(image: Image): number {
+    const now = new Map(image.tables.map((t, i) => [t.name, image.digests[i]]));
+    let n = 0;
+    for (const [name, d] of now) if (this.published.get(name) !== d) n++;
+    for (const name of this.published.keys()) if (!now.has(name)) n++;
+    return n;
   }
 
   /**
@@ -430,6 +510,7 @@ export class Connection implements SessionOwner {
       if (missing >= 0) throw new ImageGone(seq, `its image ${blobName(seq, r.term, missing)} is missing`);
     }
     const loaded: number[] = [];
+    const digests = new Map<string, string>();
     const core = this.core;
     try {
       for (let i = 0; rec && i < rec.tables!.length; i++) {
@@ -442,11 +523,14 @@ export class Connection implements SessionOwner {
         }
         if (tree < 0) throw errorFromStatus(tree, `loading table '${t.name}' of checkpoint ${seq}`);
         loaded.push(tree);
-        readImage(blobName(seq, rec.term, i), blobs[i]!, rec, i, (items, count) => {
+        let crc = 0;
+        const entries = readImage(blobName(seq, rec.term, i), blobs[i]!, rec, i, (items, count) => {
           core.u8.set(items, core.OUT); // one image page's items at a time (<= a page < OUT_SIZE)
           const r = x.lk_load_items(tree, count, items.length);
           if (r < 0) throw errorFromStatus(r, `loading table '${t.name}' of checkpoint ${seq}`);
+          crc = crc32(items, 0, items.length, crc);
         });
+        digests.set(t.name, tableDigest((t.keyFormat << 8) | t.valueFormat, entries, crc));
       }
     } catch (e) {
       for (const tree of loaded) x.lk_table_retire(tree);
@@ -457,26 +541,30 @@ export class Connection implements SessionOwner {
     for (const tree of loaded) x.lk_table_load_publish(tree);
     for (const { tree, name } of liveTables(core)) if (!names.has(name)) x.lk_table_retire(tree);
     x.lk_conn_set(IMAGE_SEQ, seq);
+    this.published = digests;
     x.lk_sweep(SWEEP_IDLE_TICKS);
   }
 
   /**
    * Closes this thread's view: its sessions and cursors, and its thread slot. The connection open()
    * returned also stops its timers and, leading with a home configured, takes a last checkpoint
-   * (skipped if the node turns out to be fenced).
+   * that lets go of the leader lock. A fenced node (found now, or by an earlier checkpoint) rejects
+   * with ESTALE saying how many tables had changes that were not published; that and any other
+   * failure is reported after the connection is closed all the same.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     for (const t of this.timers) clearInterval(t);
     let failure: unknown;
     if (this.checkpointOnClose && this.role === 'leader') {
-      // A node fenced meanwhile has nothing to save (ESTALE); any other failure is reported,
-      // after the connection is closed all the same.
-      await this.checkpoint().catch((e) => { if (!(e instanceof LatchkeyError && e.code === 'ESTALE')) failure = e; });
+      await this.checkpointAs(true).catch((e) => { failure = e; });
+    } else if (this.checkpointOnClose && this.fenced) {
+      failure = new LatchkeyError('ESTALE', `close: ${this.fenced}`);
     }
     for (const s of [...this.sessions]) s.close();
     this.core.unregister();
     this.closed = true;
+    if (this.ownHolder) dropHolder(this.holder);
     if (failure) throw failure;
   }
 }

@@ -97,6 +97,10 @@ export interface Platform {
   canBlock(): Promise<boolean>;
   /** A page store over a directory (`home` as a path); absent where there is no file system. */
   openDirectory?(path: string, create: boolean): Promise<PageStore & { ref(): PageStoreRef }>;
+  /** This process: pid, host, thread, start time (bindings/leader.ts); absent where there are no processes. */
+  identity?(): ProcessIdentity;
+  /** Is process `pid` alive, and (if `start` is given and can be read) the one that started then? */
+  alive?(pid: number, start: string | undefined): boolean;
   /**
    * Liveness tokens: a thread holds one, by name, while it is registered, and the runtime lets go
    * of it when the thread ends, whatever it was doing; another thread can tell whether a name is
@@ -105,6 +109,13 @@ export interface Platform {
    * the runtime has no such thing: those slots then stay taken until the memory goes.
    */
   liveness?: Liveness;
+}
+
+export interface ProcessIdentity {
+  pid?: number;
+  host?: string;
+  thread?: number;
+  start?: string;
 }
 
 export interface Liveness {
@@ -221,6 +232,16 @@ export function openDirectory(path: string, create: boolean): Promise<PageStore 
     throw new LatchkeyError('EINVAL', `home ${JSON.stringify(path)}: a directory home needs Node's file system; accepted here: a PageStore object (new OpfsPageStore(name) for a durable store in browsers, or new MemoryPageStore())`);
   }
   return platform.openDirectory(path, create);
+}
+
+/** This process, as the leader lock records it (empty in browsers). */
+export function processIdentity(): ProcessIdentity {
+  return platform.identity ? platform.identity() : {};
+}
+
+/** Is that process alive (the leader lock's liveness test; bindings/leader.ts)? */
+export function processAlive(pid: number, start: string | undefined): boolean {
+  return platform.alive ? platform.alive(pid, start) : true;
 }
 
 /** May this thread sleep inside the core? Only in workers (see the platforms). */

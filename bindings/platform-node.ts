@@ -11,10 +11,29 @@
  */
 
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { isMainThread } from 'node:worker_threads';
-import { setPlatform, type Platform, type Liveness } from './core.js';
+import { hostname } from 'node:os';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { setPlatform, type Platform, type ProcessIdentity, type Liveness } from './core.js';
 import { DirectoryPageStore } from './store-dir.js';
+
+/**
+ * A process's start time: field 22 of /proc/<pid>/stat (clock ticks after boot), which tells a
+ * reused pid from the process that recorded it. Undefined where there is no /proc (then the
+ * leader lock checks the pid alone).
+ */
+function startTime(pid: number | 'self'): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // "pid (comm) state ...": comm may hold spaces and parentheses, so count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let self: ProcessIdentity | undefined;
 
 /**
  * Liveness tokens (Platform.liveness): a local socket listening under the token's name. When a
@@ -29,7 +48,7 @@ import { DirectoryPageStore } from './store-dir.js';
  */
 function socketPath(name: string): string | undefined {
   if (process.platform === 'linux') return `\0${name}`;
-  if (process.platform === 'win32') return `\\?\pipe\${name}`;
+  if (process.platform === 'win32') return `\\\\?\\pipe\\${name}`;
   return undefined;
 }
 
@@ -54,6 +73,17 @@ export const nodePlatform: Platform = {
   compile: async (url) => WebAssembly.compile(await readFile(url)),
   canBlock: async () => !isMainThread,
   openDirectory: (path, create) => DirectoryPageStore.open(path, create),
+  identity: () => (self ??= { pid: process.pid, host: hostname(), thread: threadId, start: startTime('self') }),
+  alive: (pid, start) => {
+    try {
+      process.kill(pid, 0); // signal 0: only checks that the process exists
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+      // EPERM: it exists (another user's)
+    }
+    const now = start === undefined ? undefined : startTime(pid);
+    return now === undefined || now === start;
+  },
   liveness: socketPath('x') === undefined ? undefined : nodeLiveness,
 };
 

@@ -9,9 +9,15 @@
  * complete; temporary files it leaves (`.tmp-*`) are never listed and are removed by the next
  * store opened on the directory (only those whose process is gone: other processes and threads
  * may share the home, each writing its own uniquely named temporary files).
+ *
+ * Errors: every failure of the file system (EACCES, EISDIR, ENOTDIR, ELOOP, a NUL in a path, ...)
+ * is a LatchkeyError EIO naming the operation and the file, never a raw Node error. A blob is
+ * opened with O_NONBLOCK and checked to be a regular file before it is read, so a FIFO (or a
+ * directory, a device) where a blob should be is EIO at once instead of a read that never returns.
  */
 
-import { mkdir, open, readFile, readdir, rename, link, unlink, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, link, unlink, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
@@ -35,10 +41,33 @@ function leftBehind(file: string): boolean {
 }
 
 /** Storage failures are LatchkeyError EIO naming the operation and the file. */
-function io<T>(what: string, p: Promise<T>): Promise<T> {
-  return p.catch((e: NodeJS.ErrnoException) => {
-    throw new LatchkeyError('EIO', `page store: ${what}: ${e.code ?? ''} ${e.message}`);
-  });
+function ioError(what: string, e: unknown): LatchkeyError {
+  if (e instanceof LatchkeyError) return e;
+  const err = e as NodeJS.ErrnoException;
+  return new LatchkeyError('EIO', `page store: ${what}: ${err.code ? `${err.code} ` : ''}${err.message}`);
+}
+
+/**
+ * Runs a file system call, turning its failure (a rejection, or a throw before it starts: a NUL in
+ * a path) into EIO; `keep` lets the caller handle some codes itself (ENOENT, EEXIST).
+ */
+async function io<T>(what: string, call: () => Promise<T>, keep: readonly string[] = []): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (keep.includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    throw ioError(what, e);
+  }
+}
+
+const codeOf = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+/** What a non-regular file is, for messages. */
+function kind(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
+  if (st.isDirectory()) return 'directory';
+  if (st.isFIFO()) return 'FIFO';
+  if (st.isSocket()) return 'socket';
+  return 'device or other special file';
 }
 
 export class DirectoryPageStore implements PageStore {
@@ -57,17 +86,20 @@ export class DirectoryPageStore implements PageStore {
    * enough for a follower, which only reads.
    */
   static async open(path: string, create: boolean, readOnly = false): Promise<DirectoryPageStore> {
+    const home = JSON.stringify(path);
     try {
-      const st = await stat(path);
-      if (!st.isDirectory()) throw new LatchkeyError('EINVAL', `home ${JSON.stringify(path)} is not a directory; accepted: a directory path`);
+      const st = await io(`stat home ${home}`, () => stat(path), ['ENOENT']);
+      if (!st.isDirectory()) throw new LatchkeyError('EINVAL', `home ${home} is not a directory; accepted: a directory path`);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      if (!create || readOnly) throw new LatchkeyError('ENOENT', `home ${JSON.stringify(path)} does not exist; accepted: an existing directory${readOnly ? '' : ', or create: true'}`);
-      await mkdir(path, { recursive: true });
+      if (codeOf(e) !== 'ENOENT') throw e;
+      if (!create || readOnly) throw new LatchkeyError('ENOENT', `home ${home} does not exist; accepted: an existing directory${readOnly ? '' : ', or create: true'}`);
+      await io(`create home ${home}`, () => mkdir(path, { recursive: true }));
     }
     const s = new DirectoryPageStore(path, readOnly);
     if (!readOnly) {
-      for (const f of await readdir(path)) if (f.startsWith(TMP) && leftBehind(f)) await unlink(join(path, f)).catch(() => {});
+      for (const f of await io(`list home ${home}`, () => readdir(path))) {
+        if (f.startsWith(TMP) && leftBehind(f)) await unlink(join(path, f)).catch(() => {});
+      }
     }
     return s;
   }
@@ -90,37 +122,54 @@ export class DirectoryPageStore implements PageStore {
   }
 
   async read(name: string): Promise<Uint8Array | undefined> {
+    const file = this.file(name);
+    let fh;
     try {
-      return new Uint8Array(await readFile(this.file(name)));
+      // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+      fh = await io(`open ${file}`, () => open(file, constants.O_RDONLY | constants.O_NONBLOCK), ['ENOENT']);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (codeOf(e) === 'ENOENT') return undefined;
       throw e;
+    }
+    try {
+      const st = await io(`stat ${file}`, () => fh.stat());
+      if (!st.isFile()) throw new LatchkeyError('EIO', `page store: read ${file}: not a regular file (a ${kind(st)}); accepted: the blob files latchkey writes`);
+      return new Uint8Array(await io(`read ${file}`, () => fh.readFile()));
+    } finally {
+      await fh.close().catch(() => {});
     }
   }
 
   /** Writes `data` to a fresh temporary file and fsyncs it; returns its path. */
   private async writeTemp(data: Uint8Array): Promise<string> {
     const tmp = join(this.path, `${TMP}${process.pid}-${threadId}-${randomUUID()}`);
-    const fh = await io(`create ${tmp}`, open(tmp, 'wx'));
+    const fh = await io(`create ${tmp}`, () => open(tmp, 'wx'));
     try {
-      await io(`write ${tmp}`, fh.writeFile(data));
-      await io(`fsync ${tmp}`, fh.sync());
+      await io(`write ${tmp}`, () => fh.writeFile(data));
+      await io(`fsync ${tmp}`, () => fh.sync());
+    } catch (e) {
+      await unlink(tmp).catch(() => {});
+      throw e;
     } finally {
-      await fh.close();
+      await fh.close().catch(() => {});
     }
     return tmp;
   }
 
   private async syncDir(): Promise<void> {
-    const fh = await open(this.path, 'r');
-    try { await fh.sync(); } finally { await fh.close(); }
+    const fh = await io(`open home ${JSON.stringify(this.path)}`, () => open(this.path, 'r'));
+    try {
+      await io(`fsync home ${JSON.stringify(this.path)}`, () => fh.sync());
+    } finally {
+      await fh.close().catch(() => {});
+    }
   }
 
   async write(name: string, data: Uint8Array): Promise<void> {
     this.writable(`write ${name}`);
     const to = this.file(name);
     const tmp = await this.writeTemp(data);
-    await io(`rename to ${to}`, rename(tmp, to));
+    await io(`rename to ${to}`, () => rename(tmp, to)).catch(async (e) => { await unlink(tmp).catch(() => {}); throw e; });
     await this.syncDir();
   }
 
@@ -129,10 +178,10 @@ export class DirectoryPageStore implements PageStore {
     const to = this.file(name);
     const tmp = await this.writeTemp(data);
     try {
-      await link(tmp, to);
+      await io(`link ${to}`, () => link(tmp, to), ['EEXIST']);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw new LatchkeyError('EIO', `page store: link ${to}: ${(e as Error).message}`);
+      if (codeOf(e) === 'EEXIST') return false;
+      throw e;
     } finally {
       await unlink(tmp).catch(() => {});
     }
@@ -142,10 +191,12 @@ export class DirectoryPageStore implements PageStore {
 
   async remove(name: string): Promise<void> {
     this.writable(`remove ${name}`);
-    await unlink(this.file(name)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+    const file = this.file(name);
+    await io(`remove ${file}`, () => unlink(file), ['ENOENT']).catch((e) => { if (codeOf(e) !== 'ENOENT') throw e; });
   }
 
   async list(prefix = ''): Promise<string[]> {
-    return (await readdir(this.path)).filter((f) => f.startsWith(prefix) && !f.startsWith(TMP)).sort();
+    const all = await io(`list home ${JSON.stringify(this.path)}`, () => readdir(this.path));
+    return all.filter((f) => f.startsWith(prefix) && !f.startsWith(TMP)).sort();
   }
 }

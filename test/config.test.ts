@@ -27,6 +27,7 @@ const DEFAULTS: ResolvedConfig = {
   role: 'leader',
   refreshInterval: 0,
   debug: false,
+  takeover: false,
 };
 
 /** Runs `fn`, which must throw a LatchkeyError EINVAL whose message contains every fragment. */
@@ -103,17 +104,21 @@ describe('object form: home', () => {
   });
 });
 
-describe('object form: create and debug', () => {
+describe('object form: create, debug and takeover', () => {
   it('accept booleans', () => {
     expect(parseConfig({ create: false }).create).toBe(false);
     expect(parseConfig({ create: true }).create).toBe(true);
     expect(parseConfig({ debug: true }).debug).toBe(true);
     expect(parseConfig({ debug: false }).debug).toBe(false);
+    expect(parseConfig({ takeover: true }).takeover).toBe(true);
+    expect(parseConfig({ takeover: false }).takeover).toBe(false);
+    expect(parseConfig({}).takeover).toBe(false);
   });
 
   it.each([['yes'], [1], [0], ['true'], [null]])('refuse %j', (bad) => {
     expectEinval(() => parseConfig(untyped({ create: bad })), 'create', 'not a boolean', 'true or false');
     expectEinval(() => parseConfig(untyped({ debug: bad })), 'debug', 'not a boolean');
+    expectEinval(() => parseConfig(untyped({ takeover: bad })), 'takeover', 'not a boolean', 'true or false');
   });
 });
 
@@ -197,7 +202,7 @@ describe('object form: role', () => {
 
 describe('object form: unknown keys and bad input', () => {
   it('refuses unknown keys, naming the key and listing the accepted keys', () => {
-    expectEinval(() => parseConfig(untyped({ cache: 1 })), '"cache"', 'home, create, cacheSize, pageSize, role, refreshInterval, debug');
+    expectEinval(() => parseConfig(untyped({ cache: 1 })), '"cache"', 'home, create, cacheSize, pageSize, role, refreshInterval, debug, takeover');
   });
 
   it('refuses unknown keys even when their value is undefined', () => {
@@ -350,6 +355,7 @@ describe('string form', () => {
       role: 'follower',
       refreshInterval: 0,
       debug: false,
+      takeover: false,
     });
   });
 
@@ -378,11 +384,15 @@ describe('string form', () => {
     expect(parseConfig('debug').debug).toBe(true);
     expect(parseConfig('debug=0').debug).toBe(false);
     expect(parseConfig('debug=1').debug).toBe(true);
+    expect(parseConfig('takeover=true').takeover).toBe(true);
+    expect(parseConfig('takeover').takeover).toBe(true);
+    expect(parseConfig('takeover=0').takeover).toBe(false);
   });
 
   it('refuses other boolean spellings, naming the snake_case key', () => {
     expectEinval(() => parseConfig('create=yes'), 'create "yes"', 'not a boolean', '1, 0');
     expectEinval(() => parseConfig('debug=TRUE'), 'debug "TRUE"');
+    expectEinval(() => parseConfig('takeover=yes'), 'takeover "yes"', 'not a boolean');
     expectEinval(() => parseConfig('create=2'), 'create "2"');
   });
 
@@ -421,7 +431,7 @@ describe('string form', () => {
     expectEinval(
       () => parseConfig('create,log=(enabled)'),
       '"log"',
-      'home, create, cache_size, page_size, debug, disaggregated=(role, refresh_interval)',
+      'home, create, cache_size, page_size, debug, takeover, disaggregated=(role, refresh_interval)',
     );
   });
 
@@ -441,6 +451,7 @@ describe('object and string forms agree', () => {
     [{}, ''],
     [{ home: '/data/db', create: true, cacheSize: '512MB', pageSize: 8192, role: 'follower' }, 'home=/data/db,create,cache_size=512MB,page_size=8192,disaggregated=(role=follower)'],
     [{ create: false, debug: true }, 'create=0,debug'],
+    [{ home: '/data/db', takeover: true }, 'home=/data/db,takeover=true'],
     [{ cacheSize: 64 * MiB }, `cache_size=${64 * MiB}`],
     [{ home: '/a,b', pageSize: 32768, role: 'leader' }, 'home="/a,b",page_size=32768,disaggregated=(role=leader)'],
   ])('%j == %j', (object, text) => {
@@ -459,6 +470,7 @@ describe('object and string forms agree', () => {
         pageSize: fc.constantFrom(4096, 8192, 16384, 32768),
         role: fc.constantFrom<'leader' | 'follower'>('leader', 'follower'),
         debug: fc.boolean(),
+        takeover: fc.boolean(),
       },
       { requiredKeys: [] },
     );
@@ -466,7 +478,7 @@ describe('object and string forms agree', () => {
       fc.property(configArb, fc.boolean(), (config, bareBooleans) => {
         const parts: string[] = [];
         if (config.home !== undefined) parts.push(`home="${config.home.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
-        for (const key of ['create', 'debug'] as const) {
+        for (const key of ['create', 'debug', 'takeover'] as const) {
           const v = config[key];
           if (v !== undefined) parts.push(v && bareBooleans ? key : `${key}=${bareBooleans ? Number(v) : v}`);
         }
