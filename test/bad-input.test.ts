@@ -3,7 +3,8 @@
 // are not well-formed UTF-16. Every refusal is a LatchkeyError with a stable code, and the tables
 // are exactly as they were (test/bad-input-fixture.ts).
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { any, bytes, hex, expectError, snapshot, expectUnchanged, conn, s, cu, cs, setup, refused, TU } from './bad-input-fixture.js';
+import { attach, renderTreeSvg } from '../dist/index.js';
+import { any, bytes, hex, expectError, expectRejection, snapshot, expectUnchanged, conn, s, cu, cs, setup, refused, TU } from './bad-input-fixture.js';
 import { TestWorker } from './helpers.js';
 
 describe('wrong types', () => {
@@ -326,5 +327,48 @@ describe('table names that are not well-formed UTF-16', () => {
     s.create('table:a\u{1f600}');
     expect(s.tables()).toContain('table:a\u{1f600}');
     s.drop('table:a\ud83d\ude00');
+  });
+});
+
+describe('arguments of the other public calls', () => {
+  beforeEach(() => setup());
+  afterEach(() => conn.close());
+
+  const revoked = () => { const r = Proxy.revocable({}, {}); r.revoke(); return r.proxy; };
+  const throwingGetter = () => Object.defineProperty({}, 'kind', { get() { throw new Error('getter called'); } });
+
+  it('attach: a revoked Proxy or an object whose getter throws is not a connection handle (EINVAL; formerly a TypeError)', async () => {
+    await expectRejection(attach(any(revoked())), 'EINVAL', 'attach: not a connection handle', 'accepted: the object returned by conn.share()');
+    await expectRejection(attach(any(throwingGetter())), 'EINVAL', 'not a connection handle');
+    expect(conn.threadsAttached).toBe(1);
+  });
+
+  it('injection points: names, actions and arm options of the wrong type are EINVAL (formerly TypeErrors for null options and symbols)', () => {
+    refused(() => conn.inject(any(Symbol('p'))), 'EINVAL', 'unknown injection point symbol', 'btree-search-before-child');
+    refused(() => conn.inject(any({ toString() { throw new Error('toString called'); } })), 'EINVAL', 'unknown injection point Object');
+    const p = conn.inject('btree-move-right');
+    refused(() => p.arm(any('sleep')), 'EINVAL', "unknown injection action 'sleep'", 'accepted: wait, error, count');
+    refused(() => p.arm(any('toString')), 'EINVAL', "unknown injection action 'toString'");
+    refused(() => p.arm(any(Symbol('wait'))), 'EINVAL', 'unknown injection action symbol');
+    refused(() => p.arm('count', any(null)), 'EINVAL', 'arm options must be an object', 'accepted: { skip, count }');
+    refused(() => p.arm('count', any({ skips: 1 })), 'EINVAL', "arm: unknown option 'skips'");
+    refused(() => p.arm('count', { skip: -1 }), 'EINVAL', 'arm: skip -1', 'an integer from 0 to 4294967295');
+    refused(() => p.arm('count', any({ count: '2' })), 'EINVAL', 'arm: count 2');
+    refused(() => p.awaitArrived(any(Symbol('n'))), 'EINVAL', 'awaitArrived: symbol threads');
+    refused(() => p.awaitArrived(1, any('soon')), 'EINVAL', 'awaitArrived: timeout soon');
+    expect(p.arm('count', { skip: 0, count: 0 }).hits).toBe(0);
+    p.disarm();
+  });
+
+  it('renderTreeSvg: a shape that is not one, and options of the wrong type, are EINVAL (formerly TypeErrors)', () => {
+    const shape = s.treeShape(TU);
+    for (const bad of [null, undefined, 42, {}, { levels: 'x', deleted: [] }, revoked()]) {
+      refused(() => renderTreeSvg(any(bad)), 'EINVAL', 'renderTreeSvg: shape is', 'accepted: the object session.treeShape(uri) returns');
+    }
+    refused(() => renderTreeSvg(shape, any(null)), 'EINVAL', 'renderTreeSvg options must be an object', 'accepted: { width, title }');
+    refused(() => renderTreeSvg(shape, any({ width: 'wide' })), 'EINVAL', 'renderTreeSvg: width wide', 'a number of pixels');
+    refused(() => renderTreeSvg(shape, any({ title: 7 })), 'EINVAL', 'renderTreeSvg: title 7', 'a string');
+    refused(() => renderTreeSvg(shape, any({ colour: 'red' })), 'EINVAL', "renderTreeSvg: unknown option 'colour'");
+    expect(renderTreeSvg(shape, { width: 800, title: 'ok' })).toContain('<svg');
   });
 });
