@@ -5,7 +5,8 @@
 //
 //   [0, __heap_base)        read-only static data of the module (re-applied at every instantiation)
 //   SB (fixed, 128 KiB)     superblock: format, build id, init state, page geometry, allocator heads
-//   SB + THREADS_OFF        thread table: MAX_THREADS slots (state, announced epoch, page stash)
+//   SB + THREADS_OFF - 16   thread table header: the memory's id (u64), the next owner token
+//   SB + THREADS_OFF        thread table: MAX_THREADS slots (owner token, announced epoch, page stash)
 //   SB + INJECT_OFF         injection-point table (assembly/inject.ts)
 //   SB + CATALOG_OFF        table catalog: MAX_TABLES entries (assembly/catalog.ts)
 //   SB + DHANDLE_OFF        handle list: MAX_DHANDLES dhandles (assembly/conn/dhandle.ts)
@@ -69,8 +70,12 @@ export const DHANDLE_SIZE: usize = 32;
 export const DHANDLE_OFF: usize = CATALOG_OFF + <usize>MAX_TABLES * CATALOG_ENTRY_SIZE;
 const FIXED_END: usize = DHANDLE_OFF + <usize>MAX_DHANDLES * DHANDLE_SIZE;
 
+// thread table header (the superblock's last words before the table)
+const TT_ID: usize = THREADS_OFF - 16;    // u64: this memory's id, random (names owners' liveness tokens)
+const TT_TOKEN: usize = THREADS_OFF - 8;  // the next owner token
+
 // thread slot fields
-const TS_STATE: usize = 0;        // 0 free, 1 in use
+const TS_STATE: usize = 0;        // 0 free, else the owner's token (TOKEN_RECLAIMING while reclaimed)
 const TS_STASH_COUNT: usize = 4;
 export const TS_EPOCH: usize = 8;  // epoch announced by the thread's running operation; 0 = idle
 export const TS_WRITING: usize = 12; // 1 while the thread is inside a write (assembly/conn/role.ts)
@@ -135,7 +140,7 @@ function ensureMemory(end: usize): bool {
  * initialises it; every later caller (another worker's instance) waits until it is ready and then
  * checks format and build id. Returns OK, EINVAL (build or geometry mismatch) or ENOMEM.
  */
-export function arenaInit(pgSize: u32, maxPages: u32): i32 {
+export function arenaInit(pgSize: u32, maxPages: u32, id: u64): i32 {
   if (__heap_base > SB) return EINVAL; // static data would overlap the superblock
   if (!ensureMemory(ARENA_BASE + ARENA_GUARD + (<usize>pgSize << 1))) return ENOMEM;
   const init = SB + SB_INIT;
@@ -149,6 +154,8 @@ export function arenaInit(pgSize: u32, maxPages: u32): i32 {
     store<u32>(SB + SB_HIGH_WATER, 1);
     store<u32>(SB + SB_EPOCH, 1);
     store<u64>(SB + SB_FREE_HEAD, 0);
+    store<u64>(SB + TT_ID, id);
+    store<u32>(SB + TT_TOKEN, TOKEN_FIRST);
     atomic.store<u32>(init, 2);
     futexWake(init, -1);
   }
@@ -232,10 +239,61 @@ export function arenaFreeHead(): u32 { return <u32>atomic.load<u64>(SB + SB_FREE
 // @ts-ignore: decorator
 @inline export function slotAddr(slot: i32): usize { return SB + THREADS_OFF + <usize>slot * THREAD_SLOT_SIZE; }
 
-/** Claims a free thread slot and its scratch area. EBUSY when MAX_THREADS are attached. */
-export function threadRegister(): i32 {
+// Thread slots of threads that end without unregistering.
+//
+// A thread (a Wasm instance: a worker, a window, the opener) takes a slot at attach and gives it
+// back at close. One that ends first (a worker terminated, crashed, or returned without close())
+// would keep it for good, and 63 of them fill the table. Its slot may be reclaimed only when its
+// owner is provably dead: a live owner whose slot went to another thread would share its scratch
+// area, into which the bindings write keys *before* each core call, so no per-call check could
+// make a wrong guess safe. Neither a timeout nor a heartbeat proves death (a live thread may be
+// blocked or throttled for any time), FinalizationRegistry does not run for a terminated worker,
+// Node emits no process 'exit' in a worker terminated with live handles, and a worker's 'exit'
+// event reaches only the thread that created it, while attach can happen in any thread.
+//
+// What does prove it is a token the runtime itself lets go of when a thread ends, whatever it was
+// doing: the platform's liveness token (bindings/core.ts Platform.liveness: a listening local
+// socket on Node, closed with the worker's handles; a Web Lock in browsers, released with its
+// agent). Each owner takes a fresh token number from TT_TOKEN, holds the token named by it and the
+// memory's id, then registers with the number as its slot's state, and gives the slot back before
+// the token. A thread that finds the table full probes each slot's token; where it is free, the
+// owner has ended, and threadReclaim frees the slot if it still holds that token (cmpxchg), so a
+// slot freed and retaken meanwhile is left alone.
+//
+// It reclaims only a slot whose owner ended outside an operation: announced epoch 0 and not
+// inside a write. An owner that died inside one may hold latches and left its operation half
+// done; its announcement then stays for good (the limbo list keeps what that epoch could reach,
+// and a drain of writes would wait for it), and so does its slot: that is correct, and such a
+// slot is never reclaimed. Those two words are all of a slot that other threads read; an owner
+// that died inside another core call (one that takes the handle-list lock or the catalog latch
+// without an epoch) leaves that lock held whether or not its slot is reclaimed, and its stash is
+// given back count first (slotRelease), so reclaiming it cannot free a page twice. Stores before
+// a thread's end are seen by the reclaimer: the end is a thread join in the runtime, and the
+// reclaimer learns of it only after.
+//
+// Owners registered without a token (TOKEN_NONE: a runtime with no liveness token) are never
+// reclaimed.
+export const TOKEN_NONE: u32 = 1;
+const TOKEN_FIRST: u32 = 2;
+const TOKEN_RECLAIMING: u32 = 0xffffffff;
+
+/** A fresh owner token for a thread about to register (never 0, TOKEN_NONE or TOKEN_RECLAIMING). */
+export function threadToken(): u32 {
+  while (true) {
+    const t = atomic.add<u32>(SB + TT_TOKEN, 1);
+    if (t >= TOKEN_FIRST && t != TOKEN_RECLAIMING) return t;
+  }
+  return TOKEN_NONE;
+}
+
+/** Half of this memory's id (which 0: low, 1: high), for the names of liveness tokens. */
+export function threadTableId(which: i32): u32 { return <u32>(load<u64>(SB + TT_ID) >> (which == 0 ? 0 : 32)); }
+
+/** Claims a free thread slot and its scratch area for owner `token`. EBUSY when all are taken. */
+export function threadRegister(token: u32): i32 {
+  if (token < TOKEN_NONE || token == TOKEN_RECLAIMING) return EINVAL;
   for (let i = 0; i < MAX_THREADS; i++) {
-    if (atomic.cmpxchg<u32>(slotAddr(i) + TS_STATE, 0, 1) == 0) {
+    if (atomic.cmpxchg<u32>(slotAddr(i) + TS_STATE, 0, token) == 0) {
       threadSlot = i;
       scratch = SCRATCH_BASE + <usize>i * <usize>SCRATCH_SIZE;
       store<u32>(slotAddr(i) + TS_STASH_COUNT, 0);
@@ -245,17 +303,49 @@ export function threadRegister(): i32 {
   return EBUSY;
 }
 
-/** Releases this thread's slot; its stashed pages go back to the free list. */
-export function threadUnregister(): void {
-  if (threadSlot < 0) return;
-  const s = slotAddr(threadSlot);
+/** The owner token in slot `slot` (0: free). */
+export function threadOwner(slot: i32): u32 {
+  return slot >= 0 && slot < MAX_THREADS ? atomic.load<u32>(slotAddr(slot) + TS_STATE) : 0;
+}
+
+/**
+ * Empties a slot: its stashed pages go back to the free list, one at a time with the count
+ * lowered first (a thread that ends half way leaks a page, never frees one twice), then the slot.
+ */
+function slotRelease(s: usize): void {
   let n = load<u32>(s + TS_STASH_COUNT);
-  while (n > 0) { n--; pageFree(load<u32>(s + TS_STASH + (<usize>n << 2))); }
-  store<u32>(s + TS_STASH_COUNT, 0);
+  while (n > 0) {
+    n--;
+    store<u32>(s + TS_STASH_COUNT, n);
+    pageFree(load<u32>(s + TS_STASH + (<usize>n << 2)));
+  }
   atomic.store<u32>(s + TS_EPOCH, 0);
   atomic.store<u32>(s + TS_WRITING, 0);
   atomic.store<u32>(s + TS_STATE, 0);
+}
+
+/** Releases this thread's slot; its stashed pages go back to the free list. */
+export function threadUnregister(): void {
+  if (threadSlot < 0) return;
+  slotRelease(slotAddr(threadSlot));
   threadSlot = -1;
+}
+
+/**
+ * Reclaims slot `slot` of owner `token`, whose liveness token the caller found free (the owner
+ * ended; see above). OK; EBUSY if the slot no longer holds that owner, or its owner ended inside
+ * an operation (then the slot stays as it is, for good).
+ */
+export function threadReclaim(slot: i32, token: u32): i32 {
+  if (slot < 0 || slot >= MAX_THREADS || slot == threadSlot || token < TOKEN_FIRST || token == TOKEN_RECLAIMING) return EINVAL;
+  const s = slotAddr(slot);
+  if (atomic.cmpxchg<u32>(s + TS_STATE, token, TOKEN_RECLAIMING) != token) return EBUSY;
+  if (atomic.load<u32>(s + TS_EPOCH) != 0 || atomic.load<u32>(s + TS_WRITING) != 0) {
+    atomic.store<u32>(s + TS_STATE, token);
+    return EBUSY;
+  }
+  slotRelease(s);
+  return OK;
 }
 
 /** Tops this thread's stash up to `n` pages; false (stash unchanged beyond what it got) on ENOMEM. */

@@ -5,6 +5,7 @@
 
 import {
   SB, SB_CKPT_LATCH, SB_TERM, arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
+  threadToken, threadTableId, threadOwner, threadReclaim,
   pageSize, pageAddr, ARENA_GUARD, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
 import { latchSetCanBlock } from "./latch";
@@ -37,17 +38,22 @@ import { OK, EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, EAGAIN } from "./status";
 // ---- connection and threads ----
 
 /** Lays out (first caller) or checks the superblock. */
-export function lk_init(pgSize: u32, maxPages: u32): i32 {
+export function lk_init(pgSize: u32, maxPages: u32, idLow: u32, idHigh: u32): i32 {
   if (pgSize < <u32>MIN_PAGE_SIZE || pgSize > <u32>MAX_PAGE_SIZE || popcnt(pgSize) != 1) return EINVAL;
-  return arenaInit(pgSize, maxPages);
+  return arenaInit(pgSize, maxPages, (<u64>idHigh << 32) | <u64>idLow);
 }
 export function lk_attach(): i32 { return arenaAttach(); }
-/** Registers this instance as a thread; returns its slot. */
-export function lk_thread_register(canBlock: i32): i32 {
+/** Registers this instance as a thread of owner `token` (lk_thread_token, or 1: none); returns its slot. */
+export function lk_thread_register(canBlock: i32, token: u32): i32 {
   latchSetCanBlock(canBlock != 0);
-  return threadRegister();
+  return threadRegister(token);
 }
 export function lk_thread_unregister(): void { threadUnregister(); }
+/** Thread slots of threads that end (assembly/arena.ts): tokens, owners, reclaiming. */
+export function lk_thread_token(): u32 { return threadToken(); }
+export function lk_thread_table_id(which: i32): u32 { return threadTableId(which); }
+export function lk_thread_owner(slot: i32): u32 { return threadOwner(slot); }
+export function lk_thread_reclaim(slot: i32, token: u32): i32 { return threadReclaim(slot, token); }
 export function lk_scratch(): usize { return scratch; }
 export function lk_arena_base(): usize { return arenaBase(); }
 export function lk_build_id(): u32 { return BUILD_ID; }

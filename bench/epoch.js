@@ -146,7 +146,7 @@ function buildBoth(variant) {
 async function loadCore(build, keys, n) {
   const module = await WebAssembly.compile(build.wasm);
   const memory = new WebAssembly.Memory({ initial: MODULE_INITIAL_PAGES, maximum: CACHE_SIZE / WASM_PAGE, shared: true });
-  const core = CoreThread.create(module, memory, PAGE_SIZE, CACHE_SIZE, false);
+  const core = await CoreThread.create(module, memory, PAGE_SIZE, CACHE_SIZE, false);
   core.x.lk_role_init(1); // a leader, as Connection.open makes one after its step-up
   const s = new Session({ core, checkOpen() {}, forgetSession() {}, async checkpoint() {} });
   s.create('table:bench');

@@ -5,6 +5,7 @@
  */
 
 import { LatchkeyError, invalid } from './errors.js';
+import { describe } from './args.js';
 import type { CoreThread } from './core.js';
 
 /** A table's key or value format: 'u' raw bytes (Uint8Array), 'S' strings (UTF-8). */
@@ -24,53 +25,81 @@ const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 let encodeIntoShared: boolean | undefined;
 let staging = new Uint8Array(0);
 
-function encodeString(s: string, u8: Uint8Array, at: number, room: number): number {
+function encodeString(s: string, room: Uint8Array): number {
   if (encodeIntoShared !== false) {
     try {
-      const r = encoder.encodeInto(s, u8.subarray(at, at + room));
+      const r = encoder.encodeInto(s, room);
       encodeIntoShared = true;
       return r.read < s.length ? -1 : r.written;
     } catch {
       encodeIntoShared = false;
     }
   }
-  if (staging.length < room) staging = new Uint8Array(room);
-  const r = encoder.encodeInto(s, staging.subarray(0, room));
+  if (staging.length < room.length) staging = new Uint8Array(room.length);
+  const r = encoder.encodeInto(s, staging.subarray(0, room.length));
   if (r.read < s.length) return -1;
-  u8.set(staging.subarray(0, r.written), at);
+  room.set(staging.subarray(0, r.written));
   return r.written;
 }
 
-/** Checks that `v` has the format's type: a Uint8Array for 'u', a well-formed string for 'S'. */
-function checkFormat(format: Format, v: unknown, what: 'key' | 'value'): Uint8Array | string {
-  if (format === 'u') {
-    if (!(v instanceof Uint8Array)) {
-      throw invalid(`${what} must be a Uint8Array for format 'u', got ${describe(v)}`, 'a Uint8Array (or Buffer)');
-    }
-    return v;
+// ---- what a 'u' key or value is ----
+// `instanceof Uint8Array` and `.length` can both be made to lie (a subclass, an own `length`
+// property, a Proxy, Object.create(Uint8Array.prototype)), while TypedArray.prototype.set copies
+// by the view's internal length whatever `.length` says: a size check on `.length` let the copy
+// run past the room it had checked, into other threads' scratch areas and the pages. So a view's
+// kind and byte length are read from its internal slots, through the %TypedArray%.prototype
+// getters captured here at load, which no subclass, own property or Proxy can answer for (they
+// give undefined, or throw, for anything that is not a genuine typed array).
+const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const intrinsicGetter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TYPED_ARRAY, key)!.get!;
+const kindOf = intrinsicGetter(Symbol.toStringTag);     // 'Uint8Array' for one (a Buffer too)
+const byteLengthOf = intrinsicGetter('byteLength');     // 0 once its buffer is detached
+const bufferOf = intrinsicGetter('buffer');
+const apply = Reflect.apply;
+const U8 = Uint8Array;
+
+/** The real byte length of a 'u' key or value; EINVAL unless it is a genuine, attached Uint8Array. */
+function bytesLength(v: unknown, what: 'key' | 'value'): number {
+  if (apply(kindOf, v, []) !== 'Uint8Array') {
+    throw invalid(`${what} must be a Uint8Array for format 'u', got ${describe(v)}`, 'a Uint8Array (or Buffer)');
   }
+  const n = apply(byteLengthOf, v, []) as number;
+  if (n === 0) {
+    // Empty, or detached (transferred away): constructing a view over a detached buffer throws.
+    try {
+      new U8(apply(bufferOf, v, []) as ArrayBuffer, 0, 0);
+    } catch {
+      throw invalid(`${what} is a Uint8Array whose buffer is detached (transferred away)`, 'a Uint8Array (or Buffer) over a buffer that is not detached');
+    }
+  }
+  return n;
+}
+
+/** Checks that a key or value for an 'S' table is a well-formed primitive string. */
+function checkString(v: unknown, what: 'key' | 'value'): string {
   if (typeof v !== 'string') throw invalid(`${what} must be a string for format 'S', got ${describe(v)}`, 'a string');
   if (!v.isWellFormed()) throw invalid(`${what} is not well-formed UTF-16 (lone surrogate)`, 'a well-formed string');
   return v;
 }
 
 /**
- * Writes a key or value into scratch at `at`; returns its byte length.
- * `what` names the argument; `limit` is the largest accepted length.
+ * Writes a key or value into `area` (this thread's key or value area, core.keyArea or
+ * core.valueArea: no copy into it can run past it); returns its byte length. `what` names the
+ * argument; `limit` (at most the area's length) is the largest accepted length.
  */
-export function writeBytes(core: CoreThread, format: Format, v: unknown, at: number, limit: number,
+export function writeBytes(area: Uint8Array, format: Format, v: unknown, limit: number,
   what: 'key' | 'value', why = ''): number {
   const tooLarge = what === 'key' ? 'EKEYSIZE' : 'EVALUESIZE';
-  const checked = checkFormat(format, v, what);
-  if (typeof checked !== 'string') {
-    if (checked.length > limit) throw new LatchkeyError(tooLarge, `${what} of ${checked.length} bytes exceeds the limit of ${limit} bytes${why}`);
-    core.u8.set(checked, at);
-    return checked.length;
+  if (format === 'u') {
+    const n = bytesLength(v, what);
+    if (n > limit) throw new LatchkeyError(tooLarge, `${what} of ${n} bytes exceeds the limit of ${limit} bytes${why}`);
+    area.set(v as Uint8Array);
+    return n;
   }
-  // Encode with one spare byte of room so that "exactly at the limit" and "over" differ.
-  const n = encodeString(checked, core.u8, at, limit + 1);
-  if (n < 0 || n > limit) {
-    throw new LatchkeyError(tooLarge, `${what} of ${encoder.encode(checked).length} UTF-8 bytes exceeds the limit of ${limit} bytes${why}`);
+  const s = checkString(v, what);
+  const n = encodeString(s, area.subarray(0, limit));
+  if (n < 0) {
+    throw new LatchkeyError(tooLarge, `${what} of ${encoder.encode(s).length} UTF-8 bytes exceeds the limit of ${limit} bytes${why}`);
   }
   return n;
 }
@@ -86,15 +115,10 @@ export function decodeBytes(format: Format, bytes: Uint8Array, at: number, len: 
   return format === 'u' ? view : decoder.decode(view);
 }
 
-/** Encodes a bound for a scan; same rules as a key. */
+/** A key as the cursor's own bytes (a bound, a seek, a position); same rules as a key. */
 export function keyBytes(format: Format, v: unknown): Uint8Array {
-  const checked = checkFormat(format, v, 'key');
-  return typeof checked === 'string' ? encoder.encode(checked) : checked;
-}
-
-export function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return typeof v;
+  if (format === 'S') return encoder.encode(checkString(v, 'key'));
+  const copy = new U8(bytesLength(v, 'key'));
+  copy.set(v as Uint8Array);
+  return copy;
 }

@@ -148,7 +148,7 @@ export class Connection implements SessionOwner {
       maximum: Math.floor(cfg.cacheSize / WASM_PAGE),
       shared: true,
     });
-    const core = CoreThread.create(module, memory, pageSize, cfg.cacheSize, await threadCanBlock());
+    const core = await CoreThread.create(module, memory, pageSize, cfg.cacheSize, await threadCanBlock());
     core.x.lk_role_init(0);
     const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug }, store, storeRef,
       cfg.home !== undefined);
@@ -166,12 +166,9 @@ export class Connection implements SessionOwner {
 
   /** @internal */
   static async attach(handle: ShareHandle): Promise<Connection> {
-    if (handle === null || typeof handle !== 'object' || handle.kind !== 'latchkey/connection'
-      || !(handle.module instanceof WebAssembly.Module) || !(handle.memory instanceof WebAssembly.Memory)) {
-      throw invalid('attach: not a connection handle', 'the object returned by conn.share()');
-    }
+    if (!isShareHandle(handle)) throw invalid('attach: not a connection handle', 'the object returned by conn.share()');
     const store = handle.store ? await openDirectory(handle.store.path, false) : undefined;
-    const core = CoreThread.attach(handle.module, handle.memory, await threadCanBlock());
+    const core = await CoreThread.attach(handle.module, handle.memory, await threadCanBlock());
     return new Connection(core, { ...handle.config }, store, handle.store, false, handle.holder);
   }
 
@@ -236,7 +233,10 @@ export class Connection implements SessionOwner {
     return new InjectionPoint(this.core, name);
   }
 
-  /** Threads (connection objects in any worker) attached to this memory. */
+  /**
+   * Threads (connection objects in any worker) attached to this memory, counting threads that
+   * ended without closing until an attach that finds the table full reclaims their slots.
+   */
   get threadsAttached(): number {
     return this.core.x.lk_threads_attached();
   }
@@ -570,6 +570,17 @@ export class Connection implements SessionOwner {
 /** Opens a connection (a fresh shared memory, and the latest checkpoint of its home). */
 export function open(config?: ConnectionConfig | string): Promise<Connection> {
   return Connection.open(config);
+}
+
+/** Is `h` a conn.share() handle (as structured clone delivers one)? A revoked Proxy or a throwing getter is not. */
+function isShareHandle(h: unknown): h is ShareHandle {
+  try {
+    const s = h as ShareHandle;
+    return s !== null && typeof s === 'object' && s.kind === 'latchkey/connection'
+      && s.module instanceof WebAssembly.Module && s.memory instanceof WebAssembly.Memory;
+  } catch {
+    return false;
+  }
 }
 
 /** Attaches to a connection shared by another thread. */

@@ -9,10 +9,14 @@ import type { PageStore, PageStoreRef } from './store.js';
 
 /** The functions assembly/index.ts exports. */
 export interface CoreExports {
-  lk_init(pageSize: number, maxPages: number): number;
+  lk_init(pageSize: number, maxPages: number, idLow: number, idHigh: number): number;
   lk_attach(): number;
-  lk_thread_register(canBlock: number): number;
+  lk_thread_register(canBlock: number, token: number): number;
   lk_thread_unregister(): void;
+  lk_thread_token(): number;
+  lk_thread_table_id(which: number): number;
+  lk_thread_owner(slot: number): number;
+  lk_thread_reclaim(slot: number, token: number): number;
   lk_scratch(): number;
   lk_arena_base(): number;
   lk_build_id(): number;
@@ -97,6 +101,14 @@ export interface Platform {
   identity?(): ProcessIdentity;
   /** Is process `pid` alive, and (if `start` is given and can be read) the one that started then? */
   alive?(pid: number, start: string | undefined): boolean;
+  /**
+   * Liveness tokens: a thread holds one, by name, while it is registered, and the runtime lets go
+   * of it when the thread ends, whatever it was doing; another thread can tell whether a name is
+   * held. What lets a thread that finds the thread table full reclaim the slots of threads that
+   * ended without closing (assembly/arena.ts, "Thread slots of threads that end"). Absent where
+   * the runtime has no such thing: those slots then stay taken until the memory goes.
+   */
+  liveness?: Liveness;
 }
 
 export interface ProcessIdentity {
@@ -104,6 +116,67 @@ export interface ProcessIdentity {
   host?: string;
   thread?: number;
   start?: string;
+}
+
+export interface Liveness {
+  /** Holds the token `name` until the returned release is called or this thread ends. */
+  hold(name: string): Promise<() => void>;
+  /** Is the token `name` held (by a thread that has not ended)? True when in doubt. */
+  held(name: string): Promise<boolean>;
+}
+
+/** The owner token of a thread registered without a liveness token (never reclaimed). */
+const TOKEN_NONE = 1;
+/** A slot's state while another thread reclaims it (assembly/arena.ts). */
+const TOKEN_RECLAIMING = 0xffffffff;
+
+/** The name of a thread's liveness token: the memory's id and the owner's token number. */
+function livenessName(x: CoreExports, token: number): string {
+  const hex = (w: number) => (w >>> 0).toString(16).padStart(8, '0');
+  return `latchkey-${hex(x.lk_thread_table_id(1))}${hex(x.lk_thread_table_id(0))}-${token >>> 0}`;
+}
+
+/**
+ * Takes a thread slot for this instance: holding a fresh liveness token first where the platform
+ * has them, and, when the table is full, reclaiming the slots of owners whose token is free.
+ * Returns the slot and the token's release.
+ */
+async function takeSlot(x: CoreExports, canBlock: boolean): Promise<{ slot: number; release?: () => void }> {
+  const liveness = platform.liveness;
+  let token = TOKEN_NONE;
+  let release: (() => void) | undefined;
+  if (liveness) {
+    const t = x.lk_thread_token();
+    try {
+      release = await liveness.hold(livenessName(x, t));
+      token = t;
+    } catch {
+      // No token to hold (the runtime refused): register as an owner that is never reclaimed.
+    }
+  }
+  let slot = x.lk_thread_register(canBlock ? 1 : 0, token);
+  if (slot === Status.EBUSY && liveness) {
+    await reclaimEnded(x, liveness);
+    slot = x.lk_thread_register(canBlock ? 1 : 0, token);
+  }
+  if (slot < 0) {
+    release?.();
+    throw new LatchkeyError('EBUSY', `no free thread slot: at most ${x.lk_limit(2)} threads may attach to one connection (threads that ended inside an operation keep theirs); close connections of other threads`);
+  }
+  return { slot, release };
+}
+
+/** Reclaims the slots whose owners' liveness tokens are free (assembly/arena.ts threadReclaim). */
+async function reclaimEnded(x: CoreExports, liveness: Liveness): Promise<void> {
+  const probes: Promise<void>[] = [];
+  for (let slot = 0; slot < x.lk_limit(2); slot++) {
+    const token = x.lk_thread_owner(slot) >>> 0;
+    if (token === 0 || token === TOKEN_NONE || token === TOKEN_RECLAIMING) continue;
+    probes.push(liveness.held(livenessName(x, token)).then((held) => {
+      if (!held) x.lk_thread_reclaim(slot, token);
+    }, () => undefined));
+  }
+  await Promise.all(probes);
 }
 
 /**
@@ -114,7 +187,24 @@ export interface ProcessIdentity {
 const webPlatform: Platform = {
   compile: (url) => WebAssembly.compileStreaming(fetch(url)),
   canBlock: async () => typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
+  liveness: webLiveness(),
 };
+
+/**
+ * Liveness tokens in browsers: Web Locks, which the user agent releases when the window or worker
+ * holding one goes away (terminate() included). A probe asks for the lock only if it is free
+ * (ifAvailable), and lets go of it at once. Absent where navigator.locks is (an insecure context).
+ */
+function webLiveness(): Liveness | undefined {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (!locks) return undefined;
+  return {
+    hold: (name) => new Promise((resolve, reject) => {
+      locks.request(name, () => new Promise<void>((release) => resolve(() => release()))).catch(reject);
+    }),
+    held: (name) => locks.request(name, { ifAvailable: true }, (lock) => lock === null),
+  };
+}
 let platform: Platform = webPlatform;
 
 /** Installs the platform (the Node entry does, before anything is opened). */
@@ -196,6 +286,9 @@ export class CoreThread {
   readonly VALUE: number;
   readonly OUT: number;
   readonly OUT_SIZE: number;
+  /** The key and value areas, each exactly as long as the largest key and value: a copy into one cannot run past it. */
+  readonly keyArea: Uint8Array;
+  readonly valueArea: Uint8Array;
   readonly maxKey: number;
   /** A quarter page: the largest value for short keys. */
   readonly maxValue: number;
@@ -205,19 +298,19 @@ export class CoreThread {
   readonly cacheBytes: number;
   readonly debug: boolean;
   private registered = false;
+  /** Lets go of this thread's liveness token (after its slot is given back). */
+  private readonly releaseToken: (() => void) | undefined;
 
   /** May this thread sleep in the core (see threadCanBlock)? */
   readonly canBlock: boolean;
 
-  private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, x: CoreExports, canBlock: boolean) {
+  private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, x: CoreExports, canBlock: boolean,
+    releaseToken: (() => void) | undefined) {
     this.module = module;
     this.memory = memory;
     this.x = x;
     this.canBlock = canBlock;
-    const slot = x.lk_thread_register(canBlock ? 1 : 0);
-    if (slot < 0) {
-      throw new LatchkeyError('EBUSY', `no free thread slot: at most ${x.lk_limit(2)} threads may attach to one connection`);
-    }
+    this.releaseToken = releaseToken;
     this.registered = true;
     this.u8 = new Uint8Array(memory.buffer);
     this.dv = new DataView(memory.buffer);
@@ -232,6 +325,8 @@ export class CoreThread {
     this.itemMax = x.lk_limit(10);
     this.cacheBytes = x.lk_limit(11) * x.lk_page_size();
     this.debug = x.lk_debug() === 1;
+    this.keyArea = this.u8.subarray(this.KEY, this.KEY + this.maxKey);
+    this.valueArea = this.u8.subarray(this.VALUE, this.VALUE + this.maxValue);
   }
 
   private static instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): CoreExports {
@@ -263,8 +358,8 @@ export class CoreThread {
   }
 
   /** Lays out a fresh memory (first thread) and registers this thread. */
-  static create(module: WebAssembly.Module, memory: WebAssembly.Memory, pageSize: number, cacheSize: number,
-    canBlock: boolean): CoreThread {
+  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, pageSize: number, cacheSize: number,
+    canBlock: boolean): Promise<CoreThread> {
     const x = CoreThread.instantiate(module, memory);
     // The arena keeps a guard zone mapped past its last page (assembly/arena.ts, ARENA_GUARD).
     const base = x.lk_arena_base() + x.lk_limit(12);
@@ -272,13 +367,17 @@ export class CoreThread {
     if (maxPages < 16) {
       throw new LatchkeyError('EINVAL', `cacheSize ${cacheSize} leaves no room for pages; accepted: more than ${base + 16 * pageSize} bytes`);
     }
-    const r = x.lk_init(pageSize, maxPages);
+    // The memory's id names its threads' liveness tokens apart from other memories' in the same
+    // process or origin.
+    const id = crypto.getRandomValues(new Uint32Array(2));
+    const r = x.lk_init(pageSize, maxPages, id[0], id[1]);
     if (r < 0) throw errorFromStatus(r, 'laying out the shared memory');
-    return new CoreThread(module, memory, x, canBlock);
+    const { release } = await takeSlot(x, canBlock);
+    return new CoreThread(module, memory, x, canBlock, release);
   }
 
   /** Instantiates over a memory another thread laid out, checks its build, registers. */
-  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory, canBlock: boolean): CoreThread {
+  static async attach(module: WebAssembly.Module, memory: WebAssembly.Memory, canBlock: boolean): Promise<CoreThread> {
     const x = CoreThread.instantiate(module, memory);
     const r = x.lk_attach();
     if (r === Status.EBUSY) {
@@ -286,7 +385,8 @@ export class CoreThread {
         `the shared memory was laid out by core build ${x.lk_superblock_build_id()}, this module is build ${x.lk_build_id()}; accepted: the same build (debug and release builds cannot share a memory)`);
     }
     if (r < 0) throw new LatchkeyError('EINVAL', 'the memory holds no latchkey superblock; accepted: a handle from conn.share()');
-    return new CoreThread(module, memory, x, canBlock);
+    const { release } = await takeSlot(x, canBlock);
+    return new CoreThread(module, memory, x, canBlock, release);
   }
 
   /** Largest value accepted with a key of `klen` bytes. */
@@ -294,11 +394,12 @@ export class CoreThread {
     return Math.min(this.maxValue, this.itemMax - klen);
   }
 
-  /** Returns this thread's slot and stashed pages to the shared state. */
+  /** Returns this thread's slot and stashed pages to the shared state, then its liveness token. */
   unregister(): void {
     if (this.registered) {
       this.registered = false;
       this.x.lk_thread_unregister();
+      this.releaseToken?.();
     }
   }
 }

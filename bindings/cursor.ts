@@ -8,6 +8,7 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { type Format, writeBytes, readBytes, decodeBytes, keyBytes } from './codec.js';
+import { optionsOf, quoted, shown } from './args.js';
 import type { CoreThread } from './core.js';
 
 export type Key = Uint8Array | string;
@@ -101,8 +102,8 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     this.owner.checkOpen();
   }
 
-  private writeKey(key: unknown, at = this.core.KEY): number {
-    const n = writeBytes(this.core, this.kf, key, at, this.core.maxKey, 'key');
+  private writeKey(key: unknown): number {
+    const n = writeBytes(this.core.keyArea, this.kf, key, this.core.maxKey, 'key');
     if (n === 0) throw new LatchkeyError('EKEYSIZE', `empty key; accepted: keys of 1 to ${this.core.maxKey} bytes`);
     return n;
   }
@@ -146,7 +147,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     this.check();
     const klen = this.writeKey(key);
     const limit = this.core.valueLimit(klen);
-    const vlen = writeBytes(this.core, this.vf, value, this.core.VALUE, limit, 'value',
+    const vlen = writeBytes(this.core.valueArea, this.vf, value, limit, 'value',
       limit < this.core.maxValue ? ` (key + value at most ${this.core.itemMax} bytes on ${this.core.x.lk_page_size()}-byte pages)` : ' (a quarter page)');
     this.buf = undefined; // a write through this cursor invalidates its read-ahead
     let r = this.core.x.lk_put(this.dh, klen, vlen, mode);
@@ -282,18 +283,18 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   }
 
   /** Iterates [key, value] pairs in key order (or reversed) within the bounds. */
-  *range(opts: RangeOptions<K> = {}): IterableIterator<[K, V]> {
+  *range(opts?: RangeOptions<K>): IterableIterator<[K, V]> {
     this.check();
-    if (opts === null || typeof opts !== 'object') throw invalid('range options must be an object', '{ gt, gte, lt, lte, reverse, limit }');
-    for (const k of Object.keys(opts)) if (!RANGE_KEYS.has(k)) throw invalid(`range: unknown option '${k}'`, [...RANGE_KEYS].join(', '));
-    let remaining = opts.limit ?? Infinity;
-    if (remaining !== Infinity && (!Number.isInteger(remaining) || remaining < 0)) {
-      throw invalid(`range: limit ${String(opts.limit)}`, 'a non-negative integer');
+    const o = optionsOf(opts, 'range', RANGE_KEYS);
+    const limit: unknown = o.limit;
+    if (limit !== undefined && limit !== Infinity && !(Number.isInteger(limit) && (limit as number) >= 0)) {
+      throw invalid(`range: limit ${shown(limit)}`, 'a non-negative integer');
     }
-    if (opts.reverse !== undefined && typeof opts.reverse !== 'boolean') throw invalid('range: reverse must be a boolean', 'true or false');
-    const reverse = opts.reverse === true;
-    const lower = this.bound(opts, 'gt', 'gte');
-    const upper = this.bound(opts, 'lt', 'lte');
+    let remaining = (limit ?? Infinity) as number;
+    if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw invalid('range: reverse must be a boolean', 'true or false');
+    const reverse = o.reverse === true;
+    const lower = this.bound(o, 'gt', 'gte');
+    const upper = this.bound(o, 'lt', 'lte');
     const [mode, start] = reverse ? upper : lower;
     const [endMode, end] = reverse ? lower : upper;
     if (remaining <= 0) return;
@@ -327,7 +328,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     this.curKey = b.keys[this.bufPos];
     this.curValue = b.values[this.bufPos];
     // The raw position is the cursor's own copy: the caller may mutate the key it was given.
-    this.curRaw = this.bufPos === b.keys.length - 1 ? b.last : keyBytes(this.kf, this.curKey).slice();
+    this.curRaw = this.bufPos === b.keys.length - 1 ? b.last : keyBytes(this.kf, this.curKey);
     this.bufPos++;
     return true;
   }
@@ -362,7 +363,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   /** Positions at the smallest key >= `key` ('ge') or the largest key <= `key` ('le'). */
   seek(key: K, how: 'ge' | 'le' = 'ge'): boolean {
     this.check();
-    if (how !== 'ge' && how !== 'le') throw invalid(`seek: '${String(how)}'`, "'ge' or 'le'");
+    if (how !== 'ge' && how !== 'le') throw invalid(`seek: ${quoted(how)}`, "'ge' or 'le'");
     const raw = keyBytes(this.kf, key);
     if (raw.length === 0 || raw.length > this.core.maxKey) {
       throw new LatchkeyError('EKEYSIZE', `seek key of ${raw.length} bytes; accepted: 1 to ${this.core.maxKey} bytes`);

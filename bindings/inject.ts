@@ -5,6 +5,7 @@
  */
 
 import { LatchkeyError, invalid } from './errors.js';
+import { optionsOf, quoted, shown } from './args.js';
 import type { CoreThread } from './core.js';
 
 /** In the order of the ids in assembly/inject.ts. */
@@ -27,6 +28,18 @@ export const INJECTION_POINTS = [
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';
 const ACTIONS: Record<InjectionAction, number> = { wait: 1, error: 2, count: 3 };
+const ARM_KEYS = new Set(['skip', 'count']);
+/** Most passes a count of the core (u32) holds. */
+const MAX_PASSES = 0xffff_ffff;
+
+/** An arm() option: a number of passes (default 0). */
+function passes(what: string, v: unknown): number {
+  if (v === undefined) return 0;
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > MAX_PASSES) {
+    throw invalid(`arm: ${what} ${shown(v)}`, `an integer from 0 to ${MAX_PASSES}`);
+  }
+  return v as number;
+}
 
 export class InjectionPoint {
   readonly name: InjectionPointName;
@@ -35,17 +48,18 @@ export class InjectionPoint {
 
   constructor(core: CoreThread, name: string) {
     const id = INJECTION_POINTS.indexOf(name as InjectionPointName);
-    if (id < 0) throw invalid(`unknown injection point '${name}'`, INJECTION_POINTS.join(', '));
+    if (id < 0) throw invalid(`unknown injection point ${quoted(name)}`, INJECTION_POINTS.join(', '));
     this.core = core;
     this.id = id;
     this.name = name as InjectionPointName;
   }
 
   /** Arms the point: after `skip` passes, the next `count` (0 = all) get the action. */
-  arm(action: InjectionAction, opts: { skip?: number; count?: number } = {}): this {
-    const a = ACTIONS[action];
-    if (a === undefined) throw invalid(`unknown injection action '${String(action)}'`, 'wait, error, count');
-    this.core.x.lk_inject_arm(this.id, a, opts.skip ?? 0, opts.count ?? 0);
+  arm(action: InjectionAction, opts?: { skip?: number; count?: number }): this {
+    const a = typeof action === 'string' && Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+    if (a === undefined) throw invalid(`unknown injection action ${quoted(action)}`, 'wait, error, count');
+    const { skip, count } = optionsOf(opts, 'arm', ARM_KEYS);
+    this.core.x.lk_inject_arm(this.id, a, passes('skip', skip), passes('count', count));
     return this;
   }
 
@@ -65,6 +79,8 @@ export class InjectionPoint {
    * threadCanBlock in core.ts).
    */
   awaitArrived(n = 1, timeoutMs = 10000): void {
+    if (!Number.isInteger(n) || n < 0) throw invalid(`awaitArrived: ${shown(n)} threads`, 'a non-negative integer');
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw invalid(`awaitArrived: timeout ${shown(timeoutMs)}`, 'a non-negative number of milliseconds');
     const words = new Int32Array(this.core.memory.buffer);
     const at = this.core.x.lk_inject_arrived_addr(this.id) >> 2;
     const deadline = Date.now() + timeoutMs;

@@ -12,9 +12,10 @@
 
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
 import { hostname } from 'node:os';
 import { isMainThread, threadId } from 'node:worker_threads';
-import { setPlatform, type Platform, type ProcessIdentity } from './core.js';
+import { setPlatform, type Platform, type ProcessIdentity, type Liveness } from './core.js';
 import { DirectoryPageStore } from './store-dir.js';
 
 /**
@@ -34,6 +35,40 @@ function startTime(pid: number | 'self'): string | undefined {
 
 let self: ProcessIdentity | undefined;
 
+/**
+ * Liveness tokens (Platform.liveness): a local socket listening under the token's name. When a
+ * worker ends, however it ends (terminate() while it runs JS or sleeps in the core included),
+ * Node closes its handles, and a connection to the name is then refused; while the thread lives,
+ * the kernel accepts connections even if its event loop never runs. (Checked on node 20.20:
+ * neither process 'exit' in the worker nor anything else a terminated worker leaves tells
+ * another thread; a worker's 'exit' event reaches only its parent.) Linux: the abstract socket
+ * namespace (nothing on disk, gone with the socket); Windows: a named pipe (not tried here).
+ * Elsewhere none: a socket file could be removed by a temporary-file cleaner while its owner
+ * lives, which would make a live owner look ended.
+ */
+function socketPath(name: string): string | undefined {
+  if (process.platform === 'linux') return `\0${name}`;
+  if (process.platform === 'win32') return `\\\\?\\pipe\\${name}`;
+  return undefined;
+}
+
+const nodeLiveness: Liveness = {
+  hold: (name) => new Promise((resolve, reject) => {
+    const server = createServer((s) => s.destroy());
+    server.once('error', reject);
+    server.listen(socketPath(name), () => {
+      server.unref(); // the token never keeps a thread alive
+      resolve(() => server.close());
+    });
+  }),
+  held: (name) => new Promise((resolve) => {
+    const s = connect(socketPath(name)!);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    // Refused or absent: no one listens, the owner has ended. Anything else: in doubt, held.
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(!(e.code === 'ECONNREFUSED' || e.code === 'ENOENT')));
+  }),
+};
+
 export const nodePlatform: Platform = {
   compile: async (url) => WebAssembly.compile(await readFile(url)),
   canBlock: async () => !isMainThread,
@@ -49,6 +84,7 @@ export const nodePlatform: Platform = {
     const now = start === undefined ? undefined : startTime(pid);
     return now === undefined || now === start;
   },
+  liveness: socketPath('x') === undefined ? undefined : nodeLiveness,
 };
 
 setPlatform(nodePlatform);

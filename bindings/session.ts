@@ -5,7 +5,8 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { Cursor, type CursorOwner, type Key, type Value } from './cursor.js';
-import { type Format, type FormatType, FORMATS, describe } from './codec.js';
+import { type Format, type FormatType, FORMATS } from './codec.js';
+import { describe, optionsOf, quoted } from './args.js';
 import type { CoreThread } from './core.js';
 import { readTreeShape, type TreeShape } from './shape.js';
 
@@ -30,6 +31,7 @@ export interface VerifyOptions {
    */
   concurrent?: boolean;
 }
+const VERIFY_KEYS = new Set(['concurrent']);
 
 export interface VerifyReport {
   ok: true;
@@ -167,6 +169,8 @@ export class Session implements CursorOwner {
     if (typeof uri !== 'string' || !uri.startsWith('table:') || uri.length === 6) {
       throw invalid(`table uri ${typeof uri === 'string' ? `'${uri}'` : describe(uri)}`, "a string 'table:<name>'");
     }
+    // Encoding would turn each lone surrogate into U+FFFD: two names would become one table.
+    if (!uri.isWellFormed()) throw invalid(`table name ${JSON.stringify(uri)} is not well-formed UTF-16 (lone surrogate)`, 'a well-formed string');
     const bytes = encoder.encode(uri.slice(6));
     const max = this.core.x.lk_limit(4);
     if (bytes.length > max) throw invalid(`table name of ${bytes.length} bytes`, `names of 1 to ${max} UTF-8 bytes`);
@@ -220,12 +224,11 @@ export class Session implements CursorOwner {
   /** Creates a table; a no-op if it exists with the same formats. Returns the uri, typed (Table). */
   create<KF extends Format = 'u', VF extends Format = 'u'>(uri: string, opts: TableOptions<KF, VF> = {}): Table<KF, VF> {
     this.checkOpen();
-    if (opts === null || typeof opts !== 'object') throw invalid('create options must be an object', '{ keyFormat, valueFormat }');
-    for (const k of Object.keys(opts)) if (!TABLE_KEYS.has(k)) throw invalid(`create: unknown option '${k}'`, 'keyFormat, valueFormat');
-    const kf = opts.keyFormat ?? 'u';
-    const vf = opts.valueFormat ?? 'u';
-    if (!FORMATS.includes(kf)) throw invalid(`keyFormat '${String(kf)}'`, "'u' (bytes) or 'S' (string)");
-    if (!FORMATS.includes(vf)) throw invalid(`valueFormat '${String(vf)}'`, "'u' (bytes) or 'S' (string)");
+    const o = optionsOf(opts, 'create', TABLE_KEYS);
+    const kf = o.keyFormat === undefined ? 'u' : o.keyFormat;
+    const vf = o.valueFormat === undefined ? 'u' : o.valueFormat;
+    if (!FORMATS.includes(kf)) throw invalid(`keyFormat ${quoted(kf)}`, "'u' (bytes) or 'S' (string)");
+    if (!FORMATS.includes(vf)) throw invalid(`valueFormat ${quoted(vf)}`, "'u' (bytes) or 'S' (string)");
     const n = this.writeName(uri);
     const r = this.core.x.lk_table_create(n, FORMAT_CODE[kf], FORMAT_CODE[vf]);
     if (r === Status.ENOTLEADER) throw notLeader(`create ${uri}`);
@@ -296,9 +299,11 @@ export class Session implements CursorOwner {
   }
 
   /** Checks the table's invariants; throws ECORRUPT naming the page and the rule. */
-  verify(uri: string, opts: VerifyOptions = {}): VerifyReport {
+  verify(uri: string, opts?: VerifyOptions): VerifyReport {
     this.checkOpen();
-    const full = opts.concurrent !== true;
+    const { concurrent } = optionsOf(opts, 'verify', VERIFY_KEYS);
+    if (concurrent !== undefined && typeof concurrent !== 'boolean') throw invalid('verify: concurrent must be a boolean', 'true or false');
+    const full = concurrent !== true;
     const r = this.withTable(uri, (dh) => this.core.x.lk_verify(dh, full ? 1 : 0));
     const dv = this.core.dv;
     const out = this.core.OUT;

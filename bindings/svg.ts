@@ -10,12 +10,27 @@
  */
 
 import type { TreeShape, TreePage } from './shape.js';
+import { invalid } from './errors.js';
+import { describe, optionsOf, shown } from './args.js';
 
 export interface SvgOptions {
   /** Width of the picture in pixels (default 1200). */
   width?: number;
   /** Heading above the tree (default: the table uri, page size and counts). */
   title?: string;
+}
+
+const SVG_KEYS = new Set(['width', 'title']);
+
+/** Does `v` look like a TreeShape (its two page lists, per level and deleted)? */
+function isTreeShape(v: unknown): v is TreeShape {
+  try {
+    const s = v as TreeShape;
+    return s !== null && typeof s === 'object' && Array.isArray(s.levels) && Array.isArray(s.deleted)
+      && s.levels.every((l) => l !== null && typeof l === 'object' && Array.isArray(l.pages));
+  } catch {
+    return false;
+  }
 }
 
 const COLORS = {
@@ -56,8 +71,12 @@ function fillColor(p: TreePage): string {
 }
 
 /** The SVG document for a tree shape. */
-export function renderTreeSvg(shape: TreeShape, opts: SvgOptions = {}): string {
-  const width = Math.max(300, Math.floor(opts.width ?? 1200));
+export function renderTreeSvg(shape: TreeShape, opts?: SvgOptions): string {
+  if (!isTreeShape(shape)) throw invalid(`renderTreeSvg: shape is ${describe(shape)}, not a tree shape`, 'the object session.treeShape(uri) returns');
+  const o = optionsOf(opts, 'renderTreeSvg', SVG_KEYS);
+  if (o.width !== undefined && !Number.isFinite(o.width)) throw invalid(`renderTreeSvg: width ${shown(o.width)}`, 'a number of pixels');
+  if (o.title !== undefined && typeof o.title !== 'string') throw invalid(`renderTreeSvg: title ${shown(o.title)}`, 'a string');
+  const width = Math.max(300, Math.floor(o.width ?? 1200));
   const rows = shape.levels.map((l) => ({
     level: l.level,
     pages: rowOf(l.pages, shape.deleted.filter((d) => d.level === l.level)),
@@ -74,7 +93,7 @@ export function renderTreeSvg(shape: TreeShape, opts: SvgOptions = {}): string {
   const halfDead = shape.levels.reduce((n, l) => n + l.pages.filter((p) => p.flags.includes('HALF_DEAD')).length, 0);
   const leaves = shape.levels.find((l) => l.level === 0)?.pages ?? [];
   const entries = leaves.reduce((n, p) => n + p.items, 0);
-  const title = opts.title ?? `${shape.uri}: ${shape.levels.length} levels, ${live} pages (${halfDead} half-dead, `
+  const title = o.title ?? `${shape.uri}: ${shape.levels.length} levels, ${live} pages (${halfDead} half-dead, `
     + `${shape.deleted.length} deleted awaiting reclamation), ${entries} entries, ${shape.pageSize}-byte pages`;
 
   const out: string[] = [];

@@ -197,6 +197,20 @@ describe('browser (Chromium): roles and checkpoints', () => {
     for (const w of r.again) expect(w).toEqual({ ok: count, byCode: {} });
   });
 
+  it('100 Web Workers terminated without closing give their thread slots back (Web Locks); a live worker that never yields keeps its slot (formerly the 63rd attach was EBUSY)', async () => {
+    await checksPage();
+    const r = await page.evaluate(() => (window as any).check.threadSlots({ workers: 100 }));
+    expect(r.error).toBeUndefined();
+    expect(r.attached).toBe(100);
+    expect(r.distinctSlots).toBe(62); // every slot but the page's and the live worker's, reused
+    expect(r.busySlotReused).toBe(false);
+    expect(r.rows).toBe(101);
+    expect(r.verified).toBe(true);
+    expect(r.moreAttached).toBe(62);
+    expect(r.full).toBe('EBUSY');
+    expect(r.threadsAttached).toBe(64);
+  });
+
   it('a checkpoint to OPFS survives a page reload', async () => {
     await checksPage();
     const written = await page.evaluate(() => (window as any).check.checkpointReload('write', 3000));

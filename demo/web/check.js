@@ -193,5 +193,51 @@ async function checkpointReload(phase, n = 3000) {
   }
 }
 
-window.check = { concurrent, openError, opfs, opfsPersist, stepDown, checkpointReload, attach };
+// ---- thread slots ----
+
+/**
+ * 100 Web Workers attach and are terminated without closing (assembly/arena.ts, "Thread slots of
+ * threads that end"), while one more stays alive in a loop that never yields; then the page
+ * attaches until the table is full. Returns which slots were used and what the table held.
+ */
+async function threadSlots({ workers = 100 } = {}) {
+  const conn = await open({ pageSize: 4096, debug: true });
+  const s = conn.openSession();
+  s.create(URI, { keyFormat: 'S', valueFormat: 'S' });
+  const start = (id, busy) => new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./slot-worker.js', import.meta.url), { type: 'module' });
+    w.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve({ w, slot: data.slot }));
+    w.onerror = (e) => reject(new Error(e.message));
+    w.postMessage({ handle: conn.share(), uri: URI, id, busy });
+  });
+  const busy = await start('busy', true);
+  const slots = new Set();
+  let attached = 0, error;
+  try {
+    for (; attached < workers; attached++) {
+      const { w, slot } = await start(attached, false);
+      slots.add(slot);
+      w.terminate();
+    }
+  } catch (e) {
+    error = String(e.message);
+  }
+  const more = [];
+  let full;
+  try {
+    for (let i = 0; i < 70; i++) more.push(await attach(conn.share()));
+  } catch (e) {
+    full = e.code;
+  }
+  const result = {
+    attached, error, distinctSlots: slots.size, busySlotReused: slots.has(busy.slot), rows: scanAll(s.openCursor(URI)).count,
+    verified: s.verify(URI).ok, moreAttached: more.length, full, threadsAttached: conn.threadsAttached,
+  };
+  for (const m of more) await m.close();
+  busy.w.terminate();
+  await conn.close();
+  return result;
+}
+
+window.check = { concurrent, openError, opfs, opfsPersist, stepDown, checkpointReload, attach, threadSlots };
 window.checkReady = true;
