@@ -29,7 +29,9 @@ export const INJECT_PAGEDEL_BEFORE_UNLINK: i32 = 9;  // pagedel-before-unlink (e
 export const INJECT_DHANDLE_OPEN: i32 = 10;         // dhandle-open-before-set-open (dhandle allocated, OPEN not yet set)
 export const INJECT_ROLE_SWEEP: i32 = 11;           // role-sweep (a role change about to mark one more OPEN dhandle outdated)
 export const INJECT_DHANDLE_GET: i32 = 12;          // dhandle-get-before-lock (role decided, table not yet looked up)
-export const INJECT_POINTS: i32 = 13;
+export const INJECT_DHANDLE_RECHECK: i32 = 13;      // dhandle-open-before-recheck (OPEN published, role word not yet re-read)
+export const INJECT_PAGEDEL_LEFT_READ: i32 = 14;     // pagedel-left-link-read (stage 2 read the target's left link, not yet latched it)
+export const INJECT_POINTS: i32 = 15;
 
 export const ACTION_NONE: u32 = 0;
 export const ACTION_WAIT: u32 = 1;

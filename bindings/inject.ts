@@ -22,6 +22,8 @@ export const INJECTION_POINTS = [
   'dhandle-open-before-set-open',
   'role-sweep',
   'dhandle-get-before-lock',
+  'dhandle-open-before-recheck',
+  'pagedel-left-link-read',
 ] as const;
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';

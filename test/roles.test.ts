@@ -449,3 +449,31 @@ describe('dhandles', () => {
     expect(s2.verify(T).ok).toBe(true);
   });
 });
+
+// Found by `npm run mutate` (scripts/mutations.js, "the re-check moved before OPEN is
+// published"): the only point before stood ahead of both OPEN and the re-check, so a re-check
+// done before OPEN passed every test. Here A parks after publishing OPEN and before re-reading
+// the role word, and B's step-down runs completely: the sweep must find A's handle OPEN (or A's
+// re-check must see the new word). With the re-check moved before OPEN, the sweep skips A's
+// not-yet-OPEN handle, A's re-check saw the leader word, and A's handle stays OPEN, unmarked and
+// stamped with the old word (models/roles.pml, -DVARIANT_WT, is the same race).
+describe('the re-check comes after OPEN is published', () => {
+  it('A parked between publishing OPEN and its re-check, B steps down completely: no stale handle is left', async () => {
+    const { conn } = await leaderWithTable();
+    const park = conn.inject('dhandle-open-before-recheck');
+    try {
+      await race(conn, async ([a, b]) => {
+        park.arm('wait', { count: 1 });
+        const aOpen = a.call<number>('cursorOpen', { uri: T });
+        park.awaitArrived(1); // A's dhandle is stamped with the leader word and OPEN; not re-checked
+        expect(await b.call('reconfigure', { options: { role: 'follower' } })).toBe('follower');
+        park.wake();
+        const cid = await aOpen;
+        expect(staleHandles(conn)).toEqual([]);
+        await rejectsWith(a.call('cursorPut', { cid, key: 'x', value: 'written on a follower' }), 'ENOTLEADER');
+      });
+    } finally {
+      park.disarm().wake();
+    }
+  });
+});
