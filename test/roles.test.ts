@@ -477,3 +477,39 @@ describe('the re-check comes after OPEN is published', () => {
     }
   });
 });
+
+// Found by `npm run mutate` ("no drain in a role change"): only the role stress test caught a
+// step-down that does not wait for writes in flight. Here A's write has passed the gate and is
+// parked inside the tree (btree-insert-before-leaf-latch) when B steps down: B must not resolve
+// while A's write is in flight. This is the one check here that waits a bounded time for
+// something that must NOT happen (B cannot resolve before A is woken with the drain in place, at
+// any speed); without the drain B resolves within milliseconds, and A's write then lands on the
+// follower, missing from the final checkpoint.
+describe('a step-down waits for writes in flight', () => {
+  it('A parked inside a write that passed the gate: B\'s step-down resolves only after A\'s write, which its final checkpoint holds', async () => {
+    const { conn, home } = await leaderWithTable();
+    const park = conn.inject('btree-insert-before-leaf-latch');
+    await race(conn, async ([a, b]) => {
+      const cid = await a.call<number>('cursorOpen', { uri: T });
+      let resolved = false;
+      let put: Promise<unknown> = Promise.resolve();
+      let down: Promise<unknown> = Promise.resolve();
+      try {
+        park.arm('wait', { count: 1 });
+        put = a.call('cursorPut', { cid, key: 'inflight', value: 'acknowledged' });
+        park.awaitArrived(1); // A announced itself, passed the gate, holds no latch
+        down = b.call('reconfigure', { options: { role: 'follower' } }).then((r) => { resolved = true; return r; });
+        await waitFor(() => (conn.core.x.lk_role_word() & 1) === 0, 'B changed the role word');
+        await new Promise((r) => setTimeout(r, 1000));
+      } finally {
+        park.disarm().wake(); // never leave A parked: stopping the workers would wait on it
+      }
+      const wasResolved = resolved;
+      await put.catch(() => {});
+      expect(await down).toBe('follower');
+      expect(wasResolved, 'the step-down resolved while a write was in flight').toBe(false);
+    });
+    const view = await checkpointView(home);
+    expect(view.get('inflight')).toBe('acknowledged');
+  });
+});
