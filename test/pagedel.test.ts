@@ -459,6 +459,39 @@ describe('page deletion', () => {
     expect(s.verify(URI).ok).toBe(true);
   });
 
+  // ---- found by the mutation check (scripts/mutations.js) ----------------------------------
+  // Stage 2 reads the target's left link, then latches that page; if the page split in between,
+  // its right link no longer names the target and latchLeftOf must move right. Only a hang in
+  // test/tiers.test.ts caught a latchLeftOf that does not: the deleter parks between reading the
+  // link and latching it (pagedel-left-link-read), the left sibling splits, and the unlink must
+  // relink the split's right half, not the stale left page.
+  it('stage 2 moves right from a left sibling that split after its left link was read', async () => {
+    const { s, c } = await table(400);
+    const leaves = levelInfo(conn, 0, 0);
+    const { page, lo } = emptyLeaf(c, 3);
+    const leftLo = dec.decode(leaves[1].high); // the left sibling's key range is [leftLo, lo)
+    const parked = conn.inject('pagedel-left-link-read').arm('wait', { count: 1 });
+    const added = Array.from({ length: 80 }, (_, i) => `${leftLo}-${String(i).padStart(2, '0')}`);
+    try {
+      await withWorkers(conn, 1, async ([deleter]) => {
+        const compacted = deleter.call('compact', { uri: URI });
+        parked.awaitArrived(1); // stage 1 done; the target's left link read, that page not latched
+        const before = levelInfo(conn, 0, 0).length;
+        for (const k of added) c.put(k, VALUE); // the left sibling splits
+        expect(levelInfo(conn, 0, 0).length).toBeGreaterThan(before);
+        parked.wake();
+        expect((await compacted).pagesDeleted).toBe(1);
+      });
+    } finally {
+      parked.disarm().wake();
+    }
+    expect(levelInfo(conn, 0, 0).some((p) => p.page === page)).toBe(false);
+    expect(s.verify(URI).ok).toBe(true);
+    const all = allKeys(c);
+    for (const k of added) expect(all).toContain(k);
+    expect([...c.range({ reverse: true })].map(([k]) => k)).toEqual([...all].reverse());
+  });
+
   // ---- stress -----------------------------------------------------------------------------
   it(`churn: 4 workers insert at the front of a sliding window and remove at its back, with scans; ${STRESS ? '10M' : '1M'} ops, linearizable; the arena stops growing`, async () => {
     conn = await openTest({ cacheSize: '256MB' });
