@@ -24,6 +24,7 @@ export const INJECTION_POINTS = [
   'dhandle-get-before-lock',
   'dhandle-open-before-recheck',
   'pagedel-left-link-read',
+  'write-announced',
 ] as const;
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';

@@ -111,8 +111,8 @@ export const MUTATIONS = [
   {
     name: 'a writer reads the role word before announcing itself',
     file: 'assembly/conn/role.ts',
-    find: '    atomic.store<u32>(slot, 1);\n    const w = roleWord();',
-    replace: '    const w = roleWord();\n    atomic.store<u32>(slot, 1);',
+    find: '    atomic.store<u32>(slot, 1);\n    inject(INJECT_WRITE_ANNOUNCED);\n    const w = roleWord();',
+    replace: '    const w = roleWord();\n    inject(INJECT_WRITE_ANNOUNCED);\n    atomic.store<u32>(slot, 1);',
     tests: ['test/roles.test.ts'],
   },
   {

@@ -513,3 +513,38 @@ describe('a step-down waits for writes in flight', () => {
     expect(view.get('inflight')).toBe('acknowledged');
   });
 });
+
+// Found by `npm run mutate` ("a writer reads the role word before announcing itself"): only the
+// stress run caught it, and not always; no point could park a thread between the announcement
+// and the read. A's write parks there (write-announced) while B steps down. Announced first, A
+// holds B's drain until it reads the role word and refuses; with the read first, B's drain does
+// not see A, B resolves, and A's write passes on the stale leader word: a write on the follower,
+// missing from the final checkpoint (models/roles.pml, -DVARIANT_READ_FIRST). Like the drain
+// test above, it waits a bounded time for the step-down NOT to resolve.
+describe('a writer announces itself before it reads the role word', () => {
+  it('A parked between its announcement and the role-word read while B steps down: A is refused, B resolves after', async () => {
+    const { conn, home } = await leaderWithTable();
+    const park = conn.inject('write-announced');
+    await race(conn, async ([a, b]) => {
+      const cid = await a.call<number>('cursorOpen', { uri: T });
+      let resolved = false;
+      let put: Promise<unknown> = Promise.resolve();
+      let down: Promise<unknown> = Promise.resolve();
+      try {
+        park.arm('wait', { count: 1 });
+        put = a.call('cursorPut', { cid, key: 'raced', value: 'written on a follower' });
+        park.awaitArrived(1);
+        down = b.call('reconfigure', { options: { role: 'follower' } }).then((r) => { resolved = true; return r; });
+        await waitFor(() => (conn.core.x.lk_role_word() & 1) === 0, 'B changed the role word');
+        await new Promise((r) => setTimeout(r, 1000));
+      } finally {
+        park.disarm().wake();
+      }
+      const wasResolved = resolved;
+      await rejectsWith(put, 'ENOTLEADER');
+      expect(await down).toBe('follower');
+      expect(wasResolved, 'the step-down resolved while an announced write had not read the role word').toBe(false);
+    });
+    expect((await checkpointView(home)).has('raced')).toBe(false);
+  });
+});
