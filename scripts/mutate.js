@@ -4,7 +4,7 @@
 // that should catch it with a timeout, and prints a table: mutation, caught by which test, how
 // (assertion, trap, hang). Exit status 1 if any mutation survives or an anchor is not found
 // exactly once. Not part of npm test (each mutation costs a rebuild and a test run).
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -28,6 +28,8 @@ for (const m of list) {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'latchkey-mutate-'));
+const LOGS = mkdtempSync(join(tmpdir(), 'latchkey-mutate-logs-'));
+console.log(`test output of each mutation: ${LOGS}/N.log`);
 const SKIP = new Set(['node_modules', '.git']);
 cpSync(ROOT, scratch, { recursive: true, filter: (src) => !SKIP.has(src.slice(ROOT.length + 1).split('/')[0]) });
 symlinkSync(join(ROOT, 'node_modules'), join(scratch, 'node_modules'));
@@ -60,12 +62,15 @@ for (const m of list) {
     const out = plain(t.out);
     const failedTests = [...out.matchAll(/^\s*(?:×|✗|FAIL)\s+(.+?)(?:\s+\d+ms)?$/gm)].map((x) => x[1].trim())
       .filter((x) => !/^test\/[^ ]+\.test\.ts$/.test(x) || true);
+    writeFileSync(join(LOGS, `${rows.length + 1}.log`), `${m.name}\n\n${out}`);
+    const ways = [];
+    if (/core assertion failed|RuntimeError: unreachable|wasm trap/.test(out)) ways.push('trap (core assertion)');
+    if (/AssertionError|ECORRUPT: verify/.test(out)) ways.push('assertion');
+    if (/Test timed out|timed out waiting|injection point .* arrived within/.test(out)) ways.push('hang (test timeout)');
     let how;
     if (t.timedOut) how = `hang (no result in ${TIMEOUT_S} s)`;
     else if (t.status === 0) how = 'SURVIVED';
-    else if (/RuntimeError: unreachable|wasm trap|RuntimeError/.test(out)) how = /assert|AssertionError|expected/.test(out) ? 'trap (core assertion) + assertion' : 'trap (core assertion)';
-    else if (/Test timed out|timed out waiting|injection point .* arrived within/.test(out)) how = 'hang (a test timeout)';
-    else how = 'assertion';
+    else how = ways.join(' + ') || 'test failure';
     const by = t.timedOut ? m.tests.join(', ') : (failedTests.filter((x) => x.includes(' > ')).slice(0, 2).join('; ') || failedTests.slice(0, 2).join('; ') || m.tests.join(', '));
     if (how === 'SURVIVED') failed = true;
     rows.push({ name: m.name, by: how === 'SURVIVED' ? `(none of ${m.tests.join(', ')})` : by, how });

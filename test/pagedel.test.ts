@@ -347,7 +347,7 @@ describe('page deletion', () => {
     const target = emptyLeaf(c, 2);
     const k = `${target.lo}-late`; // a key in the deleted leaf's range
     const parked = conn.inject('btree-search-before-child').arm('wait', { count: 1 });
-    await withWorkers(conn, 1, async ([reader]) => {
+    await withWorkers(conn, 1, async ([reader]) => { try {
       const got = reader.call('get', { uri: URI, key: k });
       parked.awaitArrived(1); // the reader holds the downlink to the emptied leaf, in its epoch
       const r = s.compact(URI);
@@ -362,7 +362,7 @@ describe('page deletion', () => {
       expect(s.stats(URI).deleted).toBe(1);
       parked.wake();
       expect(await got).toBe('found by moving right');
-    });
+    } finally { parked.wake(); } }); // a failed check must not leave the reader parked
     parked.disarm();
     // The reader has finished: the page can be recycled now.
     expect(s.compact(URI).pagesRecycled).toBeGreaterThanOrEqual(1);
