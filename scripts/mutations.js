@@ -29,7 +29,7 @@ export const MUTATIONS = [
     file: 'assembly/btree/pagedel.ts',
     find: '    const r = inject(INJECT_PAGEDEL_PARENT_CHECKED);',
     replace: '    unlatchExclusive(a + P_LATCH);\n    const r = inject(INJECT_PAGEDEL_PARENT_CHECKED);\n    latchExclusive(a + P_LATCH);',
-    tests: ['test/mutations-pagedel.test.ts'],
+    tests: ['test/pagedel.test.ts'],
   },
   {
     name: 'descents do not step over half-dead and deleted pages',
@@ -79,6 +79,13 @@ export const MUTATIONS = [
     find: '  for (let j = 0; j < s; j++) vCopy(t, p, at, j, false);',
     replace: '  for (let j = 0; j <= s; j++) vCopy(t, p, at, j, false);',
     tests: ['test/unit.test.ts', 'test/property.test.ts'],
+  },
+  {
+    name: 'split fit check 2 bytes short (the left half\'s high-key slot not counted)',
+    file: 'assembly/btree/split.ts',
+    find: '  if (left + 2 + separatorLength(p, at, s, leaf) > room) return false;',
+    replace: '  if (left + separatorLength(p, at, s, leaf) > room) return false;',
+    tests: ['test/unit.test.ts', 'test/property.test.ts', 'test/entries.test.ts'],
   },
   {
     name: 'stale left link after unlink',

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTest, withWorkers, waitFor, type TestWorker } from './helpers.js';
-import { type Connection, LatchkeyError, MemoryPageStore } from '../dist/index.js';
+import { type Connection, type InjectionPoint, LatchkeyError, MemoryPageStore } from '../dist/index.js';
 
 const T = 'table:t';
 const key = (i: number) => `k${String(i).padStart(4, '0')}`;
@@ -478,6 +478,30 @@ describe('the re-check comes after OPEN is published', () => {
   });
 });
 
+/**
+ * A's cursor write parks at `park`; B steps down; once the role word has changed, waits a bounded
+ * 1 s for B's step-down to resolve (it must not, while A is parked), then wakes A. Returns whether
+ * B had resolved, and A's and B's calls.
+ */
+async function stepDownWhileParked(conn: Connection, park: InjectionPoint, a: TestWorker, b: TestWorker, key: string, value: string) {
+  const cid = await a.call<number>('cursorOpen', { uri: T });
+  let resolved = false;
+  let put: Promise<unknown> = Promise.resolve();
+  let down: Promise<unknown> = Promise.resolve();
+  try {
+    park.arm('wait', { count: 1 });
+    put = a.call('cursorPut', { cid, key, value });
+    put.catch(() => {}); // awaited by the caller
+    park.awaitArrived(1);
+    down = b.call('reconfigure', { options: { role: 'follower' } }).then((r) => { resolved = true; return r; });
+    await waitFor(() => (conn.core.x.lk_role_word() & 1) === 0, 'B changed the role word');
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    park.disarm().wake(); // never leave A parked: stopping the workers would wait on it
+  }
+  return { wasResolved: resolved, put, down };
+}
+
 // Found by `npm run mutate` ("no drain in a role change"): only the role stress test caught a
 // step-down that does not wait for writes in flight. Here A's write has passed the gate and is
 // parked inside the tree (btree-insert-before-leaf-latch) when B steps down: B must not resolve
@@ -490,22 +514,8 @@ describe('a step-down waits for writes in flight', () => {
     const { conn, home } = await leaderWithTable();
     const park = conn.inject('btree-insert-before-leaf-latch');
     await race(conn, async ([a, b]) => {
-      const cid = await a.call<number>('cursorOpen', { uri: T });
-      let resolved = false;
-      let put: Promise<unknown> = Promise.resolve();
-      let down: Promise<unknown> = Promise.resolve();
-      try {
-        park.arm('wait', { count: 1 });
-        put = a.call('cursorPut', { cid, key: 'inflight', value: 'acknowledged' });
-        park.awaitArrived(1); // A announced itself, passed the gate, holds no latch
-        down = b.call('reconfigure', { options: { role: 'follower' } }).then((r) => { resolved = true; return r; });
-        await waitFor(() => (conn.core.x.lk_role_word() & 1) === 0, 'B changed the role word');
-        await new Promise((r) => setTimeout(r, 1000));
-      } finally {
-        park.disarm().wake(); // never leave A parked: stopping the workers would wait on it
-      }
-      const wasResolved = resolved;
-      await put.catch(() => {});
+      const { wasResolved, put, down } = await stepDownWhileParked(conn, park, a, b, 'inflight', 'acknowledged');
+      await put; // A passed the gate before the step-down: its write is acknowledged
       expect(await down).toBe('follower');
       expect(wasResolved, 'the step-down resolved while a write was in flight').toBe(false);
     });
@@ -526,21 +536,7 @@ describe('a writer announces itself before it reads the role word', () => {
     const { conn, home } = await leaderWithTable();
     const park = conn.inject('write-announced');
     await race(conn, async ([a, b]) => {
-      const cid = await a.call<number>('cursorOpen', { uri: T });
-      let resolved = false;
-      let put: Promise<unknown> = Promise.resolve();
-      let down: Promise<unknown> = Promise.resolve();
-      try {
-        park.arm('wait', { count: 1 });
-        put = a.call('cursorPut', { cid, key: 'raced', value: 'written on a follower' });
-        park.awaitArrived(1);
-        down = b.call('reconfigure', { options: { role: 'follower' } }).then((r) => { resolved = true; return r; });
-        await waitFor(() => (conn.core.x.lk_role_word() & 1) === 0, 'B changed the role word');
-        await new Promise((r) => setTimeout(r, 1000));
-      } finally {
-        park.disarm().wake();
-      }
-      const wasResolved = resolved;
+      const { wasResolved, put, down } = await stepDownWhileParked(conn, park, a, b, 'raced', 'written on a follower');
       await rejectsWith(put, 'ENOTLEADER');
       expect(await down).toBe('follower');
       expect(wasResolved, 'the step-down resolved while an announced write had not read the role word').toBe(false);
