@@ -65,6 +65,7 @@ for (const m of list) {
     writeFileSync(join(LOGS, `${rows.length + 1}.log`), `${m.name}\n\n${out}`);
     const ways = [];
     if (/core assertion failed|RuntimeError: unreachable|wasm trap/.test(out)) ways.push('trap (core assertion)');
+    if (/memory access out of bounds/.test(out)) ways.push('trap (out-of-bounds access)');
     if (/AssertionError|ECORRUPT: verify/.test(out)) ways.push('assertion');
     if (/Test timed out|timed out waiting|injection point .* arrived within/.test(out)) ways.push('hang (test timeout)');
     let how;
