@@ -58,7 +58,8 @@ for (const m of list) {
     }
     // Deterministic tests only: the churn and stress runs are excluded (a mutation that only they
     // catch is caught by chance, which the check reports as a survivor).
-    const t = run('npx', ['vitest', 'run', '-t', '^(?!.*(churn|stress))', ...m.tests], TIMEOUT_S);
+    // vitest itself (not through npx), so that the timeout's kill reaches it.
+    const t = run(process.execPath, [join(scratch, 'node_modules/vitest/vitest.mjs'), 'run', '-t', '^(?!.*(churn|stress))', ...m.tests], TIMEOUT_S);
     const out = plain(t.out);
     const failedTests = [...out.matchAll(/^\s*(?:×|✗|FAIL)\s+(.+?)(?:\s+\d+ms)?$/gm)].map((x) => x[1].trim())
       .filter((x) => !/^test\/[^ ]+\.test\.ts$/.test(x) || true);
