@@ -30,7 +30,10 @@ export const INJECT_DHANDLE_OPEN: i32 = 10;         // dhandle-open-before-set-o
 export const INJECT_ROLE_SWEEP: i32 = 11;           // role-sweep (a role change about to mark one more OPEN dhandle outdated)
 export const INJECT_DHANDLE_GET: i32 = 12;          // dhandle-get-before-lock (role decided, table not yet looked up)
 export const INJECT_WRITE_OUTDATED: i32 = 13;       // write-gate-outdated (a write refused its dhandle as from before a role change; nothing announced)
-export const INJECT_POINTS: i32 = 14;
+export const INJECT_DHANDLE_RECHECK: i32 = 14;      // dhandle-open-before-recheck (OPEN published, role word not yet re-read)
+export const INJECT_PAGEDEL_LEFT_READ: i32 = 15;    // pagedel-left-link-read (stage 2 read the target's left link, not yet latched it)
+export const INJECT_WRITE_ANNOUNCED: i32 = 16;      // write-announced (a write announced itself, role word not yet read)
+export const INJECT_POINTS: i32 = 17;
 
 export const ACTION_NONE: u32 = 0;
 export const ACTION_WAIT: u32 = 1;

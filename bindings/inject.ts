@@ -24,6 +24,9 @@ export const INJECTION_POINTS = [
   'role-sweep',
   'dhandle-get-before-lock',
   'write-gate-outdated',
+  'dhandle-open-before-recheck',
+  'pagedel-left-link-read',
+  'write-announced',
 ] as const;
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';

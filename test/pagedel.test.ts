@@ -52,6 +52,23 @@ function openCursorS() { return conn.openSession().openCursor<string, string>(UR
 
 function allKeys(c: ReturnType<typeof openCursorS>) { return [...c.range()].map(([k]) => k); }
 
+/**
+ * Root [L=(b,d), T=(f,h), R=(j,l), X=(n,p)]: 1024-byte keys sharing a 1023-byte prefix, so
+ * separators cannot be truncated and the root holds four children; L is full.
+ */
+async function fourLeafRoot() {
+  conn = await openTest();
+  const s = conn.openSession();
+  s.create(URI);
+  const c = s.openCursor(URI);
+  const K = (ch: string) => { const k = new Uint8Array(1024).fill(97); k[1023] = ch.charCodeAt(0); return k; };
+  const V = new Uint8Array(470);
+  for (const ch of 'bdfhjlnp') c.put(K(ch), V);
+  const [root] = levelInfo(conn, 0, 1);
+  expect(root.items).toBe(4); // [L=(b,d), T=(f,h), R=(j,l), X=(n,p)]
+  return { s, c, K, V, root };
+}
+
 describe('page deletion', () => {
   it('compact deletes an emptied leaf; searches, scans and verify agree; the page is recycled', async () => {
     const { s, c } = await table(400);
@@ -106,15 +123,7 @@ describe('page deletion', () => {
   // rightmost child of its parent. Holding the parent from the check to the end of stage 1 makes
   // the inserter wait; releasing and re-latching it (the pre-2014 protocol) corrupts the tree.
   it('the 2014 race: a split of the subtree parent cannot slip between the rightmost-child check and stage 1', { timeout: 20_000 }, async () => {
-    conn = await openTest();
-    const s = conn.openSession();
-    s.create(URI);
-    const c = s.openCursor(URI);
-    const K = (ch: string) => { const k = new Uint8Array(1024).fill(97); k[1023] = ch.charCodeAt(0); return k; };
-    const V = new Uint8Array(470);
-    for (const ch of 'bdfhjlnp') c.put(K(ch), V);
-    const [root] = levelInfo(conn, 0, 1);
-    expect(root.items).toBe(4); // [L=(b,d), T=(f,h), R=(j,l), X=(n,p)]
+    const { s, c, K, V, root } = await fourLeafRoot();
     expect(levelInfo(conn, 0, 0).map((p) => p.items)).toEqual([2, 2, 2, 2]); // L is full: 'c' splits it
     keepEmpty(() => { c.remove(K('f')); c.remove(K('h')); });
     const parked = conn.inject('pagedel-after-parent-check').arm('wait', { count: 1 });
@@ -347,7 +356,7 @@ describe('page deletion', () => {
     const target = emptyLeaf(c, 2);
     const k = `${target.lo}-late`; // a key in the deleted leaf's range
     const parked = conn.inject('btree-search-before-child').arm('wait', { count: 1 });
-    await withWorkers(conn, 1, async ([reader]) => {
+    await withWorkers(conn, 1, async ([reader]) => { try {
       const got = reader.call('get', { uri: URI, key: k });
       parked.awaitArrived(1); // the reader holds the downlink to the emptied leaf, in its epoch
       const r = s.compact(URI);
@@ -362,7 +371,7 @@ describe('page deletion', () => {
       expect(s.stats(URI).deleted).toBe(1);
       parked.wake();
       expect(await got).toBe('found by moving right');
-    });
+    } finally { parked.wake(); } }); // a failed check must not leave the reader parked
     parked.disarm();
     // The reader has finished: the page can be recycled now.
     expect(s.compact(URI).pagesRecycled).toBeGreaterThanOrEqual(1);
@@ -457,6 +466,80 @@ describe('page deletion', () => {
     expect(levelInfo(conn, 0, 1).every((p) => (p.flags & F.INCOMPLETE_SPLIT) === 0)).toBe(true);
     expect(c.get(AKEY)).toBe(BIG);
     expect(s.verify(URI).ok).toBe(true);
+  });
+
+  // ---- found by the mutation check (scripts/mutations.js) ----------------------------------
+  // The 2014 race with the split's first step already done. Root [L=(b,d), T=(f,h), R=(j,l),
+  // X=(n,p)] (1024-byte keys, separators cannot be truncated). The inserter splits L and parks
+  // before the parent insertion (L | L2 done, T.left = L2), so it needs no latch the deleter
+  // holds except the root. The deleter (a remove emptying T) parks right after checking that T
+  // is not the root's rightmost child, holding T and the root. Woken, the inserter must wait on
+  // the root. With the root released and re-latched in between (the pre-2014 protocol), the
+  // inserter splits the root ([L, L2, T] | [R, X]: T becomes the rightmost child) and the
+  // deleter's downlink removal lands on the wrong entries: the tree is corrupt (models/pagedel.pml
+  // finds this interleaving; the test forces it).
+  it('the 2014 race: a parent split whose leaf split is already done cannot slip between the rightmost check and stage 1', { timeout: 30_000 }, async () => {
+    const { s, c, K, V, root } = await fourLeafRoot();
+    const refuse = conn.inject('pagedel-after-parent-check').arm('error');
+    c.remove(K('f')); // T keeps 'h'
+    refuse.disarm();
+    const split = conn.inject('btree-split-before-parent-insert').arm('wait', { count: 1 });
+    const checked = conn.inject('pagedel-after-parent-check');
+    const rootLatch = latchWord(conn, root.page);
+    await withWorkers(conn, 2, async ([inserter, deleter]) => {
+      let inserted = false;
+      const insert = inserter.call('put', { uri: URI, key: K('c'), value: V }).then(() => { inserted = true; });
+      split.awaitArrived(1); // L split into L | L2, T.left = L2; L held, the root not yet latched
+      checked.arm('wait', { count: 1 });
+      const removed = deleter.call('remove', { uri: URI, key: K('h') });
+      checked.awaitArrived(1); // T emptied; T and the root held; T checked as not the rightmost child
+      split.wake();
+      await waitFor(() => inserted || (rootLatch() & LATCH_WAITERS) !== 0, 'the inserter finishes or waits on the root');
+      const insertedFirst = inserted; // with the root held, the inserter waits on it
+      checked.wake();
+      expect(await removed).toBe(true);
+      await insert;
+      expect(insertedFirst, 'the inserter split the root while the deleter was between its check and stage 1').toBe(false);
+    });
+    split.disarm();
+    checked.disarm();
+    expect(s.verify(URI).ok).toBe(true);
+    expect(s.stats(URI).deletions).toBe(1);
+    const keys = [...c.range()].map(([k]) => String.fromCharCode(k[1023]));
+    expect(keys.join('')).toBe('bcdjlnp');
+    for (const ch of 'bcdjlnp') expect(c.get(K(ch))).toEqual(V);
+  });
+
+  // Stage 2 reads the target's left link, then latches that page; if the page split in between,
+  // its right link no longer names the target and latchLeftOf must move right. Only a hang in
+  // test/tiers.test.ts caught a latchLeftOf that does not: the deleter parks between reading the
+  // link and latching it (pagedel-left-link-read), the left sibling splits, and the unlink must
+  // relink the split's right half, not the stale left page.
+  it('stage 2 moves right from a left sibling that split after its left link was read', async () => {
+    const { s, c } = await table(400);
+    const leaves = levelInfo(conn, 0, 0);
+    const { page, lo } = emptyLeaf(c, 3);
+    const leftLo = dec.decode(leaves[1].high); // the left sibling's key range is [leftLo, lo)
+    const parked = conn.inject('pagedel-left-link-read').arm('wait', { count: 1 });
+    const added = Array.from({ length: 80 }, (_, i) => `${leftLo}-${String(i).padStart(2, '0')}`);
+    try {
+      await withWorkers(conn, 1, async ([deleter]) => {
+        const compacted = deleter.call('compact', { uri: URI });
+        parked.awaitArrived(1); // stage 1 done; the target's left link read, that page not latched
+        const before = levelInfo(conn, 0, 0).length;
+        for (const k of added) c.put(k, VALUE); // the left sibling splits
+        expect(levelInfo(conn, 0, 0).length).toBeGreaterThan(before);
+        parked.wake();
+        expect((await compacted).pagesDeleted).toBe(1);
+      });
+    } finally {
+      parked.disarm().wake();
+    }
+    expect(levelInfo(conn, 0, 0).some((p) => p.page === page)).toBe(false);
+    expect(s.verify(URI).ok).toBe(true);
+    const all = allKeys(c);
+    for (const k of added) expect(all).toContain(k);
+    expect([...c.range({ reverse: true })].map(([k]) => k)).toEqual([...all].reverse());
   });
 
   // ---- stress -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTest, withWorkers, waitFor, type TestWorker } from './helpers.js';
-import { type Connection, LatchkeyError, MemoryPageStore } from '../dist/index.js';
+import { type Connection, type InjectionPoint, LatchkeyError, MemoryPageStore } from '../dist/index.js';
 
 const T = 'table:t';
 const key = (i: number) => `k${String(i).padStart(4, '0')}`;
@@ -639,5 +639,100 @@ describe('dhandles', () => {
     expect(s2.openCursor<string, string>(T).get(key(4))).toBe('round4');
     expect(s2.stats(T).arenaPages - s2.stats(T).freePages).toBeLessThan(pinned);
     expect(s2.verify(T).ok).toBe(true);
+  });
+});
+
+// Found by `npm run mutate` (scripts/mutations.js, "the re-check moved before OPEN is
+// published"): the only point before stood ahead of both OPEN and the re-check, so a re-check
+// done before OPEN passed every test. Here A parks after publishing OPEN and before re-reading
+// the role word, and B's step-down runs completely: the sweep must find A's handle OPEN (or A's
+// re-check must see the new word). With the re-check moved before OPEN, the sweep skips A's
+// not-yet-OPEN handle, A's re-check saw the leader word, and A's handle stays OPEN, unmarked and
+// stamped with the old word (models/roles.pml, -DVARIANT_WT, is the same race).
+describe('the re-check comes after OPEN is published', () => {
+  it('A parked between publishing OPEN and its re-check, B steps down completely: no stale handle is left', async () => {
+    const { conn } = await leaderWithTable();
+    const park = conn.inject('dhandle-open-before-recheck');
+    try {
+      await race(conn, async ([a, b]) => {
+        park.arm('wait', { count: 1 });
+        const aOpen = a.call<number>('cursorOpen', { uri: T });
+        park.awaitArrived(1); // A's dhandle is stamped with the leader word and OPEN; not re-checked
+        expect(await b.call('reconfigure', { options: { role: 'follower' } })).toBe('follower');
+        park.wake();
+        const cid = await aOpen;
+        expect(staleHandles(conn)).toEqual([]);
+        await rejectsWith(a.call('cursorPut', { cid, key: 'x', value: 'written on a follower' }), 'ENOTLEADER');
+      });
+    } finally {
+      park.disarm().wake();
+    }
+  });
+});
+
+/**
+ * A's cursor write parks at `park`; B steps down; once the role word has changed, waits a bounded
+ * 1 s for B's step-down to resolve (it must not, while A is parked), then wakes A. Returns whether
+ * B had resolved, and A's and B's calls.
+ */
+async function stepDownWhileParked(conn: Connection, park: InjectionPoint, a: TestWorker, b: TestWorker, key: string, value: string) {
+  const cid = await a.call<number>('cursorOpen', { uri: T });
+  let resolved = false;
+  let put: Promise<unknown> = Promise.resolve();
+  let down: Promise<unknown> = Promise.resolve();
+  try {
+    park.arm('wait', { count: 1 });
+    put = a.call('cursorPut', { cid, key, value });
+    put.catch(() => {}); // awaited by the caller
+    park.awaitArrived(1);
+    down = b.call('reconfigure', { options: { role: 'follower' } }).then((r) => { resolved = true; return r; });
+    await waitFor(() => (conn.core.x.lk_role_word() & 1) === 0, 'B changed the role word');
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    park.disarm().wake(); // never leave A parked: stopping the workers would wait on it
+  }
+  return { wasResolved: resolved, put, down };
+}
+
+// Found by `npm run mutate` ("no drain in a role change"): only the role stress test caught a
+// step-down that does not wait for writes in flight. Here A's write has passed the gate and is
+// parked inside the tree (btree-insert-before-leaf-latch) when B steps down: B must not resolve
+// while A's write is in flight. This is the one check here that waits a bounded time for
+// something that must NOT happen (B cannot resolve before A is woken with the drain in place, at
+// any speed); without the drain B resolves within milliseconds, and A's write then lands on the
+// follower, missing from the final checkpoint.
+describe('a step-down waits for writes in flight', () => {
+  it('A parked inside a write that passed the gate: B\'s step-down resolves only after A\'s write, which its final checkpoint holds', async () => {
+    const { conn, home } = await leaderWithTable();
+    const park = conn.inject('btree-insert-before-leaf-latch');
+    await race(conn, async ([a, b]) => {
+      const { wasResolved, put, down } = await stepDownWhileParked(conn, park, a, b, 'inflight', 'acknowledged');
+      await put; // A passed the gate before the step-down: its write is acknowledged
+      expect(await down).toBe('follower');
+      expect(wasResolved, 'the step-down resolved while a write was in flight').toBe(false);
+    });
+    const view = await checkpointView(home);
+    expect(view.get('inflight')).toBe('acknowledged');
+  });
+});
+
+// Found by `npm run mutate` ("a writer reads the role word before announcing itself"): only the
+// stress run caught it, and not always; no point could park a thread between the announcement
+// and the read. A's write parks there (write-announced) while B steps down. Announced first, A
+// holds B's drain until it reads the role word and refuses; with the read first, B's drain does
+// not see A, B resolves, and A's write passes on the stale leader word: a write on the follower,
+// missing from the final checkpoint (models/roles.pml, -DVARIANT_READ_FIRST). Like the drain
+// test above, it waits a bounded time for the step-down NOT to resolve.
+describe('a writer announces itself before it reads the role word', () => {
+  it('A parked between its announcement and the role-word read while B steps down: A is refused, B resolves after', async () => {
+    const { conn, home } = await leaderWithTable();
+    const park = conn.inject('write-announced');
+    await race(conn, async ([a, b]) => {
+      const { wasResolved, put, down } = await stepDownWhileParked(conn, park, a, b, 'raced', 'written on a follower');
+      await rejectsWith(put, 'ENOTLEADER');
+      expect(await down).toBe('follower');
+      expect(wasResolved, 'the step-down resolved while an announced write had not read the role word').toBe(false);
+    });
+    expect((await checkpointView(home)).has('raced')).toBe(false);
   });
 });

@@ -45,7 +45,7 @@ import { epochStamp, epochRefresh, limboPush, limboReclaim } from "../epoch";
 import { sKey2, sTemp, sOut, stackGet } from "../scratch";
 import { MAX_KEY, MAX_PAGE_SIZE } from "../limits";
 import {
-  inject, INJECT_PAGEDEL_PARENT_CHECKED, INJECT_PAGEDEL_HALFDEAD, INJECT_PAGEDEL_BEFORE_UNLINK,
+  inject, INJECT_PAGEDEL_PARENT_CHECKED, INJECT_PAGEDEL_HALFDEAD, INJECT_PAGEDEL_BEFORE_UNLINK, INJECT_PAGEDEL_LEFT_READ,
 } from "../inject";
 import { OK } from "../status";
 
@@ -100,6 +100,7 @@ function latchLeftOf(t: usize): usize {
   const tpg = pageNo(t);
   const left = atomic.load<u32>(t + P_LEFT);
   if (left == 0) return 0;
+  inject(INJECT_PAGEDEL_LEFT_READ);
   let q = pageAddr(left);
   latchExclusive(q + P_LATCH);
   while (pRight(q) != tpg) {

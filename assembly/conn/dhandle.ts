@@ -42,7 +42,7 @@ import { MAX_DHANDLES, MAX_TABLES } from "../limits";
 import { OK, EBUSY, EAGAIN, ENOENT, EINVAL } from "../status";
 import { tableLookup, tableState, tableFree, tableRetire, TABLE_LIVE, TABLE_RETIRED } from "../catalog";
 import { roleStamp, writeEnter, writeExit } from "./role";
-import { inject, INJECT_DHANDLE_GET, INJECT_DHANDLE_OPEN, INJECT_ROLE_SWEEP } from "../inject";
+import { inject, INJECT_DHANDLE_GET, INJECT_DHANDLE_OPEN, INJECT_DHANDLE_RECHECK, INJECT_ROLE_SWEEP } from "../inject";
 
 const DH_STATE: usize = 0;
 const DH_TREE: usize = 4;
@@ -136,6 +136,7 @@ export function dhandleGet(name: usize, len: i32): i32 {
   inject(INJECT_DHANDLE_OPEN);
   atomic.or<u32>(d + DH_STATE, DH_OPEN);
   atomic.and<u32>(d + DH_STATE, ~DH_EXCLUSIVE);
+  inject(INJECT_DHANDLE_RECHECK);
   // 5. the re-check (README.md, "The step-down race", (c)).
   if (roleStamp() != r0 || tableState(<u32>tree) != TABLE_LIVE) atomic.or<u32>(d + DH_STATE, DH_OUTDATED);
   return dh;

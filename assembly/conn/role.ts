@@ -33,7 +33,7 @@ import { MAX_THREADS } from "../limits";
 import { canBlock } from "../latch";
 import { futexWait, futexWake } from "../futex";
 import { OK, ENOTLEADER, EAGAIN } from "../status";
-import { inject, INJECT_WRITE_OUTDATED } from "../inject";
+import { inject, INJECT_WRITE_OUTDATED, INJECT_WRITE_ANNOUNCED } from "../inject";
 
 export const ROLE_LEADER: u32 = 1;
 export const ROLE_GATE: u32 = 2;
@@ -74,6 +74,7 @@ export function writeEnter(stamp: u32): i32 {
   const slot = slotAddr(threadSlot) + TS_WRITING;
   while (true) {
     atomic.store<u32>(slot, 1);
+    inject(INJECT_WRITE_ANNOUNCED);
     const w = roleWord();
     if ((w & ROLE_GATE) != 0) {
       // A checkpoint is taking its image: step aside so its drain can finish, wait for the gate.

