@@ -125,8 +125,8 @@ export const MUTATIONS = [
   {
     name: 'the re-check moved before OPEN is published',
     file: 'assembly/conn/dhandle.ts',
-    find: '  atomic.or<u32>(d + DH_STATE, DH_OPEN);\n  atomic.and<u32>(d + DH_STATE, ~DH_EXCLUSIVE);\n  inject(INJECT_DHANDLE_RECHECK);\n  // 5. the re-check (see the argument at the top of this file).\n  if (roleStamp() != r0 || tableState(<u32>tree) != TABLE_LIVE) atomic.or<u32>(d + DH_STATE, DH_OUTDATED);',
-    replace: '  // 5. the re-check (see the argument at the top of this file).\n  const stale = roleStamp() != r0 || tableState(<u32>tree) != TABLE_LIVE;\n  inject(INJECT_DHANDLE_RECHECK);\n  atomic.or<u32>(d + DH_STATE, DH_OPEN);\n  atomic.and<u32>(d + DH_STATE, ~DH_EXCLUSIVE);\n  if (stale) atomic.or<u32>(d + DH_STATE, DH_OUTDATED);',
+    find: '  atomic.or<u32>(d + DH_STATE, DH_OPEN);\n  atomic.and<u32>(d + DH_STATE, ~DH_EXCLUSIVE);\n  inject(INJECT_DHANDLE_RECHECK);\n  // 5. the re-check (README.md, "The step-down race", (c)).\n  if (roleStamp() != r0 || tableState(<u32>tree) != TABLE_LIVE) atomic.or<u32>(d + DH_STATE, DH_OUTDATED);',
+    replace: '  // 5. the re-check (README.md, "The step-down race", (c)).\n  const stale = roleStamp() != r0 || tableState(<u32>tree) != TABLE_LIVE;\n  inject(INJECT_DHANDLE_RECHECK);\n  atomic.or<u32>(d + DH_STATE, DH_OPEN);\n  atomic.and<u32>(d + DH_STATE, ~DH_EXCLUSIVE);\n  if (stale) atomic.or<u32>(d + DH_STATE, DH_OUTDATED);',
     tests: ['test/roles.test.ts'],
   },
 ];
