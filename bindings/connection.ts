@@ -119,7 +119,11 @@ export class Connection implements SessionOwner {
     this.storeRef = storeRef;
     this.checkpointOnClose = checkpointOnClose;
     this.ownHolder = holder === undefined;
-    this.holder = holder ?? newHolder(() => !this.closed && this.role === 'leader');
+    // Alive while open, whatever its role word says now: the newest record names this holder
+    // only while it leads or is about to (its term record is published before its role word
+    // turns leader, and a directory store's publish resolves after an fsync); a step-down
+    // publishes a record naming no holder, and a fenced holder has a newer record after it.
+    this.holder = holder ?? newHolder(() => !this.closed);
   }
 
   /** @internal */

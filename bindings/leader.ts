@@ -22,8 +22,10 @@
  * has neither without native code (and a held-open fd is not a lock).
  *
  * LIVENESS (holderLive):
- *   - a connection of this thread: alive while it is open and its role word says leader (the
- *     registry below; every connection of this thread registers its check at open);
+ *   - a connection of this thread: alive while it is open (the registry below; every connection
+ *     of this thread registers its check at open). Not "while its role word says leader": its
+ *     term record is the newest record before its role word turns leader (a directory store's
+ *     publish resolves only after its fsync), and an open in that gap must not take the lock;
  *   - another process on this host: `process.kill(pid, 0)` finds it, and its start time (from
  *     /proc/<pid>/stat, Linux) equals the recorded one, so a reused pid is not taken for it;
  *   - another thread of this process, or another host: this thread cannot check, so it is taken

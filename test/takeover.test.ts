@@ -204,6 +204,32 @@ describe('open() as leader on a home with a live leader', () => {
     expect(failed.reason).toMatchObject({ code: 'EBUSY', message: expect.stringContaining('a connection of this thread') });
   });
 
+  it('an open racing in one thread with a leader whose publish has committed but not yet resolved (a directory store syncing): EBUSY, never two leaders', async () => {
+    const mem = new MemoryPageStore();
+    // A's term record is the newest record while A's open still waits for its publish (the
+    // directory store links, then unlinks and fsyncs): B opens in that gap.
+    let b: Promise<Connection> | undefined;
+    const store = {
+      read: (n: string) => mem.read(n), write: (n: string, d: Uint8Array) => mem.write(n, d),
+      remove: (n: string) => mem.remove(n), list: (p?: string) => mem.list(p),
+      publish: async (n: string, d: Uint8Array) => {
+        const ok = await mem.publish(n, d);
+        if (!b) {
+          b = open({ home: store });
+          await b.then(() => undefined, () => undefined);
+        }
+        return ok;
+      },
+    };
+    const a = await Promise.allSettled([open({ home: store })]);
+    const results = [...a, ...(await Promise.allSettled([b!]))];
+    const ok = results.filter((r): r is PromiseFulfilledResult<Connection> => r.status === 'fulfilled');
+    for (const r of ok) conns.push(r.value);
+    expect(ok.length).toBe(1);
+    expect(results[0].status).toBe('fulfilled');
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'EBUSY', message: expect.stringContaining('a connection of this thread') });
+  });
+
   it('in one thread: followers hold nothing; EBUSY while another connection leads; a step-down or close lets go; reconfigure() to leader is the deliberate fencing', async () => {
     const store = new MemoryPageStore();
     await keep(open({ home: store, role: 'follower' })); // a follower never holds the lock
