@@ -51,23 +51,23 @@ function encodeString(s: string, room: Uint8Array): number {
 // getters captured here at load, which no subclass, own property or Proxy can answer for (they
 // give undefined, or throw, for anything that is not a genuine typed array).
 const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype) as object;
-const intrinsicGetter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TYPED_ARRAY, key)!.get!;
+/** The getter as a plain function of its receiver (bound at load: no argument array per call). */
+const intrinsicGetter = (key: PropertyKey) => Function.prototype.call.bind(Object.getOwnPropertyDescriptor(TYPED_ARRAY, key)!.get!) as (v: unknown) => unknown;
 const kindOf = intrinsicGetter(Symbol.toStringTag);     // 'Uint8Array' for one (a Buffer too)
 const byteLengthOf = intrinsicGetter('byteLength');     // 0 once its buffer is detached
 const bufferOf = intrinsicGetter('buffer');
-const apply = Reflect.apply;
 const U8 = Uint8Array;
 
 /** The real byte length of a 'u' key or value; EINVAL unless it is a genuine, attached Uint8Array. */
 function bytesLength(v: unknown, what: 'key' | 'value'): number {
-  if (apply(kindOf, v, []) !== 'Uint8Array') {
+  if (kindOf(v) !== 'Uint8Array') {
     throw invalid(`${what} must be a Uint8Array for format 'u', got ${describe(v)}`, 'a Uint8Array (or Buffer)');
   }
-  const n = apply(byteLengthOf, v, []) as number;
+  const n = byteLengthOf(v) as number;
   if (n === 0) {
     // Empty, or detached (transferred away): constructing a view over a detached buffer throws.
     try {
-      new U8(apply(bufferOf, v, []) as ArrayBuffer, 0, 0);
+      new U8(bufferOf(v) as ArrayBuffer, 0, 0);
     } catch {
       throw invalid(`${what} is a Uint8Array whose buffer is detached (transferred away)`, 'a Uint8Array (or Buffer) over a buffer that is not detached');
     }

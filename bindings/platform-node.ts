@@ -52,21 +52,52 @@ function socketPath(name: string): string | undefined {
   return undefined;
 }
 
-const nodeLiveness: Liveness = {
-  hold: (name) => new Promise((resolve, reject) => {
+function tokenHold(name: string): Promise<() => Promise<void>> {
+  return new Promise((resolve, reject) => {
     const server = createServer((s) => s.destroy());
     server.once('error', reject);
     server.listen(socketPath(name), () => {
+      server.off('error', reject);
+      server.on('error', () => {}); // a failed accept (EMFILE) must not end the thread
       server.unref(); // the token never keeps a thread alive
-      resolve(() => server.close());
+      resolve(() => new Promise<void>((done) => server.close(() => done())));
     });
-  }),
-  held: (name) => new Promise((resolve) => {
+  });
+}
+
+function tokenHeld(name: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = connect(socketPath(name)!);
     s.once('connect', () => { s.destroy(); resolve(true); });
     // Refused or absent: no one listens, the owner has ended. Anything else: in doubt, held.
     s.once('error', (e: NodeJS.ErrnoException) => resolve(!(e.code === 'ECONNREFUSED' || e.code === 'ENOENT')));
-  }),
+  });
+}
+
+/**
+ * Do tokens work on this runtime (Node, or Bun or Deno through the Node entry)? Checked once per
+ * thread before any token is trusted: one held must be seen held, and seen free once released. A
+ * runtime that answered "free" for a live owner would let a live thread's slot be reclaimed, so
+ * where the check fails every token is taken to be held (no slot is ever reclaimed).
+ */
+let tokensWork: Promise<boolean> | undefined;
+function checkTokens(): Promise<boolean> {
+  return tokensWork ??= (async () => {
+    try {
+      const name = `latchkey-token-check-${process.pid}-${threadId}-${Math.random().toString(36).slice(2)}`;
+      const release = await tokenHold(name);
+      const whileHeld = await tokenHeld(name);
+      await release();
+      return whileHeld && !(await tokenHeld(name));
+    } catch {
+      return false;
+    }
+  })();
+}
+
+const nodeLiveness: Liveness = {
+  hold: (name) => tokenHold(name).then((release) => () => { void release(); }),
+  held: async (name) => !(await checkTokens()) || tokenHeld(name),
 };
 
 export const nodePlatform: Platform = {

@@ -77,7 +77,12 @@ describe('thread slots of threads that end without closing', () => {
 
     const w = new Worker(COMMANDS, { workerData: { handle: conn.share() } });
     await new Promise<void>((resolve, reject) => { w.once('error', reject); w.once('message', () => resolve()); });
-    const slotWords = conn.core.x.lk_thread_slot(); // this thread's slot; the worker has another
+    // The worker's slot: the one other slot with an owner.
+    const mine = conn.core.x.lk_thread_slot();
+    const owned = () => Array.from({ length: MAX_THREADS }, (_, i) => i).filter((i) => i !== mine && conn.core.x.lk_thread_owner(i) !== 0);
+    expect(owned().length).toBe(1);
+    const [workerSlot] = owned();
+    const workerOwner = conn.core.x.lk_thread_owner(workerSlot);
     expect(conn.threadsAttached).toBe(2);
     const point = conn.inject('btree-insert-before-leaf-latch').arm('wait', { count: 1 });
     w.postMessage({ id: 1, cmd: 'put', args: { uri: URI, key: enc('k0250x'), value: enc('never') } });
@@ -89,7 +94,7 @@ describe('thread slots of threads that end without closing', () => {
 
     // It died inside an operation: its slot stays taken, and stays announced.
     expect(conn.threadsAttached).toBe(2);
-    expect(slotWords).toBe(conn.core.x.lk_thread_slot());
+    expect(conn.core.x.lk_thread_owner(workerSlot)).toBe(workerOwner);
     // The others read and write on (the put had latched nothing yet), and the tree verifies.
     c.put(enc('k0250y'), enc('after'));
     expect(new TextDecoder().decode(c.get(enc('k0250y')))).toBe('after');
@@ -108,6 +113,8 @@ describe('thread slots of threads that end without closing', () => {
     }
     expect((refused as { code?: string })?.code, String(refused)).toBe('EBUSY');
     expect(String(refused)).toContain(`at most ${MAX_THREADS} threads`);
+    // The attach that found the table full tried to reclaim, and left the dead writer's slot alone.
+    expect(conn.core.x.lk_thread_owner(workerSlot)).toBe(workerOwner);
     for (const m of more) await m.close();
     expect(conn.threadsAttached).toBe(2);
     // Not closed: a close would take no checkpoint here (no home), but the dead writer's
