@@ -77,6 +77,7 @@ export function holderLive(h: Holder | undefined): string | undefined {
   if (mine) return mine() ? 'alive: a connection of this thread' : undefined;
   const me = processIdentity();
   if (h.pid === undefined || me.pid === undefined) return undefined; // a browser holder: see above
+  if (h.host === undefined || me.host === undefined) return `on a host this process cannot name (the runtime refused the host name), which it cannot check`;
   if (h.host !== me.host) return `on another host, which this process cannot check`;
   if (h.pid === me.pid) {
     // Same process: a holder of this thread not in the registry has closed.

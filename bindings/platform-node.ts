@@ -35,6 +35,15 @@ function startTime(pid: number | 'self'): string | undefined {
 
 let self: ProcessIdentity | undefined;
 
+/** This machine's name; undefined where the runtime refuses it (Deno without --allow-sys). */
+function hostName(): string | undefined {
+  try {
+    return hostname();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Liveness tokens (Platform.liveness): a local socket listening under the token's name. When a
  * worker ends, however it ends (terminate() while it runs JS or sleeps in the core included),
@@ -104,7 +113,7 @@ export const nodePlatform: Platform = {
   compile: async (url) => WebAssembly.compile(await readFile(url)),
   canBlock: async () => !isMainThread,
   openDirectory: (path, create) => DirectoryPageStore.open(path, create),
-  identity: () => (self ??= { pid: process.pid, host: hostname(), thread: threadId, start: startTime('self') }),
+  identity: () => (self ??= { pid: process.pid, host: hostName(), thread: threadId, start: startTime('self') }),
   alive: (pid, start) => {
     try {
       process.kill(pid, 0); // signal 0: only checks that the process exists
