@@ -39,6 +39,12 @@ export function quoted(v: unknown): string {
   return typeof v === 'string' ? `'${v}'` : shown(v);
 }
 
+/** A value as a configuration message writes it: strings in double quotes as JSON writes them, bigints with their n. */
+export function literal(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  return typeof v === 'bigint' ? `${v}n` : shown(v);
+}
+
 /**
  * An options argument: undefined means none; otherwise a (non-array) object with only the given
  * keys. `what` names the call ('range', 'create', 'verify').

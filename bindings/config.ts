@@ -1,33 +1,30 @@
 /**
- * Connection configuration: parsing and validation.
- *
- * A configuration comes in one of two forms:
+ * Connection configuration: one schema (CONFIG_KEYS), two forms.
  *
  *   - object form, the public TypeScript contract (`ConnectionConfig`), with camelCase keys;
  *   - string form, in the style of WiredTiger's `wiredtiger_open` configuration strings, with
  *     snake_case keys, e.g. `home=/data/db,create,cache_size=512MB,disaggregated=(role=follower)`.
  *
- * Both forms are first turned into the same intermediate shape: one `Setting` per field, holding
- * the value as given and the key as the user spelled it (so messages can name it). A string is
- * tokenized, parsed into a nested `ConfigGroup`, and mapped onto fields by a small schema; the only
- * conversions that step makes are the ones the string syntax forces (`1`/`0`/bare key to booleans,
- * digit strings to numbers). From there one validation path serves both forms.
+ * Each key is declared once in CONFIG_KEYS: its name in both forms, its type, default, accepted
+ * values and doc line (WiredTiger's dist/api_data.py in spirit). Both forms become the same
+ * `Setting`s (the value as given, the key as the user spelled it, for messages); a string is
+ * tokenized and parsed into a nested `ConfigGroup` first, and only the conversions its syntax
+ * forces are made (`1`/`0`/bare key to booleans, digit strings to numbers). One validation path,
+ * driven by the schema, serves both; test/api-docs.test.ts checks docs/API.md's table against it.
  *
  * Every refusal is a LatchkeyError with code EINVAL naming the offending key and what is accepted.
  */
 
 import { LatchkeyError, invalid } from './errors.js';
-import { isPageStore } from './store.js';
-
-/** Placeholder for the PageStore interface: any non-null object is taken to be one. */
-export type PageStoreLike = object;
+import { literal } from './args.js';
+import { isPageStore, type PageStore } from './store.js';
 
 export type Role = 'leader' | 'follower';
 
 /** Configuration as a caller writes it (object form). */
 export interface ConnectionConfig {
   /** A directory (string) or a PageStore object. */
-  home?: string | PageStoreLike;
+  home?: string | PageStore;
   /** Create the database if it does not exist; default true. */
   create?: boolean;
   /** Cache size in bytes, or a size string such as '512MB'; default 256 MiB. */
@@ -49,7 +46,7 @@ export interface ConnectionConfig {
 
 /** Configuration after defaults and validation. */
 export interface ResolvedConfig {
-  home: string | PageStoreLike | undefined;
+  home: string | PageStore | undefined;
   create: boolean;
   /** Bytes. */
   cacheSize: number;
@@ -81,24 +78,11 @@ export const DEFAULT_PAGE_SIZE = 8192;
 /** The page format's limits. */
 export const MIN_PAGE_SIZE = 4096;
 export const MAX_PAGE_SIZE = 32768;
-
-// ---------------------------------------------------------------------------------------------
-// Describing values and sizes in messages
-// ---------------------------------------------------------------------------------------------
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'symbol') return 'a symbol';
-  return String(value); // number, boolean, undefined
-}
+/** A day: the longest refresh interval. */
+const MAX_REFRESH_INTERVAL = 86_400_000;
 
 /** `16777216` -> `16MiB`; falls back to plain bytes when there is no exact binary unit. */
-function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number): string {
   if (bytes > 0 && bytes % GiB === 0) return `${bytes / GiB}GiB`;
   if (bytes > 0 && bytes % MiB === 0) return `${bytes / MiB}MiB`;
   if (bytes > 0 && bytes % KiB === 0) return `${bytes / KiB}KiB`;
@@ -106,26 +90,112 @@ function formatBytes(bytes: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sizes
+// The schema
 // ---------------------------------------------------------------------------------------------
 
-/** Units are powers of 1024, as in WiredTiger; matched case-insensitively. */
-const SIZE_UNITS: Readonly<Record<string, number>> = {
-  b: 1,
-  k: KiB,
-  kb: KiB,
-  kib: KiB,
-  m: MiB,
-  mb: MiB,
-  mib: MiB,
-  g: GiB,
-  gb: GiB,
-  gib: GiB,
-};
+/**
+ * One configuration key. `kind` says what it holds: `boolean`; `home` (a non-empty path or a
+ * PageStore); `size` (bytes or a size string, from `min` to `max`); `integer` (from `min` to
+ * `max`, a power of two with `powerOfTwo`); `choice` (one of `values`). A refusal names the
+ * key and what is wrong with the value (with `noun`: that it is not a <noun>), then `accepted`.
+ */
+export interface ConfigKey {
+  /** The object form's key. */
+  readonly name: string;
+  /** The string form's key; a key inside a group is `group.key` (written `group=(key=...)`). */
+  readonly path: string;
+  readonly kind: 'boolean' | 'home' | 'size' | 'integer' | 'choice';
+  /** Which calls take it: open() (ConnectionConfig), reconfigure() (ReconfigureOptions), or both. */
+  readonly calls: 'open' | 'reconfigure' | 'both';
+  /** The value when the key is not given (open() only). */
+  readonly default?: unknown;
+  readonly min?: number;
+  readonly max?: number;
+  /** Why `max` is the limit, for a size's message. */
+  readonly maxWhy?: string;
+  readonly powerOfTwo?: boolean;
+  readonly values?: readonly string[];
+  readonly noun?: string;
+  /** What messages say is accepted (for a boolean or a choice it follows from the kind). */
+  readonly accepted?: string;
+  /** docs/API.md's configuration table: what the key does and accepts, a string-form example value, the default as shown. */
+  readonly doc: string;
+  readonly example?: string;
+  readonly shownDefault?: string;
+}
 
 const SIZE_ACCEPTED =
   'a whole number of bytes, or a size string: a number with an optional unit B, K, KB, KiB, M, MB, MiB, ' +
   'G, GB, GiB (case-insensitive, powers of 1024), e.g. "512MB"';
+
+/** Every key of both calls, in the order messages list them. */
+export const CONFIG_KEYS = [
+  {
+    name: 'home', path: 'home', kind: 'home', calls: 'open', default: undefined,
+    accepted: 'a non-empty directory path, or a PageStore object',
+    doc: "a directory path (Node), or a `PageStore` object: `new MemoryPageStore()` (shared by connections of one thread), `new OpfsPageStore('db')` (browsers)",
+    example: '/data/db', shownDefault: 'an in-memory page store',
+  },
+  { name: 'create', path: 'create', kind: 'boolean', calls: 'open', default: true, doc: 'create the home if missing' },
+  {
+    name: 'cacheSize', path: 'cache_size', kind: 'size', calls: 'open', default: DEFAULT_CACHE_SIZE,
+    min: MIN_CACHE_SIZE, max: MAX_CACHE_SIZE, maxWhy: 'the wasm32 memory limit',
+    accepted: `a size from ${formatBytes(MIN_CACHE_SIZE)} (${MIN_CACHE_SIZE} bytes) to 4GiB - 64KiB (${MAX_CACHE_SIZE} bytes); ${SIZE_ACCEPTED}`,
+    doc: `bytes, or a size string (\`B\`, \`K\`/\`KB\`/\`KiB\`, \`M\`/\`MB\`/\`MiB\`, \`G\`/\`GB\`/\`GiB\`, powers of 1024) from ${formatBytes(MIN_CACHE_SIZE)} to 4GiB - 64KiB: the upper bound of the shared memory`,
+    example: '512MB',
+  },
+  {
+    name: 'pageSize', path: 'page_size', kind: 'integer', calls: 'open', default: DEFAULT_PAGE_SIZE,
+    min: MIN_PAGE_SIZE, max: MAX_PAGE_SIZE, powerOfTwo: true,
+    accepted: `a power of two from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE}`,
+    doc: `a power of two from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE}; fixed when the home is created`, example: '8192',
+  },
+  {
+    name: 'role', path: 'disaggregated.role', kind: 'choice', calls: 'both', default: 'leader',
+    values: ['leader', 'follower'], noun: 'role', doc: "`'leader'` or `'follower'`", example: 'follower',
+  },
+  {
+    name: 'refreshInterval', path: 'disaggregated.refresh_interval', kind: 'integer', calls: 'open', default: 0,
+    min: 0, max: MAX_REFRESH_INTERVAL, noun: 'refresh interval',
+    accepted: `milliseconds, an integer from 0 (off) to ${MAX_REFRESH_INTERVAL}`,
+    doc: 'a follower loads the latest checkpoint every this many milliseconds (0: only on request)', example: '1000',
+  },
+  {
+    name: 'debug', path: 'debug', kind: 'boolean', calls: 'open', default: false,
+    doc: "load the debug build of the core (assertions on); in a browser bundle `import 'latchkey/debug'` first",
+  },
+  {
+    name: 'takeover', path: 'takeover', kind: 'boolean', calls: 'open', default: false,
+    doc: 'open as leader even while another live process leads the home: fences it (its next checkpoint and its `close()` reject with `ESTALE`)',
+  },
+  {
+    name: 'checkpoint', path: 'checkpoint', kind: 'choice', calls: 'reconfigure', values: ['latest'], noun: 'checkpoint',
+    doc: 'a follower loads the newest checkpoint of its page store', example: 'latest',
+  },
+] as const satisfies readonly ConfigKey[];
+
+// The schema and the interfaces name the same keys (a compile error here otherwise).
+type KeysOf<C extends string> = Extract<(typeof CONFIG_KEYS)[number], { calls: C | 'both' }>['name'];
+type Same<A, B> = [Exclude<A, B> | Exclude<B, A>] extends [never] ? true : false;
+type Assert<T extends true> = T;
+type SchemaMatchesInterfaces = [Assert<Same<KeysOf<'open'>, keyof ConnectionConfig>>, Assert<Same<KeysOf<'reconfigure'>, keyof ReconfigureOptions>>];
+
+const OPEN_KEYS: readonly ConfigKey[] = CONFIG_KEYS.filter((k) => k.calls !== 'reconfigure');
+const RECONFIGURE_KEYS: readonly ConfigKey[] = CONFIG_KEYS.filter((k) => k.calls !== 'open');
+
+const STRING_BOOLEAN_ACCEPTED = 'true, false, 1, 0, or the bare key alone (meaning true)';
+
+function accepted(key: ConfigKey): string {
+  if (key.accepted !== undefined) return key.accepted;
+  return key.kind === 'boolean' ? 'true or false' : key.values!.join(' or ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sizes
+// ---------------------------------------------------------------------------------------------
+
+/** Units are powers of 1024, as in WiredTiger; matched case-insensitively. */
+const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, k: KiB, kb: KiB, kib: KiB, m: MiB, mb: MiB, mib: MiB, g: GiB, gb: GiB, gib: GiB };
 
 /**
  * Parses a size: a number of bytes, or a string such as '4096', '512MB', '64MiB', '1.5g'.
@@ -137,33 +207,27 @@ const SIZE_ACCEPTED =
  * down to whole bytes (1126), so decimals in front of K/M/G units are always usable.
  */
 export function parseSize(value: number | string, key: string): number {
+  const refuse = (why: string) => invalid(`${key} ${literal(value)} ${why}`, SIZE_ACCEPTED);
   if (typeof value === 'number') {
-    if (Number.isNaN(value)) throw invalid(`${key} NaN is not a size`, SIZE_ACCEPTED);
-    if (value < 0) throw invalid(`${key} ${value} is negative`, SIZE_ACCEPTED);
-    if (!Number.isFinite(value)) throw invalid(`${key} ${value} is not finite`, SIZE_ACCEPTED);
-    if (!Number.isInteger(value)) throw invalid(`${key} ${value} is not a whole number of bytes`, SIZE_ACCEPTED);
-    if (value > Number.MAX_SAFE_INTEGER) throw invalid(`${key} ${value} is too large`, SIZE_ACCEPTED);
+    if (value < 0) throw refuse('is negative');
+    if (!Number.isFinite(value)) throw refuse(Number.isNaN(value) ? 'is not a size' : 'is not finite');
+    if (!Number.isInteger(value)) throw refuse('is not a whole number of bytes');
+    if (value > Number.MAX_SAFE_INTEGER) throw refuse('is too large');
     return value;
   }
-  if (typeof value !== 'string') {
-    throw invalid(`${key} ${describe(value)} is not a number or size string`, SIZE_ACCEPTED);
-  }
+  if (typeof value !== 'string') throw refuse('is not a number or size string');
   const text = value.trim();
-  if (text === '') throw invalid(`${key} ${describe(value)} is empty`, SIZE_ACCEPTED);
-  if (text.startsWith('-')) throw invalid(`${key} ${describe(value)} is negative`, SIZE_ACCEPTED);
+  if (text === '') throw refuse('is empty');
+  if (text.startsWith('-')) throw refuse('is negative');
   const match = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(text);
-  if (match === null) throw invalid(`${key} ${describe(value)} is not a size`, SIZE_ACCEPTED);
+  if (match === null) throw refuse('is not a size');
   const amount = Number(match[1]);
-  const unit = match[2] ?? '';
+  const unit = match[2]!;
   const multiplier = unit === '' ? 1 : SIZE_UNITS[unit.toLowerCase()];
-  if (multiplier === undefined) {
-    throw invalid(`${key} ${describe(value)} has an unknown unit ${describe(unit)}`, SIZE_ACCEPTED);
-  }
-  if (multiplier === 1 && !Number.isInteger(amount)) {
-    throw invalid(`${key} ${describe(value)} is not a whole number of bytes`, SIZE_ACCEPTED);
-  }
+  if (multiplier === undefined) throw refuse(`has an unknown unit ${literal(unit)}`);
+  if (multiplier === 1 && !Number.isInteger(amount)) throw refuse('is not a whole number of bytes');
   const bytes = Math.floor(amount * multiplier); // round down to whole bytes (see above)
-  if (!Number.isSafeInteger(bytes)) throw invalid(`${key} ${describe(value)} is too large`, SIZE_ACCEPTED);
+  if (!Number.isSafeInteger(bytes)) throw refuse('is too large');
   return bytes;
 }
 
@@ -199,66 +263,36 @@ function syntaxError(message: string, pos: number): LatchkeyError {
 }
 
 function describeToken(token: Token): string {
-  switch (token.kind) {
-    case 'end':
-      return 'the end of the string';
-    case 'word':
-      return `the word ${JSON.stringify(token.text)}`;
-    case 'string':
-      return `the quoted string ${JSON.stringify(token.text)}`;
-    default:
-      return `'${token.kind}'`;
-  }
+  if (token.kind === 'end') return 'the end of the string';
+  if (token.kind === 'word') return `the word ${literal(token.text)}`;
+  if (token.kind === 'string') return `the quoted string ${literal(token.text)}`;
+  return `'${token.kind}'`;
 }
 
-function isSpace(c: string): boolean {
-  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
-}
-
-const PUNCTUATION = '=,()';
+const SPACE = /[ \t\n\r\f\v]*/y;
+/**
+ * Punctuation, a quoted string, or a bare word (everything up to whitespace, punctuation or a
+ * quote). In a quoted string a backslash always takes the next character with it, so `\"` never
+ * ends the string; of those pairs only \" and \\ are escapes, any other backslash is kept as
+ * written (Windows paths such as "C:\data" need no doubling).
+ */
+const TOKEN = /([=,()])|"((?:[^"\\]|\\[\s\S])*)"|([^ \t\n\r\f\v=,()"]+)/y;
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charAt(i);
-    if (isSpace(c)) {
-      i++;
-    } else if (PUNCTUATION.includes(c)) {
-      tokens.push({ kind: c as TokenKind, text: c, pos: i });
-      i++;
-    } else if (c === '"') {
-      // Quoted string: only \" and \\ are escapes; any other backslash is kept as written, so
-      // Windows paths such as "C:\data" need no doubling.
-      const start = i++;
-      let value = '';
-      for (;;) {
-        if (i >= text.length) throw syntaxError(`unterminated quoted string (expected a closing '"')`, start);
-        const d = text.charAt(i);
-        if (d === '"') {
-          i++;
-          break;
-        }
-        const e = text.charAt(i + 1);
-        if (d === '\\' && (e === '"' || e === '\\')) {
-          value += e;
-          i += 2;
-        } else {
-          value += d;
-          i++;
-        }
-      }
-      tokens.push({ kind: 'string', text: value, pos: start });
-    } else {
-      // Bare word: everything up to whitespace, punctuation or a quote.
-      const start = i;
-      while (i < text.length) {
-        const d = text.charAt(i);
-        if (isSpace(d) || PUNCTUATION.includes(d) || d === '"') break;
-        i++;
-      }
-      tokens.push({ kind: 'word', text: text.slice(start, i), pos: start });
-    }
+  for (let pos = 0; ; ) {
+    SPACE.lastIndex = pos;
+    SPACE.exec(text);
+    pos = SPACE.lastIndex;
+    if (pos === text.length) break;
+    TOKEN.lastIndex = pos;
+    const m = TOKEN.exec(text);
+    // Only a quote can fail to start a token: one with no closing quote.
+    if (m === null) throw syntaxError(`unterminated quoted string (expected a closing '"')`, pos);
+    if (m[1] !== undefined) tokens.push({ kind: m[1] as TokenKind, text: m[1], pos });
+    else if (m[3] !== undefined) tokens.push({ kind: 'word', text: m[3], pos });
+    else tokens.push({ kind: 'string', text: m[2]!.replace(/\\(["\\])/g, '$1'), pos });
+    pos = TOKEN.lastIndex;
   }
   tokens.push({ kind: 'end', text: '', pos: text.length });
   return tokens;
@@ -274,10 +308,6 @@ class Parser {
   private index = 0;
   constructor(private readonly tokens: readonly Token[]) {}
 
-  private peek(): Token {
-    return this.tokens[this.index]!;
-  }
-
   private next(): Token {
     const token = this.tokens[this.index]!;
     if (token.kind !== 'end') this.index++;
@@ -286,9 +316,9 @@ class Parser {
 
   /** Parses a list up to `closer`; `open` is the opening parenthesis of a nested group. */
   list(depth: number, open: Token | undefined): ConfigGroup {
-    const group: ConfigGroup = Object.create(null) as ConfigGroup;
+    const group = Object.create(null) as ConfigGroup;
     const closer: TokenKind = open === undefined ? 'end' : ')';
-    if (this.peek().kind === closer) {
+    if (this.tokens[this.index]!.kind === closer) {
       this.next();
       return group;
     }
@@ -297,24 +327,17 @@ class Parser {
       const token = this.next();
       if (token.kind === ',') continue;
       if (token.kind === closer) return group;
-      const wanted =
-        open === undefined
-          ? `',' or the end of the string`
-          : `',' or ')' to close the '(' at position ${open.pos}`;
+      const wanted = open === undefined ? `',' or the end of the string` : `',' or ')' to close the '(' at position ${open.pos}`;
       throw syntaxError(`expected ${wanted}, found ${describeToken(token)}`, token.pos);
     }
   }
 
   private entry(group: ConfigGroup, depth: number): void {
     const keyToken = this.next();
-    if (keyToken.kind !== 'word') {
-      throw syntaxError(`expected a key, found ${describeToken(keyToken)}`, keyToken.pos);
-    }
+    if (keyToken.kind !== 'word') throw syntaxError(`expected a key, found ${describeToken(keyToken)}`, keyToken.pos);
     const key = keyToken.text;
-    if (Object.prototype.hasOwnProperty.call(group, key)) {
-      throw syntaxError(`duplicate key ${JSON.stringify(key)}`, keyToken.pos);
-    }
-    if (this.peek().kind !== '=') {
+    if (Object.hasOwn(group, key)) throw syntaxError(`duplicate key ${literal(key)}`, keyToken.pos);
+    if (this.tokens[this.index]!.kind !== '=') {
       group[key] = true;
       return;
     }
@@ -323,15 +346,10 @@ class Parser {
     if (valueToken.kind === 'word' || valueToken.kind === 'string') {
       group[key] = valueToken.text;
     } else if (valueToken.kind === '(') {
-      if (depth >= MAX_GROUP_DEPTH) {
-        throw syntaxError(`groups nested deeper than ${MAX_GROUP_DEPTH}`, valueToken.pos);
-      }
+      if (depth >= MAX_GROUP_DEPTH) throw syntaxError(`groups nested deeper than ${MAX_GROUP_DEPTH}`, valueToken.pos);
       group[key] = this.list(depth + 1, valueToken);
     } else {
-      throw syntaxError(
-        `expected a value after '=' for key ${JSON.stringify(key)}, found ${describeToken(valueToken)}`,
-        valueToken.pos,
-      );
+      throw syntaxError(`expected a value after '=' for key ${literal(key)}, found ${describeToken(valueToken)}`, valueToken.pos);
     }
   }
 }
@@ -346,214 +364,113 @@ export function parseConfigString(text: string): ConfigGroup {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Mapping both forms onto settings
+// Both forms onto settings
 // ---------------------------------------------------------------------------------------------
 
-type Form = 'object' | 'string';
-
-/** One field's value as given, before validation. */
+/** One key's value as given, before validation. */
 interface Setting {
   readonly value: unknown;
   /** The key as the user wrote it: `cacheSize`, `cache_size`, `disaggregated.role`. */
   readonly name: string;
-  readonly form: Form;
+  readonly form: 'object' | 'string';
 }
 
-/** Given settings by field name (the object-form key). */
+/** Given settings by the key's object-form name. */
 type Settings = Map<string, Setting>;
-
-/** How a string-form value becomes a field value: only the conversions the syntax forces. */
-type ScalarKind = 'boolean' | 'number' | 'text';
-interface ScalarSpec {
-  readonly field: string;
-  readonly kind: ScalarKind;
-}
-interface GroupSpec {
-  readonly group: Schema;
-}
-type Schema = Readonly<Record<string, ScalarSpec | GroupSpec>>;
-
-const CONFIG_FIELDS = ['home', 'create', 'cacheSize', 'pageSize', 'role', 'refreshInterval', 'debug', 'takeover'] as const;
-const CONFIG_SCHEMA: Schema = {
-  home: { field: 'home', kind: 'text' },
-  create: { field: 'create', kind: 'boolean' },
-  cache_size: { field: 'cacheSize', kind: 'text' },
-  page_size: { field: 'pageSize', kind: 'number' },
-  debug: { field: 'debug', kind: 'boolean' },
-  takeover: { field: 'takeover', kind: 'boolean' },
-  disaggregated: {
-    group: { role: { field: 'role', kind: 'text' }, refresh_interval: { field: 'refreshInterval', kind: 'number' } },
-  },
-};
-
-const RECONFIGURE_FIELDS = ['role', 'checkpoint'] as const;
-const RECONFIGURE_SCHEMA: Schema = {
-  checkpoint: { field: 'checkpoint', kind: 'text' },
-  disaggregated: { group: { role: { field: 'role', kind: 'text' } } },
-};
-
-/** What each field accepts, for messages. */
-const ACCEPTED: Readonly<Record<string, string>> = {
-  home: 'a non-empty directory path, or a PageStore object',
-  create: 'true or false',
-  cacheSize: `a size from ${formatBytes(MIN_CACHE_SIZE)} (${MIN_CACHE_SIZE} bytes) to 4GiB - 64KiB (${MAX_CACHE_SIZE} bytes); ${SIZE_ACCEPTED}`,
-  pageSize: `a power of two from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE}`,
-  role: 'leader or follower',
-  refreshInterval: 'milliseconds, an integer from 0 (off) to 86400000',
-  debug: 'true or false',
-  takeover: 'true or false',
-  checkpoint: 'latest',
-};
-
-const STRING_BOOLEAN_ACCEPTED = 'true, false, 1, 0, or the bare key alone (meaning true)';
-
-function isGroupSpec(spec: ScalarSpec | GroupSpec): spec is GroupSpec {
-  return 'group' in spec;
-}
-
-function ownSpec(schema: Schema, key: string): ScalarSpec | GroupSpec | undefined {
-  return Object.prototype.hasOwnProperty.call(schema, key) ? schema[key] : undefined;
-}
-
-/** `home, create, cache_size, ..., disaggregated=(role)` */
-function schemaKeys(schema: Schema): string {
-  return Object.keys(schema)
-    .map((key) => {
-      const spec = schema[key]!;
-      return isGroupSpec(spec) ? `${key}=(${Object.keys(spec.group).join(', ')})` : key;
-    })
-    .join(', ');
-}
 
 /** Folds case and separators so that `cache_size`, `cacheSize` and `CacheSize` compare equal. */
 function fold(key: string): string {
   return key.replace(/[_\-.]/g, '').toLowerCase();
 }
 
-function unknownKey(name: string, accepted: string, suggestion: string | undefined): LatchkeyError {
+function unknownKey(name: string, keys: string, suggestion: string | undefined): LatchkeyError {
   const hint = suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
-  return invalid(`unknown key ${JSON.stringify(name)}${hint}`, `the keys ${accepted}`);
+  return invalid(`unknown key ${literal(name)}${hint}`, `the keys ${keys}`);
 }
 
-/** Every scalar key of a schema as [key, string-form spelling], e.g. ['role', 'disaggregated=(role=...)']. */
-function stringSpellings(schema: Schema, groups: readonly string[] = []): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const key of Object.keys(schema)) {
-    const spec = schema[key]!;
-    if (isGroupSpec(spec)) {
-      out.push(...stringSpellings(spec.group, [...groups, key]));
-    } else if (groups.length === 0) {
-      out.push([key, key]);
-    } else {
-      out.push([key, `${groups.map((g) => `${g}=(`).join('')}${key}=...${')'.repeat(groups.length)}`]);
-    }
+/** What one group of the string form holds ('' for the top level): its keys' names, then its groups'. */
+function members(keys: readonly ConfigKey[], group: string): { leaves: string[]; groups: string[] } {
+  const leaves: string[] = [];
+  const groups: string[] = [];
+  for (const key of keys) {
+    const rest = group === '' ? key.path : key.path.startsWith(`${group}.`) ? key.path.slice(group.length + 1) : undefined;
+    if (rest === undefined) continue;
+    const dot = rest.indexOf('.');
+    if (dot < 0) leaves.push(rest);
+    else if (!groups.includes(rest.slice(0, dot))) groups.push(rest.slice(0, dot));
   }
-  return out;
+  return { leaves, groups };
 }
 
-function fromObject(input: object, fields: readonly string[]): Settings {
-  const settings: Settings = new Map();
-  const record = input as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!fields.includes(key)) {
-      throw unknownKey(key, fields.join(', '), fields.find((f) => fold(f) === fold(key)));
-    }
-    const value = record[key];
+/** `home, create, ..., disaggregated=(role, refresh_interval)`: a group's keys as messages list them. */
+function stringKeys(keys: readonly ConfigKey[], group: string): string {
+  const { leaves, groups } = members(keys, group);
+  const inner = (g: string) => stringKeys(keys, group === '' ? g : `${group}.${g}`);
+  return [...leaves, ...groups.map((g) => `${g}=(${inner(g)})`)].join(', ');
+}
+
+/** A key as the string form writes it: `cache_size`, `disaggregated=(role=...)`. */
+function spelling(path: string): string {
+  const parts = path.split('.');
+  const leaf = parts.pop()!;
+  return parts.length === 0 ? leaf : `${parts.map((g) => `${g}=(`).join('')}${leaf}=...${')'.repeat(parts.length)}`;
+}
+
+function fromObject(input: object, keys: readonly ConfigKey[], settings: Settings): void {
+  const names = keys.map((k) => k.name);
+  for (const [name, value] of Object.entries(input)) {
+    if (!names.includes(name)) throw unknownKey(name, names.join(', '), names.find((n) => fold(n) === fold(name)));
     // An explicit `undefined` is the same as leaving the key out (optional property).
-    if (value !== undefined) settings.set(key, { value, name: key, form: 'object' });
+    if (value !== undefined) settings.set(name, { value, name, form: 'object' });
   }
-  return settings;
 }
 
 /** Converts a string-form value to what the object form would hold, where the syntax requires it. */
-function coerce(value: string | true, spec: ScalarSpec, name: string): unknown {
-  switch (spec.kind) {
-    case 'boolean':
-      if (value === true || value === 'true' || value === '1') return true;
-      if (value === 'false' || value === '0') return false;
-      return value; // refused by validation, naming the key
-    case 'number':
-    case 'text':
-      if (value === true) throw invalid(`${name} needs a value (${name}=...)`, ACCEPTED[spec.field]!);
-      if (spec.kind === 'number' && /^[+-]?\d+(\.\d+)?$/.test(value)) return Number(value);
-      return value;
+function coerce(value: string | true, key: ConfigKey, name: string): unknown {
+  if (key.kind === 'boolean') {
+    if (value === true || value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    return value; // refused by validation, naming the key
   }
+  if (value === true) throw invalid(`${name} needs a value (${name}=...)`, accepted(key));
+  return key.kind === 'integer' && /^[+-]?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
 }
 
-function fromGroup(group: ConfigGroup, schema: Schema, path: string, settings: Settings): void {
-  for (const key of Object.keys(group)) {
-    const name = path === '' ? key : `${path}.${key}`;
-    const spec = ownSpec(schema, key);
-    const value = group[key]!;
-    if (spec === undefined) {
-      const accepted = path === '' ? schemaKeys(schema) : `${schemaKeys(schema)} inside ${path}=(...)`;
-      // At top level, point at the right spelling: `cacheSize` -> cache_size, `role` -> disaggregated=(role=...).
-      const suggestion = path === '' ? stringSpellings(schema).find(([leaf]) => fold(leaf) === fold(key))?.[1] : undefined;
-      throw unknownKey(name, accepted, suggestion);
-    }
-    if (isGroupSpec(spec)) {
+function fromGroup(input: ConfigGroup, keys: readonly ConfigKey[], group: string, settings: Settings): void {
+  for (const [word, value] of Object.entries(input)) {
+    const name = group === '' ? word : `${group}.${word}`;
+    const key = keys.find((k) => k.path === name);
+    const inside = members(keys, name);
+    if (key !== undefined) {
+      if (typeof value === 'object') throw invalid(`${name} is a group, not a value`, accepted(key));
+      settings.set(key.name, { value: coerce(value, key, name), name, form: 'string' });
+    } else if (inside.leaves.length + inside.groups.length > 0) {
       if (typeof value !== 'object') {
-        const example = `${key}=(${Object.keys(spec.group).map((k) => `${k}=...`).join(',')})`;
-        throw invalid(`${name} ${value === true ? 'needs a group' : `${describe(value)} is not a group`}`, example);
+        const example = `${word}=(${[...inside.leaves, ...inside.groups].map((k) => `${k}=...`).join(',')})`;
+        throw invalid(`${name} ${value === true ? 'needs a group' : `${literal(value)} is not a group`}`, example);
       }
-      fromGroup(value, spec.group, name, settings);
+      fromGroup(value, keys, name, settings);
     } else {
-      if (typeof value === 'object') {
-        throw invalid(`${name} is a group, not a value`, ACCEPTED[spec.field]!);
-      }
-      settings.set(spec.field, { value: coerce(value, spec, name), name, form: 'string' });
+      const listed = group === '' ? stringKeys(keys, '') : `${stringKeys(keys, group)} inside ${group}=(...)`;
+      // At top level, point at the right spelling: `cacheSize` -> cache_size, `role` -> disaggregated=(role=...).
+      const like = group === '' ? keys.find((k) => fold(k.path.split('.').pop()!) === fold(word)) : undefined;
+      throw unknownKey(name, listed, like && spelling(like.path));
     }
   }
 }
 
-function fromString(text: string, schema: Schema): Settings {
+function collect(input: unknown, keys: readonly ConfigKey[], what: string): Settings {
   const settings: Settings = new Map();
-  fromGroup(parseConfigString(text), schema, '', settings);
+  if (input === undefined || input === null) return settings;
+  if (typeof input === 'string') fromGroup(parseConfigString(input), keys, '', settings);
+  else if (typeof input === 'object' && !Array.isArray(input)) fromObject(input, keys, settings);
+  else throw invalid(`${what} ${literal(input)} is not an object or a string`, `an object with the keys ${keys.map((k) => k.name).join(', ')}, or a configuration string`);
   return settings;
-}
-
-function collect(input: unknown, fields: readonly string[], schema: Schema, what: string): Settings {
-  if (input === undefined || input === null) return new Map();
-  if (typeof input === 'string') return fromString(input, schema);
-  if (typeof input === 'object' && !Array.isArray(input)) return fromObject(input, fields);
-  throw invalid(`${what} ${describe(input)} is not an object or a string`, `an object with the keys ${fields.join(', ')}, or a configuration string`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Validation (one path for both forms)
 // ---------------------------------------------------------------------------------------------
-
-function checkBoolean(s: Setting): boolean {
-  if (typeof s.value === 'boolean') return s.value;
-  throw invalid(`${s.name} ${describe(s.value)} is not a boolean`, s.form === 'string' ? STRING_BOOLEAN_ACCEPTED : 'true or false');
-}
-
-function checkHome(s: Setting): string | PageStoreLike {
-  if (typeof s.value === 'string') {
-    if (s.value === '') throw invalid(`${s.name} "" is empty`, ACCEPTED.home!);
-    return s.value;
-  }
-  if (isPageStore(s.value)) return s.value;
-  if (typeof s.value === 'object' && s.value !== null) {
-    throw invalid(`${s.name} is an object without the PageStore methods read, write, publish, remove and list`, ACCEPTED.home!);
-  }
-  throw invalid(`${s.name} ${describe(s.value)} is not a directory path or PageStore`, ACCEPTED.home!);
-}
-
-function checkCacheSize(s: Setting): number {
-  if (typeof s.value !== 'number' && typeof s.value !== 'string') {
-    throw invalid(`${s.name} ${describe(s.value)} is not a number or size string`, ACCEPTED.cacheSize!);
-  }
-  const bytes = parseSize(s.value, s.name);
-  const given = typeof s.value === 'string' ? `${describe(s.value)} (${bytes} bytes)` : `${bytes}`;
-  if (bytes < MIN_CACHE_SIZE) {
-    throw invalid(`${s.name} ${given} is below the minimum of ${formatBytes(MIN_CACHE_SIZE)} (${MIN_CACHE_SIZE} bytes)`, ACCEPTED.cacheSize!);
-  }
-  if (bytes > MAX_CACHE_SIZE) {
-    throw invalid(`${s.name} ${given} is above the maximum of ${MAX_CACHE_SIZE} bytes (the wasm32 memory limit)`, ACCEPTED.cacheSize!);
-  }
-  return bytes;
-}
 
 /** For any integer, including ones too large for 32-bit bitwise operators. */
 function isPowerOfTwo(v: number): boolean {
@@ -563,37 +480,41 @@ function isPowerOfTwo(v: number): boolean {
   return p === v;
 }
 
-function checkPageSize(s: Setting): number {
-  const v = s.value;
-  const accepted = ACCEPTED.pageSize!;
-  if (typeof v !== 'number') throw invalid(`${s.name} ${describe(v)} is not a number`, accepted);
-  if (!Number.isInteger(v)) throw invalid(`${s.name} ${v} is not an integer`, accepted);
-  if (!isPowerOfTwo(v)) throw invalid(`${s.name} ${v} is not a power of two`, accepted);
-  if (v < MIN_PAGE_SIZE || v > MAX_PAGE_SIZE) throw invalid(`${s.name} ${v} is out of range`, accepted);
-  return v;
-}
-
-function checkInterval(s: Setting): number {
-  const v = s.value;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 86_400_000) {
-    throw invalid(`${s.name} ${describe(v)} is not a refresh interval`, ACCEPTED.refreshInterval!);
+function check(key: ConfigKey, { value: v, name, form }: Setting): unknown {
+  const ok = accepted(key);
+  const refuse = (why: string) => invalid(`${name} ${why}`, ok);
+  switch (key.kind) {
+    case 'boolean':
+      if (typeof v === 'boolean') return v;
+      throw invalid(`${name} ${literal(v)} is not a boolean`, form === 'string' ? STRING_BOOLEAN_ACCEPTED : ok);
+    case 'home':
+      if (typeof v === 'string' && v !== '') return v;
+      if (v === '') throw refuse('"" is empty');
+      if (isPageStore(v)) return v;
+      if (typeof v === 'object' && v !== null) throw refuse('is an object without the PageStore methods read, write, publish, remove and list');
+      throw refuse(`${literal(v)} is not a directory path or PageStore`);
+    case 'size': {
+      if (typeof v !== 'number' && typeof v !== 'string') throw refuse(`${literal(v)} is not a number or size string`);
+      const bytes = parseSize(v, name);
+      const given = typeof v === 'string' ? `${literal(v)} (${bytes} bytes)` : `${bytes}`;
+      if (bytes < key.min!) throw refuse(`${given} is below the minimum of ${formatBytes(key.min!)} (${key.min} bytes)`);
+      if (bytes > key.max!) throw refuse(`${given} is above the maximum of ${key.max} bytes (${key.maxWhy})`);
+      return bytes;
+    }
+    case 'integer': {
+      const why =
+        typeof v !== 'number' ? 'is not a number'
+        : !Number.isInteger(v) ? 'is not an integer'
+        : key.powerOfTwo === true && !isPowerOfTwo(v) ? 'is not a power of two'
+        : v < key.min! || v > key.max! ? 'is out of range'
+        : undefined;
+      if (why === undefined) return v;
+      throw refuse(`${literal(v)} ${key.noun === undefined ? why : `is not a ${key.noun}`}`);
+    }
+    case 'choice':
+      if (typeof v === 'string' && key.values!.includes(v)) return v;
+      throw refuse(`${literal(v)} is not a ${key.noun}`);
   }
-  return v;
-}
-
-function checkRole(s: Setting): Role {
-  if (s.value === 'leader' || s.value === 'follower') return s.value;
-  throw invalid(`${s.name} ${describe(s.value)} is not a role`, ACCEPTED.role!);
-}
-
-function checkCheckpoint(s: Setting): 'latest' {
-  if (s.value === 'latest') return s.value;
-  throw invalid(`${s.name} ${describe(s.value)} is not a checkpoint`, ACCEPTED.checkpoint!);
-}
-
-function resolve<T>(settings: Settings, field: string, check: (s: Setting) => T, fallback: T): T {
-  const s = settings.get(field);
-  return s === undefined ? fallback : check(s);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -605,18 +526,14 @@ function resolve<T>(settings: Settings, field: string, check: (s: Setting) => T,
  * `null`/`undefined` (or an empty string) mean all defaults. Throws LatchkeyError EINVAL.
  */
 export function parseConfig(input?: ConnectionConfig | string | null): ResolvedConfig {
-  const settings = collect(input, CONFIG_FIELDS, CONFIG_SCHEMA, 'config');
-  return {
-    home: resolve<string | PageStoreLike | undefined>(settings, 'home', checkHome, undefined),
-    create: resolve(settings, 'create', checkBoolean, true),
-    cacheSize: resolve(settings, 'cacheSize', checkCacheSize, DEFAULT_CACHE_SIZE),
-    pageSize: resolve(settings, 'pageSize', checkPageSize, DEFAULT_PAGE_SIZE),
-    pageSizeGiven: settings.get('pageSize') !== undefined,
-    role: resolve<Role>(settings, 'role', checkRole, 'leader'),
-    refreshInterval: resolve(settings, 'refreshInterval', checkInterval, 0),
-    debug: resolve(settings, 'debug', checkBoolean, false),
-    takeover: resolve(settings, 'takeover', checkBoolean, false),
-  };
+  const settings = collect(input, OPEN_KEYS, 'config');
+  const out: Record<string, unknown> = {};
+  for (const key of OPEN_KEYS) {
+    const s = settings.get(key.name);
+    out[key.name] = s === undefined ? key.default : check(key, s);
+  }
+  out.pageSizeGiven = settings.has('pageSize');
+  return out as unknown as ResolvedConfig;
 }
 
 /**
@@ -625,11 +542,11 @@ export function parseConfig(input?: ConnectionConfig | string | null): ResolvedC
  * `null`/`undefined` (or an empty string) mean no change. Throws LatchkeyError EINVAL.
  */
 export function parseReconfigure(input: ReconfigureOptions | string | null | undefined): ReconfigureOptions {
-  const settings = collect(input, RECONFIGURE_FIELDS, RECONFIGURE_SCHEMA, 'reconfigure options');
-  const out: ReconfigureOptions = {};
-  const role = settings.get('role');
-  if (role !== undefined) out.role = checkRole(role);
-  const checkpoint = settings.get('checkpoint');
-  if (checkpoint !== undefined) out.checkpoint = checkCheckpoint(checkpoint);
-  return out;
+  const settings = collect(input, RECONFIGURE_KEYS, 'reconfigure options');
+  const out: Record<string, unknown> = {};
+  for (const key of RECONFIGURE_KEYS) {
+    const s = settings.get(key.name);
+    if (s !== undefined) out[key.name] = check(key, s);
+  }
+  return out as ReconfigureOptions;
 }
