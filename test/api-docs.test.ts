@@ -7,6 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as node from '../dist/index.js';
 import * as browser from '../dist/browser.js';
+import { CONFIG_KEYS, formatBytes, type ConfigKey } from '../dist/config.js';
 
 const read = (rel: string) => readFileSync(new URL(`../${rel}`, import.meta.url), 'utf8');
 const DOC = read('docs/API.md');
@@ -14,6 +15,23 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const missing = (names: Iterable<string>, present: (n: string) => boolean) => [...new Set(names)].filter((n) => !present(n)).sort();
 /** Named in the docs as a word of code (not part of a longer name). */
 const named = (n: string) => new RegExp(`(?<![\\w$])${escape(n)}(?![\\w$])`).test(DOC);
+
+/** docs/API.md's configuration table as the schema (bindings/config.ts CONFIG_KEYS) writes it: the keys open() takes. */
+function configTable(): string {
+  const code = (s: string) => `\`${s}\``;
+  const inString = (k: ConfigKey) => {
+    if (k.kind === 'boolean') return `${code(k.path)}, ${code(`${k.path}=false`)}`;
+    const parts = k.path.split('.');
+    const leaf = `${parts.pop()}=${k.example}`;
+    return code(parts.reduceRight((inner, group) => `${group}=(${inner})`, leaf));
+  };
+  const shownDefault = (k: ConfigKey) =>
+    k.shownDefault ?? code(k.kind === 'size' ? `'${formatBytes(k.default as number)}'` : typeof k.default === 'string' ? `'${k.default}'` : String(k.default));
+  const rows = (CONFIG_KEYS as readonly ConfigKey[])
+    .filter((k) => k.calls !== 'reconfigure')
+    .map((k) => `| ${code(k.name)} | ${inString(k)} | ${shownDefault(k)} | ${k.doc} |`);
+  return ['| object form | string form | default | accepted |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
 
 /** The public members of `cls` as its declaration file declares them (not private). */
 function publicMembers(dts: string, cls: string): string[] {
@@ -83,6 +101,13 @@ describe('docs/API.md is complete', () => {
     expect(stringKeys).toEqual(expect.arrayContaining(['cache_size', 'refresh_interval']));
     expect(missing(objectKeys, (k) => DOC.includes(`| \`${k}\` |`))).toEqual([]);
     expect(missing(stringKeys, (k) => DOC.includes(`${k}=`))).toEqual([]);
+  });
+
+  it('gives the configuration table as the schema declares it (each key once, in bindings/config.ts)', () => {
+    const start = DOC.indexOf('| object form | string form | default | accepted |');
+    expect(start).toBeGreaterThan(0);
+    const table = DOC.slice(start, DOC.indexOf('\n\n', start));
+    expect(table).toBe(configTable());
   });
 
   it('describes every error code in the table of codes', () => {
