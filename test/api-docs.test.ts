@@ -1,5 +1,6 @@
 /**
- * docs/API.md stays complete: every name the package exports (values and types, both entries),
+ * docs/API.md stays complete: every name the package exports (values and types, both entries and
+ * latchkey/testing),
  * every public member of its classes, every subpath export, every configuration key in both forms
  * and every error code must appear there. Adding one without documenting it fails here.
  */
@@ -7,6 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as node from '../dist/index.js';
 import * as browser from '../dist/browser.js';
+import * as testing from '../dist/testing.js';
 import { CONFIG_KEYS, formatBytes, type ConfigKey } from '../dist/config.js';
 
 const read = (rel: string) => readFileSync(new URL(`../${rel}`, import.meta.url), 'utf8');
@@ -47,15 +49,19 @@ function publicMembers(dts: string, cls: string): string[] {
 }
 
 describe('docs/API.md is complete', () => {
-  it('names every value either entry exports', () => {
-    const names = [...Object.keys(node), ...Object.keys(browser)];
+  it('names every value the entries export', () => {
+    const names = [...Object.keys(node), ...Object.keys(browser), ...Object.keys(testing)];
     expect(names.length).toBeGreaterThan(15);
     expect(missing(names, named)).toEqual([]);
   });
 
   it('names every type the entries export', () => {
-    const types = ['index.ts', 'browser.ts'].flatMap((f) => [...read(`bindings/${f}`).matchAll(/\btype ([A-Z]\w*)/g)].map((m) => m[1]));
-    expect(types).toContain('Format');
+    // The entries' own export statements and those of the lists they re-export (`export * from`).
+    const entries = ['index.ts', 'browser.ts', 'testing.ts'];
+    const files = [...new Set(entries.flatMap((f) => [f, ...[...read(`bindings/${f}`).matchAll(/^export \* from '\.\/(\w+)\.js'/gm)].map((m) => `${m[1]}.ts`)]))];
+    expect(files).toContain('exports.ts');
+    const types = files.flatMap((f) => [...read(`bindings/${f}`).matchAll(/\btype ([A-Z]\w*)/g)].map((m) => m[1]));
+    expect(types).toEqual(expect.arrayContaining(['Format', 'InjectionPointName']));
     expect(missing(types, named)).toEqual([]);
   });
 
@@ -69,7 +75,7 @@ describe('docs/API.md is complete', () => {
     for (const [dts, cls] of classes) {
       const members = publicMembers(dts, cls);
       // The parse sees every method the class really has (a check on the check).
-      const proto = (node as Record<string, { prototype: object }>)[cls].prototype;
+      const proto = ({ ...node, ...testing } as Record<string, { prototype: object }>)[cls].prototype;
       const methods = Object.getOwnPropertyNames(proto).filter((n) => n !== 'constructor');
       expect(methods.filter((m) => !members.includes(m) && !new RegExp(`private ${m}\\b`).test(read(`dist/${dts}`)))).toEqual([]);
       const asMember = (n: string) => new RegExp(`\\.${escape(n)}(?![\\w$])|^\\s+${escape(n)}\\(`, 'm').test(DOC);

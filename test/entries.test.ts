@@ -1,6 +1,7 @@
 /**
  * The package's entry points (package.json exports): the Node entry (index.ts) and the browser
- * entry (browser.ts) export the same API, the browser one adding OpfsPageStore; nothing on the
+ * entry (browser.ts) export the same API (exports.ts), each with its platform's
+ * DirectoryPageStore; test hooks are latchkey/testing, not the main entry; nothing on the
  * browser entry's import graph is a Node module, nor the debug build (latchkey/debug is its own
  * entry). treeShape and renderTreeSvg work from Node.
  */
@@ -47,6 +48,30 @@ describe('entry points', () => {
     // What each runtime cannot do is a clear EINVAL, not a missing export:
     expect(() => new node.OpfsPageStore('x')).toThrow(/no Web Workers/);
     await expect(browser.DirectoryPageStore.open('/tmp/x')).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('OpfsPageStore') });
+    // Both are exports.ts's list and their platform's DirectoryPageStore, nothing else.
+    const shared = await import('../dist/exports.js');
+    expect(Object.keys(shared).length).toBeGreaterThan(10);
+    expect(Object.keys(node).sort()).toEqual([...Object.keys(shared), 'DirectoryPageStore'].sort());
+    expect(node.DirectoryPageStore).not.toBe(browser.DirectoryPageStore);
+  });
+
+  it("test hooks are 'latchkey/testing', not the main entry", async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.exports['./testing']).toEqual({ types: './dist/testing.d.ts', default: './dist/testing.js' });
+    const testing = await import('../dist/testing.js');
+    const node = await import('../dist/index.js');
+    const browser = await import('../dist/browser.js');
+    expect(Object.keys(testing).sort()).toEqual(['INJECTION_POINTS', 'InjectionPoint']);
+    for (const name of Object.keys(testing)) expect([name in node, name in browser]).toEqual([false, false]);
+    // conn.inject(name) is still a Connection method; its points are the testing entry's class.
+    const conn = await openTest();
+    try {
+      const point = conn.inject(testing.INJECTION_POINTS[0]);
+      expect(point).toBeInstanceOf(testing.InjectionPoint);
+      expect(point.name).toBe('btree-search-before-child');
+    } finally {
+      await conn.close();
+    }
   });
 
   it("the debug build is its own entry: the browser entry alone refuses debug: true naming 'latchkey/debug'", () => {

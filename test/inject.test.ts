@@ -5,7 +5,8 @@
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import { openTest, withWorkers } from './helpers.js';
-import { type Connection, LatchkeyError, INJECTION_POINTS } from '../dist/index.js';
+import { type Connection, LatchkeyError } from '../dist/index.js';
+import { INJECTION_POINTS } from '../dist/testing.js';
 
 let conn: Connection;
 afterEach(async () => { await conn?.close(); });

@@ -40,6 +40,7 @@ describe('package hygiene', () => {
     });
     for (const t of [...targets, pkg.main, pkg.types, pkg.bin.latchkey]) expect(files).toContain(t.replace(/^\.\//, ''));
     expect(pkg.exports['./debug']).toEqual({ types: './dist/debug.d.ts', default: './dist/debug.js' });
+    expect(pkg.exports['./testing']).toEqual({ types: './dist/testing.d.ts', default: './dist/testing.js' });
     for (const f of ['docs/API.md', 'README.md', 'build/latchkey.wasm', 'build/latchkey.debug.wasm']) expect(files).toContain(f);
   });
 
@@ -78,6 +79,7 @@ describe('package hygiene', () => {
     writeFileSync(join(app, 'main.cjs'), `
 const { open, LatchkeyError } = require('latchkey');
 require('latchkey/debug');
+const { InjectionPoint } = require('latchkey/testing');
 (async () => {
   const conn = await open({ cacheSize: '32MB', debug: true });
   const s = conn.openSession();
@@ -86,7 +88,7 @@ require('latchkey/debug');
   c.put('k', 'v');
   let code;
   try { s.openCursor('table:nope'); } catch (e) { code = e instanceof LatchkeyError && e.code; }
-  console.log(JSON.stringify({ got: c.get('k'), code, debug: conn.core.debug }));
+  console.log(JSON.stringify({ got: c.get('k'), code, debug: conn.core.debug, point: conn.inject('btree-move-right') instanceof InjectionPoint }));
   await conn.close();
 })();
 `);
@@ -95,6 +97,6 @@ require('latchkey/debug');
     const r = spawnSync(process.execPath, [...flags, '--no-warnings', 'main.cjs'], { cwd: app, encoding: 'utf8', timeout: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ got: 'v', code: 'ENOENT', debug: true });
+    expect(JSON.parse(r.stdout)).toEqual({ got: 'v', code: 'ENOENT', debug: true, point: true });
   });
 });

@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTest, withWorkers, waitFor, type TestWorker } from './helpers.js';
-import { type Connection, type InjectionPoint, LatchkeyError, MemoryPageStore } from '../dist/index.js';
+import { type Connection, LatchkeyError, MemoryPageStore } from '../dist/index.js';
+import type { InjectionPoint } from '../dist/testing.js';
 
 const T = 'table:t';
 const key = (i: number) => `k${String(i).padStart(4, '0')}`;

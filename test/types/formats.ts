@@ -1,7 +1,10 @@
 // Compiled by test/types.test.ts with `tsc --noEmit` (never run): a cursor's key and value types
 // follow its table's formats. Every `@ts-expect-error` line must be an error, or tsc fails.
 // Imports the package by its name (its package.json exports and types), as a user would.
-import { open, type Cursor, type Format, type FormatType, type Key, type Table, type Value } from 'latchkey';
+import { open, MemoryPageStore, type Cursor, type Format, type FormatType, type Key, type Table, type Value } from 'latchkey';
+import { INJECTION_POINTS, type InjectionPoint, type InjectionPointName } from 'latchkey/testing';
+// @ts-expect-error the test hooks are latchkey/testing's, not the main entry's
+import { InjectionPoint as NotInMainEntry } from 'latchkey';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 function assertType<T extends true>(): T | undefined { return undefined; }
@@ -67,6 +70,20 @@ export async function formats(): Promise<void> {
   // @ts-expect-error assertType itself rejects what is not true
   assertType<Equal<FormatType<'u'>, string>>();
 
-  void v; void wrong; void bytes; void uri; void asStrings;
+  // The test hooks: conn.inject gives latchkey/testing's InjectionPoint.
+  const point: InjectionPoint = conn.inject(INJECTION_POINTS[0]);
+  const pointName: InjectionPointName = point.name;
+
+  void v; void wrong; void bytes; void uri; void asStrings; void pointName;
   await conn.close();
+}
+
+// home is a directory path or a PageStore, nothing else.
+export async function homes(): Promise<void> {
+  await (await open({ home: new MemoryPageStore() })).close();
+  await (await open({ home: '/data/db' })).close();
+  // @ts-expect-error an object without the PageStore methods
+  await open({ home: {} });
+  // @ts-expect-error not a path or a store
+  await open({ home: 42 });
 }
