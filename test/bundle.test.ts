@@ -2,7 +2,8 @@
  * What an application's bundle carries (Node only: Vite builds, no browser). The demo app
  * (demo/vite/) gets the release build of the core once, never the debug build, and no OPFS store
  * worker (it uses none); an app using OpfsPageStore gets that worker once; an app that imports
- * 'latchkey/debug' gets the debug build too. test/browser.test.ts runs the demo's bundle.
+ * 'latchkey/debug' gets the debug build too; 'latchkey/testing' resolves for a bundler. test/browser.test.ts
+ * runs the demo's bundle.
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -69,5 +70,18 @@ describe('Vite bundles', () => {
     expect(cores).toHaveLength(2);
     expect(cores.filter((b) => b.equals(DEBUG))).toHaveLength(1);
     expect(cores.filter((b) => b.equals(RELEASE))).toHaveLength(1);
+  });
+
+  it("an app that imports 'latchkey/testing' gets the test hooks (a subpath of its own, release core only)", async () => {
+    const dir = join(tmp, 'testing');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
+    writeFileSync(join(dir, 'main.js'), "import { INJECTION_POINTS } from 'latchkey/testing';\nimport { open } from 'latchkey';\nwindow.points = INJECTION_POINTS;\nwindow.conn = open();\n");
+    const assets = await viteBuild(dir);
+    const js = [...assets].filter(([f]) => f.endsWith('.js')).map(([, b]) => b.toString('utf8')).join('\n');
+    expect(js).toContain('btree-split-before-parent-insert');
+    const cores = wasms(assets);
+    expect(cores).toHaveLength(1);
+    expect(cores[0].equals(RELEASE)).toBe(true);
   });
 });
