@@ -174,11 +174,18 @@ export const CONFIG_KEYS = [
   },
 ] as const satisfies readonly ConfigKey[];
 
-// The schema and the interfaces name the same keys (a compile error here otherwise).
-type KeysOf<C extends string> = Extract<(typeof CONFIG_KEYS)[number], { calls: C | 'both' }>['name'];
-type Same<A, B> = [Exclude<A, B> | Exclude<B, A>] extends [never] ? true : false;
+// The interfaces are the schema's keys with the types their kinds hold (a compile error here otherwise).
+type Schema = (typeof CONFIG_KEYS)[number];
+type Holds<K extends Schema> =
+  K['kind'] extends 'boolean' ? boolean
+  : K['kind'] extends 'home' ? string | PageStore
+  : K['kind'] extends 'size' ? number | string
+  : K['kind'] extends 'integer' ? number
+  : K extends { values: readonly (infer V)[] } ? V : never;
+type Form<C extends string> = { [K in Schema as K extends { calls: C | 'both' } ? K['name'] : never]?: Holds<K> };
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Assert<T extends true> = T;
-type SchemaMatchesInterfaces = [Assert<Same<KeysOf<'open'>, keyof ConnectionConfig>>, Assert<Same<KeysOf<'reconfigure'>, keyof ReconfigureOptions>>];
+type SchemaMatchesInterfaces = [Assert<Same<Form<'open'>, ConnectionConfig>>, Assert<Same<Form<'reconfigure'>, ReconfigureOptions>>];
 
 const OPEN_KEYS: readonly ConfigKey[] = CONFIG_KEYS.filter((k) => k.calls !== 'reconfigure');
 const RECONFIGURE_KEYS: readonly ConfigKey[] = CONFIG_KEYS.filter((k) => k.calls !== 'open');
