@@ -27,6 +27,15 @@ async function viteBuild(dir: string): Promise<Map<string, Buffer>> {
   return new Map(readdirSync(assets).map((f) => [f, readFileSync(join(assets, f))]));
 }
 
+/** A one-page app whose module is `main`, in its own directory under tmp. */
+function app(name: string, main: string): string {
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
+  writeFileSync(join(dir, 'main.js'), main);
+  return dir;
+}
+
 const wasms = (assets: Map<string, Buffer>) => [...assets].filter(([f]) => f.endsWith('.wasm')).map(([, b]) => b);
 
 describe('Vite bundles', () => {
@@ -46,10 +55,7 @@ describe('Vite bundles', () => {
   });
 
   it('an app that uses OpfsPageStore carries its worker once, whole', async () => {
-    const dir = join(tmp, 'opfs');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
-    writeFileSync(join(dir, 'main.js'), "import { open, OpfsPageStore } from 'latchkey';\nwindow.conn = open({ home: new OpfsPageStore('db') });\n");
+    const dir = app('opfs', "import { open, OpfsPageStore } from 'latchkey';\nwindow.conn = open({ home: new OpfsPageStore('db') });\n");
     const assets = await viteBuild(dir);
     const workers = [...assets].filter(([f]) => /store-opfs-worker/.test(f));
     expect(workers).toHaveLength(1);
@@ -62,10 +68,7 @@ describe('Vite bundles', () => {
   });
 
   it("an app that imports 'latchkey/debug' carries the debug core as well", async () => {
-    const dir = join(tmp, 'debug');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
-    writeFileSync(join(dir, 'main.js'), "import 'latchkey/debug';\nimport { open } from 'latchkey';\nwindow.conn = open({ debug: true });\n");
+    const dir = app('debug', "import 'latchkey/debug';\nimport { open } from 'latchkey';\nwindow.conn = open({ debug: true });\n");
     const cores = wasms(await viteBuild(dir));
     expect(cores).toHaveLength(2);
     expect(cores.filter((b) => b.equals(DEBUG))).toHaveLength(1);
@@ -73,10 +76,7 @@ describe('Vite bundles', () => {
   });
 
   it("an app that imports 'latchkey/testing' gets the test hooks (a subpath of its own, release core only)", async () => {
-    const dir = join(tmp, 'testing');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
-    writeFileSync(join(dir, 'main.js'), "import { INJECTION_POINTS } from 'latchkey/testing';\nimport { open } from 'latchkey';\nwindow.points = INJECTION_POINTS;\nwindow.conn = open();\n");
+    const dir = app('testing', "import { INJECTION_POINTS } from 'latchkey/testing';\nimport { open } from 'latchkey';\nwindow.points = INJECTION_POINTS;\nwindow.conn = open();\n");
     const assets = await viteBuild(dir);
     const js = [...assets].filter(([f]) => f.endsWith('.js')).map(([, b]) => b.toString('utf8')).join('\n');
     expect(js).toContain('btree-split-before-parent-insert');
