@@ -275,7 +275,7 @@ export function arenaFreeHead(): u32 { return <u32>atomic.load<u64>(SB + SB_FREE
 // reclaimed.
 export const TOKEN_NONE: u32 = 1;
 const TOKEN_FIRST: u32 = 2;
-const TOKEN_RECLAIMING: u32 = 0xffffffff;
+export const TOKEN_RECLAIMING: u32 = 0xffffffff;
 
 /** A fresh owner token for a thread about to register (never 0, TOKEN_NONE or TOKEN_RECLAIMING). */
 export function threadToken(): u32 {

@@ -1,15 +1,17 @@
-// The core's exported ABI. Every function works on this thread's instance state (Wasm globals)
-// and exchanges bytes through this thread's scratch area: keys at S_KEY / S_KEY2, values at
-// S_VALUE, results at S_OUT (see assembly/scratch.ts and bindings/core.ts).
+// The core's exported functions. Every function works on this thread's instance state (Wasm
+// globals) and exchanges bytes through this thread's scratch area: keys at S_KEY / S_KEY2, values
+// at S_VALUE, results at S_OUT (see assembly/scratch.ts and bindings/core.ts). These and the
+// constants the bindings read form the boundary that assembly/abi.ts declares; the TypeScript side
+// is generated from it (scripts/gen-abi.js), so no function here is typed again by hand.
 // Failures are negative status numbers (assembly/status.ts); nothing here traps on bad input.
 
 import {
   SB, SB_CKPT_LATCH, SB_TERM, arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
   threadToken, threadTableId, threadOwner, threadReclaim,
-  pageSize, pageAddr, ARENA_GUARD, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
+  pageSize, pageAddr, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
 import { latchSetCanBlock } from "./latch";
-import { MAX_DHANDLES, MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_THREADS, MAX_TABLES, MAX_NAME, valueMax, leafItemMax } from "./limits";
+import { MAX_DHANDLES, MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_TABLES, MAX_NAME, valueMax, leafItemMax } from "./limits";
 import { P_VERSION } from "./page";
 import {
   tableCreate, tableFormats, tableNextLive, tableName, tableLoading, tablePublish, tableRetire, tableState,
@@ -32,7 +34,7 @@ import { verifyTree } from "./verify";
 import { pagedelCompact } from "./btree/pagedel";
 import { epochEnter, epochExit, limboReclaim } from "./epoch";
 import { injectArm, injectWake, injectArrivedAddr, injectHits, injectArrived, injectCount } from "./inject";
-import { sKey, sKey2, sValue, sOut, S_KEY, S_KEY2, S_VALUE, S_OUT, S_OUT_SIZE } from "./scratch";
+import { sKey, sKey2, sValue, sOut, S_OUT_SIZE } from "./scratch";
 import { OK, EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, EAGAIN } from "./status";
 
 // ---- connection and threads ----
@@ -63,26 +65,15 @@ export function lk_threads_attached(): i32 { return threadsAttached(); }
 export function lk_thread_slot(): i32 { return threadSlot; }
 export function lk_debug(): i32 { return ASC_NO_ASSERT ? 0 : 1; }
 
-/** Limits, for the bindings' messages: which = 0 key, 1 value, 2 threads, 3 tables, 4 name, 13 dhandles. */
-export function lk_limit(which: i32): i32 {
-  switch (which) {
-    case 0: return MAX_KEY;
-    case 1: return <i32>pageSize >> VALUE_SHIFT;
-    case 2: return MAX_THREADS;
-    case 3: return MAX_TABLES;
-    case 4: return MAX_NAME;
-    case 5: return <i32>S_KEY;
-    case 6: return <i32>S_KEY2;
-    case 7: return <i32>S_VALUE;
-    case 8: return <i32>S_OUT;
-    case 9: return <i32>S_OUT_SIZE;
-    case 10: return leafItemMax(<i32>pageSize);
-    case 11: return <i32>arenaMaxPages();
-    case 12: return <i32>ARENA_GUARD;
-    case 13: return MAX_DHANDLES;
-  }
-  return EINVAL;
-}
+// Limits that depend on the connection (its page size, its cacheSize). Constant limits and the
+// scratch layout reach the bindings as generated constants (assembly/abi.ts), not through calls.
+
+/** The largest value: a quarter page (limits.ts VALUE_SHIFT); less where leafItemMax binds. */
+export function lk_max_value(): i32 { return <i32>pageSize >> VALUE_SHIFT; }
+/** The largest key + value of one item (limits.ts leafItemMax; binds on 4 KiB pages only). */
+export function lk_leaf_item_max(): i32 { return leafItemMax(<i32>pageSize); }
+/** Pages the arena may hold (the connection's cacheSize). */
+export function lk_arena_max_pages(): i32 { return <i32>arenaMaxPages(); }
 
 // ---- tables and dhandles ----
 // Operations on a table go through a dhandle the caller uses (assembly/conn/dhandle.ts): the

@@ -10,7 +10,8 @@
 // Disarmed points cost one plain load of a superblock word that stays 0 while nothing is armed.
 // Models: PostgreSQL's src/test/modules/injection_points, WiredTiger's timing_stress_for_test.
 //
-// The ids below must match bindings/inject.ts (a test checks the count).
+// Each id's comment starts with the point's public name: scripts/gen-abi.js generates the
+// bindings' INJECTION_POINTS from the ids and these names (ids 0 .. INJECT_POINTS - 1, each once).
 
 import { SB, SB_INJECT_ARMED, INJECT_OFF } from "./arena";
 import { OK, EINJECTED, EINVAL } from "./status";

@@ -41,6 +41,8 @@ import { MAX_PAGE_SIZE } from "./limits";
 import { MAX_TABLES } from "./limits";
 import { OK, ECORRUPT } from "./status";
 
+// The rules' numbers in reports. The bindings' VERIFY_RULES (scripts/gen-abi.js) names them by
+// these constants' names less RULE_, at index = number (1 .. the last, each once).
 export const RULE_FLAGS: u32 = 1;
 export const RULE_LEVEL: u32 = 2;
 export const RULE_KEY_ORDER: u32 = 3;
@@ -54,17 +56,32 @@ export const RULE_ROOT: u32 = 10;
 export const RULE_LEAK: u32 = 11;
 export const RULE_DELETED: u32 = 12;
 
-// Report layout: u32 status | page | rule | level | pages checked | levels | detail
+// The report at S_OUT, u32 fields (bindings/session.ts reads them by these offsets):
+/** The status (OK or ECORRUPT). */
+export const VERIFY_OUT_STATUS: usize = 0;
+/** The page that breaks a rule. */
+export const VERIFY_OUT_PAGE: usize = 4;
+/** The rule it breaks (RULE_*). */
+export const VERIFY_OUT_RULE: usize = 8;
+/** Its level (i32; -1: the arena). */
+export const VERIFY_OUT_LEVEL: usize = 12;
+/** Pages checked. */
+export const VERIFY_OUT_PAGES: usize = 16;
+/** Levels walked (a passed check only). */
+export const VERIFY_OUT_LEVELS: usize = 20;
+/** A number that says more about the failure (rule-specific). */
+export const VERIFY_OUT_DETAIL: usize = 24;
+
 let pagesChecked: u32 = 0;
 
 function fail(page: u32, rule: u32, level: i32, detail: u32): i32 {
   const o = sOut();
-  store<u32>(o, <u32>ECORRUPT);
-  store<u32>(o, page, 4);
-  store<u32>(o, rule, 8);
-  store<u32>(o, <u32>level, 12);
-  store<u32>(o, pagesChecked, 16);
-  store<u32>(o, detail, 24);
+  store<u32>(o + VERIFY_OUT_STATUS, <u32>ECORRUPT);
+  store<u32>(o + VERIFY_OUT_PAGE, page);
+  store<u32>(o + VERIFY_OUT_RULE, rule);
+  store<u32>(o + VERIFY_OUT_LEVEL, <u32>level);
+  store<u32>(o + VERIFY_OUT_PAGES, pagesChecked);
+  store<u32>(o + VERIFY_OUT_DETAIL, detail);
   return ECORRUPT;
 }
 
@@ -283,11 +300,11 @@ export function verifyTree(tree: u32, full: bool): i32 {
     if (r != OK) return r;
   }
   const o = sOut();
-  store<u32>(o, OK);
-  store<u32>(o, 0, 4);
-  store<u32>(o, 0, 8);
-  store<u32>(o, 0, 12);
-  store<u32>(o, pagesChecked, 16);
-  store<u32>(o, <u32>(top + 1), 20);
+  store<u32>(o + VERIFY_OUT_STATUS, OK);
+  store<u32>(o + VERIFY_OUT_PAGE, 0);
+  store<u32>(o + VERIFY_OUT_RULE, 0);
+  store<u32>(o + VERIFY_OUT_LEVEL, 0);
+  store<u32>(o + VERIFY_OUT_PAGES, pagesChecked);
+  store<u32>(o + VERIFY_OUT_LEVELS, <u32>(top + 1));
   return OK;
 }

@@ -18,6 +18,7 @@
 import { LatchkeyError, invalid } from './errors.js';
 import { literal } from './args.js';
 import { isPageStore, type PageStore } from './store.js';
+import { MIN_PAGE_SIZE, MAX_PAGE_SIZE } from './abi.generated.js';
 
 export type Role = 'leader' | 'follower';
 
@@ -75,9 +76,8 @@ export const MIN_CACHE_SIZE = 16 * MiB;
 /** wasm32 memory is at most 4 GiB; one 64 KiB wasm page is kept back. */
 export const MAX_CACHE_SIZE = 4 * GiB - 64 * KiB;
 export const DEFAULT_PAGE_SIZE = 8192;
-/** The page format's limits. */
-export const MIN_PAGE_SIZE = 4096;
-export const MAX_PAGE_SIZE = 32768;
+/** The page format's limits (assembly/limits.ts). */
+export { MIN_PAGE_SIZE, MAX_PAGE_SIZE };
 /** A day: the longest refresh interval. */
 const MAX_REFRESH_INTERVAL = 86_400_000;
 

@@ -40,6 +40,7 @@ import {
   ImageWriter, type ImageTable, type LogRecord, blobName, crc32, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
 } from './checkpoint.js';
 import { checkIsolation } from './isolation.js';
+import { MAX_TABLES, ROLE_LEADER } from './abi.generated.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
 
 const WASM_PAGE = 65536;
@@ -52,7 +53,6 @@ const SWEEP_INTERVAL_MS = 1000;
 const TERM = 0;
 const LAST_SEQ = 1;
 const IMAGE_SEQ = 2;
-const ROLE_LEADER = 1;
 /** Claims a step-up makes before giving up (each lost to another node publishing first). */
 const STEP_UP_ATTEMPTS = 1000;
 
@@ -521,7 +521,7 @@ export class Connection implements SessionOwner {
         core.u8.set(name, core.KEY);
         const tree = x.lk_table_load_begin(name.length, t.keyFormat, t.valueFormat);
         if (tree === Status.EBUSY) {
-          throw new LatchkeyError('EBUSY', `loading table '${t.name}' of checkpoint ${seq}: the catalog is full (${x.lk_limit(3)} trees, counting older images that open cursors still read); accepted: closing cursors and sessions on older images, then retrying`);
+          throw new LatchkeyError('EBUSY', `loading table '${t.name}' of checkpoint ${seq}: the catalog is full (${MAX_TABLES} trees, counting older images that open cursors still read); accepted: closing cursors and sessions on older images, then retrying`);
         }
         if (tree < 0) throw errorFromStatus(tree, `loading table '${t.name}' of checkpoint ${seq}`);
         loaded.push(tree);

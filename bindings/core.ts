@@ -6,83 +6,12 @@
 
 import { LatchkeyError, Status, errorFromStatus } from './errors.js';
 import type { PageStore, PageStoreRef } from './store.js';
+import {
+  type CoreExports, S_KEY, S_KEY2, S_VALUE, S_OUT, S_OUT_SIZE, MAX_KEY, MAX_THREADS, ARENA_GUARD, TOKEN_NONE, TOKEN_RECLAIMING,
+} from './abi.generated.js';
 
-/** The functions assembly/index.ts exports. */
-export interface CoreExports {
-  lk_init(pageSize: number, maxPages: number, idLow: number, idHigh: number): number;
-  lk_attach(): number;
-  lk_thread_register(canBlock: number, token: number): number;
-  lk_thread_unregister(): void;
-  lk_thread_token(): number;
-  lk_thread_table_id(which: number): number;
-  lk_thread_owner(slot: number): number;
-  lk_thread_reclaim(slot: number, token: number): number;
-  lk_scratch(): number;
-  lk_arena_base(): number;
-  lk_build_id(): number;
-  lk_superblock_build_id(): number;
-  lk_page_size(): number;
-  lk_threads_attached(): number;
-  lk_thread_slot(): number;
-  lk_debug(): number;
-  lk_limit(which: number): number;
-  lk_table_create(nameLen: number, keyFormat: number, valueFormat: number): number;
-  lk_table_drop(nameLen: number): number;
-  lk_table_formats(dh: number): number;
-  lk_dhandle_get(nameLen: number): number;
-  lk_dhandle_use(dh: number): number;
-  lk_dhandle_unuse(dh: number): void;
-  lk_dhandle_release(dh: number): void;
-  lk_dhandle_flags(dh: number): number;
-  lk_dhandle_stamp(dh: number): number;
-  lk_dhandle_count(): number;
-  lk_sweep(idleTicks: number): number;
-  lk_role_init(leader: number): void;
-  lk_role_word(): number;
-  lk_role_change(leader: number): number;
-  lk_tables_readonly(on: number): void;
-  lk_gate_close(): void;
-  lk_gate_open(): void;
-  lk_ckpt_try_lock(): number;
-  lk_ckpt_unlock(): void;
-  lk_ckpt_lock_addr(): number;
-  lk_conn_get(field: number): number;
-  lk_conn_set(field: number, v: number): void;
-  lk_table_next(from: number): number;
-  lk_table_load_begin(nameLen: number, keyFormat: number, valueFormat: number): number;
-  lk_load_items(tree: number, count: number, len: number): number;
-  lk_table_load_publish(tree: number): number;
-  lk_table_retire(tree: number): number;
-  lk_get(dh: number, klen: number): number;
-  lk_put(dh: number, klen: number, vlen: number, mode: number): number;
-  lk_remove(dh: number, klen: number): number;
-  lk_scan(dh: number, reverse: number, mode: number, klen: number, endMode: number, endLen: number,
-    hint: number, hintGen: number, limit: number): number;
-  lk_verify(dh: number, full: number): number;
-  lk_compact(dh: number): number;
-  lk_reclaim(): number;
-  lk_leaf_unchanged(dh: number, pg: number, version: number): number;
-  lk_stats(dh: number): number;
-  lk_dump_level(dh: number, level: number, from: number, fromGen: number): number;
-  lk_dump_deleted(dh: number, from: number): number;
-  lk_inject_arm(id: number, action: number, skip: number, count: number): number;
-  lk_inject_wake(id: number): void;
-  lk_inject_hits(id: number): number;
-  lk_inject_arrived(id: number): number;
-  lk_inject_arrived_addr(id: number): number;
-  lk_inject_count(): number;
-  lk_test_area(): number;
-  lk_test_writer(w: number, n: number): void;
-  lk_test_reader(w: number, n: number): number;
-  lk_test_try_exclusive(w: number): number;
-  lk_test_unlatch_exclusive(w: number): void;
-  lk_test_latch_shared(w: number): void;
-  lk_test_unlatch_shared(w: number): void;
-  lk_test_alloc(n: number, k: number, out: number): number;
-  lk_test_level(tree: number, level: number): number;
-  lk_arena_high_water(): number;
-  lk_arena_free_count(): number;
-}
+// The functions assembly/index.ts exports, typed as asc declares them (generated from the core).
+export type { CoreExports };
 
 const modules = new Map<boolean, Promise<WebAssembly.Module>>();
 
@@ -125,10 +54,8 @@ export interface Liveness {
   held(name: string): Promise<boolean>;
 }
 
-/** The owner token of a thread registered without a liveness token (never reclaimed). */
-const TOKEN_NONE = 1;
-/** A slot's state while another thread reclaims it (assembly/arena.ts). */
-const TOKEN_RECLAIMING = 0xffffffff;
+// Owner tokens (assembly/arena.ts): TOKEN_NONE, a thread registered without a liveness token
+// (never reclaimed); TOKEN_RECLAIMING, a slot's state while another thread reclaims it.
 
 /** The name of a thread's liveness token: the memory's id and the owner's token number. */
 function livenessName(x: CoreExports, token: number): string {
@@ -161,7 +88,7 @@ async function takeSlot(x: CoreExports, canBlock: boolean): Promise<{ slot: numb
   }
   if (slot < 0) {
     release?.();
-    throw new LatchkeyError('EBUSY', `no free thread slot: at most ${x.lk_limit(2)} threads may attach to one connection (threads that ended inside an operation keep theirs); close connections of other threads`);
+    throw new LatchkeyError('EBUSY', `no free thread slot: at most ${MAX_THREADS} threads may attach to one connection (threads that ended inside an operation keep theirs); close connections of other threads`);
   }
   return { slot, release };
 }
@@ -169,7 +96,7 @@ async function takeSlot(x: CoreExports, canBlock: boolean): Promise<{ slot: numb
 /** Reclaims the slots whose owners' liveness tokens are free (assembly/arena.ts threadReclaim). */
 async function reclaimEnded(x: CoreExports, liveness: Liveness): Promise<void> {
   const probes: Promise<void>[] = [];
-  for (let slot = 0; slot < x.lk_limit(2); slot++) {
+  for (let slot = 0; slot < MAX_THREADS; slot++) {
     const token = x.lk_thread_owner(slot) >>> 0;
     if (token === 0 || token === TOKEN_NONE || token === TOKEN_RECLAIMING) continue;
     probes.push(liveness.held(livenessName(x, token)).then((held) => {
@@ -315,15 +242,15 @@ export class CoreThread {
     this.u8 = new Uint8Array(memory.buffer);
     this.dv = new DataView(memory.buffer);
     const base = x.lk_scratch();
-    this.KEY = base + x.lk_limit(5);
-    this.KEY2 = base + x.lk_limit(6);
-    this.VALUE = base + x.lk_limit(7);
-    this.OUT = base + x.lk_limit(8);
-    this.OUT_SIZE = x.lk_limit(9);
-    this.maxKey = x.lk_limit(0);
-    this.maxValue = x.lk_limit(1);
-    this.itemMax = x.lk_limit(10);
-    this.cacheBytes = x.lk_limit(11) * x.lk_page_size();
+    this.KEY = base + S_KEY;
+    this.KEY2 = base + S_KEY2;
+    this.VALUE = base + S_VALUE;
+    this.OUT = base + S_OUT;
+    this.OUT_SIZE = S_OUT_SIZE;
+    this.maxKey = MAX_KEY;
+    this.maxValue = x.lk_max_value();
+    this.itemMax = x.lk_leaf_item_max();
+    this.cacheBytes = x.lk_arena_max_pages() * x.lk_page_size();
     this.debug = x.lk_debug() === 1;
     this.keyArea = this.u8.subarray(this.KEY, this.KEY + this.maxKey);
     this.valueArea = this.u8.subarray(this.VALUE, this.VALUE + this.maxValue);
@@ -362,7 +289,7 @@ export class CoreThread {
     canBlock: boolean): Promise<CoreThread> {
     const x = CoreThread.instantiate(module, memory);
     // The arena keeps a guard zone mapped past its last page (assembly/arena.ts, ARENA_GUARD).
-    const base = x.lk_arena_base() + x.lk_limit(12);
+    const base = x.lk_arena_base() + ARENA_GUARD;
     const maxPages = Math.floor((cacheSize - base) / pageSize);
     if (maxPages < 16) {
       throw new LatchkeyError('EINVAL', `cacheSize ${cacheSize} leaves no room for pages; accepted: more than ${base + 16 * pageSize} bytes`);

@@ -6,9 +6,13 @@
  * `String(err)` and the first line of `err.stack` are `LatchkeyError [CODE]: message`.
  * `err.name` is 'LatchkeyError'.
  *
- * The core (assembly/) reports failures as negative status numbers; `errorFromStatus` turns one
- * into a LatchkeyError. The numbers are shared with assembly/status.ts and must stay in step.
+ * The core (assembly/) reports failures as negative status numbers (`Status`, generated from
+ * assembly/status.ts); `errorFromStatus` turns one into the LatchkeyError of the same name.
  */
+
+import { Status } from './abi.generated.js';
+
+export { Status };
 
 /** Every code a LatchkeyError can carry (docs/API.md says what each means). */
 export const ERROR_CODES = [
@@ -52,36 +56,13 @@ export class LatchkeyError extends Error {
 // shows the stack and `code` with no `name` property beside them.
 Object.defineProperty(LatchkeyError.prototype, 'name', { value: 'LatchkeyError', writable: true, configurable: true });
 
-/** Status numbers returned by the core; must match assembly/status.ts. */
-export const Status = {
-  OK: 0,
-  NOTFOUND: -1,
-  EKEYSIZE: -2,
-  EVALUESIZE: -3,
-  ENOMEM: -4,
-  EINVAL: -5,
-  ENOENT: -6,
-  EBUSY: -7,
-  ECORRUPT: -8,
-  EINJECTED: -9,
-  ENOTLEADER: -11,
-  ESTALE: -12,
-  /** A dhandle went stale (outdated or swept): the bindings get a fresh one and retry. */
-  EAGAIN: -13,
-} as const;
-
-const CODE_BY_STATUS: Record<number, LatchkeyErrorCode> = {
-  [Status.EKEYSIZE]: 'EKEYSIZE',
-  [Status.EVALUESIZE]: 'EVALUESIZE',
-  [Status.ENOMEM]: 'ENOMEM',
-  [Status.EINVAL]: 'EINVAL',
-  [Status.ENOENT]: 'ENOENT',
-  [Status.EBUSY]: 'EBUSY',
-  [Status.ECORRUPT]: 'ECORRUPT',
-  [Status.EINJECTED]: 'EINJECTED',
-  [Status.ENOTLEADER]: 'ENOTLEADER',
-  [Status.ESTALE]: 'ESTALE',
-};
+/**
+ * The code of each failure status that has one: the error code of the status's own name (NOTFOUND
+ * and EAGAIN are answers the bindings handle, never errors).
+ */
+const CODE_BY_STATUS: Record<number, LatchkeyErrorCode> = Object.fromEntries(Object.entries(Status)
+  .filter(([name, n]) => n < 0 && (ERROR_CODES as readonly string[]).includes(name))
+  .map(([name, n]) => [n, name as LatchkeyErrorCode]));
 
 /** Turns a negative core status into a LatchkeyError; `what` says which call failed. */
 export function errorFromStatus(status: number, what: string): LatchkeyError {

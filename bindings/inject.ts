@@ -7,30 +7,13 @@
 import { LatchkeyError, invalid } from './errors.js';
 import { optionsOf, quoted, shown } from './args.js';
 import type { CoreThread } from './core.js';
+import { INJECTION_POINTS, ACTION_NONE, ACTION_WAIT, ACTION_ERROR, ACTION_COUNT } from './abi.generated.js';
 
-/** In the order of the ids in assembly/inject.ts. */
-export const INJECTION_POINTS = [
-  'btree-search-before-child',
-  'btree-move-right',
-  'btree-split-before-parent-insert',
-  'btree-split-finish-incomplete',
-  'scan-before-next-page',
-  'scan-step-left',
-  'btree-insert-before-leaf-latch',
-  'pagedel-after-parent-check',
-  'pagedel-after-halfdead',
-  'pagedel-before-unlink',
-  'dhandle-open-before-set-open',
-  'role-sweep',
-  'dhandle-get-before-lock',
-  'write-gate-outdated',
-  'dhandle-open-before-recheck',
-  'pagedel-left-link-read',
-  'write-announced',
-] as const;
+// The points' names, by id, as assembly/inject.ts declares them (generated).
+export { INJECTION_POINTS };
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';
-const ACTIONS: Record<InjectionAction, number> = { wait: 1, error: 2, count: 3 };
+const ACTIONS: Record<InjectionAction, number> = { wait: ACTION_WAIT, error: ACTION_ERROR, count: ACTION_COUNT };
 const ARM_KEYS = new Set(['skip', 'count']);
 /** Most passes a count of the core (u32) holds. */
 const MAX_PASSES = 0xffff_ffff;
@@ -67,7 +50,7 @@ export class InjectionPoint {
   }
 
   disarm(): this {
-    this.core.x.lk_inject_arm(this.id, 0, 0, 0);
+    this.core.x.lk_inject_arm(this.id, ACTION_NONE, 0, 0);
     return this;
   }
 

@@ -9,6 +9,10 @@ import { type Format, type FormatType, FORMATS } from './codec.js';
 import { describe, optionsOf, quoted } from './args.js';
 import type { CoreThread } from './core.js';
 import { readTreeShape, type TreeShape } from './shape.js';
+import {
+  type TableStats, STATS_FIELDS, VERIFY_RULES, VERIFY_OUT_PAGE, VERIFY_OUT_RULE, VERIFY_OUT_LEVEL, VERIFY_OUT_PAGES,
+  VERIFY_OUT_LEVELS, VERIFY_OUT_DETAIL, MAX_NAME, MAX_DHANDLES, MAX_TABLES,
+} from './abi.generated.js';
 
 export interface TableOptions<KF extends Format = Format, VF extends Format = Format> {
   keyFormat?: KF;
@@ -50,30 +54,9 @@ export interface CompactResult {
   pagesRecycled: number;
 }
 
-export interface TableStats {
-  entries: number;
-  depth: number;
-  pageSize: number;
-  pages: number;
-  leafPages: number;
-  halfDead: number;
-  deleted: number;
-  freePages: number;
-  arenaPages: number;
-  splits: number;
-  rootSplits: number;
-  deletions: number;
-}
-const STATS_FIELDS: (keyof TableStats)[] = [
-  'entries', 'depth', 'pageSize', 'pages', 'leafPages', 'halfDead', 'deleted', 'freePages', 'arenaPages',
-  'splits', 'rootSplits', 'deletions',
-];
-
-/** The verifier's rules, by the numbers in assembly/verify.ts. */
-export const VERIFY_RULES = [
-  '', 'FLAGS', 'LEVEL', 'KEY_ORDER', 'HIGH_KEY', 'SIBLING_ORDER', 'LINKS', 'RIGHTMOST', 'LEFTMOST', 'DOWNLINK',
-  'ROOT', 'LEAK', 'DELETED',
-] as const;
+// TableStats and the stats fields (assembly/btree/stats.ts) and the verifier's rules and report
+// (assembly/verify.ts) are generated from the core's definitions.
+export { type TableStats, VERIFY_RULES };
 
 const FORMAT_CODE: Record<Format, number> = { u: 0x75, S: 0x53 };
 /** A table's formats as the core encodes them (keyFormat << 8 | valueFormat). */
@@ -172,8 +155,7 @@ export class Session implements CursorOwner {
     // Encoding would turn each lone surrogate into U+FFFD: two names would become one table.
     if (!uri.isWellFormed()) throw invalid(`table name ${JSON.stringify(uri)} is not well-formed UTF-16 (lone surrogate)`, 'a well-formed string');
     const bytes = encoder.encode(uri.slice(6));
-    const max = this.core.x.lk_limit(4);
-    if (bytes.length > max) throw invalid(`table name of ${bytes.length} bytes`, `names of 1 to ${max} UTF-8 bytes`);
+    if (bytes.length > MAX_NAME) throw invalid(`table name of ${bytes.length} bytes`, `names of 1 to ${MAX_NAME} UTF-8 bytes`);
     this.core.u8.set(bytes, this.core.KEY);
     return bytes.length;
   }
@@ -190,7 +172,7 @@ export class Session implements CursorOwner {
       if (dh === undefined) {
         dh = x.lk_dhandle_get(this.writeName(uri));
         if (dh === Status.ENOENT) throw new LatchkeyError('ENOENT', `no table ${uri}; create it first with session.create('${uri}')`);
-        if (dh === Status.EBUSY) throw new LatchkeyError('EBUSY', `the handle list is full (at most ${x.lk_limit(13)} table handles); close sessions or cursors`);
+        if (dh === Status.EBUSY) throw new LatchkeyError('EBUSY', `the handle list is full (at most ${MAX_DHANDLES} table handles); close sessions or cursors`);
         if (dh < 0) throw errorFromStatus(dh, `open ${uri}`);
         this.dhandles.set(uri, dh);
       }
@@ -233,7 +215,7 @@ export class Session implements CursorOwner {
     const r = this.core.x.lk_table_create(n, FORMAT_CODE[kf], FORMAT_CODE[vf]);
     if (r === Status.ENOTLEADER) throw notLeader(`create ${uri}`);
     if (r === Status.EINVAL) throw invalid(`table ${uri} exists with other formats`, 'the formats it was created with');
-    if (r === Status.EBUSY) throw new LatchkeyError('EBUSY', `table catalog full: at most ${this.core.x.lk_limit(3)} tables`);
+    if (r === Status.EBUSY) throw new LatchkeyError('EBUSY', `table catalog full: at most ${MAX_TABLES} tables`);
     if (r < 0) throw errorFromStatus(r, `create ${uri}`);
     return uri as Table<KF, VF>;
   }
@@ -309,13 +291,13 @@ export class Session implements CursorOwner {
     const out = this.core.OUT;
     if (r < 0) {
       if (r !== Status.ECORRUPT) throw errorFromStatus(r, `verify ${uri}`);
-      const page = dv.getUint32(out + 4, true);
-      const rule = VERIFY_RULES[dv.getUint32(out + 8, true)] ?? 'UNKNOWN';
-      const level = dv.getInt32(out + 12, true);
-      const detail = dv.getUint32(out + 24, true);
+      const page = dv.getUint32(out + VERIFY_OUT_PAGE, true);
+      const rule = VERIFY_RULES[dv.getUint32(out + VERIFY_OUT_RULE, true)] ?? 'UNKNOWN';
+      const level = dv.getInt32(out + VERIFY_OUT_LEVEL, true);
+      const detail = dv.getUint32(out + VERIFY_OUT_DETAIL, true);
       throw new LatchkeyError('ECORRUPT', `verify ${uri}: page ${page} (level ${level}) breaks rule ${rule} (detail ${detail})`);
     }
-    return { ok: true, uri, pages: dv.getUint32(out + 16, true), levels: dv.getUint32(out + 20, true), full };
+    return { ok: true, uri, pages: dv.getUint32(out + VERIFY_OUT_PAGES, true), levels: dv.getUint32(out + VERIFY_OUT_LEVELS, true), full };
   }
 
   /**

@@ -7,9 +7,13 @@
 
 import { LatchkeyError, Status, errorFromStatus } from './errors.js';
 import type { CoreThread } from './core.js';
+import {
+  PAGE_FLAGS, DUMP_HEADER, DUMP_RECORD, DUMP_LEVEL, DUMP_RESUME, DUMP_RESUME_GEN,
+  DUMP_PAGE, DUMP_PAGE_LEVEL, DUMP_FLAGS, DUMP_ITEMS, DUMP_USED, DUMP_RIGHT, DUMP_LEFT,
+} from './abi.generated.js';
 
-/** Page flags as assembly/page.ts numbers them. */
-export const PAGE_FLAGS = { LEAF: 1, ROOT: 2, HALF_DEAD: 4, DELETED: 8, INCOMPLETE_SPLIT: 16 } as const;
+// Page flags as assembly/page.ts numbers them (generated); the batch layout is btree/dump.ts's.
+export { PAGE_FLAGS };
 export type PageFlag = keyof typeof PAGE_FLAGS;
 
 export interface TreePage {
@@ -34,8 +38,6 @@ export interface TreeShape {
   deleted: TreePage[];
 }
 
-const RECORD = 28;
-const HEADER = 16;
 /** Level walks restarted because the page a batch ended on was deleted before the next batch. */
 const MAX_RESTARTS = 100;
 
@@ -48,18 +50,18 @@ function readBatch(core: CoreThread, n: number): [TreePage[], number, number, nu
   const dv = core.dv; // the scratch area lies inside the view taken at registration
   const o = core.OUT;
   const pages: TreePage[] = [];
-  for (let i = 0, at = o + HEADER; i < n; i++, at += RECORD) {
+  for (let i = 0, at = o + DUMP_HEADER; i < n; i++, at += DUMP_RECORD) {
     pages.push({
-      page: dv.getUint32(at, true),
-      level: dv.getUint32(at + 4, true),
-      flags: flagsOf(dv.getUint32(at + 8, true)),
-      items: dv.getUint32(at + 12, true),
-      used: dv.getUint32(at + 16, true),
-      right: dv.getUint32(at + 20, true),
-      left: dv.getUint32(at + 24, true),
+      page: dv.getUint32(at + DUMP_PAGE, true),
+      level: dv.getUint32(at + DUMP_PAGE_LEVEL, true),
+      flags: flagsOf(dv.getUint32(at + DUMP_FLAGS, true)),
+      items: dv.getUint32(at + DUMP_ITEMS, true),
+      used: dv.getUint32(at + DUMP_USED, true),
+      right: dv.getUint32(at + DUMP_RIGHT, true),
+      left: dv.getUint32(at + DUMP_LEFT, true),
     });
   }
-  return [pages, dv.getUint32(o + 4, true), dv.getUint32(o + 8, true), dv.getUint32(o + 12, true)];
+  return [pages, dv.getUint32(o + DUMP_LEVEL, true), dv.getUint32(o + DUMP_RESUME, true), dv.getUint32(o + DUMP_RESUME_GEN, true)];
 }
 
 /** One level's pages, batch after batch; `level` -1 is the root level. */

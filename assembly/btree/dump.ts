@@ -10,8 +10,8 @@
 // Deleted pages awaiting reclamation (in limbo) are reachable from no level walk; dumpDeleted
 // finds this table's by scanning the arena's page headers.
 //
-// Output: header u32 count, u32 level, u32 resumePage (0: done), u32 resumeGen, then `count`
-// records of DUMP_RECORD bytes: u32 page, level, flags, items, bytes used, right, left.
+// Output: a header of DUMP_HEADER bytes, then `count` records of DUMP_RECORD bytes; every field
+// a u32 at the offset below (bindings/shape.ts reads them by these names, scripts/gen-abi.js).
 
 import { pageAddr, pageNo, pageSize, arenaHighWater } from "../arena";
 import { latchShared, unlatchShared, latchesHeld } from "../latch";
@@ -21,18 +21,49 @@ import { levelLeftmost, levelNext } from "./search";
 import { sOut, S_OUT_SIZE } from "../scratch";
 import { NOTFOUND, EINVAL } from "../status";
 
-const HDR: usize = 16;
+/** Header: records in the batch. */
+export const DUMP_COUNT: usize = 0;
+/** Header: the level walked (the root level's number when asked for level -1; 0 for deleted pages). */
+export const DUMP_LEVEL: usize = 4;
+/** Header: the page the next batch resumes from (0: done). */
+export const DUMP_RESUME: usize = 8;
+/** Header: that page's recycle generation (level walks; 0 otherwise). */
+export const DUMP_RESUME_GEN: usize = 12;
+export const DUMP_HEADER: usize = 16;
+/** Record: page number. */
+export const DUMP_PAGE: usize = 0;
+/** Record: the page's level. */
+export const DUMP_PAGE_LEVEL: usize = 4;
+/** Record: the page's flags (page.ts F_*). */
+export const DUMP_FLAGS: usize = 8;
+/** Record: items on the page. */
+export const DUMP_ITEMS: usize = 12;
+/** Record: bytes in use (header, slots, live cells, high key). */
+export const DUMP_USED: usize = 16;
+/** Record: right sibling (0: none). */
+export const DUMP_RIGHT: usize = 20;
+/** Record: left sibling (0: none). */
+export const DUMP_LEFT: usize = 24;
 export const DUMP_RECORD: usize = 28;
 
 /** Writes one record for latched page p at o + pos. */
 function record(o: usize, pos: usize, p: usize): void {
-  store<u32>(o + pos, pageNo(p));
-  store<u32>(o + pos, <u32>pLevel(p), 4);
-  store<u32>(o + pos, pFlags(p), 8);
-  store<u32>(o + pos, <u32>pCount(p), 12);
-  store<u32>(o + pos, pageSize - <u32>pageFreeTotal(p), 16);
-  store<u32>(o + pos, pRight(p), 20);
-  store<u32>(o + pos, pLeft(p), 24);
+  const r = o + pos;
+  store<u32>(r + DUMP_PAGE, pageNo(p));
+  store<u32>(r + DUMP_PAGE_LEVEL, <u32>pLevel(p));
+  store<u32>(r + DUMP_FLAGS, pFlags(p));
+  store<u32>(r + DUMP_ITEMS, <u32>pCount(p));
+  store<u32>(r + DUMP_USED, pageSize - <u32>pageFreeTotal(p));
+  store<u32>(r + DUMP_RIGHT, pRight(p));
+  store<u32>(r + DUMP_LEFT, pLeft(p));
+}
+
+/** Writes the batch header. */
+function header(o: usize, n: u32, level: u32, resume: u32, resumeGen: u32): void {
+  store<u32>(o + DUMP_COUNT, n);
+  store<u32>(o + DUMP_LEVEL, level);
+  store<u32>(o + DUMP_RESUME, resume);
+  store<u32>(o + DUMP_RESUME_GEN, resumeGen);
 }
 
 /**
@@ -61,13 +92,13 @@ export function dumpLevel(tree: u32, level: i32, from: u32, fromGen: u32): i32 {
     }
     p = levelNext(q);
   }
-  let pos = HDR;
+  let pos = DUMP_HEADER;
   let n: u32 = 0;
   let resume: u32 = 0, resumeGen: u32 = 0;
   while (p != 0) {
     if (pos + DUMP_RECORD > S_OUT_SIZE) {
       // Full: the previous record's page is where the next batch resumes. p is not written.
-      resume = load<u32>(o + pos - DUMP_RECORD);
+      resume = load<u32>(o + pos - DUMP_RECORD + DUMP_PAGE);
       unlatchShared(p + P_LATCH);
       break;
     }
@@ -78,10 +109,7 @@ export function dumpLevel(tree: u32, level: i32, from: u32, fromGen: u32): i32 {
     p = levelNext(p);
   }
   if (resume == 0) resumeGen = 0;
-  store<u32>(o, n);
-  store<u32>(o, <u32>level, 4);
-  store<u32>(o, resume, 8);
-  store<u32>(o, resumeGen, 12);
+  header(o, n, <u32>level, resume, resumeGen);
   return <i32>n;
 }
 
@@ -96,7 +124,7 @@ export function dumpDeleted(tree: u32, from: u32): i32 {
   const o = sOut();
   const hw = arenaHighWater();
   const born = tableBorn(tree);
-  let pos = HDR;
+  let pos = DUMP_HEADER;
   let n: u32 = 0;
   let pg: u32 = from == 0 ? 1 : from;
   for (; pg < hw; pg++) {
@@ -113,9 +141,6 @@ export function dumpDeleted(tree: u32, from: u32): i32 {
     }
     unlatchShared(p + P_LATCH);
   }
-  store<u32>(o, n);
-  store<u32>(o, 0, 4);
-  store<u32>(o, pg < hw ? pg : 0, 8);
-  store<u32>(o, 0, 12);
+  header(o, n, 0, pg < hw ? pg : 0, 0);
   return <i32>n;
 }

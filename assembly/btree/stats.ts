@@ -10,8 +10,39 @@ import { levelLeftmost, levelNext } from "./search";
 import { limboCount } from "../epoch";
 import { sOut } from "../scratch";
 
-// Output: f64[] entries, depth, pageSize, pages, leafPages, halfDead, deleted, freePages,
-//         arenaPages, splits, rootSplits, deletions (bindings/session.ts reads them in this order)
+// Output: one f64 per field at S_OUT + field * 8. The bindings' TableStats and its field list are
+// generated from these (scripts/gen-abi.js): a field's name is its constant's name less STAT_,
+// in camelCase (STAT_LEAF_PAGES: leafPages), documented by the constant's comment.
+
+/** Entries on the leaves. */
+export const STAT_ENTRIES: i32 = 0;
+/** Levels, the leaves' included. */
+export const STAT_DEPTH: i32 = 1;
+/** The connection's page size, in bytes. */
+export const STAT_PAGE_SIZE: i32 = 2;
+/** Pages in the tree, live and half-dead (not deleted ones). */
+export const STAT_PAGES: i32 = 3;
+/** Live leaf pages. */
+export const STAT_LEAF_PAGES: i32 = 4;
+/** Half-dead leaves (interrupted deletions). */
+export const STAT_HALF_DEAD: i32 = 5;
+/** Deleted pages awaiting reclamation, of every table (the arena's limbo list). */
+export const STAT_DELETED: i32 = 6;
+/** Pages on the arena's free list. */
+export const STAT_FREE_PAGES: i32 = 7;
+/** Pages the arena has laid out: all pages of the memory. */
+export const STAT_ARENA_PAGES: i32 = 8;
+/** Page splits of this tree. */
+export const STAT_SPLITS: i32 = 9;
+/** Root splits of this tree. */
+export const STAT_ROOT_SPLITS: i32 = 10;
+/** Pages this tree has deleted. */
+export const STAT_DELETIONS: i32 = 11;
+/** Fields written (STAT_* are 0 .. STATS_FIELDS - 1). */
+export const STATS_FIELDS: i32 = 12;
+
+// @ts-ignore: decorator
+@inline function stat(field: i32, v: f64): void { store<f64>(sOut() + (<usize>field << 3), v); }
 
 /** Writes the statistics to the output area; returns the depth. */
 export function btreeStats(tree: u32): i32 {
@@ -32,18 +63,17 @@ export function btreeStats(tree: u32): i32 {
     }
   }
   const m = tableMeta(tree);
-  const o = sOut();
-  store<f64>(o, entries, 0);
-  store<f64>(o, <f64>depth, 8);
-  store<f64>(o, <f64>pageSize, 16);
-  store<f64>(o, pages, 24);
-  store<f64>(o, leafPages, 32);
-  store<f64>(o, halfDead, 40);
-  store<f64>(o, <f64>limboCount(), 48);
-  store<f64>(o, <f64>arenaFreeCount(), 56);
-  store<f64>(o, <f64>(arenaHighWater() - 1), 64);
-  store<f64>(o, <f64>atomic.load<u64>(m + C_SPLITS), 72);
-  store<f64>(o, <f64>atomic.load<u64>(m + C_ROOT_SPLITS), 80);
-  store<f64>(o, <f64>atomic.load<u32>(m + C_DELETIONS), 88);
+  stat(STAT_ENTRIES, entries);
+  stat(STAT_DEPTH, <f64>depth);
+  stat(STAT_PAGE_SIZE, <f64>pageSize);
+  stat(STAT_PAGES, pages);
+  stat(STAT_LEAF_PAGES, leafPages);
+  stat(STAT_HALF_DEAD, halfDead);
+  stat(STAT_DELETED, <f64>limboCount());
+  stat(STAT_FREE_PAGES, <f64>arenaFreeCount());
+  stat(STAT_ARENA_PAGES, <f64>(arenaHighWater() - 1));
+  stat(STAT_SPLITS, <f64>atomic.load<u64>(m + C_SPLITS));
+  stat(STAT_ROOT_SPLITS, <f64>atomic.load<u64>(m + C_ROOT_SPLITS));
+  stat(STAT_DELETIONS, <f64>atomic.load<u32>(m + C_DELETIONS));
   return depth;
 }

@@ -1,0 +1,30 @@
+// The core's boundary with the bindings, declared once: every function the bindings call and
+// every constant, status code and layout offset they read. Not part of the shipped build (that is
+// assembly/index.ts): scripts/gen-abi.js, run by `npm run build` between asc and tsc, compiles
+// this file into memory with asc's --bindings and writes bindings/abi.generated.ts from what it
+// exports, the way WiredTiger generates its API and statistics tables from dist/*.py:
+//
+//   the lk_* functions (index.ts)   CoreExports, the type of an instance's exports (names,
+//                                   parameters and doc comments as declared there)
+//   every constant below            a constant of the same name and value, with its doc comment
+//   status.ts                       also Status, { OK: 0, NOTFOUND: -1, ... }
+//   inject.ts INJECT_*              also INJECTION_POINTS, by id, named by each id's comment
+//   verify.ts RULE_*                also VERIFY_RULES, by number, named by the constants
+//   btree/stats.ts STAT_*           also TableStats and STATS_FIELDS, by slot, in camelCase
+//   page.ts F_* (these five)        also PAGE_FLAGS, { LEAF: 1, ... }
+//
+// The bindings import these names only; a literal offset, code or limit of the core written in
+// bindings/ is a second copy. test/abi.test.ts checks that the generated file is what this file
+// generates now and that the shipped builds export exactly CoreExports.
+
+export * from "./index";
+export * from "./status";
+export * from "./limits";
+export * from "./scratch";
+export * from "./inject";
+export * from "./verify";
+export * from "./btree/stats";
+export * from "./btree/dump";
+export { ARENA_GUARD, TOKEN_NONE, TOKEN_RECLAIMING } from "./arena";
+export { ROLE_LEADER } from "./conn/role";
+export { F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_INCOMPLETE_SPLIT } from "./page";
