@@ -60,6 +60,13 @@ export const SB_TERM: usize = 88;         // this connection's leader term in it
 export const SB_LAST_SEQ: usize = 92;     // the newest page-store record this connection knows
 export const SB_IMAGE_SEQ: usize = 96;    // the checkpoint the live trees equal (0: none; changed since)
 export const SB_SWEEP_TICK: usize = 100;  // the dhandle sweep's clock
+// The fields lk_conn_get / lk_conn_set take: the u32 at SB_TERM + field * 4.
+export const CONN_TERM: i32 = 0;          // SB_TERM
+export const CONN_LAST_SEQ: i32 = 1;      // SB_LAST_SEQ
+export const CONN_IMAGE_SEQ: i32 = 2;     // SB_IMAGE_SEQ
+export const CONN_FIELDS: i32 = 3;
+// @ts-ignore: compile-time ERROR
+if (SB_LAST_SEQ != SB_TERM + (<usize>CONN_LAST_SEQ << 2) || SB_IMAGE_SEQ != SB_TERM + (<usize>CONN_IMAGE_SEQ << 2)) ERROR("arena.ts: the CONN_* fields do not follow SB_TERM");
 
 export const THREAD_SLOT_SIZE: usize = 256;
 const THREADS_OFF: usize = 4096;

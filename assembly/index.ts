@@ -6,7 +6,7 @@
 // Failures are negative status numbers (assembly/status.ts); nothing here traps on bad input.
 
 import {
-  SB, SB_CKPT_LATCH, SB_TERM, arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
+  SB, SB_CKPT_LATCH, SB_TERM, CONN_FIELDS, arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
   threadToken, threadTableId, threadOwner, threadReclaim,
   pageSize, pageAddr, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
@@ -15,7 +15,7 @@ import { MAX_DHANDLES, MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_T
 import { P_VERSION } from "./page";
 import {
   tableCreate, tableFormats, tableNextLive, tableName, tableLoading, tablePublish, tableRetire, tableState,
-  tableReadonly, tableSetReadonly, tablesSetReadonly, TABLE_LIVE, TABLE_LOADING,
+  tableReadonly, tableSetReadonly, tablesSetReadonly, TABLE_LIVE, TABLE_LOADING, NEXT_NAME_LEN, NEXT_FORMATS, NEXT_NAME,
 } from "./catalog";
 import {
   dhandleGet, dhandleUse, dhandleUnuse, dhandleRelease, dhandleFlags, dhandleCount, dhandleSweep, dhandleDrop,
@@ -122,16 +122,16 @@ export function lk_gate_open(): void { gateOpen(); }
 export function lk_ckpt_try_lock(): i32 { return ckptTryLock() ? 1 : 0; }
 export function lk_ckpt_unlock(): void { ckptUnlock(); }
 export function lk_ckpt_lock_addr(): usize { return SB + SB_CKPT_LATCH; }
-/** Connection state the checkpoint code keeps in the superblock: 0 term, 1 last seq, 2 image seq. */
-export function lk_conn_get(field: i32): u32 { return field >= 0 && field < 3 ? atomic.load<u32>(SB + SB_TERM + (<usize>field << 2)) : 0; }
-export function lk_conn_set(field: i32, v: u32): void { if (field >= 0 && field < 3) atomic.store<u32>(SB + SB_TERM + (<usize>field << 2), v); }
+/** Connection state the checkpoint code keeps in the superblock: a CONN_* field (arena.ts). */
+export function lk_conn_get(field: i32): u32 { return field >= 0 && field < CONN_FIELDS ? atomic.load<u32>(SB + SB_TERM + (<usize>field << 2)) : 0; }
+export function lk_conn_set(field: i32, v: u32): void { if (field >= 0 && field < CONN_FIELDS) atomic.store<u32>(SB + SB_TERM + (<usize>field << 2), v); }
 
 /** The next live tree at or after `from` (ENOENT after the last); its name goes to S_OUT. */
 export function lk_table_next(from: i32): i32 {
   const t = tableNextLive(from);
   if (t >= 0) {
-    store<i32>(sOut(), tableName(<u32>t, sOut() + 8));
-    store<i32>(sOut() + 4, tableFormats(<u32>t));
+    store<i32>(sOut() + NEXT_NAME_LEN, tableName(<u32>t, sOut() + NEXT_NAME));
+    store<i32>(sOut() + NEXT_FORMATS, tableFormats(<u32>t));
   }
   return t;
 }

@@ -40,7 +40,9 @@ import {
   ImageWriter, type ImageTable, type LogRecord, blobName, crc32, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
 } from './checkpoint.js';
 import { checkIsolation } from './isolation.js';
-import { MAX_TABLES, ROLE_LEADER } from './abi.generated.js';
+import {
+  MAX_TABLES, ROLE_LEADER, CONN_TERM as TERM, CONN_LAST_SEQ as LAST_SEQ, CONN_IMAGE_SEQ as IMAGE_SEQ,
+} from './abi.generated.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
 
 const WASM_PAGE = 65536;
@@ -49,10 +51,6 @@ const MODULE_INITIAL_PAGES = 16;
 /** The sweep closes dhandles unused for this many sweeps (one a second, and at each role change). */
 const SWEEP_IDLE_TICKS = 2;
 const SWEEP_INTERVAL_MS = 1000;
-/** Connection state fields in the superblock (lk_conn_get / lk_conn_set). */
-const TERM = 0;
-const LAST_SEQ = 1;
-const IMAGE_SEQ = 2;
 /** Claims a step-up makes before giving up (each lost to another node publishing first). */
 const STEP_UP_ATTEMPTS = 1000;
 

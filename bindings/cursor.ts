@@ -10,6 +10,7 @@ import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { type Format, writeBytes, readBytes, decodeBytes, keyBytes } from './codec.js';
 import { optionsOf, quoted, shown } from './args.js';
 import type { CoreThread } from './core.js';
+import { MODE_PUT, MODE_INSERT } from './abi.generated.js';
 
 export type Key = Uint8Array | string;
 export type Value = Uint8Array | string;
@@ -24,13 +25,10 @@ export interface RangeOptions<K> {
 }
 const RANGE_KEYS = new Set(['gt', 'gte', 'lt', 'lte', 'reverse', 'limit']);
 
-const MODE_PUT = 0;
-const MODE_INSERT = 1;
 const BOUND_NONE = 0;
 const BOUND_INCLUSIVE = 1;
 const BOUND_EXCLUSIVE = 2;
 const SCAN_END = 1;
-const NOTFOUND = -1;
 
 /** One leaf's worth of results as the core writes them: `count` items (u16 key length, u16 value length, key, value). */
 export interface RawBatch {
@@ -138,7 +136,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     this.check();
     let r = this.core.x.lk_get(this.dh, this.writeKey(key));
     for (let i = 0; r === Status.EAGAIN; i++) r = this.core.x.lk_get(this.renew('get', i), this.writeKey(key));
-    if (r === NOTFOUND) return undefined;
+    if (r === Status.NOTFOUND) return undefined;
     if (r < 0) this.fail(r, 'get');
     return readBytes(this.core, this.vf, this.core.OUT, r) as V;
   }

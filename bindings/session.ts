@@ -11,7 +11,8 @@ import type { CoreThread } from './core.js';
 import { readTreeShape, type TreeShape } from './shape.js';
 import {
   type TableStats, STATS_FIELDS, VERIFY_RULES, VERIFY_OUT_PAGE, VERIFY_OUT_RULE, VERIFY_OUT_LEVEL, VERIFY_OUT_PAGES,
-  VERIFY_OUT_LEVELS, VERIFY_OUT_DETAIL, MAX_NAME, MAX_DHANDLES, MAX_TABLES,
+  VERIFY_OUT_LEVELS, VERIFY_OUT_DETAIL, MAX_NAME, MAX_DHANDLES, MAX_TABLES, NEXT_NAME_LEN, NEXT_FORMATS, NEXT_NAME,
+  COMPACT_DELETED, COMPACT_FINISHED, COMPACT_RECYCLED,
 } from './abi.generated.js';
 
 export interface TableOptions<KF extends Format = Format, VF extends Format = Format> {
@@ -81,8 +82,9 @@ export function liveTables(core: CoreThread): LiveTable[] {
   const { x, dv, u8, OUT } = core;
   const all: LiveTable[] = [];
   for (let t = x.lk_table_next(0); t >= 0; t = x.lk_table_next(t + 1)) {
-    const len = dv.getInt32(OUT, true);
-    all.push({ tree: t, name: decoder.decode(u8.slice(OUT + 8, OUT + 8 + len)), formats: dv.getInt32(OUT + 4, true) });
+    const len = dv.getInt32(OUT + NEXT_NAME_LEN, true);
+    const name = OUT + NEXT_NAME;
+    all.push({ tree: t, name: decoder.decode(u8.slice(name, name + len)), formats: dv.getInt32(OUT + NEXT_FORMATS, true) });
   }
   return all;
 }
@@ -311,9 +313,9 @@ export class Session implements CursorOwner {
     const dv = this.core.dv;
     const out = this.core.OUT;
     return {
-      pagesDeleted: dv.getUint32(out, true),
-      halfDeadFinished: dv.getUint32(out + 4, true),
-      pagesRecycled: dv.getUint32(out + 8, true),
+      pagesDeleted: dv.getUint32(out + COMPACT_DELETED, true),
+      halfDeadFinished: dv.getUint32(out + COMPACT_FINISHED, true),
+      pagesRecycled: dv.getUint32(out + COMPACT_RECYCLED, true),
     };
   }
 

@@ -339,10 +339,15 @@ function collectLeaves(tree: u32, halfDead: bool): i32 {
   return n;
 }
 
+// What pagedelCompact leaves at S_OUT (u32 fields; session.compact's CompactResult):
+export const COMPACT_DELETED: usize = 0;  // pagesDeleted
+export const COMPACT_FINISHED: usize = 4; // halfDeadFinished
+export const COMPACT_RECYCLED: usize = 8; // pagesRecycled
+
 /**
  * session.compact: finishes interrupted deletions, deletes every empty leaf it can, shrinks the
- * root, and recycles what the limbo list allows. Writes { pagesDeleted, halfDeadFinished,
- * pagesRecycled } as u32s to the output area. Returns OK or EINJECTED.
+ * root, and recycles what the limbo list allows. Writes the COMPACT_* fields to the output area.
+ * Returns OK or EINJECTED.
  */
 export function pagedelCompact(tree: u32): i32 {
   const vacuum = tableMeta(tree) + C_VACUUM_LATCH;
@@ -374,9 +379,9 @@ export function pagedelCompact(tree: u32): i32 {
   epochRefresh();
   const recycled = limboReclaim(0x7fffffff);
   const o = sOut();
-  store<u32>(o, <u32>deleted);
-  store<u32>(o, <u32>finished, 4);
-  store<u32>(o, <u32>recycled, 8);
+  store<u32>(o + COMPACT_DELETED, <u32>deleted);
+  store<u32>(o + COMPACT_FINISHED, <u32>finished);
+  store<u32>(o + COMPACT_RECYCLED, <u32>recycled);
   return status;
 }
 
