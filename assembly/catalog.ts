@@ -162,12 +162,12 @@ export function tableNextLive(from: i32): i32 {
   return ENOENT;
 }
 
-/** Copies a tree's name to `out`; returns its length. */
 // What lk_table_next leaves at S_OUT for the tree it returns (i32 fields, then the name's bytes):
 export const NEXT_NAME_LEN: usize = 0;  // the name's length in bytes
 export const NEXT_FORMATS: usize = 4;   // the tree's formats (tableFormats)
 export const NEXT_NAME: usize = 8;      // the name
 
+/** Copies a tree's name to `out`; returns its length. */
 export function tableName(tree: u32, out: usize): i32 {
   const m = tableMeta(tree);
   const len = load<u32>(m + C_NAME_LEN);

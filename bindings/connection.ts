@@ -41,13 +41,11 @@ import {
 } from './checkpoint.js';
 import { checkIsolation } from './isolation.js';
 import {
-  MAX_TABLES, ROLE_LEADER, CONN_TERM as TERM, CONN_LAST_SEQ as LAST_SEQ, CONN_IMAGE_SEQ as IMAGE_SEQ,
+  MAX_TABLES, ROLE_LEADER, INITIAL_MEMORY_PAGES, CONN_TERM as TERM, CONN_LAST_SEQ as LAST_SEQ, CONN_IMAGE_SEQ as IMAGE_SEQ,
 } from './abi.generated.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
 
 const WASM_PAGE = 65536;
-/** Pages the module declares as its initial memory (asconfig.json's initialMemory). */
-const MODULE_INITIAL_PAGES = 16;
 /** The sweep closes dhandles unused for this many sweeps (one a second, and at each role change). */
 const SWEEP_IDLE_TICKS = 2;
 const SWEEP_INTERVAL_MS = 1000;
@@ -146,7 +144,7 @@ export class Connection implements SessionOwner {
     }
     const module = await loadModule(cfg.debug);
     const memory = new WebAssembly.Memory({
-      initial: MODULE_INITIAL_PAGES,
+      initial: INITIAL_MEMORY_PAGES,
       maximum: Math.floor(cfg.cacheSize / WASM_PAGE),
       shared: true,
     });

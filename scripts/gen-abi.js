@@ -206,6 +206,10 @@ export async function generate() {
 
   // Everything else, in the order asc declares it.
   for (const c of flat) ts += `${jsdoc(constDoc(c), '')}export const ${c.name} = ${c.value};\n`;
+  // The build's memory import: the module requires at least this many pages.
+  const pages = JSON.parse(read('asconfig.json')).options.initialMemory;
+  if (!Number.isInteger(pages)) fail('asconfig.json: no options.initialMemory');
+  ts += `/** Wasm pages the memory a module is instantiated over starts with, at least (asconfig.json initialMemory). */\nexport const INITIAL_MEMORY_PAGES = ${pages};\n`;
 
   // The exports.
   ts += '\n/** The functions the core exports (assembly/index.ts), as asc declares them. */\nexport interface CoreExports {\n';
