@@ -35,14 +35,14 @@ import {
 import {
   P_LATCH, P_FLAGS, P_LEFT, P_RIGHT, P_TREE, P_CHAIN, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE,
   F_INCOMPLETE_SPLIT, F_IGNORE, pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen,
-  childAt, cellAddr, pageDelete, pageFindChild, pageSearchInternalBelow, keyCompare, bumpVersion,
+  childAt, cellAddr, pageDelete, bumpVersion,
 } from "../page";
 import {
   tableMeta, tableRoot, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_VACUUM_LATCH, C_DELETIONS, C_CAND, CANDIDATES,
 } from "../catalog";
-import { descend, stackTop, levelLeftmost, levelNext, D_EXCLUSIVE, D_BELOW } from "./search";
+import { descend, levelLeftmost, levelNext, D_EXCLUSIVE, D_BELOW } from "./search";
 import { epochStamp, epochRefresh, limboPush, limboReclaim } from "../epoch";
-import { sKey2, sTemp, sOut, stackGet } from "../scratch";
+import { sKey2, sTemp, sOut } from "../scratch";
 import { MAX_KEY, MAX_PAGE_SIZE } from "../limits";
 import {
   inject, INJECT_PAGEDEL_PARENT_CHECKED, INJECT_PAGEDEL_HALFDEAD, INJECT_PAGEDEL_BEFORE_UNLINK, INJECT_PAGEDEL_LEFT_READ,

@@ -23,15 +23,14 @@ import { pageAddr, pageNo, stashTake, pageSize, pageFree } from "../arena";
 import { latchExclusive, unlatchExclusive, unlatchShared } from "../latch";
 import {
   P_LATCH, P_FLAGS, P_LEFT, P_RIGHT, P_NSLOTS, P_UPPER, P_GARBAGE, P_HIGH, HDR,
-  F_LEAF, F_ROOT, F_INCOMPLETE_SPLIT, F_IGNORE,
+  F_LEAF, F_ROOT, F_INCOMPLETE_SPLIT,
   pFlags, pLevel, pCount, pRight, pHasHigh, pHighKey, pHighLen, cellAddr, cellSize, keyLen, keyAddr,
   valLen, valAddr, childAt, pageInit, pageInsertLeaf, pageInsertInternal, pageSetHigh, pageMakeRoom,
-  pageSearchInternal, pageFindChild, internalCellSize, leafCellSize, bumpVersion, LEAF_CELL_HDR,
+  internalCellSize, leafCellSize, bumpVersion, LEAF_CELL_HDR,
   INTERNAL_CELL_HDR,
 } from "../page";
 import { tableMeta, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_SPLITS, C_ROOT_SPLITS } from "../catalog";
-import { sTemp, stackGet } from "../scratch";
-import { descend, stackTop, D_EXCLUSIVE } from "./search";
+import { sTemp } from "../scratch";
 import { OK, ENOMEM, ECORRUPT } from "../status";
 import { inject, INJECT_SPLIT_FINISH } from "../inject";
 import { findDownlink, downlinkIndex, DL_STOP_AT_INCOMPLETE, DL_REDESCEND } from "./parent";
