@@ -3,8 +3,8 @@
 // its counters.
 //
 // Creation and lookup take the catalog latch (exclusive to create, shared to look up). The meta
-// latch of a tree is the last latch in the latch order: only a root split (and later a root
-// shrink) takes it, while holding the old root. Readers read the root with one atomic load.
+// latch of a tree is the last latch in the latch order: only a root split and a root shrink
+// (btree/pagedel.ts) take it, while holding the old root. Readers read the root with one atomic load.
 //
 // An entry is one btree. Its state says what it is to the table of its name:
 //   LIVE     the table's current tree: what lookups, opens and checkpoints see

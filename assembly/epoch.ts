@@ -26,6 +26,7 @@ import {
 import { latchExclusive, unlatchExclusive, latchTryExclusive } from "./latch";
 import { P_LATCH, P_FLAGS, P_GEN, P_STAMP, F_FREE, F_DELETED } from "./page";
 import { MAX_THREADS } from "./limits";
+import { BENCH_NO_EPOCH } from "./benchflags";
 
 /** Pages recycled at most per allocation that finds the free list empty. */
 export const RECLAIM_BATCH: i32 = 16;
@@ -33,12 +34,14 @@ export const RECLAIM_BATCH: i32 = 16;
 /** Announces that this thread's operation starts now. */
 // @ts-ignore: decorator
 @inline export function epochEnter(): void {
+  if (BENCH_NO_EPOCH) return; // a benchmark build only (benchflags.ts); false, and compiled away, otherwise
   atomic.store<u32>(slotAddr(threadSlot) + TS_EPOCH, atomic.load<u32>(SB + SB_EPOCH));
 }
 
 /** Announces that this thread's operation has ended (it holds no page pointer any more). */
 // @ts-ignore: decorator
 @inline export function epochExit(): void {
+  if (BENCH_NO_EPOCH) return;
   atomic.store<u32>(slotAddr(threadSlot) + TS_EPOCH, 0);
 }
 

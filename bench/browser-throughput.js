@@ -11,17 +11,14 @@ import { join } from 'node:path';
 import { startServer } from '../demo/web/server.js';
 import { launchChromium } from '../scripts/chromium.js';
 import { fmtOps, printTable } from './format.js';
+import { benchArgs } from './args.js';
 
-const o = { n: 1_000_000, workers: [1, 2, 4], seconds: 2, rounds: 2 };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const a = argv[i];
-  if (a === '--n') o.n = Number(argv[++i]);
-  else if (a === '--workers') o.workers = argv[++i].split(',').map(Number);
-  else if (a === '--seconds') o.seconds = Number(argv[++i]);
-  else if (a === '--rounds') o.rounds = Number(argv[++i]);
-  else throw new Error(`browser-throughput.js: unknown argument ${a}; accepted: --n, --workers, --seconds, --rounds`);
-}
+const o = benchArgs('browser-throughput.js', {
+  n: { type: 'number', default: 1_000_000 },
+  workers: { type: 'list', default: [1, 2, 4] },
+  seconds: { type: 'number', default: 2 },
+  rounds: { type: 'number', default: 2 },
+});
 
 const server = await startServer({ port: 0 });
 const profile = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));

@@ -43,6 +43,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { open } from '../dist/index.js';
 import { fmtOps, fmtRatio, printTable } from './format.js';
+import { benchArgs } from './args.js';
 
 const READY = 0;
 const GO = 1;
@@ -55,18 +56,15 @@ const URI = 'table:churn';
 const WARMUP_STEPS = 20_000;
 const VALUE = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
 
-function parseArgs(argv) {
-  const o = { n: 200_000, workers: 2, seconds: 3, rounds: 2, pageSize: 8192, debug: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--n') o.n = Number(argv[++i]);
-    else if (a === '--workers') o.workers = Number(argv[++i]);
-    else if (a === '--seconds') o.seconds = Number(argv[++i]);
-    else if (a === '--rounds') o.rounds = Number(argv[++i]);
-    else if (a === '--page-size') o.pageSize = Number(argv[++i]);
-    else if (a === '--debug') o.debug = true;
-    else throw new Error(`delete.js: unknown argument ${a}`);
-  }
+function parseOptions() {
+  const o = benchArgs('delete.js', {
+    n: { type: 'number', default: 200_000 },
+    workers: { type: 'number', default: 2 },
+    seconds: { type: 'number', default: 3 },
+    rounds: { type: 'number', default: 2 },
+    'page-size': { type: 'number', default: 8192 },
+    debug: { type: 'boolean' },
+  });
   if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 60) throw new Error('--workers: an integer from 1 to 60');
   if (!Number.isInteger(o.n) || o.n < 1000 * o.workers) throw new Error('--n: an integer, at least 1000 per worker');
   if (!(o.seconds > 0)) throw new Error('--seconds: a positive number');
@@ -177,7 +175,7 @@ async function runOnce(o, compactor) {
   };
 }
 
-const o = parseArgs(process.argv.slice(2));
+const o = parseOptions();
 console.log(`\n## delete-heavy: N = ${o.n.toLocaleString('en-US')} keys, pageSize ${o.pageSize}, ${o.workers} ` +
   `churn worker(s) sliding their windows (insert at the front, remove at the back), ${o.seconds} s per run, ` +
   `${o.rounds} round(s)${o.debug ? ', DEBUG build of the core' : ''} (this machine: ${availableParallelism()} cores)`);

@@ -8,17 +8,18 @@
 // Every operation announces its epoch in its thread slot (assembly/epoch.ts: epochEnter, an
 // atomic load of the global epoch and an atomic store; epochExit, an atomic store), so that page
 // deletion recycles a page only after every operation that could hold a pointer to it has ended.
-// To measure what that costs, without touching the repository's sources:
+// To measure what that costs, the repository's assembly/ is compiled twice with its asc and the
+// release target's settings, into a temporary directory:
 //
-//  1. assembly/ and asconfig.json are copied to a temporary directory, and the copy is compiled
-//     with the repository's asc, with the release target's settings, into epoch.wasm (as is);
-//  2. in the copy, the bodies of epochEnter and epochExit in epoch.ts are emptied, and the copy
-//     is compiled again into noepoch.wasm. Nothing else differs between the two builds.
+//  1. as is, into default.wasm;
+//  2. with the variant's compile-time flag (assembly/benchflags.ts: asc --use LK_BENCH_NO_EPOCH=1,
+//     or LK_BENCH_NO_GATE=1 for the gate), which empties epochEnter and epochExit (writeEnter
+//     and writeExit), into flagged.wasm. Nothing else differs between the two builds.
 //
-// Both are compiled from the same relative paths (the compiler's internal names, and so the
-// layout of the module, depend on them), so the as-is build is byte-identical to
-// build/latchkey.wasm when that is up to date with assembly/; the script says whether it is.
-// As a check that the patch took, it prints the atomic stores in each build's text format.
+// Both are real builds of the same source from the repository root, so the as-is build is
+// byte-identical to build/latchkey.wasm when that is up to date with assembly/ (the flags compile
+// away); the script says whether it is. As a check that the flag took, it prints the atomic
+// stores in each build's text format.
 //
 // Each build gets its own shared memory and core instance, created the way a connection does it
 // (CoreThread.create from dist/core.js, then a Session and a Cursor from dist/ over it), and a
@@ -41,7 +42,7 @@
 // The temporary directory is removed at the end unless --keep.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +50,7 @@ import { CoreThread } from '../dist/core.js';
 import { Session } from '../dist/session.js';
 import { makeKeys, shuffled, range, byteKeys } from './keys.js';
 import { fmtOps, printTable } from './format.js';
+import { benchArgs } from './args.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const PAGE_SIZE = 8192;
@@ -59,18 +61,15 @@ const MODULE_INITIAL_PAGES = 16;
 const VALUE = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
 const WARMUP_GETS = 200_000;
 
-function parseArgs(argv) {
-  const o = { variant: 'epoch', n: 1_000_000, rounds: 6, gets: 500_000, slice: 20_000, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--n') o.n = Number(argv[++i]);
-    else if (a === '--rounds') o.rounds = Number(argv[++i]);
-    else if (a === '--gets') o.gets = Number(argv[++i]);
-    else if (a === '--slice') o.slice = Number(argv[++i]);
-    else if (a === '--keep') o.keep = true;
-    else if (a === '--variant') o.variant = argv[++i];
-    else throw new Error(`epoch.js: unknown argument ${a}`);
-  }
+function parseOptions() {
+  const o = benchArgs('epoch.js', {
+    variant: { type: 'string', default: 'epoch' },
+    n: { type: 'number', default: 1_000_000 },
+    rounds: { type: 'number', default: 6 },
+    gets: { type: 'number', default: 500_000 },
+    slice: { type: 'number', default: 20_000 },
+    keep: { type: 'boolean' },
+  });
   if (!(o.variant in VARIANTS)) throw new Error(`--variant: one of ${Object.keys(VARIANTS).join(', ')}`);
   if (!Number.isInteger(o.n) || o.n < 1000) throw new Error('--n: an integer >= 1000');
   if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error('--rounds: a positive integer');
@@ -81,39 +80,18 @@ function parseArgs(argv) {
 
 // ---- the two builds ----
 
-/** Replaces the body of `function <name>(...)...{ ... }` in `src`; throws if it is not there. */
-function emptyBody(src, name, replacement = '') {
-  const m = new RegExp(`function\\s+${name}\\s*\\([^)]*\\)[^{]*\\{`).exec(src);
-  if (!m) throw new Error(`epoch.js: no function ${name} in assembly/epoch.ts to patch`);
-  const open = m.index + m[0].length;
-  let depth = 1;
-  let i = open;
-  for (; i < src.length && depth > 0; i++) {
-    if (src[i] === '{') depth++;
-    else if (src[i] === '}') depth--;
-  }
-  if (depth !== 0) throw new Error(`epoch.js: unbalanced braces after function ${name}`);
-  const body = src.slice(open, i - 1);
-  if (!/atomic\.store/.test(body)) throw new Error(`epoch.js: ${name} no longer stores the epoch; update the patch`);
-  return `${src.slice(0, open)} /* compiled out by bench/epoch.js */ ${replacement} }${src.slice(i)}`;
-}
-
-/** What each variant compiles out, and the operation it times. */
+/** What each variant compiles out (its flag in assembly/benchflags.ts), and the operation it times. */
 const VARIANTS = {
-  epoch: {
-    what: 'epochs', file: 'assembly/epoch.ts', op: 'get',
-    patch: (src) => emptyBody(emptyBody(src, 'epochEnter'), 'epochExit'),
-  },
-  gate: {
-    what: 'the write gate', file: 'assembly/conn/role.ts', op: 'put',
-    patch: (src) => emptyBody(emptyBody(src, 'writeEnter', 'return OK;'), 'writeExit'),
-  },
+  epoch: { what: 'epochs', file: 'assembly/epoch.ts', flag: 'LK_BENCH_NO_EPOCH', op: 'get' },
+  gate: { what: 'the write gate', file: 'assembly/conn/role.ts', flag: 'LK_BENCH_NO_GATE', op: 'put' },
 };
 
-function compile(dir, name) {
+/** Compiles assembly/ (release settings) into dir/<name>.wasm, with `flag` set to 1 if given. */
+function compile(dir, name, flag) {
   const asc = join(REPO, 'node_modules', '.bin', 'asc');
   const r = spawnSync(asc, ['assembly/index.ts', '--config', 'asconfig.json', '--target', 'release',
-    '--outFile', `${name}.wasm`, '--textFile', `${name}.wat`], { cwd: dir, encoding: 'utf8' });
+    '--outFile', join(dir, `${name}.wasm`), '--textFile', join(dir, `${name}.wat`), ...(flag ? ['--use', `${flag}=1`] : [])],
+  { cwd: REPO, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`epoch.js: asc failed for ${name}:\n${r.stdout}${r.stderr}${r.error ?? ''}`);
   const wasm = readFileSync(join(dir, `${name}.wasm`));
   const atomicStores = (readFileSync(join(dir, `${name}.wat`), 'utf8').match(/\.atomic\.store/g) ?? []).length;
@@ -122,22 +100,18 @@ function compile(dir, name) {
 
 function buildBoth(variant) {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-epoch-'));
-  cpSync(join(REPO, 'assembly'), join(dir, 'assembly'), { recursive: true });
-  cpSync(join(REPO, 'asconfig.json'), join(dir, 'asconfig.json'));
   const t0 = performance.now();
-  const withEpochs = compile(dir, 'epoch');
-  const file = join(dir, variant.file);
-  writeFileSync(file, variant.patch(readFileSync(file, 'utf8')));
-  const without = compile(dir, 'noepoch');
+  const asIs = compile(dir, 'default');
+  const flagged = compile(dir, 'flagged', variant.flag);
   const secs = (performance.now() - t0) / 1000;
   const built = join(REPO, 'build', 'latchkey.wasm');
-  const same = existsSync(built) && readFileSync(built).equals(withEpochs.wasm);
-  console.log(`built both in ${secs.toFixed(1)} s (${dir}): as is ${withEpochs.wasm.length} B, ` +
-    `${withEpochs.atomicStores} atomic stores; patched ${without.wasm.length} B, ${without.atomicStores} atomic stores. ` +
+  const same = existsSync(built) && readFileSync(built).equals(asIs.wasm);
+  console.log(`built both in ${secs.toFixed(1)} s (${dir}): as is ${asIs.wasm.length} B, ` +
+    `${asIs.atomicStores} atomic stores; with ${variant.flag}=1 ${flagged.wasm.length} B, ${flagged.atomicStores} atomic stores. ` +
     `The as-is build ${same ? 'is byte-identical to' : 'DIFFERS from'} build/latchkey.wasm` +
     `${same ? '' : ' (assembly/ changed since the last npm run build?)'}`);
-  if (without.atomicStores >= withEpochs.atomicStores) throw new Error('epoch.js: the patch removed no atomic store');
-  return { dir, builds: [withEpochs, without] };
+  if (flagged.atomicStores >= asIs.atomicStores) throw new Error(`epoch.js: ${variant.flag}=1 removed no atomic store`);
+  return { dir, builds: [asIs, flagged] };
 }
 
 // ---- one core per build ----
@@ -203,7 +177,7 @@ function timeRaw(e, hi, lo, at, count, put) {
   return ms;
 }
 
-const o = parseArgs(process.argv.slice(2));
+const o = parseOptions();
 const V = VARIANTS[o.variant];
 const put = V.op === 'put';
 console.log(`\n## ${V.what}: ${V.op} with and without it (${V.file}), N = ${o.n.toLocaleString('en-US')} ` +

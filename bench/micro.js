@@ -22,6 +22,7 @@ import { Bench } from 'tinybench';
 import { makeKeys, shuffled, range, sortedIndices, prng } from './keys.js';
 import { latchkeyEngine, mapEngine, sortedBtreeEngine, lmdbEngine } from './engines.js';
 import { fmtOps, fmtRatio, printTable } from './format.js';
+import { benchArgs } from './args.js';
 
 const BATCH = 1000;
 /** Fresh keys for put/insert: batches reused cyclically (each batch is undone after it runs). */
@@ -29,16 +30,14 @@ const FRESH_BATCHES = 64;
 const SCAN_STARTS = 4096;
 const OPS = ['get', 'put', 'insert', 'remove', 'scan'];
 
-function parseArgs(argv) {
-  const o = { n: 100_000, pageSizes: false, time: 400, warmupTime: 100, rounds: 1 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--n') o.n = Number(argv[++i]);
-    else if (a === '--time') o.time = Number(argv[++i]);
-    else if (a === '--page-sizes') o.pageSizes = true;
-    else if (a === '--rounds') o.rounds = Number(argv[++i]);
-    else throw new Error(`micro.js: unknown argument ${a}`);
-  }
+function parseOptions() {
+  const o = benchArgs('micro.js', {
+    n: { type: 'number', default: 100_000 },
+    time: { type: 'number', default: 400 },
+    'page-sizes': { type: 'boolean' },
+    rounds: { type: 'number', default: 1 },
+  });
+  o.warmupTime = 100;
   if (!Number.isInteger(o.n) || o.n < 10 * BATCH) throw new Error('micro.js: --n must be an integer >= 10000');
   if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error('micro.js: --rounds must be a positive integer');
   return o;
@@ -247,7 +246,7 @@ async function comparePageSizes(ctx, opts) {
   }));
 }
 
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseOptions();
 console.log(`\n## micro: N = ${opts.n.toLocaleString('en-US')} keys, batches of ${BATCH} ops, ` +
   `tinybench time ${opts.time} ms + warmup ${opts.warmupTime} ms per task, ${opts.rounds} round(s)`);
 const ctx = context(opts.n);

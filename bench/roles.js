@@ -15,15 +15,12 @@ import { Worker } from 'node:worker_threads';
 import { open, MemoryPageStore } from '../dist/index.js';
 import { makeKeys, byteKeys, range } from './keys.js';
 import { printTable } from './format.js';
+import { benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-let sizes = [100_000, 1_000_000];
-let rounds = 3;
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--sizes') sizes = args[++i].split(',').map(Number);
-  else if (args[i] === '--rounds') rounds = Number(args[++i]);
-  else throw new Error(`roles.js: unknown argument ${args[i]} (accepted: --sizes, --rounds)`);
-}
+const { sizes, rounds } = benchArgs('roles.js', {
+  sizes: { type: 'list', default: [100_000, 1_000_000] },
+  rounds: { type: 'number', default: 3 },
+});
 const VALUE = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const ms = (x) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;

@@ -11,16 +11,15 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.js';
 
-const quick = process.argv.includes('--quick');
+const { quick } = benchArgs('run.js', { quick: { type: 'boolean' } });
 /**
  * Seconds after which a step still running is killed (a hang in the core, say). delete.js takes
  * about 25 s; a hang its watchdog cannot see (the main thread itself spinning in stats() or
  * verify() on a broken tree) would otherwise stall the whole run.
  */
 const stepTimeout = (script) => (script === 'delete.js' ? 60 : 300);
-const unknown = process.argv.slice(2).filter((a) => a !== '--quick');
-if (unknown.length) throw new Error(`run.js: unknown arguments ${unknown.join(' ')} (accepted: --quick)`);
 
 const STEPS = quick
   ? [

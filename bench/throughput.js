@@ -28,23 +28,22 @@ import { availableParallelism } from 'node:os';
 import { open } from '../dist/index.js';
 import { makeKeys, range, byteKeys } from './keys.js';
 import { fmtOps, printTable } from './format.js';
+import { benchArgs } from './args.js';
 
 const READY = 0;
 const GO = 1;
 const STOP = 2;
 
-function parseArgs(argv) {
-  const o = { n: 1_000_000, workers: [1, 2, 4], seconds: 2, rounds: 2, pageSize: 8192, control: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--n') o.n = Number(argv[++i]);
-    else if (a === '--workers') o.workers = argv[++i].split(',').map(Number);
-    else if (a === '--seconds') o.seconds = Number(argv[++i]);
-    else if (a === '--rounds') o.rounds = Number(argv[++i]);
-    else if (a === '--page-size') o.pageSize = Number(argv[++i]);
-    else if (a === '--no-control') o.control = false;
-    else throw new Error(`throughput.js: unknown argument ${a}`);
-  }
+function parseOptions() {
+  const { noControl, ...o } = benchArgs('throughput.js', {
+    n: { type: 'number', default: 1_000_000 },
+    workers: { type: 'list', default: [1, 2, 4] },
+    seconds: { type: 'number', default: 2 },
+    rounds: { type: 'number', default: 2 },
+    'page-size': { type: 'number', default: 8192 },
+    'no-control': { type: 'boolean' },
+  });
+  o.control = !noControl;
   if (!Number.isInteger(o.n) || o.n < 1) throw new Error('--n: a positive integer');
   if (!o.workers.length || o.workers.some((w) => !Number.isInteger(w) || w < 1 || w > 60)) {
     throw new Error('--workers: a comma-separated list of integers from 1 to 60');
@@ -93,7 +92,7 @@ async function runOnce(handle, keys, n, { mix, privateTree }, count, seconds) {
   return { total: perWorker.reduce((a, b) => a + b, 0), perWorker, cores };
 }
 
-const o = parseArgs(process.argv.slice(2));
+const o = parseOptions();
 console.log(`\n## throughput: N = ${o.n.toLocaleString('en-US')} keys, pageSize ${o.pageSize}, ` +
   `${o.seconds} s per run, workers ${o.workers.join(',')}, ${o.rounds} round(s) ` +
   `(this machine: ${availableParallelism()} cores)`);

@@ -85,7 +85,7 @@ export const MUTATIONS = [
     file: 'assembly/btree/split.ts',
     find: '  if (left + 2 + separatorLength(p, at, s, leaf) > room) return false;',
     replace: '  if (left + separatorLength(p, at, s, leaf) > room) return false;',
-    tests: ['test/unit.test.ts', 'test/property.test.ts', 'test/entries.test.ts'],
+    tests: ['test/unit.test.ts', 'test/property-sequences.test.ts', 'test/split-levels.test.ts', 'test/split-limits.test.ts', 'test/cursor-readahead.test.ts', 'test/entries.test.ts'],
   },
   {
     name: 'stale left link after unlink',
@@ -106,7 +106,7 @@ export const MUTATIONS = [
     file: 'assembly/btree/remove.ts',
     find: '    pageDelete(p, i);\n    bumpVersion(p);',
     replace: '    pageDelete(p, i);',
-    tests: ['test/property.test.ts', 'test/entries.test.ts'],
+    tests: ['test/property-sequences.test.ts', 'test/split-levels.test.ts', 'test/split-limits.test.ts', 'test/cursor-readahead.test.ts', 'test/entries.test.ts'],
   },
   {
     name: 'stage 1 does not bump the subtree parent\'s version',

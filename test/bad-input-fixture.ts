@@ -1,4 +1,4 @@
-// The bad-input suites' fixture (test/errors.test.ts, test/bad-input.test.ts): a debug connection
+// The bad-input suites' fixture (test/errors-*.test.ts, test/bad-input.test.ts): a debug connection
 // with a populated bytes table and a populated strings table, and the checks that a refused call
 // is a LatchkeyError with its code and fragments and left both tables exactly as they were.
 import { expect } from 'vitest';

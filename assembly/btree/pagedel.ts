@@ -35,61 +35,27 @@ import {
 import {
   P_LATCH, P_FLAGS, P_LEFT, P_RIGHT, P_TREE, P_CHAIN, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE,
   F_INCOMPLETE_SPLIT, F_IGNORE, pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen,
-  childAt, cellAddr, pageDelete, pageFindChild, pageSearchInternalBelow, keyCompare, bumpVersion,
+  childAt, cellAddr, pageDelete, bumpVersion,
 } from "../page";
 import {
   tableMeta, tableRoot, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_VACUUM_LATCH, C_DELETIONS, C_CAND, CANDIDATES,
 } from "../catalog";
-import { descend, stackTop, levelLeftmost, levelNext, D_EXCLUSIVE, D_BELOW } from "./search";
+import { descend, levelLeftmost, levelNext, D_EXCLUSIVE, D_BELOW } from "./search";
 import { epochStamp, epochRefresh, limboPush, limboReclaim } from "../epoch";
-import { sKey2, sTemp, sOut, stackGet } from "../scratch";
+import { sKey2, sTemp, sOut } from "../scratch";
 import { MAX_KEY, MAX_PAGE_SIZE } from "../limits";
 import {
   inject, INJECT_PAGEDEL_PARENT_CHECKED, INJECT_PAGEDEL_HALFDEAD, INJECT_PAGEDEL_BEFORE_UNLINK, INJECT_PAGEDEL_LEFT_READ,
 } from "../inject";
 import { OK } from "../status";
+import { findDownlink, downlinkIndex, DL_BELOW } from "./parent";
 
 /** Result of a stage-2 step: the leaf itself is gone (the deletion is complete). */
 const UNLINKED_LEAF: i32 = 1;
 /** Result of a stage-2 step: one internal page of the chain is gone; more steps follow. */
 const UNLINKED_INTERNAL: i32 = 0;
 
-/** Per thread: index of the downlink findDownlink found. */
-let downlinkIndex: i32 = -1;
-
 // ---- helpers ----
-
-/**
- * Finds and latches (exclusively) the page at `level` holding the downlink to `child`, whose key
- * space ends at `key` (the doomed leaf's high key). Starts from the descent stack, moves right
- * over dead pages; 0 (nothing latched) if there is no such downlink, which is the case for the
- * right half of an incomplete split.
- */
-function findDownlink(tree: u32, child: u32, level: i32, key: usize, klen: i32): usize {
-  const hint = level <= stackTop ? stackGet(level) : 0;
-  let a: usize;
-  if (hint != 0) {
-    a = pageAddr(hint);
-    latchExclusive(a + P_LATCH);
-  } else {
-    a = descend(tree, key, klen, level, D_EXCLUSIVE | D_BELOW);
-  }
-  while (true) {
-    if ((pFlags(a) & F_IGNORE) == 0) {
-      const i = pageFindChild(a, child, pageSearchInternalBelow(a, key, klen));
-      if (i >= 0) { downlinkIndex = i; return a; }
-      // The downlink would be on the page whose key space reaches `key`.
-      if (!pHasHigh(a) || keyCompare(pHighKey(a), pHighLen(a), key, klen) >= 0) break;
-    }
-    const right = pRight(a);
-    if (right == 0) break;
-    unlatchExclusive(a + P_LATCH);
-    a = pageAddr(right);
-    latchExclusive(a + P_LATCH);
-  }
-  unlatchExclusive(a + P_LATCH);
-  return 0;
-}
 
 /**
  * Latches (exclusively) the live left sibling of page t: reads t's left link, then moves right
@@ -225,7 +191,9 @@ export function pagedelLeaf(tree: u32, pg: u32): i32 {
   let top = pg;
   let level = 1;
   while (true) {
-    const a = findDownlink(tree, child, level, key, hlen);
+    // The page one level up holding child's downlink (parent.ts), found by the leaf's high key:
+    // the end of the key space of the whole chain below it.
+    const a = findDownlink(tree, child, level, key, hlen, DL_BELOW);
     if (a == 0) { unlatchExclusive(p + P_LATCH); return 0; } // no downlink yet: an incomplete split's right half
     const n = pCount(a);
     if (n == 1) {

