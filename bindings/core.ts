@@ -57,11 +57,20 @@ export interface CoreExports {
   lk_put(dh: number, klen: number, vlen: number, mode: number): number;
   lk_remove(dh: number, klen: number): number;
   lk_scan(dh: number, reverse: number, mode: number, klen: number, endMode: number, endLen: number,
-    hint: number, hintGen: number, limit: number): number;
+    limit: number, taken: number): number;
+  lk_scan_flags: WebAssembly.Global;
+  lk_scan_bytes: WebAssembly.Global;
+  lk_scan_last: WebAssembly.Global;
+  lk_scan_count: WebAssembly.Global;
+  lk_scan_resume: WebAssembly.Global;
+  lk_scan_resume_size: WebAssembly.Global;
+  lk_scan_entries: WebAssembly.Global;
+  lk_scan_end: WebAssembly.Global;
+  lk_scan_kept(dh: number, reverse: number, taken: number): number;
+  lk_value_max(klen: number): number;
   lk_verify(dh: number, full: number): number;
   lk_compact(dh: number): number;
   lk_reclaim(): number;
-  lk_leaf_unchanged(dh: number, pg: number, version: number): number;
   lk_stats(dh: number): number;
   lk_dump_level(dh: number, level: number, from: number, fromGen: number): number;
   lk_dump_deleted(dh: number, from: number): number;
@@ -82,6 +91,33 @@ export interface CoreExports {
   lk_test_level(tree: number, level: number): number;
   lk_arena_high_water(): number;
   lk_arena_free_count(): number;
+}
+
+/**
+ * Where a scan batch's fields lie in the output area (offsets from OUT) and its flags: the core's
+ * one definition (assembly/btree/scan.ts, "Output layout"), read by name once per instance.
+ */
+export interface ScanLayout {
+  readonly FLAGS: number;
+  readonly BYTES: number;
+  /** Where the last entry starts, counted from the first entry. */
+  readonly LAST: number;
+  readonly COUNT: number;
+  /** The resume record: RESUME_SIZE bytes (whole words) a caller copies and passes back as they are. */
+  readonly RESUME: number;
+  readonly RESUME_SIZE: number;
+  /** The first entry: [u16 klen][u16 vlen][key][value], in scan order. */
+  readonly ENTRIES: number;
+  /** Flag: nothing lies beyond this batch in its direction. */
+  readonly END: number;
+}
+
+function scanLayout(x: CoreExports): ScanLayout {
+  return Object.freeze({
+    FLAGS: x.lk_scan_flags.value, BYTES: x.lk_scan_bytes.value, LAST: x.lk_scan_last.value,
+    COUNT: x.lk_scan_count.value, RESUME: x.lk_scan_resume.value, RESUME_SIZE: x.lk_scan_resume_size.value,
+    ENTRIES: x.lk_scan_entries.value, END: x.lk_scan_end.value,
+  });
 }
 
 const modules = new Map<boolean, Promise<WebAssembly.Module>>();
@@ -279,6 +315,7 @@ export class CoreThread {
   readonly module: WebAssembly.Module;
   /** View of the whole memory as of registration; the scratch area is always inside it. */
   readonly u8: Uint8Array;
+  readonly i32: Int32Array;
   readonly dv: DataView;
   /** Absolute addresses in this thread's scratch area. */
   readonly KEY: number;
@@ -296,6 +333,8 @@ export class CoreThread {
   readonly itemMax: number;
   /** Bytes the connection's cacheSize allows for pages. */
   readonly cacheBytes: number;
+  /** The scan batch's layout in the output area. */
+  readonly scan: ScanLayout;
   readonly debug: boolean;
   private registered = false;
   /** Lets go of this thread's liveness token (after its slot is given back). */
@@ -313,6 +352,7 @@ export class CoreThread {
     this.releaseToken = releaseToken;
     this.registered = true;
     this.u8 = new Uint8Array(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
     this.dv = new DataView(memory.buffer);
     const base = x.lk_scratch();
     this.KEY = base + x.lk_limit(5);
@@ -324,6 +364,7 @@ export class CoreThread {
     this.maxValue = x.lk_limit(1);
     this.itemMax = x.lk_limit(10);
     this.cacheBytes = x.lk_limit(11) * x.lk_page_size();
+    this.scan = scanLayout(x);
     this.debug = x.lk_debug() === 1;
     this.keyArea = this.u8.subarray(this.KEY, this.KEY + this.maxKey);
     this.valueArea = this.u8.subarray(this.VALUE, this.VALUE + this.maxValue);
@@ -389,9 +430,9 @@ export class CoreThread {
     return new CoreThread(module, memory, x, canBlock, release);
   }
 
-  /** Largest value accepted with a key of `klen` bytes. */
+  /** Largest value accepted with a key of `klen` bytes (1 to maxKey), as the core says. */
   valueLimit(klen: number): number {
-    return Math.min(this.maxValue, this.itemMax - klen);
+    return this.x.lk_value_max(klen);
   }
 
   /** Returns this thread's slot and stashed pages to the shared state, then its liveness token. */

@@ -67,9 +67,9 @@ export const MUTATIONS = [
     tests: ['test/pagedel.test.ts'],
   },
   {
-    name: 'no generation check for a paused iterator\'s hint',
+    name: 'no generation check for a paused iterator\'s resume leaf',
     file: 'assembly/btree/scan.ts',
-    find: 'if (load<u32>(p, P_GEN) != hintGen || load<u32>(p, P_TREE) != tree',
+    find: 'if (load<u32>(p, P_GEN) != gen || load<u32>(p, P_TREE) != tree',
     replace: 'if (load<u32>(p, P_TREE) != tree',
     tests: ['test/pagedel.test.ts'],
   },
