@@ -25,6 +25,10 @@ export * from "./inject";
 export * from "./verify";
 export * from "./btree/stats";
 export * from "./btree/dump";
+export {
+  BOUND_NONE, BOUND_INCLUSIVE, BOUND_EXCLUSIVE, SCAN_FLAGS, SCAN_BYTES, SCAN_LAST, SCAN_RESUME, SCAN_RESUME_SIZE,
+  SCAN_COUNT, SCAN_ENTRIES, SCAN_END, SCAN_NO_RESUME,
+} from "./btree/scan";
 export { ARENA_GUARD, TOKEN_NONE, TOKEN_RECLAIMING, CONN_TERM, CONN_LAST_SEQ, CONN_IMAGE_SEQ } from "./arena";
 export { NEXT_NAME_LEN, NEXT_FORMATS, NEXT_NAME } from "./catalog";
 export { COMPACT_DELETED, COMPACT_FINISHED, COMPACT_RECYCLED } from "./btree/pagedel";

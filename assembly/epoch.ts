@@ -12,8 +12,8 @@
 //    started before the unlink, and so could hold a pointer to the page, has finished. An
 //    operation that starts later cannot reach it: no live page links to it any more.
 // Reclamation takes the page's latch exclusively (without waiting) before marking it FREE and
-// bumping its generation, so a cursor that latched a page through a hint from an earlier call
-// (held outside any epoch) either sees the old generation with the page intact, or a new one.
+// bumping its generation, so a scan that latched a page named by a resume record from an earlier
+// call (kept outside any epoch) either sees the old generation with the page intact, or a new one.
 //
 // The announcement is an atomic store before the operation's first shared read, and the
 // reclaimer's scan of the slots is atomic: either it sees the announcement, or the operation's

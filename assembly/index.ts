@@ -8,11 +8,10 @@
 import {
   SB, SB_CKPT_LATCH, SB_TERM, CONN_FIELDS, arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
   threadToken, threadTableId, threadOwner, threadReclaim,
-  pageSize, pageAddr, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
+  pageSize, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
 import { latchSetCanBlock } from "./latch";
 import { MAX_DHANDLES, MAX_KEY, MIN_PAGE_SIZE, MAX_PAGE_SIZE, VALUE_SHIFT, MAX_TABLES, MAX_NAME, valueMax, leafItemMax } from "./limits";
-import { P_VERSION } from "./page";
 import {
   tableCreate, tableFormats, tableNextLive, tableName, tableLoading, tablePublish, tableRetire, tableState,
   tableReadonly, tableSetReadonly, tablesSetReadonly, TABLE_LIVE, TABLE_LOADING, NEXT_NAME_LEN, NEXT_FORMATS, NEXT_NAME,
@@ -27,7 +26,7 @@ import {
 import { btreeGet } from "./btree/search";
 import { btreePut } from "./btree/insert";
 import { btreeRemove } from "./btree/remove";
-import { scanForward, scanBackward } from "./btree/scan";
+import { scanForward, scanBackward, scanKept } from "./btree/scan";
 import { btreeStats } from "./btree/stats";
 import { dumpLevel, dumpDeleted } from "./btree/dump";
 import { verifyTree } from "./verify";
@@ -74,6 +73,12 @@ export function lk_max_value(): i32 { return <i32>pageSize >> VALUE_SHIFT; }
 export function lk_leaf_item_max(): i32 { return leafItemMax(<i32>pageSize); }
 /** Pages the arena may hold (the connection's cacheSize). */
 export function lk_arena_max_pages(): i32 { return <i32>arenaMaxPages(); }
+
+/** Largest value accepted with a key of `klen` bytes on this memory's pages (EKEYSIZE for no such key). */
+export function lk_value_max(klen: i32): i32 {
+  const r = checkKey(klen);
+  return r < 0 ? r : valueMax(<i32>pageSize, klen);
+}
 
 // ---- tables and dhandles ----
 // Operations on a table go through a dhandle the caller uses (assembly/conn/dhandle.ts): the
@@ -235,34 +240,40 @@ export function lk_remove(dh: i32, klen: i32): i32 {
 }
 
 /**
- * One scan batch. reverse: 0/1. mode/endMode: 0 none, 1 inclusive, 2 exclusive; start key at
- * S_KEY (klen), end key at S_KEY2 (endLen). Forward batches take the previous batch's hint.
+ * One scan batch (assembly/btree/scan.ts). reverse: 0/1. mode/endMode: 0 none, 1 inclusive, 2
+ * exclusive; start key at S_KEY (klen), end key at S_KEY2 (endLen); limit: at most that many
+ * entries (0: a leaf's worth). `taken` >= 0: the caller wrote a batch's resume record back at
+ * the head of S_OUT and has taken that many of its entries, the last of them being the start key
+ * (exclusive); -1: none. Returns the number of entries.
  */
 export function lk_scan(
-  dh: i32, reverse: i32, mode: i32, klen: i32, endMode: i32, endLen: i32, hint: u32, hintGen: u32, limit: i32,
+  dh: i32, reverse: i32, mode: i32, klen: i32, endMode: i32, endLen: i32, limit: i32, taken: i32,
 ): i32 {
   if (!dhandleInUse(dh)) return ENOENT;
   if (mode < 0 || mode > 2 || endMode < 0 || endMode > 2) return EINVAL;
   if ((mode != 0 && checkKey(klen) < 0) || (endMode != 0 && checkKey(endLen) < 0)) return EKEYSIZE;
+  // After a role change the cursor moves to a current dhandle, whose tree may be another image.
   if (!dhandleCurrent(dh)) return EAGAIN;
   const tree = dhandleTree(dh);
   epochEnter();
   const v = reverse != 0
-    ? scanBackward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit)
-    : scanForward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, hint, hintGen, limit);
+    ? scanBackward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit, taken)
+    : scanForward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit, taken);
   epochExit();
   return v;
 }
 
 /**
- * Cursors' read-ahead check: 1 if page `pg` still has version `version` and the cursor's dhandle
- * `dh` is still current (no role change since: else the cursor moves to a current dhandle, whose
- * tree may be another image); 0 otherwise.
+ * A positioned cursor's step: does its batch still serve it? The batch's resume record written
+ * back at the head of S_OUT, `taken` of its entries taken: 1 if the next of them is still the
+ * true neighbour of the last one taken (assembly/btree/scan.ts, scanKept); 0 if the cursor must
+ * call lk_scan (which says EAGAIN if the dhandle is from before a role change).
  */
-export function lk_leaf_unchanged(dh: i32, pg: u32, version: u32): i32 {
-  if (!dhandleInUse(dh) || !dhandleCurrent(dh) || pg == 0 || pg >= arenaHighWater()) return 0;
-  return atomic.load<u32>(pageAddr(pg) + P_VERSION) == version ? 1 : 0;
+export function lk_scan_kept(dh: i32, reverse: i32, taken: i32): i32 {
+  if (!dhandleInUse(dh) || !dhandleCurrent(dh)) return 0;
+  return scanKept(dhandleTree(dh), reverse != 0, taken) ? 1 : 0;
 }
+
 
 export function lk_verify(dh: i32, full: i32): i32 {
   if (!dhandleInUse(dh)) return ENOENT;

@@ -206,6 +206,7 @@ export class CoreThread {
   readonly module: WebAssembly.Module;
   /** View of the whole memory as of registration; the scratch area is always inside it. */
   readonly u8: Uint8Array;
+  readonly i32: Int32Array;
   readonly dv: DataView;
   /** Absolute addresses in this thread's scratch area. */
   readonly KEY: number;
@@ -240,6 +241,7 @@ export class CoreThread {
     this.releaseToken = releaseToken;
     this.registered = true;
     this.u8 = new Uint8Array(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
     this.dv = new DataView(memory.buffer);
     const base = x.lk_scratch();
     this.KEY = base + S_KEY;
@@ -316,9 +318,9 @@ export class CoreThread {
     return new CoreThread(module, memory, x, canBlock, release);
   }
 
-  /** Largest value accepted with a key of `klen` bytes. */
+  /** Largest value accepted with a key of `klen` bytes (1 to maxKey), as the core says. */
   valueLimit(klen: number): number {
-    return Math.min(this.maxValue, this.itemMax - klen);
+    return this.x.lk_value_max(klen);
   }
 
   /** Returns this thread's slot and stashed pages to the shared state, then its liveness token. */

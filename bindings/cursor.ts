@@ -2,15 +2,21 @@
  * Cursors: point operations, range iteration and positioned movement over one table.
  *
  * A cursor never holds a latch between calls. Scans are read a leaf at a time into this thread's
- * scratch area (assembly/btree/scan.ts) and decoded into a batch of copies; the next batch resumes
- * after the last key returned. Every key present for the whole scan is returned once, in order.
+ * scratch area (assembly/btree/scan.ts) and decoded into a batch of copies. Each batch carries the
+ * core's resume record; the next call passes it back with how many entries were taken and the
+ * last of them, and the core decides whether the batch still serves the next step, where to
+ * continue, or to search again by key. Every key present for the whole scan is returned once, in
+ * order.
  */
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { type Format, writeBytes, readBytes, decodeBytes, keyBytes } from './codec.js';
 import { optionsOf, quoted, shown } from './args.js';
 import type { CoreThread } from './core.js';
-import { MODE_PUT, MODE_INSERT } from './abi.generated.js';
+import {
+  MODE_PUT, MODE_INSERT, BOUND_NONE, BOUND_INCLUSIVE, BOUND_EXCLUSIVE, SCAN_FLAGS, SCAN_BYTES, SCAN_LAST, SCAN_COUNT,
+  SCAN_RESUME, SCAN_RESUME_SIZE, SCAN_ENTRIES, SCAN_END, SCAN_NO_RESUME,
+} from './abi.generated.js';
 
 export type Key = Uint8Array | string;
 export type Value = Uint8Array | string;
@@ -25,10 +31,6 @@ export interface RangeOptions<K> {
 }
 const RANGE_KEYS = new Set(['gt', 'gte', 'lt', 'lte', 'reverse', 'limit']);
 
-const BOUND_NONE = 0;
-const BOUND_INCLUSIVE = 1;
-const BOUND_EXCLUSIVE = 2;
-const SCAN_END = 1;
 
 /** One leaf's worth of results as the core writes them: `count` items (u16 key length, u16 value length, key, value). */
 export interface RawBatch {
@@ -36,12 +38,9 @@ export interface RawBatch {
   count: number;
   /** Raw bytes of the last key (the next batch's exclusive bound). */
   last: Uint8Array | undefined;
-  nextPage: number;
-  nextGen: number;
   end: boolean;
-  /** The leaf the entries came from and its version then (read-ahead validity). */
-  leaf: number;
-  leafVersion: number;
+  /** The core's resume record for this batch, as words: passed back as it is, never read here. */
+  resume: Int32Array;
 }
 
 /** One leaf's worth of results, decoded. */
@@ -82,9 +81,9 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   private curKey: K | undefined;
   private curValue: V | undefined;
   private curRaw: Uint8Array | undefined;
+  /** The batch the position came from, and how many of its entries were taken (the read-ahead). */
   private buf: Batch<K, V> | undefined;
   private bufPos = 0;
-  private bufReverse = false;
 
   constructor(owner: CursorOwner, uri: string, dh: number, kf: Format, vf: Format) {
     this.owner = owner;
@@ -147,7 +146,6 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const limit = this.core.valueLimit(klen);
     const vlen = writeBytes(this.core.valueArea, this.vf, value, limit, 'value',
       limit < this.core.maxValue ? ` (key + value at most ${this.core.itemMax} bytes on ${this.core.x.lk_page_size()}-byte pages)` : ' (a quarter page)');
-    this.buf = undefined; // a write through this cursor invalidates its read-ahead
     let r = this.core.x.lk_put(this.dh, klen, vlen, mode);
     // The value stays at VALUE: a renew writes only the table's name, at KEY.
     for (let i = 0; r === Status.EAGAIN; i++) r = this.core.x.lk_put(this.renew(what, i), this.writeKey(key), vlen, mode);
@@ -169,7 +167,6 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   remove(key: K): boolean {
     this.check();
     const klen = this.writeKey(key);
-    this.buf = undefined;
     let r = this.core.x.lk_remove(this.dh, klen);
     for (let i = 0; r === Status.EAGAIN; i++) r = this.core.x.lk_remove(this.renew('remove', i), this.writeKey(key));
     if (r < 0) this.fail(r, 'remove');
@@ -178,55 +175,57 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
 
   /**
    * Reads one batch from the core: one copy of its items (u16 key length, u16 value length, key,
-   * value), never a view of shared memory, and where to resume.
+   * value), never a view of shared memory, and its resume record. With `from`, the batch resumes
+   * after the `taken` entries of `from`, the last of them being `start` (exclusive).
    */
   private fetchRaw(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
-    end: Uint8Array | undefined, hint: number, hintGen: number, limit: number): RawBatch {
+    end: Uint8Array | undefined, limit: number, from: RawBatch | undefined, taken: number): RawBatch {
     const core = this.core;
+    const out = core.OUT;
     let r = Status.EAGAIN as number;
     for (let i = 0; r === Status.EAGAIN; i++) {
-      // After a renew the hint is dropped: it names a page of the old dhandle's tree. The scan
+      // After a renew the record is dropped: it names a page of the old dhandle's tree. The scan
       // resumes by key (`start`, exclusive after the last key returned), so an iterator in
       // progress keeps its order and once-only guarantees on the new dhandle's tree.
       const dh = i === 0 ? this.dh : this.renew('scan', i - 1);
       if (start) core.u8.set(start, core.KEY);
       if (end) core.u8.set(end, core.KEY2);
-      r = core.x.lk_scan(dh, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0,
-        i === 0 ? hint : 0, i === 0 ? hintGen : 0, limit);
+      const resume = i === 0 && from !== undefined;
+      if (resume) this.passBack(from);
+      r = core.x.lk_scan(dh, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0, limit,
+        resume ? taken : SCAN_NO_RESUME);
     }
     if (r < 0) this.fail(r, 'scan');
     const dv = core.dv;
-    const out = core.OUT;
-    const count = dv.getUint32(out, true);
-    const bytes = core.u8.slice(out + 28, out + 28 + dv.getUint32(out + 24, true));
-    const bv = new DataView(bytes.buffer);
-    let pos = 0;
-    let lastAt = 0;
-    let lastLen = 0;
-    for (let i = 0; i < count; i++) {
-      lastAt = pos + 4;
-      lastLen = bv.getUint16(pos, true);
-      pos += 4 + lastLen + bv.getUint16(pos + 2, true);
-    }
+    const flags = dv.getUint32(out + SCAN_FLAGS, true);
+    const copy = core.u8.slice(out, out + SCAN_ENTRIES + dv.getUint32(out + SCAN_BYTES, true));
+    const bytes = copy.subarray(SCAN_ENTRIES);
+    const count = dv.getUint32(out + SCAN_COUNT, true);
+    const lastAt = dv.getUint32(out + SCAN_LAST, true);
     return {
       bytes,
       count,
       // The cursor's own copy of its resume key: the caller may mutate the keys it was given.
-      last: count > 0 ? bytes.slice(lastAt, lastAt + lastLen) : undefined,
-      nextPage: dv.getUint32(out + 4, true),
-      nextGen: dv.getUint32(out + 8, true),
-      end: (dv.getUint32(out + 12, true) & SCAN_END) !== 0,
-      leaf: dv.getUint32(out + 16, true),
-      leafVersion: dv.getUint32(out + 20, true),
+      last: count > 0 ? bytes.slice(lastAt + 4, lastAt + 4 + (bytes[lastAt] | (bytes[lastAt + 1] << 8))) : undefined,
+      end: (flags & SCAN_END) !== 0,
+      resume: new Int32Array(copy.buffer, SCAN_RESUME, SCAN_RESUME_SIZE >> 2),
     };
+  }
+
+  /** Writes batch b's resume record back where the core reads it (word stores: a hot path). */
+  private passBack(b: RawBatch): void {
+    const words = b.resume;
+    const i32 = this.core.i32;
+    const at = (this.core.OUT + SCAN_RESUME) >> 2;
+    for (let i = 0; i < words.length; i++) i32[at + i] = words[i];
   }
 
   /** Reads one batch and decodes its keys and values (views of the batch's copy, or strings). */
   private fetch(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
-    end: Uint8Array | undefined, hint: number, hintGen: number, limit: number): Batch<K, V> {
-    const raw = this.fetchRaw(reverse, mode, start, endMode, end, hint, hintGen, limit);
+    end: Uint8Array | undefined, limit: number, from: Batch<K, V> | undefined, taken: number): Batch<K, V> {
+    const raw = this.fetchRaw(reverse, mode, start, endMode, end, limit, from, taken);
     const { bytes, count } = raw;
-    const bv = new DataView(bytes.buffer);
+    const bv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const keys: K[] = new Array(count);
     const values: V[] = new Array(count);
     let pos = 0;
@@ -246,25 +245,23 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
    */
   rawBatches(): IterableIterator<RawBatch> {
     this.check();
-    return this.walk(BOUND_NONE, undefined, (m, st, h, g) => this.fetchRaw(false, m, st, BOUND_NONE, undefined, h, g, 0x7fffffff));
+    return this.walk(BOUND_NONE, undefined, (m, st, from) => this.fetchRaw(false, m, st, BOUND_NONE, undefined, 0x7fffffff, from, from ? from.count : 0));
   }
 
-  /** The batch walk of range() and rawBatches(): fetch, then resume after the last key, by the hint. */
+  /** The batch walk of range() and rawBatches(): fetch, then resume from the batch with all of its entries taken. */
   private *walk<B extends RawBatch>(mode: number, start: Uint8Array | undefined,
-    fetch: (mode: number, start: Uint8Array | undefined, hint: number, hintGen: number) => B): IterableIterator<B> {
-    let hint = 0;
-    let hintGen = 0;
+    fetch: (mode: number, start: Uint8Array | undefined, from: B | undefined) => B): IterableIterator<B> {
+    let from: B | undefined;
     while (true) {
       this.check();
-      const b = fetch(mode, start, hint, hintGen);
+      const b = fetch(mode, start, from);
       yield b;
       if (b.end) return;
       if (b.last) {
         start = b.last;
         mode = BOUND_EXCLUSIVE;
       }
-      hint = b.nextPage;
-      hintGen = b.nextGen;
+      from = b;
     }
   }
 
@@ -296,8 +293,8 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const [mode, start] = reverse ? upper : lower;
     const [endMode, end] = reverse ? lower : upper;
     if (remaining <= 0) return;
-    const batches = this.walk(mode, start,
-      (m, st, h, g) => this.fetch(reverse, m, st, endMode, end, h, g, Math.min(remaining, 0x7fffffff)));
+    const batches = this.walk<Batch<K, V>>(mode, start,
+      (m, st, from) => this.fetch(reverse, m, st, endMode, end, Math.min(remaining, 0x7fffffff), from, from ? from.count : 0));
     for (const b of batches) {
       for (let i = 0; i < b.keys.length && remaining > 0; i++, remaining--) yield [b.keys[i], b.values[i]];
       if (remaining <= 0) return;
@@ -316,45 +313,39 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     return this.curValue;
   }
 
-  private takeFromBuffer(): boolean {
-    const b = this.buf!;
-    if (this.bufPos >= b.keys.length) return false;
-    // Serve the next step from the read-ahead only if its leaf has not changed since: then the
-    // next entry there is still the true neighbour. Otherwise the caller fetches afresh.
-    // (The check also fails after a role change: the next step then moves to a current dhandle.)
-    if (this.bufPos > 0 && this.core.x.lk_leaf_unchanged(this.dh, b.leaf, b.leafVersion) !== 1) return false;
-    this.curKey = b.keys[this.bufPos];
-    this.curValue = b.values[this.bufPos];
+  /** Positions at entry i of batch b (the core said it is the next one). */
+  private take(b: Batch<K, V>, i: number): true {
+    this.curKey = b.keys[i];
+    this.curValue = b.values[i];
     // The raw position is the cursor's own copy: the caller may mutate the key it was given.
-    this.curRaw = this.bufPos === b.keys.length - 1 ? b.last : keyBytes(this.kf, this.curKey);
-    this.bufPos++;
+    this.curRaw = i === b.count - 1 ? b.last : keyBytes(this.kf, this.curKey);
+    this.bufPos = i + 1;
     return true;
   }
 
+  /**
+   * One step. With a batch held, the core says whether its next entry is still the one (its
+   * record, the entries taken); otherwise it resumes from that batch (or the position, by key)
+   * and hands a new one.
+   */
   private step(reverse: boolean, mode: number, start: Uint8Array | undefined): boolean {
     this.check();
-    if (this.buf && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE && this.takeFromBuffer()) return true;
-    // The right-sibling hint holds only once this leaf's entries were all taken and the leaf has
-    // not changed since (a key inserted after our position must not be skipped).
-    const b = this.buf;
-    const exhausted = b !== undefined && this.bufPos >= b.keys.length
-      && this.core.x.lk_leaf_unchanged(this.dh, b.leaf, b.leafVersion) === 1;
-    let hint = exhausted && !reverse && this.bufReverse === reverse && mode === BOUND_EXCLUSIVE ? b!.nextPage : 0;
-    let hintGen = hint ? this.buf!.nextGen : 0;
-    let from = start;
-    let m = mode;
+    let from = this.buf;
+    let taken = this.bufPos;
+    if (from !== undefined) {
+      this.passBack(from);
+      if (this.core.x.lk_scan_kept(this.dh, reverse ? 1 : 0, taken) === 1) return this.take(from, taken);
+    }
     for (;;) {
-      const b = this.fetch(reverse, m, from, BOUND_NONE, undefined, hint, hintGen, 0);
+      const b = this.fetch(reverse, mode, start, BOUND_NONE, undefined, 0, from, taken);
       this.buf = b;
-      this.bufPos = 0;
-      this.bufReverse = reverse;
-      if (this.takeFromBuffer()) return true;
+      if (b.count > 0) return this.take(b, 0);
       if (b.end) {
         this.reset();
         return false;
       }
-      hint = b.nextPage;
-      hintGen = b.nextGen;
+      from = b;
+      taken = 0;
     }
   }
 

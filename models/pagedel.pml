@@ -17,7 +17,8 @@
  *             incomplete split, finished later by an insert whose descent meets it.
  *             Then insert(3) or insert(5) (chosen by spin): 3 lands left of T (its descent
  *             meets L's incomplete split if left so), 5 in T's key range (in T before stage 1,
- *             in R after it).
+ *             in R after it); 5 may then be removed again, so that T, after a scan's batch
+ *             read 5 from it, can be empty, deleted and recycled before the next batch.
  *   DELETER 1 compaction deleting T: stage 1 (find the subtree parent, keep it latched from the
  *             rightmost-child check to the downlink removal, mark T HALF_DEAD), possibly
  *             interrupted there (injected error at pagedel-after-halfdead), then stage 2 (latch
@@ -26,8 +27,10 @@
  *   DELETER 2 a second deleter (compaction or a remover's pagedelNoteEmpty): serialised with
  *             deleter 1 by the tree's vacuum latch; finishes T if it is half-dead (an
  *             interrupted deletion), else tries to delete T itself.
- *   READER    a full forward scan by batches with next-page hints and generations
- *             (READER_FORWARD), or a full backward scan stepping left with _bt_walk_left's
+ *   READER    a full forward scan by batches, each resuming from the leaf the last one read,
+ *             checked by its generation (READER_FORWARD; scan.ts resumeLeaf, with the leaf's
+ *             version abstracted: a changed leaf is searched by the last key, which covers the
+ *             unchanged case too), or a full backward scan stepping left with _bt_walk_left's
  *             validation (READER_BACKWARD); every batch inside an epoch, nothing held between.
  * Properties (each CHECK names its own in the trail):
  *   P1 no lost key: at the end every key inserted or initially present is in the leaf chain and
@@ -57,7 +60,8 @@
  * and, to show the model is not vacuous, one fix each of the other steps removed:
  *   -DVARIANT_NO_STEP_OVER         descents do not step over half-dead and deleted pages;
  *   -DVARIANT_EPOCH_OFF_BY_ONE     a page stamped E is recycled while an operation of epoch E runs;
- *   -DVARIANT_NO_GEN_CHECK         a forward scan follows its hint without the generation check;
+ *   -DVARIANT_NO_GEN_CHECK         a forward scan resumes from its last leaf without the
+ *                                  generation check;
  *   -DVARIANT_NO_WALK_LEFT_CHECK   a backward scan accepts its left page without checking that
  *                                  the page's right link points back.
  */
@@ -346,13 +350,28 @@ inline insert(k, mayfail) {
   atomic { ann[me] = 0; inserted = inserted | BIT(k) }  /* epochExit */
 }
 
+/* remove.ts btreeRemove of key k (no page deletion of its own: the deleters do that) */
+inline remove(k) {
+  atomic { ann[me] = epoch };
+  descend(k, 0, 1, 0);                                  /* D_EXCLUSIVE */
+  atomic {
+    keys[p] = keys[p] & ~BIT(k); xunlatch(p);
+    ann[me] = 0; inserted = inserted & ~BIT(k);
+    printf("INS: key %d removed from %c\n", k, NM(p))
+  }
+}
+
 proctype Inserter(byte me) {
   byte p, q, r, c, x, i, j, stk;
   bit restart;
   insert(0, 1);
   if
   :: insert(3, 0)
-  :: insert(5, 0)
+  :: insert(5, 0);
+     if
+     :: remove(5)                                       /* T empty again: deletable after a scan read it */
+     :: skip
+     fi
   fi;
   done++
 }
@@ -554,7 +573,7 @@ proctype Reader(byte me) {
   byte p, q, r, c, x, i, j, stk, last, hint, hgen, seen, orig, left, hops;
   bit restart;
 #ifdef READER_FORWARD
-  /* scanForward, one leaf per batch; the bindings pass the last key and the hint back */
+  /* scanForward, one leaf per batch; the bindings pass the last key and the resume record back */
   last = NONE;
   do
   :: atomic { ann[me] = epoch };                        /* lk_scan: epochEnter */
@@ -569,7 +588,7 @@ proctype Reader(byte me) {
 #else
           :: true -> p = hint
 #endif
-          :: else -> sunlatch(hint); printf("RD: the hint %c is stale (deleted or recycled): descend\n", NM(hint))
+          :: else -> sunlatch(hint); printf("RD: the resume leaf %c is stale (deleted or recycled): descend\n", NM(hint))
           fi
         }
      :: else -> skip
@@ -596,7 +615,7 @@ proctype Reader(byte me) {
              i = 0;
              if
              :: rgt[p] == 0 -> sunlatch(p); x = 3         /* the end */
-             :: rgt[p] != 0 && x == 2 -> hint = rgt[p]; hgen = gen[hint]; sunlatch(p); x = 4
+             :: rgt[p] != 0 && x == 2 -> hint = p; hgen = gen[p]; sunlatch(p); x = 4 /* the resume record */
              :: rgt[p] != 0 && x == 0 -> r = rgt[p]; sunlatch(p); x = 1
              fi
           fi

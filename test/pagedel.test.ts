@@ -253,6 +253,48 @@ describe('page deletion', () => {
     expect(got.filter((k) => k >= key(5000)).length).toBe(300);
   });
 
+  // A scan resumes from its last batch's leaf (assembly/btree/scan.ts, "Resuming"), across calls
+  // outside any epoch: that leaf itself may be deleted, recycled and reused in between.
+  /** table(400) and its leaf 1 (the leaf the scans below read first), with its keys. */
+  async function secondLeaf() {
+    const { s, c } = await table(400);
+    const leaves = levelInfo(conn, 0, 0);
+    const lo = dec.decode(leaves[0].high);
+    const hi = dec.decode(leaves[1].high);
+    const doomed = [...c.range({ gte: lo, lt: hi })].map(([k]) => k);
+    return { s, c, page: leaves[1].page, lo, doomed, expected: allKeys(c).filter((k) => k >= lo) };
+  }
+  /** Empties and deletes the leaf, lets it be recycled, and has it reused at the table's right end. */
+  function recycle(s: ReturnType<Connection['openSession']>, c: ReturnType<typeof openCursorS>, page: number, doomed: string[]) {
+    keepEmpty(() => { for (const k of doomed) expect(c.remove(k)).toBe(true); });
+    expect(s.compact(URI)).toMatchObject({ pagesDeleted: 1 });
+    expect(s.stats(URI).freePages).toBeGreaterThanOrEqual(1); // recycled: no reader holds it
+    for (let i = 0; i < 300; i++) c.put(key(5000 + i), VALUE); // the splits take pages from the free list
+    expect(levelInfo(conn, 0, 0).some((p) => p.page === page)).toBe(true); // a leaf of this tree again
+  }
+
+  it('a paused range iterator whose last leaf is deleted, recycled and reused elsewhere continues correctly', async () => {
+    const { s, c, page, lo, doomed, expected } = await secondLeaf();
+    const it = c.range({ gte: lo });
+    const got = doomed.map(() => it.next().value![0]); // exactly the first batch: the whole leaf
+    expect(got).toEqual(doomed);
+    recycle(s, c, page, doomed);
+    for (let r = it.next(); !r.done; r = it.next()) got.push(r.value[0]);
+    expect(got.filter((k) => k < key(5000))).toEqual(expected);
+    expect(got.filter((k) => k >= key(5000)).length).toBe(300);
+  });
+
+  it('a positioned cursor whose leaf is deleted, recycled and reused elsewhere steps to the next key', async () => {
+    const { s, c, page, doomed, expected } = await secondLeaf();
+    const pc = openCursorS();
+    expect(pc.seek(doomed[0])).toBe(true); // its batch: the whole leaf; one entry taken
+    recycle(s, c, page, doomed);
+    expect(pc.next()).toBe(true);
+    expect(pc.key).toBe(expected[doomed.length]); // the first key of the next leaf
+    expect(pc.prev()).toBe(true);
+    expect(pc.key).toBe(allKeys(c).filter((k) => k < doomed[0]).pop()); // leaf 0's last key
+  });
+
   it('the right sibling splits while the deletion is between the stages', async () => {
     const { s, c } = await table(400);
     const { hi } = emptyLeaf(c, 3);

@@ -5,7 +5,7 @@
 // while other threads write; the picture is then a mix of moments (exact when quiesced).
 // Output goes to the calling thread's scratch OUT area in batches; a batch that fills the area
 // says where to resume (a page and its recycle generation, checked under the page's latch like a
-// scan's hint, so a page recycled between batches is noticed, not followed).
+// scan's resume leaf, so a page recycled between batches is noticed, not followed).
 //
 // Deleted pages awaiting reclamation (in limbo) are reachable from no level walk; dumpDeleted
 // finds this table's by scanning the arena's page headers.

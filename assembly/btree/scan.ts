@@ -1,15 +1,36 @@
 // Range scans, one leaf per call (nbtsearch.c's _bt_readpage / _bt_steppage / _bt_walk_left).
 //
 // A scan batch latches one leaf (shared), copies the qualifying items into this thread's output
-// area and releases it. The bindings keep the last key returned and ask for the next batch with
-// it as an exclusive bound. Nothing is held between batches, so an idle cursor never blocks a
-// writer.
+// area and releases it. Nothing is held between batches, so an idle cursor never blocks a
+// writer. Every batch's entries come from one leaf.
 //
-// Forward: the batch also returns the right sibling R (and its recycle generation) as a hint.
-// The next batch latches R directly, checks that it is still the same live leaf of this tree,
+// Resuming (nbtree's scan position, BTScanPosData, kept by the caller between calls). A batch
+// ends with a resume record: the leaf it read, that leaf's recycle generation and version as they
+// were under its latch, where in the leaf its entries start, how many, and the direction. The
+// caller passes the record back as it is, with how many of its entries it has taken and the last
+// of them as an exclusive start bound. The core decides what still holds:
+//
+// - Entries remain after the taken ones and the leaf's version is unchanged (scanKept, a call of
+//   its own that writes nothing): the next of them is still the true neighbour of the last one
+//   taken, and the caller serves its next step from its copy. (No latch and no epoch: the leaf
+//   is only compared, and an arena page stays mapped once handed out.)
+// - The leaf is still this tree's live leaf of that generation (resumeLeaf, under its latch):
+//   if its version is unchanged, the batch continues in it right after the taken entries
+//   (forward: through its right link when none are left; backward: stepping left). If it
+//   changed, a forward batch searches it by the last key and moves right as a search would
+//   (the last key was in its key space, and key space only moves right); a backward batch
+//   descends by the last key.
+// - Otherwise (recycled, deleted, another tree, no record) the batch descends by the last key.
+//
+// So a scan returns every key present for its whole duration once, in order, and a positioned
+// cursor's step returns the key next to its position when the step is made. The generation check
+// matters because a record crosses calls outside any epoch: its leaf may have been deleted,
+// recycled and reused since; the reclaimer takes the page latch (without waiting) to recycle.
+//
+// Forward, within a batch: when a leaf has nothing left to return it latches the right sibling
 // and moves right from it as a search would. Keys present for the whole scan cannot be missed:
-// every key above the previous page's high key was in R or to its right when we read the
-// previous page, and key space only moves right. A stale hint falls back to a descent.
+// every key above the previous page's high key was in the sibling or to its right when we read
+// the previous page, and key space only moves right.
 //
 // Backward: the batch descends to the leaf covering the bound and collects items below it. When
 // that leaf has none, it steps left: it latches the left sibling and accepts it only if its
@@ -17,30 +38,70 @@
 // and it moves right from it until it finds the page whose right link is ours (see walkLeft for
 // deleted and half-dead pages).
 //
-// Output layout (in the scratch output area):
-//   u32 count | u32 nextPage | u32 nextGen | u32 flags(END) | u32 leaf | u32 leafVersion |
-//   u32 entry bytes | entries: [u16 klen][u16 vlen][key][value]
-// `leaf` and `leafVersion` name the leaf the entries came from, as it was when read: a cursor
-// may serve its next steps from the batch while that version is unchanged.
+// Output layout, the one definition of it (the bindings read these offsets and flags by name,
+// once, from the exports in assembly/index.ts; bindings/core.ts ScanLayout):
+//
+//   offset  field                 meaning
+//   0       u32 flags             SCAN_END: nothing lies beyond this batch in its direction (a
+//                                 range stops; a positioned cursor asks again)
+//   4       u32 bytes             bytes of entries
+//   8       u32 last              where the last entry starts, counted from the first entry
+//   12      resume record         SCAN_RESUME_SIZE bytes, passed back as they are:
+//   12        u32 leaf              page number of the leaf the entries came from (0: none)
+//   16        u32 gen               its recycle generation (P_GEN) then
+//   20        u32 version           its version (P_VERSION) then
+//   24        i32 first             index in the leaf of the first entry
+//   28        u32 count             entries in this batch (SCAN_COUNT)
+//   32        u32 reverse           1 for a backward batch
+//   36      entries (SCAN_ENTRIES) [u16 klen][u16 vlen][key][value], in scan order
 
-import { pageAddr, pageNo } from "../arena";
+import { pageAddr, pageNo, arenaHighWater } from "../arena";
 import { latchShared, unlatchShared, latchesHeld } from "../latch";
 import {
-  P_LATCH, P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_IGNORE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
+  P_LATCH, P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
   valAddr, valLen, pageSearchLeaf, searchFound, keyCompare,
 } from "../page";
 import { sOut, S_OUT_SIZE } from "../scratch";
 import { descend, movesRight } from "./search";
 import { inject, INJECT_SCAN_BEFORE_NEXT_PAGE, INJECT_SCAN_STEP_LEFT, INJECT_MOVE_RIGHT } from "../inject";
 
+/** A scan's start or end bound: none (from the first / to the last key). */
 export const BOUND_NONE: i32 = 0;
+/** A scan's bound, the key itself included. */
 export const BOUND_INCLUSIVE: i32 = 1;
+/** A scan's bound, the key itself left out. */
 export const BOUND_EXCLUSIVE: i32 = 2;
+
+/** Batch header: flags (SCAN_END), u32. Offsets are from S_OUT. */
+export const SCAN_FLAGS: usize = 0;
+/** Batch header: bytes of entries after SCAN_ENTRIES, u32. */
+export const SCAN_BYTES: usize = 4;
+/** Batch header: where the last entry starts, counted from the first entry, u32. */
+export const SCAN_LAST: usize = 8;
+/** Batch header: the resume record, SCAN_RESUME_SIZE bytes (whole words) a caller copies and passes back as they are. */
+export const SCAN_RESUME: usize = 12;
+// The resume record's fields, from SCAN_RESUME (the caller copies the record whole).
+const R_LEAF: usize = 0;
+const R_GEN: usize = 4;
+const R_VERSION: usize = 8;
+const R_FIRST: usize = 12;
+const R_COUNT: usize = 16;
+const R_REVERSE: usize = 20;
+/** Bytes of the resume record. */
+export const SCAN_RESUME_SIZE: usize = 24;
+/** Batch header: the number of entries, u32 (a field of the resume record). */
+export const SCAN_COUNT: usize = SCAN_RESUME + R_COUNT;
+/** The first entry: [u16 klen][u16 vlen][key][value], in scan order. */
+export const SCAN_ENTRIES: usize = SCAN_RESUME + SCAN_RESUME_SIZE;
+/** Flag: nothing lies beyond this batch in its direction. */
 export const SCAN_END: u32 = 1;
-const OUT_HDR: usize = 28;
+/** lk_scan's `taken` for a call that passes no resume record (any negative value means none). */
+export const SCAN_NO_RESUME: i32 = -1;
 
 let outPos: usize = 0;
 let outCount: u32 = 0;
+/** Where the last entry starts, from SCAN_ENTRIES. */
+let outLastAt: usize = 0;
 
 /** Appends item i of leaf p; false when the output area is full. */
 function emit(p: usize, i: i32): bool {
@@ -53,27 +114,41 @@ function emit(p: usize, i: i32): bool {
   store<u16>(o, <u16>vl, 2);
   memory.copy(o + 4, keyAddr(p, i), <usize>kl);
   memory.copy(o + 4 + <usize>kl, valAddr(p, i), <usize>vl);
+  outLastAt = outPos - SCAN_ENTRIES;
   outPos += need;
   outCount++;
   return true;
 }
 
-/** The leaf the current batch reads and its version, taken under the leaf's latch. */
+/** The leaf the current batch reads, as the resume record names it: taken under the leaf's latch. */
 let outLeaf: usize = 0;
+let outLeafGen: u32 = 0;
 let outLeafVersion: u32 = 0;
+let outFirst: i32 = 0;
+
+/** The batch starts reading latched leaf p at index i. */
+// @ts-ignore: decorator
+@inline function readingLeaf(p: usize, i: i32): void {
+  outLeaf = p; outFirst = i; outLeafGen = load<u32>(p, P_GEN); outLeafVersion = load<u32>(p, P_VERSION);
+}
 
 // @ts-ignore: decorator
-@inline function readingLeaf(p: usize): void { outLeaf = p; outLeafVersion = load<u32>(p, P_VERSION); }
+@inline function batchStart(): void { outPos = SCAN_ENTRIES; outCount = 0; outLastAt = 0; outLeaf = 0; }
 
-function finish(nextPage: u32, nextGen: u32, flags: u32): i32 {
+/** Writes the header and the resume record (none when the batch is empty). */
+function finish(flags: u32, reverse: bool): i32 {
   const o = sOut();
-  store<u32>(o, outCount);
-  store<u32>(o, nextPage, 4);
-  store<u32>(o, nextGen, 8);
-  store<u32>(o, flags, 12);
-  store<u32>(o, outLeaf != 0 ? pageNo(outLeaf) : 0, 16);
-  store<u32>(o, outLeaf != 0 ? outLeafVersion : 0, 20);
-  store<u32>(o, <u32>(outPos - OUT_HDR), 24);
+  store<u32>(o + SCAN_FLAGS, flags);
+  store<u32>(o + SCAN_BYTES, <u32>(outPos - SCAN_ENTRIES));
+  store<u32>(o + SCAN_LAST, <u32>outLastAt);
+  const r = o + SCAN_RESUME;
+  const named = outCount > 0 && outLeaf != 0;
+  store<u32>(r + R_LEAF, named ? pageNo(outLeaf) : 0);
+  store<u32>(r + R_GEN, named ? outLeafGen : 0);
+  store<u32>(r + R_VERSION, named ? outLeafVersion : 0);
+  store<i32>(r + R_FIRST, named ? outFirst : 0);
+  store<u32>(r + R_COUNT, outCount);
+  store<u32>(r + R_REVERSE, reverse ? 1 : 0);
   return <i32>outCount;
 }
 
@@ -85,70 +160,112 @@ function pastEnd(p: usize, i: i32, end: usize, endLen: i32, endMode: i32, revers
   return endMode == BOUND_INCLUSIVE ? c > 0 : c >= 0;
 }
 
+/** The caller's record names no usable leaf, or it names one whose version changed. */
+const BY_KEY: i32 = i32.MIN_VALUE;
+
 /**
- * One forward batch. Start bound (key, mode) and end bound (end, endMode); `hint`/`hintGen` is
- * the page the previous batch said to continue at (0 for none). Returns the number of items.
+ * Does the caller's batch (its resume record at SCAN_RESUME, `taken` of its entries taken) still
+ * serve the next step? True if entries remain after the taken ones and its leaf has the same
+ * version, generation and tree. Writes nothing. Reads the leaf's header words without its latch
+ * or an epoch: the version is loaded first, and while it is unchanged so is everything else in
+ * the page (P_VERSION changes whenever the page changes).
+ */
+export function scanKept(tree: u32, reverse: bool, taken: i32): bool {
+  const r = sOut() + SCAN_RESUME;
+  const pg = load<u32>(r, R_LEAF);
+  if (taken < 0 || <u32>taken >= load<u32>(r, R_COUNT) || pg == 0 || pg >= arenaHighWater()
+    || load<u32>(r, R_REVERSE) != (reverse ? 1 : 0)) return false;
+  const p = pageAddr(pg);
+  if (atomic.load<u32>(p + P_VERSION) != load<u32>(r, R_VERSION)
+    || load<u32>(p, P_GEN) != load<u32>(r, R_GEN) || load<u32>(p, P_TREE) != tree) return false;
+  return true;
+}
+
+/** Where resumeLeaf says the batch starts in its leaf, or BY_KEY. */
+let resumeAt: i32 = BY_KEY;
+
+/**
+ * The leaf of the caller's resume record (`taken` of its entries taken; < 0: none), latched
+ * shared, if it is still a live leaf of this tree of the same generation; else 0 (the batch
+ * descends by key). Sets resumeAt: if the leaf's version is unchanged since the batch, the index
+ * of the entry after the taken ones (forward: up to the leaf's count, past its last item;
+ * backward: down to -1, before its first); BY_KEY if it changed.
+ */
+function resumeLeaf(tree: u32, reverse: bool, taken: i32): usize {
+  resumeAt = BY_KEY;
+  const r = sOut() + SCAN_RESUME;
+  const pg = load<u32>(r, R_LEAF);
+  if (taken < 0 || <u32>taken > load<u32>(r, R_COUNT) || pg == 0 || pg >= arenaHighWater()
+    || load<u32>(r, R_REVERSE) != (reverse ? 1 : 0)) return 0;
+  const gen = load<u32>(r, R_GEN);
+  const p = pageAddr(pg);
+  latchShared(p + P_LATCH);
+  const f = pFlags(p);
+  // A deleted page is stale too: its right link was written at its unlink, possibly before this
+  // call's epoch began, so the page it names may be recycled before we get there. (A half-dead
+  // page is fine: its right link is still maintained, and a search moves right from it.)
+  if (load<u32>(p, P_GEN) != gen || load<u32>(p, P_TREE) != tree || (f & F_LEAF) == 0 || (f & (F_FREE | F_DELETED)) != 0) {
+    unlatchShared(p + P_LATCH);
+    return 0;
+  }
+  if (load<u32>(p, P_VERSION) == load<u32>(r, R_VERSION)) {
+    const first = load<i32>(r, R_FIRST);
+    const at = reverse ? first - taken : first + taken;
+    if (reverse ? at >= -1 && at < pCount(p) : at >= 0 && at <= pCount(p)) resumeAt = at;
+  }
+  return p;
+}
+
+/**
+ * One forward batch. Start bound (key, mode): the caller's bound, or the last key it took
+ * (exclusive) when it passes a resume record with `taken` >= 0; end bound (end, endMode).
+ * Returns the number of items.
  */
 export function scanForward(
-  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32,
-  hint: u32, hintGen: u32, limit: i32,
+  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32, limit: i32, taken: i32,
 ): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "scan: a reader starts holding a latch");
-  outPos = OUT_HDR; outCount = 0; outLeaf = 0;
   const skLen = mode == BOUND_NONE ? 0 : klen; // the empty key sorts first: the leftmost leaf
-  let p: usize = 0;
-  if (hint != 0) {
-    inject(INJECT_SCAN_BEFORE_NEXT_PAGE);
-    p = pageAddr(hint);
-    latchShared(p + P_LATCH);
-    const f = pFlags(p);
-    // A deleted page is stale too: its right link was written at its unlink, possibly before
-    // this call's epoch began, so the page it names may be recycled before we get there.
-    // (A half-dead page is fine: its right link is still maintained.)
-    if (load<u32>(p, P_GEN) != hintGen || load<u32>(p, P_TREE) != tree || (f & F_LEAF) == 0 || (f & (F_FREE | F_DELETED)) != 0) {
-      unlatchShared(p + P_LATCH);
-      p = 0;
-    }
-  }
+  let p = resumeLeaf(tree, false, taken);
+  let i = resumeAt;
+  batchStart();
   if (p == 0) p = descend(tree, key, skLen, 0, 0);
   while (true) {
-    // Move right as a search would (the hint may be a page whose key space has moved on).
-    const right = pRight(p);
-    if (movesRight(p, pFlags(p), key, skLen, false)) { // the empty key (no start bound) never moves right by key
-      unlatchShared(p + P_LATCH);
-      inject(INJECT_MOVE_RIGHT);
-      p = pageAddr(right);
-      latchShared(p + P_LATCH);
-      continue;
+    if (i == BY_KEY) {
+      // Move right as a search would (a leaf reached by a right link or a resume record may be
+      // one whose key space has moved on, or a half-dead one).
+      if (movesRight(p, pFlags(p), key, skLen, false)) { // the empty key (no start bound) never moves right by key
+        const right = pRight(p);
+        unlatchShared(p + P_LATCH);
+        inject(INJECT_MOVE_RIGHT);
+        p = pageAddr(right);
+        latchShared(p + P_LATCH);
+        continue;
+      }
+      i = skLen == 0 ? 0 : pageSearchLeaf(p, key, skLen);
+      if (skLen > 0 && searchFound && mode == BOUND_EXCLUSIVE) i++;
     }
     const n = pCount(p);
-    readingLeaf(p);
-    let i = skLen == 0 ? 0 : pageSearchLeaf(p, key, skLen);
-    if (skLen > 0 && searchFound && mode == BOUND_EXCLUSIVE) i++;
+    readingLeaf(p, i);
     for (; i < n; i++) {
       if (pastEnd(p, i, end, endLen, endMode, false)) {
         unlatchShared(p + P_LATCH);
-        return finish(0, 0, SCAN_END);
+        return finish(SCAN_END, false);
       }
       if ((limit > 0 && <i32>outCount >= limit) || !emit(p, i)) {
-        // Partial page: continue from this page after the last key returned.
-        const pg = pageNo(p);
-        const gen = load<u32>(p, P_GEN);
+        // Partial page: the record resumes in this page after the last entry returned.
         unlatchShared(p + P_LATCH);
-        return finish(pg, gen, 0);
+        return finish(0, false);
       }
     }
-    if (right == 0) { unlatchShared(p + P_LATCH); return finish(0, 0, SCAN_END); }
-    if (outCount > 0) {
-      // R cannot be recycled while p links to it, so its generation is stable under p's latch.
-      const gen = load<u32>(pageAddr(right), P_GEN);
-      unlatchShared(p + P_LATCH);
-      return finish(right, gen, 0);
-    }
+    const right = pRight(p);
     unlatchShared(p + P_LATCH);
+    if (right == 0) return finish(SCAN_END, false);
+    if (outCount > 0) return finish(0, false);
     inject(INJECT_SCAN_BEFORE_NEXT_PAGE);
     p = pageAddr(right);
     latchShared(p + P_LATCH);
+    i = BY_KEY;
   }
   return 0;
 }
@@ -209,54 +326,60 @@ function walkLeft(p: usize): usize {
 /** Hops to the right a left step takes before going back to the page it came from. */
 const WALK_LEFT_HOPS: i32 = 4;
 
-/** One backward batch: items below (or at, if inclusive) the start bound, in decreasing order. */
+/**
+ * One backward batch: items below (or at, if inclusive) the start bound, in decreasing order.
+ * Bounds and `taken` as for scanForward.
+ */
 export function scanBackward(
-  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32, limit: i32,
+  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32, limit: i32, taken: i32,
 ): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "scan: a reader starts holding a latch");
+  let p = resumeLeaf(tree, true, taken);
+  let i = resumeAt;
+  if (p != 0 && i == BY_KEY) { unlatchShared(p + P_LATCH); p = 0; } // changed: descend by the last key
   while (true) {
-    outPos = OUT_HDR; outCount = 0; outLeaf = 0;
-    let p: usize;
-    let i: i32;
-    if (mode == BOUND_NONE) {
-      // The rightmost leaf: descend by the leftmost path, then follow right links to the end.
-      p = descend(tree, key, 0, 0, 0);
-      while (pRight(p) != 0) {
-        const r = pRight(p);
-        unlatchShared(p + P_LATCH);
-        p = pageAddr(r);
-        latchShared(p + P_LATCH);
+    batchStart();
+    if (p == 0) {
+      if (mode == BOUND_NONE) {
+        // The rightmost leaf: descend by the leftmost path, then follow right links to the end.
+        p = descend(tree, key, 0, 0, 0);
+        while (pRight(p) != 0) {
+          const r = pRight(p);
+          unlatchShared(p + P_LATCH);
+          p = pageAddr(r);
+          latchShared(p + P_LATCH);
+        }
+        i = pCount(p) - 1;
+      } else {
+        p = descend(tree, key, klen, 0, 0);
+        i = pageSearchLeaf(p, key, klen);
+        if (!(searchFound && mode == BOUND_INCLUSIVE)) i--;
       }
-      i = pCount(p) - 1;
-    } else {
-      p = descend(tree, key, klen, 0, 0);
-      i = pageSearchLeaf(p, key, klen);
-      if (!(searchFound && mode == BOUND_INCLUSIVE)) i--;
     }
     while (true) {
-      readingLeaf(p);
+      readingLeaf(p, i);
       for (; i >= 0; i--) {
         if (pastEnd(p, i, end, endLen, endMode, true)) {
           unlatchShared(p + P_LATCH);
-          return finish(0, 0, SCAN_END);
+          return finish(SCAN_END, true);
         }
         if ((limit > 0 && <i32>outCount >= limit) || !emit(p, i)) {
           unlatchShared(p + P_LATCH);
-          return finish(0, 0, 0);
+          return finish(0, true);
         }
       }
       if (outCount > 0) {
         const atStart = pLeft(p) == 0;
         unlatchShared(p + P_LATCH);
-        return finish(0, 0, atStart ? SCAN_END : 0);
+        return finish(atStart ? SCAN_END : 0, true);
       }
       const q = walkLeft(p);
-      outLeaf = 0;
-      if (q == 0) return finish(0, 0, SCAN_END);
+      if (q == 0) return finish(SCAN_END, true);
       if (q == 1) break; // re-descend
       p = q;
       i = pCount(p) - 1;
     }
+    p = 0;
   }
   return 0;
 }
