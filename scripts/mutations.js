@@ -78,14 +78,14 @@ export const MUTATIONS = [
     file: 'assembly/btree/scan.ts',
     find: '  if (atomic.load<u32>(p + P_VERSION) != load<u32>(r, R_VERSION)\n    || load<u32>(p, P_GEN)',
     replace: '  if (load<u32>(p, P_GEN)',
-    tests: ['test/property.test.ts'],
+    tests: ['test/cursor-readahead.test.ts', 'test/property-sequences.test.ts'],
   },
   {
     name: 'a resumed batch continues at its old position in a leaf that changed',
     file: 'assembly/btree/scan.ts',
     find: '  if (load<u32>(p, P_VERSION) == load<u32>(r, R_VERSION)) {',
     replace: '  if (true) {',
-    tests: ['test/property.test.ts'],
+    tests: ['test/cursor-readahead.test.ts', 'test/property-sequences.test.ts'],
   },
   {
     name: 'off-by-one at the split point (item s also copied to the left half)',
