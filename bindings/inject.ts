@@ -27,6 +27,7 @@ export const INJECTION_POINTS = [
   'dhandle-open-before-recheck',
   'pagedel-left-link-read',
   'write-announced',
+  'btree-optimistic-child',
 ] as const;
 export type InjectionPointName = (typeof INJECTION_POINTS)[number];
 export type InjectionAction = 'wait' | 'error' | 'count';
