@@ -46,7 +46,10 @@ cpSync(ROOT, scratch, { recursive: true, filter: (src) => !SKIP.has(src.slice(RO
 symlinkSync(join(ROOT, 'node_modules'), join(scratch, 'node_modules'));
 
 function run(cmd, args, timeoutS) {
-  const r = spawnSync(cmd, args, { cwd: scratch, encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 256 << 20, killSignal: 'SIGKILL' });
+  // Its own process group: the timeout's kill reaches only the child, so the group is killed
+  // after it (vitest's fork pool would otherwise live on, spinning in a hung test's loop).
+  const r = spawnSync(cmd, args, { cwd: scratch, encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 256 << 20, killSignal: 'SIGKILL', detached: true });
+  try { if (r.pid) process.kill(-r.pid, 'SIGKILL'); } catch { /* the group has ended */ }
   return { status: r.status, timedOut: r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGKILL', out: `${r.stdout ?? ''}\n${r.stderr ?? ''}` };
 }
 
