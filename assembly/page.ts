@@ -265,6 +265,8 @@ export function pageDelete(p: usize, i: i32): void {
 
 /** Writes the high key (copies klen bytes from key). Requires room; the page has none yet. */
 export function pageSetHigh(p: usize, key: usize, klen: i32): void {
+  // A split's fit check that miscounts (splitFits) would write the high key over the slot array.
+  if (!ASC_NO_ASSERT) assert(pageFreeSpace(p) >= 2 + klen, "page: no room for the high key");
   const c = allocCell(p, 2 + klen);
   store<u16>(c, <u16>klen);
   memory.copy(c + 2, key, <usize>klen);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run mutate [-- NAME-SUBSTRING]: applies each mutation of scripts/mutations.js to a scratch
+// npm run mutate [-- [--only] NAME-SUBSTRING]: applies each mutation of scripts/mutations.js to a scratch
 // copy of the repository, one at a time, rebuilds the core (release + debug Wasm), runs the tests
 // that should catch it with a timeout, and prints a table: mutation, caught by which test, how
 // (assertion, trap, hang). Exit status 1 if any mutation survives or an anchor is not found
@@ -13,8 +13,19 @@ import { MUTATIONS } from './mutations.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TIMEOUT_S = Number(process.env.LATCHKEY_MUTATE_TIMEOUT ?? 300);
-const filter = process.argv[2];
+// `--only SUBSTRING` (or the substring alone) runs just the mutations whose name contains it.
+const args = process.argv.slice(2);
+const only = args.indexOf('--only');
+const filter = only >= 0 ? args[only + 1] : args[0];
+if (only >= 0 && !filter) {
+  console.error('mutate: --only needs a substring of a mutation name');
+  process.exit(2);
+}
 const list = MUTATIONS.filter((m) => !filter || m.name.includes(filter));
+if (list.length === 0) {
+  console.error(`mutate: no mutation's name contains "${filter}"; the names are:\n${MUTATIONS.map((m) => `  ${m.name}`).join('\n')}`);
+  process.exit(2);
+}
 
 // Every anchor must occur exactly once in today's tree: a mutation that no longer applies is an
 // error, not a pass.
@@ -35,7 +46,10 @@ cpSync(ROOT, scratch, { recursive: true, filter: (src) => !SKIP.has(src.slice(RO
 symlinkSync(join(ROOT, 'node_modules'), join(scratch, 'node_modules'));
 
 function run(cmd, args, timeoutS) {
-  const r = spawnSync(cmd, args, { cwd: scratch, encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 256 << 20, killSignal: 'SIGKILL' });
+  // Its own process group: the timeout's kill reaches only the child, so the group is killed
+  // after it (vitest's fork pool would otherwise live on, spinning in a hung test's loop).
+  const r = spawnSync(cmd, args, { cwd: scratch, encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 256 << 20, killSignal: 'SIGKILL', detached: true });
+  try { if (r.pid) process.kill(-r.pid, 'SIGKILL'); } catch { /* the group has ended */ }
   return { status: r.status, timedOut: r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGKILL', out: `${r.stdout ?? ''}\n${r.stderr ?? ''}` };
 }
 
@@ -52,14 +66,16 @@ for (const m of list) {
   try {
     const build = run('npm', ['run', 'build:wasm'], 600);
     if (build.status !== 0) {
-      rows.push({ name: m.name, by: '(build failed)', how: 'does not compile' });
+      rows.push({ name: m.name, by: '(build failed)', how: 'does not compile', seconds: 0 });
       console.log('does not compile');
       continue;
     }
     // Deterministic tests only: the churn and stress runs are excluded (a mutation that only they
     // catch is caught by chance, which the check reports as a survivor).
     // vitest itself (not through npx), so that the timeout's kill reaches it.
+    const started = Date.now();
     const t = run(process.execPath, [join(scratch, 'node_modules/vitest/vitest.mjs'), 'run', '-t', '^(?!.*(churn|stress))', ...m.tests], TIMEOUT_S);
+    const seconds = Math.round((Date.now() - started) / 1000);
     const out = plain(t.out);
     const failedTests = [...out.matchAll(/^\s*(?:×|✗|FAIL)\s+(.+?)(?:\s+\d+ms)?$/gm)].map((x) => x[1].trim())
       .filter((x) => !/^test\/[^ ]+\.test\.ts$/.test(x) || true);
@@ -67,7 +83,9 @@ for (const m of list) {
     const ways = [];
     if (/core assertion failed|RuntimeError: unreachable|wasm trap/.test(out)) ways.push('trap (core assertion)');
     if (/memory access out of bounds/.test(out)) ways.push('trap (out-of-bounds access)');
-    if (/AssertionError|ECORRUPT: verify/.test(out)) ways.push('assertion');
+    if (/AssertionError/.test(out)) ways.push('assertion');
+    const rules = [...new Set([...out.matchAll(/breaks rule ([A-Z_]+)/g)].map((x) => x[1]))];
+    if (rules.length > 0) ways.push(`verify ECORRUPT (${rules.join(', ')})`);
     if (/Test timed out|timed out waiting|injection point .* arrived within/.test(out)) ways.push('hang (test timeout)');
     let how;
     if (t.timedOut) how = `hang (no result in ${TIMEOUT_S} s)`;
@@ -75,16 +93,17 @@ for (const m of list) {
     else how = ways.join(' + ') || 'test failure';
     const by = t.timedOut ? m.tests.join(', ') : (failedTests.filter((x) => x.includes(' > ')).slice(0, 2).join('; ') || failedTests.slice(0, 2).join('; ') || m.tests.join(', '));
     if (how === 'SURVIVED') failed = true;
-    rows.push({ name: m.name, by: how === 'SURVIVED' ? `(none of ${m.tests.join(', ')})` : by, how });
-    console.log(how);
+    rows.push({ name: m.name, by: how === 'SURVIVED' ? `(none of ${m.tests.join(', ')})` : by, how, seconds });
+    console.log(`${how} (${seconds} s)`);
   } finally {
     writeFileSync(path, original);
   }
 }
 rmSync(scratch, { recursive: true, force: true });
 
-console.log('\n| mutation | caught by | how |\n|---|---|---|');
-for (const r of rows) console.log(`| ${r.name} | ${r.by.replace(/\|/g, '/')} | ${r.how} |`);
+// seconds: the test run of that mutation (without the rebuild), the time it took to be caught.
+console.log('\n| mutation | caught by | how | s |\n|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.name} | ${r.by.replace(/\|/g, '/')} | ${r.how} | ${r.seconds} |`);
 const survived = rows.filter((r) => r.how === 'SURVIVED').length;
 console.log(`\n${rows.length - survived} of ${rows.length} mutations caught${survived ? `; ${survived} SURVIVED: a test is missing` : ''}`);
 process.exit(failed ? 1 : 0);

@@ -62,7 +62,7 @@ import {
   valAddr, valLen, pageSearchLeaf, searchFound, keyCompare,
 } from "../page";
 import { sOut, S_OUT_SIZE } from "../scratch";
-import { descend, movesRight } from "./search";
+import { descend, movesRight, checkLeftLink } from "./search";
 import { inject, INJECT_SCAN_BEFORE_NEXT_PAGE, INJECT_SCAN_STEP_LEFT, INJECT_MOVE_RIGHT } from "../inject";
 
 /** A scan's start or end bound: none (from the first / to the last key). */
@@ -282,6 +282,7 @@ export function scanForward(
  * changed and we retry with the new one.
  */
 function walkLeft(p: usize): usize {
+  if (!ASC_NO_ASSERT) checkLeftLink(p);
   let orig = pageNo(p);
   let left = pLeft(p);
   unlatchShared(p + P_LATCH);

@@ -21,7 +21,7 @@ import {
 } from "../page";
 import { tableRoot } from "../catalog";
 import { stackSet, sOut } from "../scratch";
-import { inject, INJECT_SEARCH_BEFORE_CHILD, INJECT_MOVE_RIGHT, INJECT_SCAN_STEP_LEFT } from "../inject";
+import { inject, INJECT_SEARCH_BEFORE_CHILD, INJECT_MOVE_RIGHT, INJECT_SCAN_STEP_LEFT, INJECT_OPTIMISTIC_CHILD } from "../inject";
 import { NOTFOUND } from "../status";
 
 /** Per thread: level of the root when the last descent started (the stack is valid up to it). */
@@ -146,7 +146,10 @@ function optimisticStep(p: usize, key: usize, klen: i32, below: bool, finish: bo
     if (movesRight(p, pf, key, klen, below)) {
       next = pRight(p);
     } else {
-      next = childAt(p, below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen));
+      const i = below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen);
+      // A change of p from here to the validation (a test parks here) must move its version.
+      inject(INJECT_OPTIMISTIC_CHILD);
+      next = childAt(p, i);
       down = true;
     }
     if (!latchHeldExclusive(p + P_LATCH) && atomic.load<u32>(p + P_VERSION) == version && next != 0) {
@@ -155,6 +158,22 @@ function optimisticStep(p: usize, key: usize, klen: i32, below: bool, finish: bo
     }
   }
   return 0;
+}
+
+/**
+ * Debug check before a step left from page p, which is live and latched shared: its left link
+ * never names a deleted page. An unlink relinks its right sibling's left link in the same latched
+ * step that marks it DELETED (pagedel.ts, unlinkLatched), and while p is latched its left
+ * neighbour cannot be unlinked (that needs p exclusively), so the flag, read without that page's
+ * latch, cannot change under the check. A stale left link would send every step left from p back
+ * to p for ever. The trap comes after p's latch is released, so that other threads see the
+ * failure instead of waiting on p.
+ */
+export function checkLeftLink(p: usize): void {
+  const left = pLeft(p);
+  if (left == 0 || (pFlags(pageAddr(left)) & F_DELETED) == 0) return;
+  unlatch(p + P_LATCH, false);
+  assert(false, "search: a live page's left link names a deleted page");
 }
 
 /**
@@ -167,6 +186,7 @@ export function levelLeftmost(tree: u32, level: i32): usize {
   while (true) {
     let p = descend(tree, 0, 0, level, 0);
     while (pLeft(p) != 0 && (pFlags(p) & F_DELETED) == 0) {
+      if (!ASC_NO_ASSERT) checkLeftLink(p);
       const left = pLeft(p);
       unlatch(p + P_LATCH, false);
       inject(INJECT_SCAN_STEP_LEFT);
