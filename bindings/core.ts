@@ -80,6 +80,7 @@ export interface CoreExports {
   lk_test_unlatch_shared(w: number): void;
   lk_test_alloc(n: number, k: number, out: number): number;
   lk_test_level(tree: number, level: number): number;
+  lk_test_lock_misuse(which: number): number;
   lk_arena_high_water(): number;
   lk_arena_free_count(): number;
 }

@@ -24,9 +24,9 @@
 // may serve its next steps from the batch while that version is unchanged.
 
 import { pageAddr, pageNo } from "../arena";
-import { latchShared, unlatchShared, latchesHeld } from "../latch";
+import { pageLatchShared, pageUnlatchShared, latchesHeld } from "../latch";
 import {
-  P_LATCH, P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_IGNORE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
+  P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_IGNORE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
   valAddr, valLen, pageSearchLeaf, searchFound, keyCompare,
 } from "../page";
 import { sOut, S_OUT_SIZE } from "../scratch";
@@ -100,13 +100,13 @@ export function scanForward(
   if (hint != 0) {
     inject(INJECT_SCAN_BEFORE_NEXT_PAGE);
     p = pageAddr(hint);
-    latchShared(p + P_LATCH);
+    pageLatchShared(p);
     const f = pFlags(p);
     // A deleted page is stale too: its right link was written at its unlink, possibly before
     // this call's epoch began, so the page it names may be recycled before we get there.
     // (A half-dead page is fine: its right link is still maintained.)
     if (load<u32>(p, P_GEN) != hintGen || load<u32>(p, P_TREE) != tree || (f & F_LEAF) == 0 || (f & (F_FREE | F_DELETED)) != 0) {
-      unlatchShared(p + P_LATCH);
+      pageUnlatchShared(p);
       p = 0;
     }
   }
@@ -115,10 +115,10 @@ export function scanForward(
     // Move right as a search would (the hint may be a page whose key space has moved on).
     const right = pRight(p);
     if (movesRight(p, pFlags(p), key, skLen, false)) { // the empty key (no start bound) never moves right by key
-      unlatchShared(p + P_LATCH);
+      pageUnlatchShared(p);
       inject(INJECT_MOVE_RIGHT);
       p = pageAddr(right);
-      latchShared(p + P_LATCH);
+      pageLatchShared(p);
       continue;
     }
     const n = pCount(p);
@@ -127,28 +127,28 @@ export function scanForward(
     if (skLen > 0 && searchFound && mode == BOUND_EXCLUSIVE) i++;
     for (; i < n; i++) {
       if (pastEnd(p, i, end, endLen, endMode, false)) {
-        unlatchShared(p + P_LATCH);
+        pageUnlatchShared(p);
         return finish(0, 0, SCAN_END);
       }
       if ((limit > 0 && <i32>outCount >= limit) || !emit(p, i)) {
         // Partial page: continue from this page after the last key returned.
         const pg = pageNo(p);
         const gen = load<u32>(p, P_GEN);
-        unlatchShared(p + P_LATCH);
+        pageUnlatchShared(p);
         return finish(pg, gen, 0);
       }
     }
-    if (right == 0) { unlatchShared(p + P_LATCH); return finish(0, 0, SCAN_END); }
+    if (right == 0) { pageUnlatchShared(p); return finish(0, 0, SCAN_END); }
     if (outCount > 0) {
       // R cannot be recycled while p links to it, so its generation is stable under p's latch.
       const gen = load<u32>(pageAddr(right), P_GEN);
-      unlatchShared(p + P_LATCH);
+      pageUnlatchShared(p);
       return finish(right, gen, 0);
     }
-    unlatchShared(p + P_LATCH);
+    pageUnlatchShared(p);
     inject(INJECT_SCAN_BEFORE_NEXT_PAGE);
     p = pageAddr(right);
-    latchShared(p + P_LATCH);
+    pageLatchShared(p);
   }
   return 0;
 }
@@ -167,39 +167,39 @@ export function scanForward(
 function walkLeft(p: usize): usize {
   let orig = pageNo(p);
   let left = pLeft(p);
-  unlatchShared(p + P_LATCH);
+  pageUnlatchShared(p);
   for (let tries = 0; tries < 64; tries++) {
     if (left == 0) return 0;
     inject(INJECT_SCAN_STEP_LEFT);
     let q = pageAddr(left);
-    latchShared(q + P_LATCH);
+    pageLatchShared(q);
     for (let hops = 0; ; hops++) {
       if ((pFlags(q) & F_DELETED) == 0 && pRight(q) == orig) return q;
       const r = pRight(q);
       if (r == 0 || hops >= WALK_LEFT_HOPS) break;
-      unlatchShared(q + P_LATCH);
+      pageUnlatchShared(q);
       inject(INJECT_MOVE_RIGHT);
       q = pageAddr(r);
-      latchShared(q + P_LATCH);
+      pageLatchShared(q);
     }
-    unlatchShared(q + P_LATCH);
+    pageUnlatchShared(q);
     // Back to the page we came from, to see what changed.
     let o = pageAddr(orig);
-    latchShared(o + P_LATCH);
+    pageLatchShared(o);
     if ((pFlags(o) & F_DELETED) != 0) {
       while ((pFlags(o) & F_DELETED) != 0 && pRight(o) != 0) {
         const r = pRight(o);
-        unlatchShared(o + P_LATCH);
+        pageUnlatchShared(o);
         o = pageAddr(r);
-        latchShared(o + P_LATCH);
+        pageLatchShared(o);
       }
       orig = pageNo(o);
       left = pLeft(o);
-      unlatchShared(o + P_LATCH);
+      pageUnlatchShared(o);
       continue;
     }
     const now = pLeft(o);
-    unlatchShared(o + P_LATCH);
+    pageUnlatchShared(o);
     if (now == left) return 1; // nothing explains it: let the caller re-descend
     left = now;
   }
@@ -223,9 +223,9 @@ export function scanBackward(
       p = descend(tree, key, 0, 0, 0);
       while (pRight(p) != 0) {
         const r = pRight(p);
-        unlatchShared(p + P_LATCH);
+        pageUnlatchShared(p);
         p = pageAddr(r);
-        latchShared(p + P_LATCH);
+        pageLatchShared(p);
       }
       i = pCount(p) - 1;
     } else {
@@ -237,17 +237,17 @@ export function scanBackward(
       readingLeaf(p);
       for (; i >= 0; i--) {
         if (pastEnd(p, i, end, endLen, endMode, true)) {
-          unlatchShared(p + P_LATCH);
+          pageUnlatchShared(p);
           return finish(0, 0, SCAN_END);
         }
         if ((limit > 0 && <i32>outCount >= limit) || !emit(p, i)) {
-          unlatchShared(p + P_LATCH);
+          pageUnlatchShared(p);
           return finish(0, 0, 0);
         }
       }
       if (outCount > 0) {
         const atStart = pLeft(p) == 0;
-        unlatchShared(p + P_LATCH);
+        pageUnlatchShared(p);
         return finish(0, 0, atStart ? SCAN_END : 0);
       }
       const q = walkLeft(p);
