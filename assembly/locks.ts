@@ -84,6 +84,7 @@
 import { scratch, pageNo } from "./arena";
 import { P_LATCH, P_VERSION, pLevel, pRight, pageContentSum } from "./page";
 import { sTemp } from "./scratch";
+import { futexWake } from "./futex";
 
 export const enum Lock {
   CHECKPOINT = 1,
@@ -115,43 +116,43 @@ function lockName(lock: i32): string {
 
 // ---- the per-thread record of held locks (debug builds) ----
 // Wasm globals are per instance, so per thread; the core allocates nothing, so the records are
-// HELD_MAX pairs of globals. Record i: A = word | lock << 32 | level << 40 | exclusive << 48;
-// B (exclusive page latches) = content sum at acquire | version at acquire << 32.
+// globals: record i is the pair (r[2i], r[2i+1]) of the sixteen below. A = word | lock << 32 |
+// level << 40 | exclusive << 48; B (exclusive page latches) = content sum at acquire | version at
+// acquire << 32.
 
 /** Locks one thread may hold at once: MAX_LATCHES_HELD latches, the checkpoint lock, the grow latch. */
 const HELD_MAX: i32 = 8;
 let held: i32 = 0;
-let a0: u64 = 0; let a1: u64 = 0; let a2: u64 = 0; let a3: u64 = 0;
-let a4: u64 = 0; let a5: u64 = 0; let a6: u64 = 0; let a7: u64 = 0;
-let b0: u64 = 0; let b1: u64 = 0; let b2: u64 = 0; let b3: u64 = 0;
-let b4: u64 = 0; let b5: u64 = 0; let b6: u64 = 0; let b7: u64 = 0;
+let r0: u64 = 0; let r1: u64 = 0; let r2: u64 = 0; let r3: u64 = 0;
+let r4: u64 = 0; let r5: u64 = 0; let r6: u64 = 0; let r7: u64 = 0;
+let r8: u64 = 0; let r9: u64 = 0; let r10: u64 = 0; let r11: u64 = 0;
+let r12: u64 = 0; let r13: u64 = 0; let r14: u64 = 0; let r15: u64 = 0;
 
-function getA(i: i32): u64 {
-  switch (i) {
-    case 0: return a0; case 1: return a1; case 2: return a2; case 3: return a3;
-    case 4: return a4; case 5: return a5; case 6: return a6; case 7: return a7;
+function slot(k: i32): u64 {
+  switch (k) {
+    case 0: return r0; case 1: return r1; case 2: return r2; case 3: return r3;
+    case 4: return r4; case 5: return r5; case 6: return r6; case 7: return r7;
+    case 8: return r8; case 9: return r9; case 10: return r10; case 11: return r11;
+    case 12: return r12; case 13: return r13; case 14: return r14; case 15: return r15;
   }
   return 0;
 }
-function setA(i: i32, v: u64): void {
-  switch (i) {
-    case 0: a0 = v; break; case 1: a1 = v; break; case 2: a2 = v; break; case 3: a3 = v; break;
-    case 4: a4 = v; break; case 5: a5 = v; break; case 6: a6 = v; break; case 7: a7 = v; break;
+function setSlot(k: i32, v: u64): void {
+  switch (k) {
+    case 0: r0 = v; break; case 1: r1 = v; break; case 2: r2 = v; break; case 3: r3 = v; break;
+    case 4: r4 = v; break; case 5: r5 = v; break; case 6: r6 = v; break; case 7: r7 = v; break;
+    case 8: r8 = v; break; case 9: r9 = v; break; case 10: r10 = v; break; case 11: r11 = v; break;
+    case 12: r12 = v; break; case 13: r13 = v; break; case 14: r14 = v; break; case 15: r15 = v; break;
   }
 }
-function getB(i: i32): u64 {
-  switch (i) {
-    case 0: return b0; case 1: return b1; case 2: return b2; case 3: return b3;
-    case 4: return b4; case 5: return b5; case 6: return b6; case 7: return b7;
-  }
-  return 0;
-}
-function setB(i: i32, v: u64): void {
-  switch (i) {
-    case 0: b0 = v; break; case 1: b1 = v; break; case 2: b2 = v; break; case 3: b3 = v; break;
-    case 4: b4 = v; break; case 5: b5 = v; break; case 6: b6 = v; break; case 7: b7 = v; break;
-  }
-}
+// @ts-ignore: decorator
+@inline function getA(i: i32): u64 { return slot(i << 1); }
+// @ts-ignore: decorator
+@inline function getB(i: i32): u64 { return slot((i << 1) + 1); }
+// @ts-ignore: decorator
+@inline function setA(i: i32, v: u64): void { setSlot(i << 1, v); }
+// @ts-ignore: decorator
+@inline function setB(i: i32, v: u64): void { setSlot((i << 1) + 1, v); }
 // @ts-ignore: decorator
 @inline function recWord(a: u64): usize { return <usize>(a & 0xffffffff); }
 // @ts-ignore: decorator
@@ -165,9 +166,28 @@ function setB(i: i32, v: u64): void {
 let topDown: bool = false;
 export function lockOrderTopDown(on: bool): void { topDown = on; }
 
-// ---- trap messages naming both locks ----
-// The core allocates nothing, so a message is composed as an AssemblyScript string (u32 byte
-// length, then UTF-16) in this thread's staging page, which the trap makes garbage anyway.
+// ---- traps ----
+// A trap of these checks first lets go of every lock the thread holds (its records say which;
+// the checkpoint lock apart), so that the report is not followed by a hang: a thread that would wait for them, or spin for them
+// on a main thread, gets them instead (and sees whatever the trapped operation left half done).
+
+function releaseAllHeld(): void {
+  let kept = 0;
+  for (let i = 0; i < held; i++) {
+    const a = getA(i);
+    const w = recWord(a);
+    // The checkpoint lock stays: the bindings release it themselves (bindings/connection.ts).
+    if (recLock(a) == Lock.CHECKPOINT) { setA(kept, a); setB(kept, getB(i)); kept++; continue; }
+    if (recExclusive(a)) atomic.store<u32>(w, 0); // a latch's WRITER word, or a 0/1 word: free
+    else atomic.sub<u32>(w, 1);                   // one shared holder fewer
+    futexWake(w, -1);
+  }
+  held = kept;
+}
+
+// Messages name both locks. The core allocates nothing, so a message is composed as an
+// AssemblyScript string (u32 byte length, then UTF-16) in this thread's staging page, which the
+// trap makes garbage anyway.
 
 let msg: usize = 0;
 let msgLen: usize = 0;
@@ -191,14 +211,16 @@ function putLock(lock: i32, w: usize, level: i32): void {
   put(lockName(lock));
   if (lock == Lock.PAGE) {
     putNumber(pageNo(w - P_LATCH));
-    put(" (level ");
-    putNumber(<u32>level);
-    put(")");
+    if (level >= 0) { // (unknown before the page is latched)
+      put(" (level ");
+      putNumber(<u32>level);
+      put(")");
+    }
   }
 }
 /** Traps with "<what>: took <taken> while holding <held>, <why>". */
 function orderTrap(what: string, lock: i32, w: usize, level: i32, a: u64, why: string): void {
-  if (scratch == 0) { abort(what, "assembly/locks.ts"); return; } // no staging page before registration
+  if (scratch == 0) { releaseAllHeld(); abort(what, "assembly/locks.ts"); return; } // no staging page before registration
   msg = sTemp();
   msgLen = 0;
   put(what);
@@ -210,19 +232,21 @@ function orderTrap(what: string, lock: i32, w: usize, level: i32, a: u64, why: s
   put(why);
   put(" (the lock table: assembly/locks.ts)");
   store<u32>(msg, <u32>msgLen);
+  releaseAllHeld();
   abort(changetype<string>(msg + 4), "assembly/locks.ts");
 }
 
 /** Traps with "page latch: <page> changed under its exclusive latch ...". */
 function versionTrap(w: usize, a: u64): void {
   const what = "page latch: a page changed under its exclusive latch and its version did not move";
-  if (scratch == 0) { abort(what, "assembly/locks.ts"); return; }
+  if (scratch == 0) { releaseAllHeld(); abort(what, "assembly/locks.ts"); return; }
   msg = sTemp();
   msgLen = 0;
   put("page latch: ");
   putLock(Lock.PAGE, w, recLevel(a));
   put(" is released after its page changed, and the page's version did not move (an optimistic reader or a cursor's read-ahead would trust the old bytes)");
   store<u32>(msg, <u32>msgLen);
+  releaseAllHeld();
   abort(changetype<string>(msg + 4), "assembly/locks.ts");
 }
 
@@ -237,16 +261,19 @@ export function lockTaking(w: usize, lock: i32): void {
     const a = getA(i);
     const h = recLock(a);
     if (h == Lock.SELFTEST || lock == Lock.SELFTEST) continue;
-    if (lock < h) orderTrap("lock order", lock, w, 0, a, "which comes after it");
-    else if (lock == h && lock != Lock.PAGE) orderTrap("lock order", lock, w, 0, a, "of the same rank (no thread holds two at once)");
+    if (lock < h) orderTrap("lock order", lock, w, -1, a, "which comes after it");
+    else if (lock == h && lock != Lock.PAGE) orderTrap("lock order", lock, w, -1, a, "of the same rank (no thread holds two at once)");
   }
 }
 
-/** The page order, once page `p` is latched (its level and right link are stable now). */
+/**
+ * The page order, once page `p` is latched and recorded last (its level and right link are
+ * stable now): against every page latch held before it.
+ */
 function pageOrderCheck(p: usize, level: i32): void {
   if (topDown) return;
   const w = p + P_LATCH;
-  for (let i = 0; i < held; i++) {
+  for (let i = 0; i < held - 1; i++) {
     const a = getA(i);
     if (recLock(a) != Lock.PAGE) continue;
     const hw = recWord(a);
@@ -269,16 +296,16 @@ function pageOrderCheck(p: usize, level: i32): void {
 export function lockAcquired(w: usize, lock: i32, exclusive: bool, tried: bool): void {
   let level = 0;
   let b: u64 = 0;
+  const p = w - P_LATCH;
   if (lock == Lock.PAGE) {
-    const p = w - P_LATCH;
     level = pLevel(p);
-    if (!tried) pageOrderCheck(p, level);
     if (exclusive) b = <u64>pageContentSum(p) | (<u64>load<u32>(p, P_VERSION) << 32);
   }
   assert(held < HELD_MAX, "locks: more than HELD_MAX locks held by one thread");
   setA(held, <u64>w | (<u64>lock << 32) | (<u64>(level & 0xff) << 40) | (<u64>(exclusive ? 1 : 0) << 48));
   setB(held, b);
   held++;
+  if (lock == Lock.PAGE && !tried) pageOrderCheck(p, level);
 }
 
 /**

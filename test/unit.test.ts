@@ -59,6 +59,8 @@ describe.runIf(TEST_DEBUG)('lock order and page versions (debug builds)', () => 
   };
   it('a lock taken while holding one later in the table traps, naming both', async () => {
     expect(await misuse(0)).toThrow(/lock order: took the catalog latch while holding a meta latch, which comes after it/);
+    // The trap let go of what the thread held (no hang after the report): the word is free.
+    expect(conn.core.dv.getUint32(conn.core.x.lk_test_area() + 192, true)).toBe(0);
   });
   it('a page latch taken top-down traps, naming both pages and levels', async () => {
     expect(await misuse(1)).toThrow(/page latch order: took the page latch of page \d+ \(level 0\) while holding the page latch of page \d+ \(level 1\), a page above it/);
