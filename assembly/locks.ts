@@ -77,9 +77,11 @@
 // pageTryLatchExclusive, the checkpoint lock's try) is recorded but not checked against the
 // order: a try never waits, so it cannot close a cycle. At release: a lock not held traps, and
 // so does a page latch released through the plain latch API (its version would not move) and an
-// exclusive page latch whose page changed while its version did not (latch.ts). latch.ts also
-// checks MAX_LATCHES_HELD. Release builds do none of this: every function below is called only
-// under `if (!ASC_NO_ASSERT)`.
+// exclusive page latch whose page changed while its version did not (a sum of the page's bytes
+// but its latch word and version, page.ts pageContentSum, is recorded at acquire and compared at
+// release, after the release has moved the version and before it frees the latch word). latch.ts
+// also checks MAX_LATCHES_HELD. Release builds do none of this: every function below is called
+// only under `if (!ASC_NO_ASSERT)`.
 
 import { scratch, pageNo } from "./arena";
 import { P_LATCH, P_VERSION, pLevel, pRight, pageContentSum } from "./page";
