@@ -187,6 +187,12 @@ function releaseAllHeld(): void {
   held = kept;
 }
 
+/** Traps with a fixed message, after letting go of the thread's locks. */
+function lockTrap(what: string): void {
+  releaseAllHeld();
+  abort(what, "assembly/locks.ts");
+}
+
 // Messages name both locks. The core allocates nothing, so a message is composed as an
 // AssemblyScript string (u32 byte length, then UTF-16) in this thread's staging page, which the
 // trap makes garbage anyway.
@@ -318,10 +324,10 @@ export function lockAcquired(w: usize, lock: i32, exclusive: bool, tried: bool):
 export function lockReleased(w: usize, page: bool, exclusive: bool): void {
   let i = held - 1;
   while (i >= 0 && recWord(getA(i)) != w) i--;
-  assert(i >= 0, "latch: released a latch not held");
+  if (i < 0) lockTrap("latch: released a latch not held");
   const a = getA(i);
-  assert((recLock(a) == Lock.PAGE) == page, "latch: a page latch released by the plain latch API (its version would not move), or a plain latch by the page API");
-  assert(recExclusive(a) == exclusive, "latch: a shared latch released as exclusive, or an exclusive one as shared");
+  if ((recLock(a) == Lock.PAGE) != page) lockTrap("latch: a page latch released by the plain latch API (its version would not move), or a plain latch by the page API");
+  if (recExclusive(a) != exclusive) lockTrap("latch: a shared latch released as exclusive, or an exclusive one as shared");
   if (page && exclusive) {
     const p = w - P_LATCH;
     const b = getB(i);
