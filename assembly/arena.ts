@@ -18,7 +18,7 @@
 // connection's cacheSize, past which allocation reports ENOMEM.
 //
 // Pages are handed out from a lock-free free list (a Treiber stack whose head carries a 32-bit
-// tag against ABA) and, when that is empty, by bumping the high-water mark. Each thread also keeps
+// tag against ABA; a free page's header field nextFree, assembly/page.ts, links it) and, when that is empty, by bumping the high-water mark. Each thread also keeps
 // a small stash of pages reserved before a split starts, so that a split never discovers half way
 // up the tree that memory has run out (assembly/btree/insert.ts).
 
@@ -26,6 +26,8 @@ import { MAX_THREADS, MAX_TABLES, MAX_DHANDLES, SCRATCH_SIZE, GROW_STEP, MAX_LEV
 import { ENOMEM, EINVAL, EBUSY, OK } from "./status";
 import { limboReclaim, RECLAIM_BATCH } from "./epoch";
 import { canBlock } from "./latch";
+import { Lock, lockTaking, lockAcquired, lockReleased } from "./locks";
+import { P_NEXT_FREE } from "./page";
 import { futexWait, futexWake } from "./futex";
 
 export const FORMAT_MAGIC: u32 = 0x4c54434b; // "LTCK"
@@ -44,18 +46,18 @@ const SB_MAX_PAGES: usize = 24;   // pages the cache size allows, page 0 include
 const SB_HIGH_WATER: usize = 28;  // next never-used page number
 const SB_FREE_HEAD: usize = 32;   // u64: tag << 32 | page number of the free-list head
 const SB_FREE_COUNT: usize = 40;
-const SB_GROW_LATCH: usize = 44;  // serialises memory.grow
-export const SB_CATALOG_LATCH: usize = 48;
+const SB_GROW_LATCH: usize = 44;  // the grow latch: serialises memory.grow
+export const SB_CATALOG_LATCH: usize = 48; // the catalog latch (assembly/catalog.ts)
 export const SB_INJECT_ARMED: usize = 52; // number of armed injection points; 0 = fast path
 export const SB_EPOCH: usize = 56;        // the global reclamation epoch (assembly/epoch.ts)
-export const SB_LIMBO_LATCH: usize = 60;  // guards the limbo list of deleted pages
+export const SB_LIMBO_LATCH: usize = 60;  // the limbo latch: guards the limbo list of deleted pages
 export const SB_LIMBO_HEAD: usize = 64;
 export const SB_LIMBO_TAIL: usize = 68;
 export const SB_LIMBO_COUNT: usize = 72;
 // connection state (assembly/conn/role.ts, assembly/conn/dhandle.ts)
 export const SB_ROLE: usize = 76;         // the role word: generation << 2 | GATE | LEADER
-export const SB_CKPT_LATCH: usize = 80;   // the checkpoint lock: checkpoints and role changes
-export const SB_DHLIST_LATCH: usize = 84; // the handle list's reader/writer lock
+export const SB_CHECKPOINT_LOCK: usize = 80;   // the checkpoint lock: checkpoints and role changes
+export const SB_HANDLE_LIST_LOCK: usize = 84; // the handle-list lock (a latch: shared or exclusive)
 export const SB_TERM: usize = 88;         // this connection's leader term in its page store
 export const SB_LAST_SEQ: usize = 92;     // the newest page-store record this connection knows
 export const SB_IMAGE_SEQ: usize = 96;    // the checkpoint the live trees equal (0: none; changed since)
@@ -122,11 +124,14 @@ export function arenaBase(): usize { return ARENA_BASE; }
 
 function ensureMemory(end: usize): bool {
   if (end <= (<usize>memory.size() << 16)) return true;
-  // Serialise growers so that two threads do not both grow by a full step.
+  // The grow latch (assembly/locks.ts) serialises growers so that two threads do not both grow
+  // by a full step. A 0/1 word, not a latch of latch.ts; its holder waits for nothing.
   const latch = SB + SB_GROW_LATCH;
+  if (!ASC_NO_ASSERT) lockTaking(latch, Lock.GROW);
   while (atomic.cmpxchg<u32>(latch, 0, 1) != 0) {
     if (canBlock) futexWait(latch, 1, 1); // else spin: main threads never sleep here
   }
+  if (!ASC_NO_ASSERT) lockAcquired(latch, Lock.GROW, true, false);
   let ok = true;
   const have = <usize>memory.size() << 16;
   if (end > have) {
@@ -137,6 +142,7 @@ function ensureMemory(end: usize): bool {
     const delta = <i32>((want - have + 65535) >> 16);
     ok = memory.grow(delta) >= 0;
   }
+  if (!ASC_NO_ASSERT) lockReleased(latch, false, true);
   atomic.store<u32>(latch, 0);
   futexWake(latch, 1);
   return ok;
@@ -199,7 +205,7 @@ export function pageAlloc(): u32 {
     if (pg == 0) break;
     // The page may be popped and reused by another thread between these two loads; then the
     // tag has moved and the cmpxchg fails, so a torn `next` is never installed.
-    const next = atomic.load<u32>(pageAddr(pg) + PAGE_NEXT_FREE);
+    const next = atomic.load<u32>(pageAddr(pg) + P_NEXT_FREE);
     const nh = (((h >> 32) + 1) << 32) | <u64>next;
     if (atomic.cmpxchg<u64>(head, h, nh) == h) {
       atomic.sub<u32>(SB + SB_FREE_COUNT, 1);
@@ -220,15 +226,12 @@ export function pageAlloc(): u32 {
   return 0;
 }
 
-/** Offset inside a free page where the free list keeps the next page number. */
-export const PAGE_NEXT_FREE: usize = 56;
-
 /** Returns a page to the free list. The caller guarantees no thread can still reach it. */
 export function pageFree(pg: u32): void {
   const head = SB + SB_FREE_HEAD;
   while (true) {
     const h = atomic.load<u64>(head);
-    atomic.store<u32>(pageAddr(pg) + PAGE_NEXT_FREE, <u32>h);
+    atomic.store<u32>(pageAddr(pg) + P_NEXT_FREE, <u32>h);
     const nh = (((h >> 32) + 1) << 32) | <u64>pg;
     if (atomic.cmpxchg<u64>(head, h, nh) == h) break;
   }

@@ -2,9 +2,9 @@
 // meta area (root page, root level, meta latch), its vacuum latch and deletion candidates, and
 // its counters.
 //
-// Creation and lookup take the catalog latch (exclusive to create, shared to look up). The meta
-// latch of a tree is the last latch in the latch order: only a root split and a root shrink
-// (btree/pagedel.ts) take it, while holding the old root. Readers read the root with one atomic load.
+// Creation and lookup take the catalog latch (exclusive to create, shared to look up). A tree's
+// meta latch comes after its page latches (assembly/locks.ts, the lock table): only a root split
+// and a root shrink take it, holding the old root. Readers read the root with one atomic load.
 //
 // An entry is one btree. Its state says what it is to the table of its name:
 //   LIVE     the table's current tree: what lookups, opens and checkpoints see
@@ -15,6 +15,7 @@
 
 import { SB, SB_CATALOG_LATCH, CATALOG_OFF, CATALOG_ENTRY_SIZE, pageAlloc, pageAddr, pageNo } from "./arena";
 import { latchExclusive, latchShared, unlatchExclusive, unlatchShared } from "./latch";
+import { Lock } from "./locks";
 import { MAX_TABLES, MAX_NAME } from "./limits";
 import { EINVAL, ENOENT, ENOMEM, EBUSY } from "./status";
 import { pageInit, F_LEAF, F_ROOT, F_DELETED, P_FLAGS, pLeft, pRight, pFlags, childAt } from "./page";
@@ -84,7 +85,7 @@ export function tableLoading(tree: i32): bool {
 export function tableCreate(name: usize, len: i32, keyFormat: u8, valueFormat: u8, loading: bool = false): i32 {
   if (len <= 0 || len > MAX_NAME) return EINVAL;
   const latchWord = SB + SB_CATALOG_LATCH;
-  latchExclusive(latchWord);
+  latchExclusive(latchWord, Lock.CATALOG);
   let id = loading ? ENOENT : findLocked(name, len);
   if (id >= 0) {
     const m = tableMeta(<u32>id);
@@ -120,7 +121,7 @@ export function tableCreate(name: usize, len: i32, keyFormat: u8, valueFormat: u
 /** Looks a table up by name: its id, or ENOENT. */
 export function tableLookup(name: usize, len: i32): i32 {
   const latchWord = SB + SB_CATALOG_LATCH;
-  latchShared(latchWord);
+  latchShared(latchWord, Lock.CATALOG);
   const id = findLocked(name, len);
   unlatchShared(latchWord);
   return id;
@@ -138,7 +139,7 @@ export function tableFormats(tree: u32): i32 {
  */
 export function tablePublish(tree: u32): i32 {
   const latchWord = SB + SB_CATALOG_LATCH;
-  latchExclusive(latchWord);
+  latchExclusive(latchWord, Lock.CATALOG);
   const m = tableMeta(tree);
   if (!ASC_NO_ASSERT) assert(atomic.load<u32>(m + C_STATE) == TABLE_LOADING, "catalog: publishing a tree not being loaded");
   const old = findLocked(m + C_NAME, <i32>load<u32>(m + C_NAME_LEN));
@@ -151,7 +152,7 @@ export function tablePublish(tree: u32): i32 {
 /** Retires a tree (a dropped table, or a table absent from a newer image, or a failed load). */
 export function tableRetire(tree: u32): void {
   const latchWord = SB + SB_CATALOG_LATCH;
-  latchExclusive(latchWord);
+  latchExclusive(latchWord, Lock.CATALOG);
   atomic.store<u32>(tableMeta(tree) + C_STATE, TABLE_RETIRED);
   unlatchExclusive(latchWord);
 }
@@ -215,7 +216,7 @@ export function tableFree(tree: u32): void {
     start = below;
   }
   const latchWord = SB + SB_CATALOG_LATCH;
-  latchExclusive(latchWord);
+  latchExclusive(latchWord, Lock.CATALOG);
   atomic.store<u32>(m + C_ROOT, 0);
   atomic.store<u32>(m + C_STATE, TABLE_FREE);
   unlatchExclusive(latchWord);

@@ -12,19 +12,21 @@
 //    started before the unlink, and so could hold a pointer to the page, has finished. An
 //    operation that starts later cannot reach it: no live page links to it any more.
 // Reclamation takes the page's latch exclusively (without waiting) before marking it FREE and
-// bumping its generation, so a scan that latched a page named by a resume record from an earlier
-// call (kept outside any epoch) either sees the old generation with the page intact, or a new one.
+// bumping its generation (the release moves its version, as every exclusive release does), so a
+// scan that latched a page named by a resume record from an earlier call (kept outside any epoch)
+// either sees the old generation with the page intact, or a new one.
 //
 // The announcement is an atomic store before the operation's first shared read, and the
 // reclaimer's scan of the slots is atomic: either it sees the announcement, or the operation's
 // reads all come after the scan, when pages the scan lets go are already unreachable.
 
 import {
-  SB, SB_EPOCH, SB_LIMBO_LATCH, SB_LIMBO_HEAD, SB_LIMBO_TAIL, SB_LIMBO_COUNT, TS_EPOCH, PAGE_NEXT_FREE,
+  SB, SB_EPOCH, SB_LIMBO_LATCH, SB_LIMBO_HEAD, SB_LIMBO_TAIL, SB_LIMBO_COUNT, TS_EPOCH,
   slotAddr, threadSlot, pageAddr, pageFree,
 } from "./arena";
-import { latchExclusive, unlatchExclusive, latchTryExclusive } from "./latch";
-import { P_LATCH, P_FLAGS, P_GEN, P_STAMP, F_FREE, F_DELETED } from "./page";
+import { latchExclusive, unlatchExclusive, pageTryLatchExclusive, pageUnlatchExclusive } from "./latch";
+import { Lock } from "./locks";
+import { P_FLAGS, P_GEN, P_STAMP, P_NEXT_FREE, F_FREE, F_DELETED } from "./page";
 import { MAX_THREADS } from "./limits";
 import { BENCH_NO_EPOCH } from "./benchflags";
 
@@ -73,11 +75,11 @@ export function epochStamp(p: usize): u32 {
 /** Appends a deleted, stamped page to the limbo list (its latch already released). */
 export function limboPush(pg: u32): void {
   const l = SB + SB_LIMBO_LATCH;
-  latchExclusive(l);
-  store<u32>(pageAddr(pg) + PAGE_NEXT_FREE, 0);
+  latchExclusive(l, Lock.LIMBO);
+  store<u32>(pageAddr(pg) + P_NEXT_FREE, 0);
   const tail = load<u32>(SB + SB_LIMBO_TAIL);
   if (tail == 0) store<u32>(SB + SB_LIMBO_HEAD, pg);
-  else store<u32>(pageAddr(tail) + PAGE_NEXT_FREE, pg);
+  else store<u32>(pageAddr(tail) + P_NEXT_FREE, pg);
   store<u32>(SB + SB_LIMBO_TAIL, pg);
   atomic.add<u32>(SB + SB_LIMBO_COUNT, 1);
   unlatchExclusive(l);
@@ -92,7 +94,7 @@ export function limboPush(pg: u32): void {
  */
 export function limboReclaim(max: i32): i32 {
   const l = SB + SB_LIMBO_LATCH;
-  latchExclusive(l);
+  latchExclusive(l, Lock.LIMBO);
   const oldest = epochOldest();
   let freed = 0;
   while (freed < max) {
@@ -100,15 +102,15 @@ export function limboReclaim(max: i32): i32 {
     if (pg == 0) break;
     const p = pageAddr(pg);
     if (load<u32>(p, P_STAMP) >= oldest) break;
-    if (!latchTryExclusive(p + P_LATCH)) break;
+    if (!pageTryLatchExclusive(p)) break;
     if (!ASC_NO_ASSERT) assert((load<u32>(p, P_FLAGS) & F_DELETED) != 0, "epoch: a live page in limbo");
-    const next = load<u32>(p + PAGE_NEXT_FREE);
+    const next = load<u32>(p + P_NEXT_FREE);
     store<u32>(SB + SB_LIMBO_HEAD, next);
     if (next == 0) store<u32>(SB + SB_LIMBO_TAIL, 0);
     atomic.sub<u32>(SB + SB_LIMBO_COUNT, 1);
     store<u32>(p, F_FREE, P_FLAGS);
     atomic.store<u32>(p + P_GEN, load<u32>(p, P_GEN) + 1);
-    unlatchExclusive(p + P_LATCH);
+    pageUnlatchExclusive(p);
     pageFree(pg);
     freed++;
   }
@@ -122,7 +124,7 @@ export function limboCount(): u32 { return atomic.load<u32>(SB + SB_LIMBO_COUNT)
 export function limboLength(): u32 {
   let n: u32 = 0;
   let pg = load<u32>(SB + SB_LIMBO_HEAD);
-  while (pg != 0 && n < 0x7fffffff) { n++; pg = load<u32>(pageAddr(pg) + PAGE_NEXT_FREE); }
+  while (pg != 0 && n < 0x7fffffff) { n++; pg = load<u32>(pageAddr(pg) + P_NEXT_FREE); }
   return n;
 }
 

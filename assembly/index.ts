@@ -6,7 +6,7 @@
 // Failures are negative status numbers (assembly/status.ts); nothing here traps on bad input.
 
 import {
-  SB, SB_CKPT_LATCH, SB_TERM, CONN_FIELDS, arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
+  SB, SB_CHECKPOINT_LOCK, SB_TERM, CONN_FIELDS, arenaInit, arenaAttach, arenaBase, arenaBuildId, BUILD_ID, threadRegister, threadUnregister, scratch,
   threadToken, threadTableId, threadOwner, threadReclaim,
   pageSize, threadsAttached, threadSlot, arenaHighWater, arenaFreeCount, arenaMaxPages,
 } from "./arena";
@@ -126,7 +126,7 @@ export function lk_gate_close(): void { gateClose(); }
 export function lk_gate_open(): void { gateOpen(); }
 export function lk_ckpt_try_lock(): i32 { return ckptTryLock() ? 1 : 0; }
 export function lk_ckpt_unlock(): void { ckptUnlock(); }
-export function lk_ckpt_lock_addr(): usize { return SB + SB_CKPT_LATCH; }
+export function lk_ckpt_lock_addr(): usize { return SB + SB_CHECKPOINT_LOCK; }
 /** Connection state the checkpoint code keeps in the superblock: a CONN_* field (arena.ts). */
 export function lk_conn_get(field: i32): u32 { return field >= 0 && field < CONN_FIELDS ? atomic.load<u32>(SB + SB_TERM + (<usize>field << 2)) : 0; }
 export function lk_conn_set(field: i32, v: u32): void { if (field >= 0 && field < CONN_FIELDS) atomic.store<u32>(SB + SB_TERM + (<usize>field << 2), v); }
@@ -332,7 +332,7 @@ export {
   selftestArea as lk_test_area, selftestWriter as lk_test_writer, selftestReader as lk_test_reader,
   selftestTryExclusive as lk_test_try_exclusive, selftestUnlatchExclusive as lk_test_unlatch_exclusive,
   selftestLatchShared as lk_test_latch_shared, selftestUnlatchShared as lk_test_unlatch_shared,
-  selftestAlloc as lk_test_alloc, selftestLevel as lk_test_level,
+  selftestAlloc as lk_test_alloc, selftestLevel as lk_test_level, selftestLockMisuse as lk_test_lock_misuse,
 } from "./selftest";
 export function lk_arena_high_water(): u32 { return arenaHighWater(); }
 export function lk_arena_free_count(): u32 { return arenaFreeCount(); }

@@ -7,7 +7,7 @@ export const MIN_PAGE_SIZE: i32 = 4096;
 export const MAX_PAGE_SIZE: i32 = 32768;
 /** Largest value is a quarter page: pageSize >> VALUE_SHIFT. Larger gives EVALUESIZE. */
 export const VALUE_SHIFT: i32 = 2;
-/** Page header bytes (assembly/page.ts HDR). */
+/** Page header bytes (assembly/page.ts HDR): room for PageHeader, a multiple of 32 (checked there). */
 export const PAGE_HEADER: i32 = 64;
 
 /**

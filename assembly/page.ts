@@ -1,21 +1,7 @@
 // The page: a fixed-size slotted page of the B-link tree.
 //
-//   0   latch      u32   the page latch (assembly/latch.ts); never copied, never cleared by a rewrite
-//   4   flags      u32   LEAF, ROOT, HALF_DEAD, DELETED, INCOMPLETE_SPLIT, FREE
-//   8   level      u16   0 = leaf
-//   10  nslots     u16   number of items (slots)
-//   12  left       u32   left sibling page number (0 = leftmost)
-//   16  right      u32   right sibling page number (0 = rightmost)
-//   20  upper      u32   start of the cell area (cells grow down from the page end)
-//   24  garbage    u32   bytes of dead cells inside the cell area (reclaimed by compaction)
-//   28  highOff    u16   offset of the high-key cell; 0 = no high key (rightmost page)
-//   32  tree       u32   owning table id
-//   36  gen        u32   bumped each time the page is recycled (stale cursor hints notice)
-//   40  chain      u32   on a HALF_DEAD leaf: top page of the doomed chain (page deletion)
-//   44  version    u32   bumped by every change (tests, cursors)
-//   48  stamp      u64   on a DELETED page: reclamation epoch
-//   56  nextFree   u32   on a free page: next page of the free list (assembly/arena.ts)
-//   64  slots      u16[nslots]  cell offsets, in key order
+//   0 .. HDR      header: the fields of PageHeader below, in that order (offsets derived from it)
+//   HDR ..        slots   u16[nslots]  cell offsets, in key order
 //   ... free space ...
 //   upper .. end  cells
 //
@@ -32,21 +18,85 @@
 import { pageSize } from "./arena";
 import { PAGE_HEADER } from "./limits";
 
-export const P_LATCH: usize = 0;
-export const P_FLAGS: usize = 4;
-export const P_LEVEL: usize = 8;
-export const P_NSLOTS: usize = 10;
-export const P_LEFT: usize = 12;
-export const P_RIGHT: usize = 16;
-export const P_UPPER: usize = 20;
-export const P_GARBAGE: usize = 24;
-export const P_HIGH: usize = 28;
-export const P_TREE: usize = 32;
-export const P_GEN: usize = 36;
-export const P_CHAIN: usize = 40;
-export const P_VERSION: usize = 44;
-export const P_STAMP: usize = 48;
+/**
+ * The page header, declared once: every P_* offset below is offsetof this class, so a field
+ * added, removed or resized moves the offsets after it, and the static checks below refuse a
+ * header that outgrows PAGE_HEADER (limits.ts) or moves the latch word. Fields are laid out in
+ * declaration order at their natural alignment (AssemblyScript's @unmanaged layout: `high` is
+ * followed by 2 bytes of padding). Never allocated: pages live in the arena, and this class
+ * only names their first bytes.
+ */
+// @ts-ignore: decorator
+@unmanaged class PageHeader {
+  /** The page latch (assembly/latch.ts); never copied, never cleared by a rewrite. */
+  latch: u32;
+  /** LEAF, ROOT, HALF_DEAD, DELETED, INCOMPLETE_SPLIT, FREE. */
+  flags: u32;
+  /** 0 = leaf. */
+  level: u16;
+  /** Number of items (slots). */
+  nslots: u16;
+  /** Left sibling page number (0 = leftmost). */
+  left: u32;
+  /** Right sibling page number (0 = rightmost). */
+  right: u32;
+  /** Start of the cell area (cells grow down from the page end). */
+  upper: u32;
+  /** Bytes of dead cells inside the cell area (reclaimed by compaction). */
+  garbage: u32;
+  /** Offset of the high-key cell; 0 = no high key (rightmost page). */
+  high: u16;
+  /** Owning table id. */
+  tree: u32;
+  /** Bumped each time the page is recycled (stale cursor hints notice). */
+  gen: u32;
+  /** On a HALF_DEAD leaf: top page of the doomed chain (page deletion). */
+  chain: u32;
+  /**
+   * Moved on by every release of the page's exclusive latch (assembly/latch.ts,
+   * pageUnlatchExclusive), never by hand; optimistic readers and cursors' read-ahead compare it.
+   */
+  version: u32;
+  /** On a DELETED page: the reclamation epoch it was unlinked in (assembly/epoch.ts; epochs are u32). */
+  stamp: u32;
+  /** Unused (keeps nextFree where it always was). */
+  reserved: u32;
+  /** On a page in limbo or on the free list: the next page of that list (assembly/arena.ts, epoch.ts). */
+  nextFree: u32;
+}
+
+export const P_LATCH: usize = offsetof<PageHeader>("latch");
+export const P_FLAGS: usize = offsetof<PageHeader>("flags");
+export const P_LEVEL: usize = offsetof<PageHeader>("level");
+export const P_NSLOTS: usize = offsetof<PageHeader>("nslots");
+export const P_LEFT: usize = offsetof<PageHeader>("left");
+export const P_RIGHT: usize = offsetof<PageHeader>("right");
+export const P_UPPER: usize = offsetof<PageHeader>("upper");
+export const P_GARBAGE: usize = offsetof<PageHeader>("garbage");
+export const P_HIGH: usize = offsetof<PageHeader>("high");
+export const P_TREE: usize = offsetof<PageHeader>("tree");
+export const P_GEN: usize = offsetof<PageHeader>("gen");
+export const P_CHAIN: usize = offsetof<PageHeader>("chain");
+export const P_VERSION: usize = offsetof<PageHeader>("version");
+export const P_STAMP: usize = offsetof<PageHeader>("stamp");
+export const P_NEXT_FREE: usize = offsetof<PageHeader>("nextFree");
+/** Where the slot array starts: the header's reserved size (limits.ts), at least the declared header. */
 export const HDR: usize = <usize>PAGE_HEADER;
+
+// Static checks (compile time: a constant condition compiles only its taken branch, so ERROR is
+// reached only when a check fails). The fields cannot overlap: the class lays them out.
+// @ts-ignore: compile-time diagnostic
+if (offsetof<PageHeader>() > <usize>PAGE_HEADER) ERROR("page.ts: PageHeader is larger than PAGE_HEADER (limits.ts)");
+// The latch word comes first: rewrites copy and clear from offset 4 on (pageInit, splitPage), and
+// pageContentSum skips it as the first word.
+// @ts-ignore: compile-time diagnostic
+if (P_LATCH != 0 || P_FLAGS != 4) ERROR("page.ts: the latch word must be the header's first word, flags the second");
+// pageContentSum reads the body 32 bytes at a time from HDR (page sizes are powers of two >= 4096).
+// @ts-ignore: compile-time diagnostic
+if ((HDR & 31) != 0) ERROR("page.ts: PAGE_HEADER must be a multiple of 32");
+// Fields accessed atomically (version, gen, nextFree, left) must stay naturally aligned u32s.
+// @ts-ignore: compile-time diagnostic
+if (((P_VERSION | P_GEN | P_NEXT_FREE | P_LEFT) & 3) != 0) ERROR("page.ts: an atomically accessed header field is not 4-byte aligned");
 
 export const F_LEAF: u32 = 1;
 export const F_ROOT: u32 = 2;
@@ -95,9 +145,28 @@ export const INTERNAL_CELL_HDR: usize = 8;
 @inline export function valAddr(p: usize, i: i32): usize { const c = cellAddr(p, i); return c + LEAF_CELL_HDR + <usize>load<u16>(c); }
 // @ts-ignore: decorator
 @inline export function childAt(p: usize, i: i32): u32 { return load<u32>(cellAddr(p, i), 4); }
-/** Every change to a page bumps its version (under the exclusive latch; read atomically by cursors). */
-// @ts-ignore: decorator
-@inline export function bumpVersion(p: usize): void { atomic.store<u32>(p + P_VERSION, load<u32>(p, P_VERSION) + 1); }
+/**
+ * A checksum of the page's bytes other than its latch word and version (FNV-1a, 64-bit, over the
+ * header's u32 words and, in four lanes, the body's u64 words).
+ * Debug builds only: the page latch records it at exclusive acquire and checks at release that a
+ * page whose bytes changed had its version moved (assembly/latch.ts, assembly/locks.ts).
+ */
+export function pageContentSum(p: usize): u32 {
+  let h: u64 = 0xcbf29ce484222325;
+  for (let o = P_FLAGS; o < HDR; o += 4) {
+    if (o != P_VERSION) h = (h ^ <u64>load<u32>(p + o)) * 0x100000001b3;
+  }
+  // The body in four lanes (32 bytes a step: pageSize and HDR are multiples of 32).
+  let h1 = h, h2 = ~h, h3 = h + 1, h4 = h + 2;
+  for (let o = HDR; o < <usize>pageSize; o += 32) {
+    h1 = (h1 ^ load<u64>(p + o)) * 0x100000001b3;
+    h2 = (h2 ^ load<u64>(p + o, 8)) * 0x100000001b3;
+    h3 = (h3 ^ load<u64>(p + o, 16)) * 0x100000001b3;
+    h4 = (h4 ^ load<u64>(p + o, 24)) * 0x100000001b3;
+  }
+  h = h1 ^ rotl<u64>(h2, 16) ^ rotl<u64>(h3, 32) ^ rotl<u64>(h4, 48);
+  return <u32>(h ^ (h >> 32));
+}
 
 /** Unsigned bytewise comparison: <0, 0, >0. Compares 8 bytes at a time as big-endian words. */
 export function keyCompare(a: usize, alen: i32, b: usize, blen: i32): i32 {
@@ -184,12 +253,13 @@ export function pageFindChild(p: usize, child: u32, hint: i32): i32 {
 }
 
 export function pageInit(p: usize, pgno: u32, level: i32, flags: u32, tree: u32): void {
-  // Keep the latch word (offset 0) and the recycle generation, and move the version on: a stale
-  // reader may still wait on the latch of a page being recycled, and a cursor's read-ahead
-  // compares versions.
+  // Keep the latch word (the first word) and the recycle generation, and move the version on: a
+  // stale reader may still wait on the latch of a page being recycled, and a cursor's read-ahead
+  // compares versions. (The page is new or recycled and unreachable, so it is not latched: the
+  // one change of a page that no latch release publishes, and none needs to.)
   const gen = load<u32>(p, P_GEN);
   const version = load<u32>(p, P_VERSION);
-  memory.fill(p + 4, 0, HDR - 4);
+  memory.fill(p + P_FLAGS, 0, HDR - P_FLAGS);
   store<u32>(p, version + 1, P_VERSION);
   store<u32>(p, flags, P_FLAGS);
   store<u16>(p, <u16>level, P_LEVEL);

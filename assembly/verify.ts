@@ -1,7 +1,7 @@
 // The verifier: amcheck's invariants (contrib/amcheck/verify_nbtree.c) as a single call.
 //
 // Always (safe with concurrent writers: one level at a time, left to right, holding a page and
-// its right sibling shared, which respects the latch order):
+// its right sibling shared, which respects the page order of assembly/locks.ts):
 //   FLAGS         page belongs to the tree, LEAF iff level 0, no internal page half-dead, never
 //                 half-dead and deleted at once, never FREE while linked
 //   LEVEL         every page on a level has that level
@@ -25,10 +25,11 @@
 //
 // Result: OK, or ECORRUPT with the report (page, rule, level) in the output area.
 
-import { pageAddr, pageNo, arenaHighWater, arenaFreeHead, stashedPages, PAGE_NEXT_FREE } from "./arena";
-import { latchShared, unlatchShared, latchesHeld } from "./latch";
+import { pageAddr, pageNo, arenaHighWater, arenaFreeHead, stashedPages } from "./arena";
+import { pageLatchShared, pageUnlatchShared, latchesHeld } from "./latch";
+import { lockOrderTopDown } from "./locks";
 import {
-  P_LATCH, P_TREE, P_CHAIN, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE, F_IGNORE, F_INCOMPLETE_SPLIT,
+  P_TREE, P_CHAIN, P_NEXT_FREE, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE, F_IGNORE, F_INCOMPLETE_SPLIT,
   pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen, keyAddr, keyLen, childAt,
   keyCompare,
 } from "./page";
@@ -134,21 +135,21 @@ function verifyLevel(tree: u32, level: i32, limit: u32): i32 {
   while (true) {
     pagesChecked++;
     const rule = checkPage(tree, p, level);
-    if (rule != 0) { const pg = pageNo(p); unlatchShared(p + P_LATCH); return fail(pg, rule, level, 0); }
+    if (rule != 0) { const pg = pageNo(p); pageUnlatchShared(p); return fail(pg, rule, level, 0); }
     const right = pRight(p);
     if (right == 0) {
       const dead = (pFlags(p) & F_IGNORE) != 0;
       const pg = pageNo(p);
-      unlatchShared(p + P_LATCH);
+      pageUnlatchShared(p);
       return dead ? fail(pg, RULE_RIGHTMOST, level, 0) : OK;
     }
-    if (++walked > limit) { const pg = pageNo(p); unlatchShared(p + P_LATCH); return fail(pg, RULE_LINKS, level, 1); }
+    if (++walked > limit) { const pg = pageNo(p); pageUnlatchShared(p); return fail(pg, RULE_LINKS, level, 1); }
     const r = pageAddr(right);
-    latchShared(r + P_LATCH); // left to right: the latch order
+    pageLatchShared(r); // left to right: the page order (assembly/locks.ts)
     const srule = checkSiblings(p, r);
     const pg = pageNo(p);
-    unlatchShared(p + P_LATCH);
-    if (srule != 0) { unlatchShared(r + P_LATCH); return fail(pg, srule, level, right); }
+    pageUnlatchShared(p);
+    if (srule != 0) { pageUnlatchShared(r); return fail(pg, srule, level, right); }
     p = r;
   }
   return OK;
@@ -188,9 +189,9 @@ function isChainTop(pg: u32): bool {
 function skipUnlinked(pg: u32): u32 {
   while (pg != 0 && isChainTop(pg)) {
     const x = pageAddr(pg);
-    latchShared(x + P_LATCH);
+    pageLatchShared(x);
     const r = pRight(x);
-    unlatchShared(x + P_LATCH);
+    pageUnlatchShared(x);
     pg = r;
   }
   return pg;
@@ -204,7 +205,7 @@ function verifyDownlinks(tree: u32, level: i32): i32 {
   let q = levelLeftmost(tree, level);
   const c0 = levelLeftmost(tree, level - 1);
   let expected = pageNo(c0);
-  unlatchShared(c0 + P_LATCH);
+  pageUnlatchShared(c0);
   let first = true;
   while (true) {
     const n = pCount(q);
@@ -212,42 +213,42 @@ function verifyDownlinks(tree: u32, level: i32): i32 {
       const child = childAt(q, j);
       expected = skipUnlinked(expected);
       if (child != expected) {
-        const pg = pageNo(q); unlatchShared(q + P_LATCH);
+        const pg = pageNo(q); pageUnlatchShared(q);
         return fail(pg, first ? RULE_LEFTMOST : RULE_DOWNLINK, level, child);
       }
       first = false;
       let x = pageAddr(child);
-      latchShared(x + P_LATCH);
-      if ((pFlags(x) & F_DELETED) != 0) { unlatchShared(x + P_LATCH); unlatchShared(q + P_LATCH); return fail(child, RULE_DELETED, level - 1, 0); }
+      pageLatchShared(x);
+      if ((pFlags(x) & F_DELETED) != 0) { pageUnlatchShared(x); pageUnlatchShared(q); return fail(child, RULE_DELETED, level - 1, 0); }
       // keys of the child are >= its separator (item 0 of a leftmost parent is minus infinity)
       if (j > 0 || pLeft(q) != 0) {
         const sep = j > 0 ? keyAddr(q, j) : 0;
         const sepLen = j > 0 ? keyLen(q, j) : -1;
         const fk = firstKeyIndex(x);
         if (sepLen >= 0 && pCount(x) > fk && keyCompare(keyAddr(x, fk), keyLen(x, fk), sep, sepLen) < 0) {
-          unlatchShared(x + P_LATCH); unlatchShared(q + P_LATCH); return fail(child, RULE_DOWNLINK, level - 1, 1);
+          pageUnlatchShared(x); pageUnlatchShared(q); return fail(child, RULE_DOWNLINK, level - 1, 1);
         }
       }
       // follow the chain of incomplete splits: their right halves have no downlink yet
       while ((pFlags(x) & F_INCOMPLETE_SPLIT) != 0 && pRight(x) != 0) {
         const r = pRight(x);
-        unlatchShared(x + P_LATCH);
+        pageUnlatchShared(x);
         x = pageAddr(r);
-        latchShared(x + P_LATCH);
+        pageLatchShared(x);
       }
       const nextSep = j + 1 < n ? keyAddr(q, j + 1) : (pHasHigh(q) ? pHighKey(q) : 0);
       const nextLen = j + 1 < n ? keyLen(q, j + 1) : (pHasHigh(q) ? pHighLen(q) : -1);
       const ok = highMatches(x, nextSep, nextLen);
       const xpg = pageNo(x);
       expected = pRight(x);
-      unlatchShared(x + P_LATCH);
-      if (!ok) { unlatchShared(q + P_LATCH); return fail(xpg, RULE_DOWNLINK, level - 1, 2); }
+      pageUnlatchShared(x);
+      if (!ok) { pageUnlatchShared(q); return fail(xpg, RULE_DOWNLINK, level - 1, 2); }
     }
     const right = pRight(q);
-    unlatchShared(q + P_LATCH);
+    pageUnlatchShared(q);
     if (right == 0) break;
     q = pageAddr(right);
-    latchShared(q + P_LATCH);
+    pageLatchShared(q);
   }
   expected = skipUnlinked(expected);
   if (expected != 0) return fail(expected, RULE_DOWNLINK, level - 1, 3);
@@ -270,7 +271,7 @@ function verifyLeaks(): i32 {
   const hw = arenaHighWater();
   let pg = arenaFreeHead();
   let free: u32 = 0;
-  while (pg != 0 && free < hw) { free++; pg = load<u32>(pageAddr(pg) + PAGE_NEXT_FREE); }
+  while (pg != 0 && free < hw) { free++; pg = load<u32>(pageAddr(pg) + P_NEXT_FREE); }
   accounted += free + limboLength();
   if (accounted != hw) return fail(0, RULE_LEAK, -1, hw - accounted);
   return OK;
@@ -288,15 +289,18 @@ export function verifyTree(tree: u32, full: bool): i32 {
   if (full) {
     collectChains(tree);
     const root = pageAddr(tableRoot(tree));
-    latchShared(root + P_LATCH);
+    pageLatchShared(root);
     const ok = (pFlags(root) & F_ROOT) != 0 && pLevel(root) == top && pLeft(root) == 0;
-    unlatchShared(root + P_LATCH);
+    pageUnlatchShared(root);
     if (!ok) return fail(pageNo(root), RULE_ROOT, top, 0);
-    for (let level = top; level >= 1; level--) {
-      const r = verifyDownlinks(tree, level);
-      if (r != OK) return r;
-    }
-    const r = verifyLeaks();
+    // Parent, then child (top-down): against the page order, allowed only because full mode
+    // requires writers to be quiesced (assembly/locks.ts checks the order elsewhere).
+    if (!ASC_NO_ASSERT) lockOrderTopDown(true);
+    let r = OK;
+    for (let level = top; level >= 1 && r == OK; level--) r = verifyDownlinks(tree, level);
+    if (!ASC_NO_ASSERT) lockOrderTopDown(false);
+    if (r != OK) return r;
+    r = verifyLeaks();
     if (r != OK) return r;
   }
   const o = sOut();

@@ -26,7 +26,7 @@
  *               tables had changes that were not published; the connection's next checkpoint
  *               and its close() fail with ESTALE too (it never reports lost work as saved)
  *
- * "lock" is the checkpoint lock (SB_CKPT_LATCH), taken asynchronously: it is held across I/O.
+ * "lock" is the checkpoint lock (SB_CHECKPOINT_LOCK), taken asynchronously: it is held across I/O.
  */
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';

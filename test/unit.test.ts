@@ -49,6 +49,30 @@ describe('latch', () => {
   });
 });
 
+// The lock table's checks (assembly/locks.ts): each deliberate misuse (assembly/selftest.ts,
+// selftestLockMisuse) traps in debug builds, naming the locks. Each leaves latches held, so each
+// runs on a connection of its own.
+describe.runIf(TEST_DEBUG)('lock order and page versions (debug builds)', () => {
+  const misuse = async (which: number) => {
+    conn = await openTest();
+    return () => conn.core.x.lk_test_lock_misuse(which);
+  };
+  it('a lock taken while holding one later in the table traps, naming both', async () => {
+    expect(await misuse(0)).toThrow(/lock order: took the catalog latch while holding a meta latch, which comes after it/);
+    // The trap let go of what the thread held (no hang after the report): the word is free.
+    expect(conn.core.dv.getUint32(conn.core.x.lk_test_area() + 192, true)).toBe(0);
+  });
+  it('a page latch taken top-down traps, naming both pages and levels', async () => {
+    expect(await misuse(1)).toThrow(/page latch order: took the page latch of page \d+ \(level 0\) while holding the page latch of page \d+ \(level 1\), a page above it/);
+  });
+  it('a page latch taken right to left within a level traps', async () => {
+    expect(await misuse(2)).toThrow(/page latch order: took the page latch of page \d+ \(level 0\) while holding the page latch of page \d+ \(level 0\), its right neighbour/);
+  });
+  it('a page changed under its exclusive latch and released without moving its version traps', async () => {
+    expect(await misuse(3)).toThrow(/page latch: the page latch of page \d+ \(level 0\) is released after its page changed, and the page's version did not move/);
+  });
+});
+
 describe('page allocator', () => {
   it('never hands one page to two workers, and reuses freed pages', async () => {
     conn = await openTest();

@@ -14,8 +14,8 @@
 // a u32 at the offset below (bindings/shape.ts reads them by these names, scripts/gen-abi.js).
 
 import { pageAddr, pageNo, pageSize, arenaHighWater } from "../arena";
-import { latchShared, unlatchShared, latchesHeld } from "../latch";
-import { P_LATCH, P_GEN, P_TREE, P_FLAGS, P_STAMP, F_DELETED, F_FREE, pFlags, pLevel, pCount, pRight, pLeft, pageFreeTotal } from "../page";
+import { pageLatchShared, pageUnlatchShared, latchesHeld } from "../latch";
+import { P_GEN, P_TREE, P_FLAGS, P_STAMP, F_DELETED, F_FREE, pFlags, pLevel, pCount, pRight, pLeft, pageFreeTotal } from "../page";
 import { tableRootLevel, tableBorn } from "../catalog";
 import { levelLeftmost, levelNext } from "./search";
 import { sOut, S_OUT_SIZE } from "../scratch";
@@ -83,11 +83,11 @@ export function dumpLevel(tree: u32, level: i32, from: u32, fromGen: u32): i32 {
   } else {
     if (from >= arenaHighWater()) return EINVAL;
     const q = pageAddr(from);
-    latchShared(q + P_LATCH);
+    pageLatchShared(q);
     const f = pFlags(q);
     if (load<u32>(q, P_GEN) != fromGen || load<u32>(q, P_TREE) != tree || pLevel(q) != level
       || (f & (F_FREE | F_DELETED)) != 0) {
-      unlatchShared(q + P_LATCH);
+      pageUnlatchShared(q);
       return NOTFOUND;
     }
     p = levelNext(q);
@@ -99,7 +99,7 @@ export function dumpLevel(tree: u32, level: i32, from: u32, fromGen: u32): i32 {
     if (pos + DUMP_RECORD > S_OUT_SIZE) {
       // Full: the previous record's page is where the next batch resumes. p is not written.
       resume = load<u32>(o + pos - DUMP_RECORD + DUMP_PAGE);
-      unlatchShared(p + P_LATCH);
+      pageUnlatchShared(p);
       break;
     }
     record(o, pos, p);
@@ -132,14 +132,14 @@ export function dumpDeleted(tree: u32, from: u32): i32 {
     const f0 = atomic.load<u32>(p + P_FLAGS);
     if ((f0 & F_DELETED) == 0 || (f0 & F_FREE) != 0 || atomic.load<u32>(p + P_TREE) != tree) continue;
     if (pos + DUMP_RECORD > S_OUT_SIZE) break;
-    latchShared(p + P_LATCH);
+    pageLatchShared(p);
     const f = pFlags(p);
     if ((f & F_DELETED) != 0 && (f & F_FREE) == 0 && load<u32>(p, P_TREE) == tree && load<u32>(p, P_STAMP) >= born) {
       record(o, pos, p);
       pos += DUMP_RECORD;
       n++;
     }
-    unlatchShared(p + P_LATCH);
+    pageUnlatchShared(p);
   }
   header(o, n, 0, pg < hw ? pg : 0, 0);
   return <i32>n;

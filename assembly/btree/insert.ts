@@ -9,10 +9,10 @@
 //    (so ENOMEM leaves the tree exactly as it was), then split (assembly/btree/split.ts).
 
 import { stashReserve } from "../arena";
-import { unlatchExclusive } from "../latch";
+import { pageUnlatchExclusive, pageUnlatchExclusiveUnchanged } from "../latch";
 import {
-  P_LATCH, pageSearchLeaf, searchFound, valLen, valAddr, leafCellSize, cellSize, pageFreeTotal,
-  pageDelete, pageMakeRoom, pageInsertLeaf, bumpVersion,
+  pageSearchLeaf, searchFound, valLen, valAddr, leafCellSize, cellSize, pageFreeTotal,
+  pageDelete, pageMakeRoom, pageInsertLeaf,
 } from "../page";
 import { tableRootLevel } from "../catalog";
 import { sTemp } from "../scratch";
@@ -37,11 +37,10 @@ export function btreePut(tree: u32, key: usize, klen: i32, val: usize, vlen: i32
   const i = pageSearchLeaf(p, key, klen);
   const found = searchFound;
   if (found) {
-    if (mode == MODE_INSERT) { unlatchExclusive(p + P_LATCH); return PUT_EXISTS; }
+    if (mode == MODE_INSERT) { pageUnlatchExclusiveUnchanged(p); return PUT_EXISTS; }
     if (valLen(p, i) == vlen) {
       memory.copy(valAddr(p, i), val, <usize>vlen);
-      bumpVersion(p);
-      unlatchExclusive(p + P_LATCH);
+      pageUnlatchExclusive(p);
       return PUT_REPLACED;
     }
   }
@@ -51,17 +50,16 @@ export function btreePut(tree: u32, key: usize, klen: i32, val: usize, vlen: i32
     if (found) pageDelete(p, i);
     pageMakeRoom(p, need, sTemp());
     pageInsertLeaf(p, i, key, klen, val, vlen);
-    bumpVersion(p);
-    unlatchExclusive(p + P_LATCH);
+    pageUnlatchExclusive(p);
     return found ? PUT_REPLACED : PUT_INSERTED;
   }
   // A split: one page per level plus a new root, reserved before the first change.
-  if (!stashReserve(tableRootLevel(tree) + 2)) { unlatchExclusive(p + P_LATCH); return ENOMEM; }
+  if (!stashReserve(tableRootLevel(tree) + 2)) { pageUnlatchExclusive(p); return ENOMEM; }
   if (found) pageDelete(p, i);
   const r = splitLeaf(tree, p, i, key, klen, val, vlen);
-  if (r < 0) { unlatchExclusive(p + P_LATCH); return r; }
+  if (r < 0) { pageUnlatchExclusive(p); return r; }
   // The item is in; from here a failure leaves a legal incomplete split, finished later.
-  if (inject(INJECT_SPLIT_BEFORE_PARENT) != OK) { unlatchExclusive(p + P_LATCH); return EINJECTED; }
+  if (inject(INJECT_SPLIT_BEFORE_PARENT) != OK) { pageUnlatchExclusive(p); return EINJECTED; }
   splitInsertParent(tree, p);
   return found ? PUT_REPLACED : PUT_INSERTED;
 }

@@ -30,12 +30,14 @@
 
 import { pageAddr, pageNo } from "../arena";
 import {
-  latchShared, unlatchShared, latchExclusive, unlatchExclusive, latchTryExclusive,
+  latchExclusive, unlatchExclusive, latchTryExclusive,
+  pageLatchShared, pageUnlatchShared, pageLatchExclusive, pageUnlatchExclusive,
 } from "../latch";
+import { Lock } from "../locks";
 import {
-  P_LATCH, P_FLAGS, P_LEFT, P_RIGHT, P_TREE, P_CHAIN, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE,
+  P_FLAGS, P_LEFT, P_RIGHT, P_TREE, P_CHAIN, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE,
   F_INCOMPLETE_SPLIT, F_IGNORE, pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen,
-  childAt, cellAddr, pageDelete, bumpVersion,
+  childAt, cellAddr, pageDelete,
 } from "../page";
 import {
   tableMeta, tableRoot, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_VACUUM_LATCH, C_DELETIONS, C_CAND, CANDIDATES,
@@ -68,27 +70,25 @@ function latchLeftOf(t: usize): usize {
   if (left == 0) return 0;
   inject(INJECT_PAGEDEL_LEFT_READ);
   let q = pageAddr(left);
-  latchExclusive(q + P_LATCH);
+  pageLatchExclusive(q);
   while (pRight(q) != tpg) {
     const r = pRight(q);
     if (!ASC_NO_ASSERT) assert(r != 0, "pagedel: left sibling chain does not reach the target");
-    unlatchExclusive(q + P_LATCH);
+    pageUnlatchExclusive(q);
     q = pageAddr(r);
-    latchExclusive(q + P_LATCH);
+    pageLatchExclusive(q);
   }
   return q;
 }
 
 /** Unlinks latched t from latched left (or 0) and right, and retires it. */
 function unlinkLatched(tree: u32, left: usize, t: usize, right: usize): void {
-  if (left != 0) { store<u32>(left, pageNo(right), P_RIGHT); bumpVersion(left); }
+  if (left != 0) store<u32>(left, pageNo(right), P_RIGHT);
   store<u32>(right, left != 0 ? pageNo(left) : 0, P_LEFT);
-  bumpVersion(right);
   // Links and items stay as they were: an operation still holding a pointer to t moves right
   // from it, or (the old root) descends through it, until the page is recycled.
   store<u32>(t, (pFlags(t) & ~(F_HALF_DEAD | F_ROOT)) | F_DELETED, P_FLAGS);
   epochStamp(t);
-  bumpVersion(t);
   atomic.add<u32>(tableMeta(tree) + C_DELETIONS, 1);
 }
 
@@ -101,39 +101,38 @@ function unlinkLatched(tree: u32, left: usize, t: usize, right: usize): void {
  */
 function unlinkStep(tree: u32, leafPg: u32): i32 {
   const p = pageAddr(leafPg);
-  latchExclusive(p + P_LATCH);
-  if ((pFlags(p) & F_HALF_DEAD) == 0) { unlatchExclusive(p + P_LATCH); return UNLINKED_LEAF; }
+  pageLatchExclusive(p);
+  if ((pFlags(p) & F_HALF_DEAD) == 0) { pageUnlatchExclusive(p); return UNLINKED_LEAF; }
   const tpg = load<u32>(p, P_CHAIN);
   const r = inject(INJECT_PAGEDEL_BEFORE_UNLINK);
-  if (r != OK) { unlatchExclusive(p + P_LATCH); return r; }
+  if (r != OK) { pageUnlatchExclusive(p); return r; }
   if (tpg == leafPg) {
     // The last step: the leaf itself, between its left and right siblings (left first).
-    unlatchExclusive(p + P_LATCH);
+    pageUnlatchExclusive(p);
     const left = latchLeftOf(p);
-    latchExclusive(p + P_LATCH);
+    pageLatchExclusive(p);
     const right = pageAddr(pRight(p));
-    latchExclusive(right + P_LATCH);
+    pageLatchExclusive(right);
     unlinkLatched(tree, left, p, right);
-    unlatchExclusive(right + P_LATCH);
-    unlatchExclusive(p + P_LATCH);
-    if (left != 0) unlatchExclusive(left + P_LATCH);
+    pageUnlatchExclusive(right);
+    pageUnlatchExclusive(p);
+    if (left != 0) pageUnlatchExclusive(left);
     limboPush(leafPg);
     return UNLINKED_LEAF;
   }
   // An internal page of the chain: leaf (held), then left, target, right on the target's level.
   const t = pageAddr(tpg);
   const left = latchLeftOf(t);
-  latchExclusive(t + P_LATCH);
+  pageLatchExclusive(t);
   const right = pageAddr(pRight(t));
-  latchExclusive(right + P_LATCH);
+  pageLatchExclusive(right);
   if (!ASC_NO_ASSERT) assert(pCount(t) == 1 && (pFlags(t) & F_LEAF) == 0, "pagedel: chain page is not a single-child internal page");
   store<u32>(p, childAt(t, 0), P_CHAIN);
-  bumpVersion(p);
   unlinkLatched(tree, left, t, right);
-  unlatchExclusive(right + P_LATCH);
-  unlatchExclusive(t + P_LATCH);
-  if (left != 0) unlatchExclusive(left + P_LATCH);
-  unlatchExclusive(p + P_LATCH);
+  pageUnlatchExclusive(right);
+  pageUnlatchExclusive(t);
+  if (left != 0) pageUnlatchExclusive(left);
+  pageUnlatchExclusive(p);
   limboPush(tpg);
   return UNLINKED_INTERNAL;
 }
@@ -160,7 +159,7 @@ function unlinkChain(tree: u32, leafPg: u32): i32 {
 export function pagedelLeaf(tree: u32, pg: u32): i32 {
   // Read the leaf's high key; that is how the descent finds it and its parents.
   const p = pageAddr(pg);
-  latchShared(p + P_LATCH);
+  pageLatchShared(p);
   const f = pFlags(p);
   let hlen = pHasHigh(p) ? pHighLen(p) : 0;
   const candidate = load<u32>(p, P_TREE) == tree && (f & F_LEAF) != 0
@@ -168,23 +167,23 @@ export function pagedelLeaf(tree: u32, pg: u32): i32 {
     && pCount(p) == 0 && pRight(p) != 0 && hlen > 0 && hlen <= MAX_KEY;
   const key = sKey2();
   if (candidate) memory.copy(key, pHighKey(p), <usize>hlen);
-  unlatchShared(p + P_LATCH);
+  pageUnlatchShared(p);
   if (!candidate) return 0;
 
   const q = descend(tree, key, hlen, 0, D_EXCLUSIVE | D_BELOW);
-  if (q != p) { unlatchExclusive(q + P_LATCH); return 0; }
+  if (q != p) { pageUnlatchExclusive(q); return 0; }
   // Preconditions, under the leaf's exclusive latch: empty, not the root, not the rightmost
   // page of its level, no incomplete split of its own, right sibling not half-dead.
   const rpg = pRight(p);
   if (pCount(p) != 0 || (pFlags(p) & (F_ROOT | F_INCOMPLETE_SPLIT | F_IGNORE)) != 0 || rpg == 0) {
-    unlatchExclusive(p + P_LATCH);
+    pageUnlatchExclusive(p);
     return 0;
   }
   const rs = pageAddr(rpg);
-  latchShared(rs + P_LATCH); // left to right
+  pageLatchShared(rs); // left to right
   const rightHalfDead = (pFlags(rs) & F_HALF_DEAD) != 0;
-  unlatchShared(rs + P_LATCH);
-  if (rightHalfDead) { unlatchExclusive(p + P_LATCH); return 0; }
+  pageUnlatchShared(rs);
+  if (rightHalfDead) { pageUnlatchExclusive(p); return 0; }
 
   // Climb to the subtree parent.
   let child = pg;
@@ -194,21 +193,21 @@ export function pagedelLeaf(tree: u32, pg: u32): i32 {
     // The page one level up holding child's downlink (parent.ts), found by the leaf's high key:
     // the end of the key space of the whole chain below it.
     const a = findDownlink(tree, child, level, key, hlen, DL_BELOW);
-    if (a == 0) { unlatchExclusive(p + P_LATCH); return 0; } // no downlink yet: an incomplete split's right half
+    if (a == 0) { pageUnlatchExclusive(p); return 0; } // no downlink yet: an incomplete split's right half
     const n = pCount(a);
     if (n == 1) {
       // `a` has only the chain below it: it joins the doomed chain, unless it is the root or its
       // own split is incomplete (then its right neighbour at this level has no downlink in the
       // next parent up, and key space could not pass to it).
       if ((pFlags(a) & (F_ROOT | F_INCOMPLETE_SPLIT)) != 0) {
-        unlatchExclusive(a + P_LATCH);
-        unlatchExclusive(p + P_LATCH);
+        pageUnlatchExclusive(a);
+        pageUnlatchExclusive(p);
         return 0;
       }
       top = pageNo(a);
       child = top;
       level++;
-      unlatchExclusive(a + P_LATCH);
+      pageUnlatchExclusive(a);
       continue;
     }
     const idx = downlinkIndex;
@@ -216,25 +215,23 @@ export function pagedelLeaf(tree: u32, pg: u32): i32 {
     // downlink right after the top's, in this same page. `a` stays latched from here to the end
     // of stage 1, so no split of `a` can move that downlink away.
     if (idx == n - 1) {
-      unlatchExclusive(a + P_LATCH);
-      unlatchExclusive(p + P_LATCH);
+      pageUnlatchExclusive(a);
+      pageUnlatchExclusive(p);
       return 0;
     }
     const r = inject(INJECT_PAGEDEL_PARENT_CHECKED);
     if (r != OK) {
-      unlatchExclusive(a + P_LATCH);
-      unlatchExclusive(p + P_LATCH);
+      pageUnlatchExclusive(a);
+      pageUnlatchExclusive(p);
       return r;
     }
     // Stage 1: the top's downlink now points at its right sibling, whose own downlink goes.
     store<u32>(cellAddr(a, idx), childAt(a, idx + 1), 4);
     pageDelete(a, idx + 1);
-    bumpVersion(a);
     store<u32>(p, pFlags(p) | F_HALF_DEAD, P_FLAGS);
     store<u32>(p, top, P_CHAIN);
-    bumpVersion(p);
-    unlatchExclusive(a + P_LATCH);
-    unlatchExclusive(p + P_LATCH);
+    pageUnlatchExclusive(a);
+    pageUnlatchExclusive(p);
     break;
   }
   const r = inject(INJECT_PAGEDEL_HALFDEAD);
@@ -251,33 +248,31 @@ function shrinkRoot(tree: u32): i32 {
   while (true) {
     const rootPg = tableRoot(tree);
     const r = pageAddr(rootPg);
-    latchShared(r + P_LATCH);
+    pageLatchShared(r);
     const candidate = pLevel(r) > 0 && pCount(r) == 1 && (pFlags(r) & (F_INCOMPLETE_SPLIT | F_IGNORE)) == 0;
     const childPg = candidate ? childAt(r, 0) : 0;
-    unlatchShared(r + P_LATCH);
+    pageUnlatchShared(r);
     if (!candidate) break;
     // Bottom-up: the child, then the root, then the meta latch last.
     const c = pageAddr(childPg);
-    latchExclusive(c + P_LATCH);
-    latchExclusive(r + P_LATCH);
+    pageLatchExclusive(c);
+    pageLatchExclusive(r);
     const ok = tableRoot(tree) == rootPg && pCount(r) == 1 && childAt(r, 0) == childPg
       && (pFlags(r) & (F_ROOT | F_INCOMPLETE_SPLIT | F_IGNORE)) == F_ROOT
       && pLeft(c) == 0 && pRight(c) == 0 && (pFlags(c) & (F_INCOMPLETE_SPLIT | F_IGNORE)) == 0;
     if (ok) {
-      latchExclusive(m + C_META_LATCH);
+      latchExclusive(m + C_META_LATCH, Lock.META);
       atomic.store<u32>(m + C_ROOT_LEVEL, <u32>pLevel(c));
       atomic.store<u32>(m + C_ROOT, childPg);
       unlatchExclusive(m + C_META_LATCH);
       store<u32>(c, pFlags(c) | F_ROOT, P_FLAGS);
-      bumpVersion(c);
       // The old root keeps its one downlink: a descent that read it before goes through it.
       store<u32>(r, (pFlags(r) & ~F_ROOT) | F_DELETED, P_FLAGS);
       epochStamp(r);
-      bumpVersion(r);
       atomic.add<u32>(m + C_DELETIONS, 1);
     }
-    unlatchExclusive(r + P_LATCH);
-    unlatchExclusive(c + P_LATCH);
+    pageUnlatchExclusive(r);
+    pageUnlatchExclusive(c);
     if (!ok) break;
     limboPush(rootPg);
     shrunk++;
@@ -303,7 +298,7 @@ function collectLeaves(tree: u32, halfDead: bool): i32 {
     const want = halfDead ? (f & F_HALF_DEAD) != 0 : ((f & F_IGNORE) == 0 && pCount(p) == 0 && pRight(p) != 0);
     if (want) { store<u32>(list + (<usize>n << 2), pageNo(p)); n++; }
   }
-  if (p != 0) unlatchShared(p + P_LATCH); // the list is full: stop the walk here
+  if (p != 0) pageUnlatchShared(p); // the list is full: stop the walk here
   return n;
 }
 
@@ -319,7 +314,7 @@ export const COMPACT_RECYCLED: usize = 8; // pagesRecycled
  */
 export function pagedelCompact(tree: u32): i32 {
   const vacuum = tableMeta(tree) + C_VACUUM_LATCH;
-  latchExclusive(vacuum);
+  latchExclusive(vacuum, Lock.VACUUM);
   let deleted = 0;
   let finished = 0;
   let status = OK;
@@ -370,7 +365,7 @@ export function pagedelNoteEmpty(tree: u32, pg: u32): i32 {
   }
   const vacuum = tableMeta(tree) + C_VACUUM_LATCH;
   let deleted = 0;
-  while (latchTryExclusive(vacuum)) {
+  while (latchTryExclusive(vacuum, Lock.VACUUM)) {
     for (let k = 0; k < CANDIDATES; k++) {
       const c = atomic.xchg<u32>(ring + (<usize>k << 2), 0);
       if (c == 0) continue;

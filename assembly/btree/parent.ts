@@ -17,9 +17,9 @@
 // ever latches upward and rightward of what is held, as the lock table orders page latches.
 
 import { pageAddr } from "../arena";
-import { latchExclusive, unlatchExclusive } from "../latch";
+import { pageLatchExclusive, pageUnlatchExclusive } from "../latch";
 import {
-  P_LATCH, F_IGNORE, F_INCOMPLETE_SPLIT, pFlags, pRight, pHasHigh, pHighKey, pHighLen,
+  F_IGNORE, F_INCOMPLETE_SPLIT, pFlags, pRight, pHasHigh, pHighKey, pHighLen,
   pageSearchInternal, pageSearchInternalBelow, pageFindChild, keyCompare,
 } from "../page";
 import { stackGet } from "../scratch";
@@ -66,7 +66,7 @@ export function findDownlink(tree: u32, child: u32, level: i32, key: usize, klen
     let q: usize;
     if (attempt == 0) {
       q = pageAddr(hint);
-      latchExclusive(q + P_LATCH);
+      pageLatchExclusive(q);
     } else {
       q = descend(tree, key, klen, level, below ? D_EXCLUSIVE | D_BELOW : D_EXCLUSIVE);
       if (q == 0) return 0;
@@ -81,14 +81,14 @@ export function findDownlink(tree: u32, child: u32, level: i32, key: usize, klen
         if (i >= 0) { downlinkIndex = i; return q; }
         // The downlink would be on the page whose key space reaches `key`.
         if (below && (!pHasHigh(q) || keyCompare(pHighKey(q), pHighLen(q), key, klen) >= 0)) {
-          unlatchExclusive(q + P_LATCH);
+          pageUnlatchExclusive(q);
           return 0;
         }
       }
-      unlatchExclusive(q + P_LATCH);
+      pageUnlatchExclusive(q);
       if (right == 0) break;
       q = pageAddr(right);
-      latchExclusive(q + P_LATCH);
+      pageLatchExclusive(q);
     }
     if ((flags & DL_REDESCEND) == 0) return 0;
   }

@@ -3,8 +3,8 @@
 // that the next insert needing room compacts away. A leaf emptied here becomes a candidate for
 // page deletion (assembly/btree/pagedel.ts).
 
-import { unlatchExclusive, latchesHeld } from "../latch";
-import { P_LATCH, F_ROOT, pageSearchLeaf, searchFound, pageDelete, bumpVersion, pCount, pRight, pFlags } from "../page";
+import { pageUnlatchExclusive, pageUnlatchExclusiveUnchanged, latchesHeld } from "../latch";
+import { F_ROOT, pageSearchLeaf, searchFound, pageDelete, pCount, pRight, pFlags } from "../page";
 import { pageNo } from "../arena";
 import { pagedelNoteEmpty } from "./pagedel";
 import { descend, D_EXCLUSIVE } from "./search";
@@ -18,12 +18,12 @@ export function btreeRemove(tree: u32, key: usize, klen: i32): i32 {
   let emptied = false;
   if (searchFound) {
     pageDelete(p, i);
-    bumpVersion(p);
     r = 1;
     emptied = pCount(p) == 0 && pRight(p) != 0 && (pFlags(p) & F_ROOT) == 0;
   }
   const pg = pageNo(p);
-  unlatchExclusive(p + P_LATCH);
+  // The release moves the leaf's version after the delete; an absent key changed nothing.
+  if (r != 0) pageUnlatchExclusive(p); else pageUnlatchExclusiveUnchanged(p);
   // An emptied leaf becomes a deletion candidate (deleted in batches, see pagedelNoteEmpty).
   if (emptied) pagedelNoteEmpty(tree, pg);
   return r;

@@ -56,9 +56,9 @@
 //   36      entries (SCAN_ENTRIES) [u16 klen][u16 vlen][key][value], in scan order
 
 import { pageAddr, pageNo, arenaHighWater } from "../arena";
-import { latchShared, unlatchShared, latchesHeld } from "../latch";
+import { pageLatchShared, pageUnlatchShared, latchesHeld } from "../latch";
 import {
-  P_LATCH, P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
+  P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
   valAddr, valLen, pageSearchLeaf, searchFound, keyCompare,
 } from "../page";
 import { sOut, S_OUT_SIZE } from "../scratch";
@@ -199,13 +199,13 @@ function resumeLeaf(tree: u32, reverse: bool, taken: i32): usize {
     || load<u32>(r, R_REVERSE) != (reverse ? 1 : 0)) return 0;
   const gen = load<u32>(r, R_GEN);
   const p = pageAddr(pg);
-  latchShared(p + P_LATCH);
+  pageLatchShared(p);
   const f = pFlags(p);
   // A deleted page is stale too: its right link was written at its unlink, possibly before this
   // call's epoch began, so the page it names may be recycled before we get there. (A half-dead
   // page is fine: its right link is still maintained, and a search moves right from it.)
   if (load<u32>(p, P_GEN) != gen || load<u32>(p, P_TREE) != tree || (f & F_LEAF) == 0 || (f & (F_FREE | F_DELETED)) != 0) {
-    unlatchShared(p + P_LATCH);
+    pageUnlatchShared(p);
     return 0;
   }
   if (load<u32>(p, P_VERSION) == load<u32>(r, R_VERSION)) {
@@ -236,10 +236,10 @@ export function scanForward(
       // one whose key space has moved on, or a half-dead one).
       if (movesRight(p, pFlags(p), key, skLen, false)) { // the empty key (no start bound) never moves right by key
         const right = pRight(p);
-        unlatchShared(p + P_LATCH);
+        pageUnlatchShared(p);
         inject(INJECT_MOVE_RIGHT);
         p = pageAddr(right);
-        latchShared(p + P_LATCH);
+        pageLatchShared(p);
         continue;
       }
       i = skLen == 0 ? 0 : pageSearchLeaf(p, key, skLen);
@@ -249,22 +249,22 @@ export function scanForward(
     readingLeaf(p, i);
     for (; i < n; i++) {
       if (pastEnd(p, i, end, endLen, endMode, false)) {
-        unlatchShared(p + P_LATCH);
+        pageUnlatchShared(p);
         return finish(SCAN_END, false);
       }
       if ((limit > 0 && <i32>outCount >= limit) || !emit(p, i)) {
         // Partial page: the record resumes in this page after the last entry returned.
-        unlatchShared(p + P_LATCH);
+        pageUnlatchShared(p);
         return finish(0, false);
       }
     }
     const right = pRight(p);
-    unlatchShared(p + P_LATCH);
+    pageUnlatchShared(p);
     if (right == 0) return finish(SCAN_END, false);
     if (outCount > 0) return finish(0, false);
     inject(INJECT_SCAN_BEFORE_NEXT_PAGE);
     p = pageAddr(right);
-    latchShared(p + P_LATCH);
+    pageLatchShared(p);
     i = BY_KEY;
   }
   return 0;
@@ -285,39 +285,39 @@ function walkLeft(p: usize): usize {
   if (!ASC_NO_ASSERT) checkLeftLink(p);
   let orig = pageNo(p);
   let left = pLeft(p);
-  unlatchShared(p + P_LATCH);
+  pageUnlatchShared(p);
   for (let tries = 0; tries < 64; tries++) {
     if (left == 0) return 0;
     inject(INJECT_SCAN_STEP_LEFT);
     let q = pageAddr(left);
-    latchShared(q + P_LATCH);
+    pageLatchShared(q);
     for (let hops = 0; ; hops++) {
       if ((pFlags(q) & F_DELETED) == 0 && pRight(q) == orig) return q;
       const r = pRight(q);
       if (r == 0 || hops >= WALK_LEFT_HOPS) break;
-      unlatchShared(q + P_LATCH);
+      pageUnlatchShared(q);
       inject(INJECT_MOVE_RIGHT);
       q = pageAddr(r);
-      latchShared(q + P_LATCH);
+      pageLatchShared(q);
     }
-    unlatchShared(q + P_LATCH);
+    pageUnlatchShared(q);
     // Back to the page we came from, to see what changed.
     let o = pageAddr(orig);
-    latchShared(o + P_LATCH);
+    pageLatchShared(o);
     if ((pFlags(o) & F_DELETED) != 0) {
       while ((pFlags(o) & F_DELETED) != 0 && pRight(o) != 0) {
         const r = pRight(o);
-        unlatchShared(o + P_LATCH);
+        pageUnlatchShared(o);
         o = pageAddr(r);
-        latchShared(o + P_LATCH);
+        pageLatchShared(o);
       }
       orig = pageNo(o);
       left = pLeft(o);
-      unlatchShared(o + P_LATCH);
+      pageUnlatchShared(o);
       continue;
     }
     const now = pLeft(o);
-    unlatchShared(o + P_LATCH);
+    pageUnlatchShared(o);
     if (now == left) return 1; // nothing explains it: let the caller re-descend
     left = now;
   }
@@ -337,7 +337,7 @@ export function scanBackward(
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "scan: a reader starts holding a latch");
   let p = resumeLeaf(tree, true, taken);
   let i = resumeAt;
-  if (p != 0 && i == BY_KEY) { unlatchShared(p + P_LATCH); p = 0; } // changed: descend by the last key
+  if (p != 0 && i == BY_KEY) { pageUnlatchShared(p); p = 0; } // changed: descend by the last key
   while (true) {
     batchStart();
     if (p == 0) {
@@ -346,9 +346,9 @@ export function scanBackward(
         p = descend(tree, key, 0, 0, 0);
         while (pRight(p) != 0) {
           const r = pRight(p);
-          unlatchShared(p + P_LATCH);
+          pageUnlatchShared(p);
           p = pageAddr(r);
-          latchShared(p + P_LATCH);
+          pageLatchShared(p);
         }
         i = pCount(p) - 1;
       } else {
@@ -361,17 +361,17 @@ export function scanBackward(
       readingLeaf(p, i);
       for (; i >= 0; i--) {
         if (pastEnd(p, i, end, endLen, endMode, true)) {
-          unlatchShared(p + P_LATCH);
+          pageUnlatchShared(p);
           return finish(SCAN_END, true);
         }
         if ((limit > 0 && <i32>outCount >= limit) || !emit(p, i)) {
-          unlatchShared(p + P_LATCH);
+          pageUnlatchShared(p);
           return finish(0, true);
         }
       }
       if (outCount > 0) {
         const atStart = pLeft(p) == 0;
-        unlatchShared(p + P_LATCH);
+        pageUnlatchShared(p);
         return finish(atStart ? SCAN_END : 0, true);
       }
       const q = walkLeft(p);

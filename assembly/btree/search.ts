@@ -13,7 +13,7 @@
 // which a split uses to find the parent again (moving right from the recorded page).
 
 import { pageAddr, pageNo } from "../arena";
-import { latch, unlatch, latchesHeld, latchHeldExclusive } from "../latch";
+import { pageLatch, pageUnlatch, pageLatchShared, pageUnlatchShared, latchesHeld, latchHeldExclusive } from "../latch";
 import { splitFinishAt } from "./split";
 import {
   P_LATCH, P_VERSION, F_IGNORE, F_DELETED, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, pLeft, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
@@ -87,7 +87,7 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32
       }
       // The target level, or a page a writer holds or changed under us: one latched step.
       const ex = exclusive && lvl == level;
-      latch(p + P_LATCH, ex);
+      pageLatch(p, ex);
       const pf = pFlags(p);
       if (finish && (pf & F_INCOMPLETE_SPLIT) != 0) {
         const r = splitFinishAt(tree, p, ex);
@@ -97,7 +97,7 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32
       }
       if (movesRight(p, pf, key, klen, below)) {
         const right = pRight(p);
-        unlatch(p + P_LATCH, ex);
+        pageUnlatch(p, ex);
         inject(INJECT_MOVE_RIGHT);
         p = pageAddr(right);
         continue;
@@ -105,7 +105,7 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32
       if (lvl <= level) return p;
       const child = childAt(p, below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen));
       stackSet(lvl, pageNo(p));
-      unlatch(p + P_LATCH, false);
+      pageUnlatchShared(p);
       inject(INJECT_SEARCH_BEFORE_CHILD);
       p = pageAddr(child);
     }
@@ -123,10 +123,28 @@ const OPTIMISTIC_TRIES: i32 = 3;
  * Optimistic lock coupling for an internal page (Leis et al., "The ART of practical
  * synchronization"): read the page's version with no writer holding its latch, decide where to
  * go (right sibling or child), then check that still no writer holds the latch and the version
- * has not moved. Every change to a page happens under its exclusive latch and bumps its version
- * before the latch is released (page.ts, bumpVersion), so an unchanged version with no writer on
- * either side means everything read in between was one consistent state. Nothing shared is
- * written, so concurrent readers do not contend on the hot upper pages.
+ * has not moved. Nothing shared is written, so concurrent readers do not contend on the hot
+ * upper pages.
+ *
+ * Why an accepted read is consistent. Every change to a page happens under its exclusive latch,
+ * whose release stores version + 1 and then frees the latch word, both sequentially consistent
+ * atomics (assembly/latch.ts, pageUnlatchExclusive: by mechanism, the one way to release it).
+ * Take all these atomics in their one total order. The reader does (a) load version = v, (b) latch
+ * free, the plain reads, (d) latch free, (e) load version = v. A writer W does A (acquire),
+ * its plain changes, B (version + 1), R (free); A < B < R. Neither (b) nor (d) lies between A
+ * and R (both saw the latch free), which leaves three cases:
+ *  - R < (b): then B < (a), or else (a) < B < (e) and (e) would not read v. So W finished
+ *    before the reads began, and (b), reading the word W freed (or a later release of it),
+ *    synchronizes with R: the plain reads see all of W's changes.
+ *  - (b) < A and R < (d): then (a) < B < (e), and (e) does not read v: rejected.
+ *  - (d) < A: W begins after the reads. This case also relies on the plain reads being done
+ *    before (d), which Wasm's memory model does not promise for non-atomic loads: x86 (TSO)
+ *    keeps loads in order; a weakly ordered CPU would need a read fence before (d) (Wasm has only
+ *    the full atomic.fence), as any seqlock reader does.
+ * So an accepted read saw each writer's changes entirely or not at all. (The version must move
+ * before the latch is freed: with R < B, the second case could accept a read that overlapped W.)
+ * A release that keeps the version (pageUnlatchExclusiveUnchanged) is one whose writer changed
+ * nothing, which debug builds check against the page's bytes: the cases hold with no changes.
  *
  * While a writer changes the page, the reads in between may see garbage: every address they form
  * stays within the page plus 2 x 64 KiB (u16 offsets and lengths), which the arena keeps mapped
@@ -172,7 +190,7 @@ function optimisticStep(p: usize, key: usize, klen: i32, below: bool, finish: bo
 export function checkLeftLink(p: usize): void {
   const left = pLeft(p);
   if (left == 0 || (pFlags(pageAddr(left)) & F_DELETED) == 0) return;
-  unlatch(p + P_LATCH, false);
+  pageUnlatchShared(p);
   assert(false, "search: a live page's left link names a deleted page");
 }
 
@@ -188,14 +206,14 @@ export function levelLeftmost(tree: u32, level: i32): usize {
     while (pLeft(p) != 0 && (pFlags(p) & F_DELETED) == 0) {
       if (!ASC_NO_ASSERT) checkLeftLink(p);
       const left = pLeft(p);
-      unlatch(p + P_LATCH, false);
+      pageUnlatchShared(p);
       inject(INJECT_SCAN_STEP_LEFT);
       p = pageAddr(left);
-      latch(p + P_LATCH, false);
+      pageLatchShared(p);
     }
     // A page unlinked while we stepped onto it is no page of the level any more: start again.
     if ((pFlags(p) & F_DELETED) == 0) return p;
-    unlatch(p + P_LATCH, false);
+    pageUnlatchShared(p);
   }
   return 0;
 }
@@ -206,10 +224,10 @@ export function levelLeftmost(tree: u32, level: i32): usize {
  */
 export function levelNext(p: usize): usize {
   const right = pRight(p);
-  unlatch(p + P_LATCH, false);
+  pageUnlatchShared(p);
   if (right == 0) return 0;
   const r = pageAddr(right);
-  latch(r + P_LATCH, false);
+  pageLatchShared(r);
   return r;
 }
 
@@ -223,6 +241,6 @@ export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
     r = valLen(p, i);
     memory.copy(sOut(), valAddr(p, i), <usize>r);
   }
-  unlatch(p + P_LATCH, false);
+  pageUnlatchShared(p);
   return r;
 }

@@ -20,13 +20,14 @@
 // before doing anything else (see descend's `finish`).
 
 import { pageAddr, pageNo, stashTake, pageSize, pageFree } from "../arena";
-import { latchExclusive, unlatchExclusive, unlatchShared } from "../latch";
+import { latchExclusive, unlatchExclusive, pageLatchExclusive, pageUnlatchExclusive, pageUnlatchShared } from "../latch";
+import { Lock } from "../locks";
 import {
-  P_LATCH, P_FLAGS, P_LEFT, P_RIGHT, P_NSLOTS, P_UPPER, P_GARBAGE, P_HIGH, HDR,
+  P_FLAGS, P_LEFT, P_RIGHT, P_NSLOTS, P_UPPER, P_GARBAGE, P_HIGH, HDR,
   F_LEAF, F_ROOT, F_INCOMPLETE_SPLIT,
   pFlags, pLevel, pCount, pRight, pHasHigh, pHighKey, pHighLen, cellAddr, cellSize, keyLen, keyAddr,
   valLen, valAddr, childAt, pageInit, pageInsertLeaf, pageInsertInternal, pageSetHigh, pageMakeRoom,
-  internalCellSize, leafCellSize, bumpVersion, LEAF_CELL_HDR,
+  internalCellSize, leafCellSize, LEAF_CELL_HDR,
   INTERNAL_CELL_HDR,
 } from "../page";
 import { tableMeta, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_SPLITS, C_ROOT_SPLITS } from "../catalog";
@@ -151,7 +152,8 @@ function splitPage(tree: u32, p: usize, at: i32): i32 {
   store<u32>(r, pageNo(p), P_LEFT);
   store<u32>(r, oldRight, P_RIGHT);
 
-  // Left half staged in this thread's temp page, then copied over P (all but the latch word).
+  // Left half staged in this thread's temp page, then copied over P (all but the latch word; the
+  // version is copied as it was, and P's release moves it).
   const t = sTemp();
   memory.copy(t, p, HDR);
   store<u16>(t, 0, P_NSLOTS);
@@ -162,16 +164,14 @@ function splitPage(tree: u32, p: usize, at: i32): i32 {
   pageSetHigh(t, sepKey, sepLen);
   store<u32>(t, rpg, P_RIGHT);
   store<u32>(t, pFlags(p) | F_INCOMPLETE_SPLIT, P_FLAGS);
-  memory.copy(p + 4, t + 4, <usize>pageSize - 4);
-  bumpVersion(p);
+  memory.copy(p + P_FLAGS, t + P_FLAGS, <usize>pageSize - P_FLAGS);
 
   // The old right sibling's left link: latched left to right while P is held.
   if (oldRight != 0) {
     const o = pageAddr(oldRight);
-    latchExclusive(o + P_LATCH);
+    pageLatchExclusive(o);
     store<u32>(o, rpg, P_LEFT);
-    bumpVersion(o);
-    unlatchExclusive(o + P_LATCH);
+    pageUnlatchExclusive(o);
   }
   atomic.add<u64>(tableMeta(tree) + C_SPLITS, 1);
   return OK;
@@ -186,21 +186,20 @@ export function splitLeaf(tree: u32, p: usize, at: i32, key: usize, klen: i32, v
 /** Root split: a new root over P (latched, ROOT, INCOMPLETE_SPLIT) and its right sibling. */
 function newRoot(tree: u32, p: usize): i32 {
   const pg = stashTake();
-  if (pg == 0) { unlatchExclusive(p + P_LATCH); return ENOMEM; }
+  if (pg == 0) { pageUnlatchExclusive(p); return ENOMEM; }
   const nr = pageAddr(pg);
   const level = pLevel(p) + 1;
   pageInit(nr, pg, level, F_ROOT, tree);
   pageInsertInternal(nr, 0, 0, 0, pageNo(p));
   pageInsertInternal(nr, 1, pHighKey(p), pHighLen(p), pRight(p));
-  // The meta latch is last in the latch order; P (the old root) is held.
+  // The meta latch comes after page latches (assembly/locks.ts); P (the old root) is held.
   const m = tableMeta(tree);
-  latchExclusive(m + C_META_LATCH);
+  latchExclusive(m + C_META_LATCH, Lock.META);
   atomic.store<u32>(m + C_ROOT_LEVEL, <u32>level);
   atomic.store<u32>(m + C_ROOT, pg);
   unlatchExclusive(m + C_META_LATCH);
   store<u32>(p, pFlags(p) & ~(F_ROOT | F_INCOMPLETE_SPLIT), P_FLAGS);
-  bumpVersion(p);
-  unlatchExclusive(p + P_LATCH);
+  pageUnlatchExclusive(p);
   atomic.add<u64>(m + C_ROOT_SPLITS, 1);
   return OK;
 }
@@ -218,18 +217,18 @@ export function splitInsertParent(tree: u32, c: usize): i32 {
     // (the separator, inside c's old key space), latched; c stays latched.
     const q = findDownlink(tree, pageNo(c), level, pHighKey(c), pHighLen(c), DL_STOP_AT_INCOMPLETE | DL_REDESCEND);
     if (q == 0) {
-      unlatchExclusive(c + P_LATCH);
+      pageUnlatchExclusive(c);
       if (!ASC_NO_ASSERT) assert(false, "split: downlink to child not found");
       return ECORRUPT;
     }
     if (downlinkIndex < 0) {
       // The parent's own split is incomplete: let go of c (it stays incomplete, which is legal),
       // finish the parent's split as an operation of its own, then take c back and retry.
-      unlatchExclusive(c + P_LATCH);
+      pageUnlatchExclusive(c);
       const r = splitInsertParent(tree, q);
       if (r < 0) return r;
-      latchExclusive(c + P_LATCH);
-      if ((pFlags(c) & F_INCOMPLETE_SPLIT) == 0) { unlatchExclusive(c + P_LATCH); return OK; }
+      pageLatchExclusive(c);
+      if ((pFlags(c) & F_INCOMPLETE_SPLIT) == 0) { pageUnlatchExclusive(c); return OK; }
       continue;
     }
     const sep = pHighKey(c);
@@ -237,23 +236,20 @@ export function splitInsertParent(tree: u32, c: usize): i32 {
     const at = downlinkIndex + 1;
     if (pageMakeRoom(q, internalCellSize(sepLen) + 2, sTemp())) {
       pageInsertInternal(q, at, sep, sepLen, pRight(c));
-      bumpVersion(q);
       store<u32>(c, pFlags(c) & ~F_INCOMPLETE_SPLIT, P_FLAGS);
-      bumpVersion(c);
-      unlatchExclusive(c + P_LATCH);
-      unlatchExclusive(q + P_LATCH);
+      pageUnlatchExclusive(c);
+      pageUnlatchExclusive(q);
       return OK;
     }
     newKey = sep; newKlen = sepLen; newVal = 0; newVlen = 0; newChild = pRight(c);
     const r = splitPage(tree, q, at);
     if (r < 0) {
-      unlatchExclusive(q + P_LATCH);
-      unlatchExclusive(c + P_LATCH);
+      pageUnlatchExclusive(q);
+      pageUnlatchExclusive(c);
       return r;
     }
     store<u32>(c, pFlags(c) & ~F_INCOMPLETE_SPLIT, P_FLAGS);
-    bumpVersion(c);
-    unlatchExclusive(c + P_LATCH);
+    pageUnlatchExclusive(c);
     c = q;
   }
   return OK;
@@ -266,9 +262,9 @@ export function splitInsertParent(tree: u32, c: usize): i32 {
 export function splitFinishAt(tree: u32, p: usize, exclusive: bool): i32 {
   inject(INJECT_SPLIT_FINISH);
   if (!exclusive) {
-    unlatchShared(p + P_LATCH);
-    latchExclusive(p + P_LATCH);
-    if ((pFlags(p) & F_INCOMPLETE_SPLIT) == 0) { unlatchExclusive(p + P_LATCH); return OK; }
+    pageUnlatchShared(p);
+    pageLatchExclusive(p);
+    if ((pFlags(p) & F_INCOMPLETE_SPLIT) == 0) { pageUnlatchExclusive(p); return OK; }
   }
   return splitInsertParent(tree, p);
 }

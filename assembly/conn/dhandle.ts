@@ -33,11 +33,12 @@
 // Every flag both sides touch (DH_STATE) changes only by atomic or/and/cmpxchg; the role word is
 // one atomic word; DH_ROLE and DH_TREE are written before OPEN is published and never after.
 //
-// Lock order: handle-list lock -> catalog latch (dhandleGet and drop look tables up inside the
-// handle-list lock, and the sweep takes the catalog latch inside it).
+// The handle-list lock comes before the catalog latch in the lock table (assembly/locks.ts):
+// dhandleGet and drop look tables up inside it, and the sweep frees trees inside it.
 
-import { SB, SB_DHLIST_LATCH, SB_SWEEP_TICK, DHANDLE_OFF, DHANDLE_SIZE } from "../arena";
+import { SB, SB_HANDLE_LIST_LOCK, SB_SWEEP_TICK, DHANDLE_OFF, DHANDLE_SIZE } from "../arena";
 import { latchShared, unlatchShared, latchExclusive, unlatchExclusive } from "../latch";
+import { Lock } from "../locks";
 import { MAX_DHANDLES, MAX_TABLES } from "../limits";
 import { OK, EBUSY, EAGAIN, ENOENT, EINVAL } from "../status";
 import { tableLookup, tableState, tableFree, tableRetire, TABLE_LIVE, TABLE_RETIRED } from "../catalog";
@@ -103,15 +104,15 @@ export function dhandleGet(name: usize, len: i32): i32 {
   // another name), and it holds the lock exclusively. Looked up before taking the lock, the id
   // could be freed and reused meanwhile, and the dhandle would open another table's tree.
   inject(INJECT_DHANDLE_GET);
-  const lw = SB + SB_DHLIST_LATCH;
-  latchShared(lw);                                          // find ...
+  const lw = SB + SB_HANDLE_LIST_LOCK;
+  latchShared(lw, Lock.HANDLE_LIST);                                          // find ...
   let tree = tableLookup(name, len);
   let dh = tree >= 0 ? findLocked(<u32>tree, r0) : -1;
   if (dh >= 0) atomic.add<u32>(dhAddr(dh) + DH_REFS, 1);
   unlatchShared(lw);
   if (tree < 0) return tree;
   if (dh >= 0) return dh;
-  latchExclusive(lw);                                       // ... or allocate
+  latchExclusive(lw, Lock.HANDLE_LIST);                                       // ... or allocate
   tree = tableLookup(name, len);
   if (tree < 0) { unlatchExclusive(lw); return tree; }
   dh = findLocked(<u32>tree, r0);
@@ -199,8 +200,8 @@ export function dhandleSweepRole(): i32 {
 
 /** Marks the dhandles of one tree OUTDATED (it was retired: a newer image replaced it). */
 export function dhandleOutdateTree(tree: u32): void {
-  const lw = SB + SB_DHLIST_LATCH;
-  latchShared(lw); // DH_TREE of an allocated entry does not change under the shared lock
+  const lw = SB + SB_HANDLE_LIST_LOCK;
+  latchShared(lw, Lock.HANDLE_LIST); // DH_TREE of an allocated entry does not change under the shared lock
   for (let i = 0; i < MAX_DHANDLES; i++) {
     if ((dhState(i) & DH_ALLOC) != 0 && load<u32>(dhAddr(i) + DH_TREE) == tree) atomic.or<u32>(dhAddr(i) + DH_STATE, DH_OUTDATED);
   }
@@ -215,8 +216,8 @@ export function dhandleOutdateTree(tree: u32): void {
 export function dhandleDrop(name: usize, len: i32): i32 {
   const w = writeEnter(0);
   if (w < 0) return w;
-  const lw = SB + SB_DHLIST_LATCH;
-  latchExclusive(lw);
+  const lw = SB + SB_HANDLE_LIST_LOCK;
+  latchExclusive(lw, Lock.HANDLE_LIST);
   const tree = tableLookup(name, len);
   if (tree < 0) { unlatchExclusive(lw); writeExit(); return ENOENT; }
   let busy = 0;
@@ -245,8 +246,8 @@ export function dhandleDrop(name: usize, len: i32): i32 {
  */
 export function dhandleSweep(idleTicks: u32): i32 {
   const tick = atomic.add<u32>(SB + SB_SWEEP_TICK, 1) + 1;
-  const lw = SB + SB_DHLIST_LATCH;
-  latchExclusive(lw);
+  const lw = SB + SB_HANDLE_LIST_LOCK;
+  latchExclusive(lw, Lock.HANDLE_LIST);
   let closed = 0;
   for (let i = 0; i < MAX_DHANDLES; i++) {
     const a = dhAddr(i);

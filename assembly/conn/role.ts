@@ -21,17 +21,17 @@
 // change gets EAGAIN, and the cursor takes a current one. The argument (the step-down race, and
 // cursors across role changes) is in README.md in this directory.
 //
-// THE CHECKPOINT LOCK (SB_CKPT_LATCH) serialises checkpoints and role changes. The bindings take
-// it without blocking a thread (try + wait asynchronously), because a step-down holds it across
-// the final checkpoint's page-store writes. Role changes and checkpoints never take it from inside
-// the core, and nothing holding a page latch, the catalog latch or the handle-list lock waits for
-// it: it sits first in the lock order.
-//   Lock order: checkpoint lock -> handle-list lock -> catalog latch -> page latches -> meta latch.
+// THE CHECKPOINT LOCK (SB_CHECKPOINT_LOCK) serialises checkpoints and role changes. The bindings
+// take it without blocking a thread (try + wait asynchronously), because a step-down holds it
+// across the final checkpoint's page-store writes. Role changes and checkpoints never take it
+// from inside the core, and nothing holding another lock waits for it: it is first in the lock
+// table (assembly/locks.ts), which debug builds check.
 
-import { SB, SB_ROLE, SB_CKPT_LATCH, slotAddr, threadSlot, TS_WRITING } from "../arena";
+import { SB, SB_ROLE, SB_CHECKPOINT_LOCK, slotAddr, threadSlot, TS_WRITING } from "../arena";
 import { MAX_THREADS } from "../limits";
 import { BENCH_NO_GATE } from "../benchflags";
 import { canBlock } from "../latch";
+import { Lock, lockAcquired, lockReleased } from "../locks";
 import { futexWait, futexWake } from "../futex";
 import { OK, ENOTLEADER, EAGAIN } from "../status";
 import { inject, INJECT_WRITE_OUTDATED, INJECT_WRITE_ANNOUNCED } from "../inject";
@@ -142,10 +142,15 @@ export function gateOpen(): void {
 
 /** The checkpoint lock, taken without waiting (the bindings wait between tries). */
 export function ckptTryLock(): bool {
-  return atomic.cmpxchg<u32>(SB + SB_CKPT_LATCH, 0, 1) == 0;
+  const w = SB + SB_CHECKPOINT_LOCK;
+  if (atomic.cmpxchg<u32>(w, 0, 1) != 0) return false;
+  if (!ASC_NO_ASSERT) lockAcquired(w, Lock.CHECKPOINT, true, true);
+  return true;
 }
 
 export function ckptUnlock(): void {
-  atomic.store<u32>(SB + SB_CKPT_LATCH, 0);
-  futexWake(SB + SB_CKPT_LATCH, -1);
+  const w = SB + SB_CHECKPOINT_LOCK;
+  if (!ASC_NO_ASSERT) lockReleased(w, false, true);
+  atomic.store<u32>(w, 0);
+  futexWake(w, -1);
 }
