@@ -634,9 +634,12 @@ describe('page deletion', () => {
     try {
       await withWorkers(conn, 1, async ([reader]) => {
         const got = reader.call('get', { uri: URI, key: k });
-        parked.awaitArrived(1); // the reader chose the root's index for R's downlink
-        expect(s.compact(URI).pagesDeleted).toBe(1); // stage 1 shifts the root's downlinks after T's
-        parked.wake();
+        try {
+          parked.awaitArrived(1); // the reader chose the root's index for R's downlink
+          expect(s.compact(URI).pagesDeleted).toBe(1); // stage 1 shifts the root's downlinks after T's
+        } finally {
+          parked.wake(); // also when compact fails (a debug build's trap): the worker must end
+        }
         expect(await got).toBe(v);
       });
     } finally {

@@ -31,7 +31,7 @@
 import { pageAddr, pageNo } from "../arena";
 import {
   latchExclusive, unlatchExclusive, latchTryExclusive,
-  pageLatchShared, pageUnlatchShared, pageLatchExclusive, pageUnlatchExclusive,
+  pageLatchShared, pageUnlatchShared, pageLatchExclusive, pageUnlatchExclusive, pageUnlatchExclusiveUnchanged,
 } from "../latch";
 import { Lock } from "../locks";
 import {
