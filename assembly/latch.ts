@@ -174,8 +174,8 @@ export function unlatchExclusive(w: usize): void {
 //  - optimistic readers (btree/search.ts, optimisticStep): version, latch word free, plain reads,
 //    latch word free, version unchanged => no exclusive holder's changes overlapped the reads
 //    (the argument is there);
-//  - cursors' read-ahead (index.ts, lk_leaf_unchanged): entries copied under a shared latch at
-//    version v stay valid while an atomic load still reads v: any writer that has changed the
+//  - a scan's resume record (btree/scan.ts, scanKept and resumeLeaf): entries copied under a
+//    shared latch at version v stay valid while an atomic load still reads v: any writer that has changed the
 //    leaf since and released it has moved the version before its release, so a writer whose
 //    change the load does not see has not released the leaf, and its write has not completed.
 // An exclusive release under which nothing changed may keep the version
