@@ -72,9 +72,11 @@ for (const m of list) {
     }
     // Deterministic tests only: the churn and stress runs are excluded (a mutation that only they
     // catch is caught by chance, which the check reports as a survivor).
-    // vitest itself (not through npx), so that the timeout's kill reaches it.
+    // vitest itself (not through npx), so that the timeout's kill reaches it. --bail 1: the first
+    // failed test is the catch; the tests after it would only wait out their own timeouts on
+    // workers that trapped or injection points nobody reaches.
     const started = Date.now();
-    const t = run(process.execPath, [join(scratch, 'node_modules/vitest/vitest.mjs'), 'run', '-t', '^(?!.*(churn|stress))', ...m.tests], TIMEOUT_S);
+    const t = run(process.execPath, [join(scratch, 'node_modules/vitest/vitest.mjs'), 'run', '--bail', '1', '-t', '^(?!.*(churn|stress))', ...m.tests], TIMEOUT_S);
     const seconds = Math.round((Date.now() - started) / 1000);
     const out = plain(t.out);
     const failedTests = [...out.matchAll(/^\s*(?:×|✗|FAIL)\s+(.+?)(?:\s+\d+ms)?$/gm)].map((x) => x[1].trim())

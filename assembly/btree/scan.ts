@@ -326,6 +326,8 @@ function walkLeft(p: usize): usize {
 
 /** Hops to the right a left step takes before going back to the page it came from. */
 const WALK_LEFT_HOPS: i32 = 4;
+/** Re-descents one backward batch makes before a debug build calls the left links broken. */
+const WALK_LEFT_REDESCENTS: i32 = 1000;
 
 /**
  * One backward batch: items below (or at, if inclusive) the start bound, in decreasing order.
@@ -338,9 +340,14 @@ export function scanBackward(
   let p = resumeLeaf(tree, true, taken);
   let i = resumeAt;
   if (p != 0 && i == BY_KEY) { pageUnlatchShared(p); p = 0; } // changed: descend by the last key
+  let redescents = 0;
   while (true) {
     batchStart();
     if (p == 0) {
+      // Each re-descent follows a left step that found nothing to explain a left link whose page
+      // does not lead back (walkLeft): transient while splits move the link, never this often.
+      // A left link that stays wrong would loop here for ever; debug builds trap instead.
+      if (!ASC_NO_ASSERT) assert(redescents++ < WALK_LEFT_REDESCENTS, "scan: stepping left re-descended WALK_LEFT_REDESCENTS times: a left link names a page whose right links never lead back");
       if (mode == BOUND_NONE) {
         // The rightmost leaf: descend by the leftmost path, then follow right links to the end.
         p = descend(tree, key, 0, 0, 0);
