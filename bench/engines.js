@@ -48,6 +48,10 @@ let sunk = 0;
 const sink = (x) => { sunk = (sunk + x) % 65521; };
 export const sinkValue = () => sunk;
 
+/** Why the last optional engine (lmdb, better-sqlite3) could not be loaded. */
+let loadError;
+export const lastLoadError = () => loadError;
+
 /** A fresh in-memory connection with one empty table and a cursor on it. */
 async function latchkeyTable({ pageSize = 8192, cacheSize = '1GB' } = {}) {
   const conn = await open({ cacheSize, pageSize });
@@ -248,7 +252,8 @@ export async function lmdbEngine(keys) {
   let lmdb;
   try {
     lmdb = await import('lmdb');
-  } catch {
+  } catch (err) {
+    loadError = err;
     return undefined;
   }
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'latchkey-bench-lmdb-'));
@@ -366,10 +371,11 @@ export async function sqliteWasmEngine(keys) {
     x.sqlite3_reset(stmt);
     if (rc !== want) throw new Error(`sqlite-wasm: ${what} step returned ${rc}`);
   };
-  const write = (stmt, ks, at, n) => {
+  // One transaction; returns the rows changed (a DELETE's changes() counts the rows removed).
+  const write = (stmt, ks, at, n, withValue = true) => {
     exec('BEGIN');
     let changed = 0;
-    x.sqlite3_bind_blob(stmt, 2, vp, 8, SQLITE_STATIC);
+    if (withValue) x.sqlite3_bind_blob(stmt, 2, vp, 8, SQLITE_STATIC);
     for (let j = at; j < at + n; j++) {
       bindKey(stmt, ks[j]);
       step(stmt, SQLITE_DONE, 'write');
@@ -413,18 +419,7 @@ export async function sqliteWasmEngine(keys) {
     },
     put(ks, at, n) { write(st.put, ks, at, n); },
     insert: (ks, at, n) => write(st.insert, ks, at, n),
-    // DELETE's changes() counts the rows it removed.
-    remove(ks, at, n) {
-      exec('BEGIN');
-      let removed = 0;
-      for (let j = at; j < at + n; j++) {
-        bindKey(st.remove, ks[j]);
-        step(st.remove, SQLITE_DONE, 'remove');
-        removed += x.sqlite3_changes(db);
-      }
-      exec('COMMIT');
-      return removed;
-    },
+    remove: (ks, at, n) => write(st.remove, ks, at, n, false),
     scan(key, n) {
       bindKey(st.scanFrom, key);
       x.sqlite3_bind_int(st.scanFrom, 2, n);
@@ -454,7 +449,8 @@ export async function betterSqliteEngine(keys) {
   try {
     Database = (await import('better-sqlite3')).default;
     new Database(':memory:').close();
-  } catch {
+  } catch (err) {
+    loadError = err;
     return undefined;
   }
   const db = new Database(':memory:');

@@ -25,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeKeys, range, shuffled } from './keys.js';
 import {
   latchkeyEngine, latchkeyBatchEngine, sortedBtreeEngine, mapEngine, lmdbEngine, sqliteWasmEngine,
-  betterSqliteEngine, sinkValue,
+  betterSqliteEngine, sinkValue, lastLoadError,
 } from './engines.js';
 import { benchArgs } from './args.js';
 
@@ -134,7 +134,10 @@ async function main() {
   const keys = makeKeys(n + o.warmup);
   const e = await spec.factory(keys);
   if (!e) {
-    out.unavailable = spec.install ? `not installed (${spec.install})` : 'not available';
+    // Installed but not loadable: a native addon built for another Node's ABI, say.
+    const why = lastLoadError()?.message.split('\n').slice(0, 2).join(' ');
+    out.unavailable = !out.version ? `not installed (${spec.install})`
+      : `${out.version} is installed but does not load under node ${process.version}: ${why}`;
     console.log(`peer-result ${JSON.stringify(out)}`);
     return;
   }
