@@ -9,8 +9,10 @@
 //            key objects distinct from the inserted ones
 //   scan     one ordered scan of every entry, reading each key and value
 //   delete   remove a random half of the keys (the first N/2 of a third permutation)
-// Keys for each task are built before the engine sees any, untimed, as fresh objects in the
-// engine's own representation (bench/engines.js); a full GC runs before each timed task.
+// Keys for each task are built just before it, untimed, as fresh objects in the engine's own
+// representation (bench/engines.js); a full GC runs before each timed task. Memory: the peak RSS
+// of the process (keys and harness included), and the store's own: the RSS after insert less
+// the RSS before it (each after a full GC, with insert's keys alive at both).
 // Warm-up, untimed, before any of that: the same four tasks on a throwaway store of the engine
 // (a second instance, closed after) with --warmup other keys, so that what is timed is mostly
 // optimized code rather than the JIT's first tiers.
@@ -18,7 +20,9 @@
 // once per chunk and the batch engine makes one getMany / putMany / removeMany call per chunk.
 //
 // Every task's result is checked (entries after insert, hits, entries seen, keys removed, entries
-// left); a shortfall is an error, not a figure. Prints one line: `peer-result <JSON>`.
+// left); a shortfall is an error, not a figure. Also reported: the process CPU time over the wall
+// time of the timed tasks (GC helper threads count too), which falls well below 1 when other work
+// takes the core. Prints one line: `peer-result <JSON>`.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -56,12 +60,20 @@ function chunksOf(list, size) {
   return out;
 }
 
+/** CPU time and wall time of the timed tasks, summed: how much of a core they got. */
+const used = { cpuMs: 0, wallMs: 0 };
+
 /** Runs fn after a full GC; returns [ms, fn's result]. */
 function timed(fn) {
   globalThis.gc?.();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = fn();
-  return [performance.now() - t0, r];
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  used.cpuMs += (c.user + c.system) / 1000;
+  used.wallMs += ms;
+  return [ms, r];
 }
 
 function expect(what, got, want) {
@@ -70,27 +82,33 @@ function expect(what, got, want) {
 
 /**
  * The four tasks on engine `e`, empty, over `n` keys: key j of the run is index at(perm)[j] of
- * the key set. `ready` runs once every key list is built, before the first timed task. Checks
- * each task's result; returns the milliseconds of each task measured.
+ * the key set. Each task's keys are built just before it (untimed), and insert's are dropped
+ * after it, so that the harness holds at most two key lists at a time. `measure(stage)` runs
+ * after a full GC at 'before insert' (insert's keys built, the store empty) and 'after insert'.
+ * Checks each task's result; returns the milliseconds of each task measured.
  */
-function runTasks(e, n, at, chunk, ready) {
+function runTasks(e, n, at, chunk, measure) {
   const half = n >>> 1;
-  const ins = chunksOf(e.keysFor(at(range(0, n))), chunk);
-  const insertArgs = e.entriesFor ? ins.map(e.entriesFor) : ins;
-  const look = chunksOf(e.keysFor(at(shuffled(n, 1))), chunk);
-  const del = chunksOf(e.keysFor(at(shuffled(n, 2).subarray(0, half))), chunk);
-  ready?.();
+  const keysOf = (perm) => chunksOf(e.keysFor(at(perm)), chunk);
   const ms = {};
+  let ks = keysOf(range(0, n));
+  let writes = e.entriesFor ? ks.map(e.entriesFor) : ks;
+  globalThis.gc();
+  measure?.('before insert');
   if (e.put) {
-    [ms.insert] = timed(() => { for (const ch of insertArgs) e.put(ch, 0, ch.length); });
+    [ms.insert] = timed(() => { for (const ch of writes) e.put(ch, 0, ch.length); });
   } else {
     // putMany not built: the store is loaded untimed one put at a time, so that the batch
     // engine's other methods can still be measured.
     if (!e.putEach) throw new Error(`${e.name}: no put`);
-    for (const ch of ins) e.putEach(ch, 0, ch.length);
+    for (const ch of ks) e.putEach(ch, 0, ch.length);
   }
   expect(`${e.name}: entries after inserting ${n}`, e.entries(), n);
+  globalThis.gc();
+  measure?.('after insert'); // insert's keys still alive, as before it
+  ks = writes = undefined;
   if (e.get) {
+    const look = keysOf(shuffled(n, 1));
     let hits;
     [ms.lookup, hits] = timed(() => { let h = 0; for (const ch of look) h += e.get(ch, 0, ch.length); return h; });
     expect(`${e.name}: lookup hits`, hits, n);
@@ -106,6 +124,7 @@ function runTasks(e, n, at, chunk, ready) {
     expect(`${e.name}: entries scanned by the iterator`, seen, n);
   }
   if (e.remove) {
+    const del = keysOf(shuffled(n, 2).subarray(0, half));
     let removed;
     [ms.delete, removed] = timed(() => { let r = 0; for (const ch of del) r += e.remove(ch, 0, ch.length); return r; });
     expect(`${e.name}: keys removed`, removed, half);
@@ -149,7 +168,12 @@ async function main() {
     runTasks(w, o.warmup, (perm) => perm.map((i) => idx[i]), o.chunk);
     await w.close();
   }
-  const ms = runTasks(e, n, (perm) => perm, o.chunk, () => { globalThis.gc(); out.rssBefore = process.memoryUsage.rss(); });
+  used.cpuMs = used.wallMs = 0; // the warm-up's tasks do not count
+  const rss = {};
+  const ms = runTasks(e, n, (perm) => perm, o.chunk, (stage) => { rss[stage] = process.memoryUsage.rss(); });
+  out.rssBefore = rss['before insert'];
+  out.storeRss = rss['after insert'] - rss['before insert'];
+  if (used.wallMs > 0) out.cpuShare = used.cpuMs / used.wallMs;
   const half = n >>> 1;
   const count = { insert: n, lookup: n, scan: n, scanIter: n, delete: half };
   out.rate = Object.fromEntries(Object.entries(ms).map(([t, m]) => [t, (count[t] * 1000) / m]));

@@ -29,7 +29,7 @@ const exe = nodeBinary(node);
  * about 25 s; a hang its watchdog cannot see (the main thread itself spinning in stats() or
  * verify() on a broken tree) would otherwise stall the whole run.
  */
-const stepTimeout = (script) => (script === 'delete.js' ? 60 : script === 'peer.js' ? 600 : 300);
+const stepTimeout = (script) => (script === 'delete.js' ? 60 : script === 'peer.js' ? 1800 : 300);
 
 const STEPS = quick
   ? [
