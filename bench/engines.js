@@ -24,7 +24,7 @@
 //   Map, sorted-btree       numbers: the key's top 53 bits (numberKeys), which order and stay
 //                           unique exactly as the bytes do for this key set. sorted-btree with
 //                           the comparator (a, b) => a - b. What an application with 8-byte ids
-//                           would pick for them (a BigInt key is exact but several times slower).
+//                           would pick for them.
 //
 // Both forms order exactly as the bytes do, so ranges mean the same on every engine.
 // The value is the same 8-byte Uint8Array for every entry. Map and sorted-btree store and return
