@@ -12,6 +12,10 @@
 //                       returns the number seen
 //   scanAll()           iterates every entry in key order, reading a byte of each key and value
 //                       (a number key: the number itself), returns the number seen
+//   size()              bytes the store's own structure takes, as the engine counts it (latchkey:
+//                       arena pages x page size; lmdb: tree pages x page size; SQLite: page_count
+//                       x page_size); undefined for the in-heap engines, whose callers measure
+//                       the JS heap instead
 //
 // An operation an engine lacks is undefined (Map has no order: no scan; the batch engine's
 // methods not built yet). Engines whose writes take transactions (lmdb, sqlite) run one
@@ -60,6 +64,10 @@ async function latchkeyTable({ pageSize = 8192, cacheSize = '1GB' } = {}) {
   return {
     conn,
     c: s.openCursor('table:bench'),
+    size() {
+      const st = s.stats('table:bench');
+      return st.arenaPages * st.pageSize;
+    },
     stats: () => s.stats('table:bench'),
     entries: () => s.stats('table:bench').entries,
     close: () => conn.close(),
@@ -101,6 +109,7 @@ export async function latchkeyEngine(keys, options) {
       return seen;
     },
     stats: table.stats,
+    size: table.size,
     entries: table.entries,
     close: table.close,
   };
@@ -150,6 +159,7 @@ export async function latchkeyBatchEngine(keys, options) {
       return seen;
     } : undefined,
     stats: table.stats,
+    size: table.size,
     entries: table.entries,
     close: table.close,
   };
@@ -306,6 +316,10 @@ export async function lmdbEngine(keys) {
       return seen;
     },
     entries: () => db.getStats().entryCount,
+    size() {
+      const st = db.getStats();
+      return (st.treeBranchPageCount + st.treeLeafPageCount + st.overflowPages) * st.pageSize;
+    },
     async close() {
       await db.close();
       rmSync(dir, { recursive: true, force: true });
@@ -327,6 +341,7 @@ const SQL = {
   scanFrom: 'SELECT k, v FROM t WHERE k >= ? ORDER BY k LIMIT ?',
   scanAll: 'SELECT k, v FROM t ORDER BY k',
   count: 'SELECT count(*) FROM t',
+  size: 'SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()',
 };
 
 /**
@@ -355,7 +370,7 @@ export async function sqliteWasmEngine(keys) {
     return w.peekPtr(pOut);
   };
   exec(SQL.create);
-  const st = Object.fromEntries(['put', 'insert', 'get', 'remove', 'scanFrom', 'scanAll', 'count'].map((k) => [k, prepare(SQL[k])]));
+  const st = Object.fromEntries(['put', 'insert', 'get', 'remove', 'scanFrom', 'scanAll', 'count', 'size'].map((k) => [k, prepare(SQL[k])]));
   const kp = w.alloc(8);
   const vp = w.alloc(8);
   // The heap view: renewed when the memory grows (which detaches the old buffer).
@@ -383,6 +398,12 @@ export async function sqliteWasmEngine(keys) {
     }
     exec('COMMIT');
     return changed;
+  };
+  const oneInt = (stmt) => {
+    if (x.sqlite3_step(stmt) !== SQLITE_ROW) throw new Error('sqlite-wasm: no row');
+    const c = x.sqlite3_column_double(stmt, 0);
+    x.sqlite3_reset(stmt);
+    return c;
   };
   // Reads each row's key (last byte) and value (first byte) in place; returns the rows seen.
   const scanRows = (stmt) => {
@@ -426,12 +447,8 @@ export async function sqliteWasmEngine(keys) {
       return scanRows(st.scanFrom);
     },
     scanAll: () => scanRows(st.scanAll),
-    entries() {
-      if (x.sqlite3_step(st.count) !== SQLITE_ROW) throw new Error('sqlite-wasm: count');
-      const c = x.sqlite3_column_int(st.count, 0);
-      x.sqlite3_reset(st.count);
-      return c;
-    },
+    entries: () => oneInt(st.count),
+    size: () => oneInt(st.size),
     async close() {
       for (const stmt of Object.values(st)) x.sqlite3_finalize(stmt);
       x.sqlite3_close_v2(db);
@@ -462,6 +479,7 @@ export async function betterSqliteEngine(keys) {
   const scanFrom = db.prepare(SQL.scanFrom).raw();
   const scanAll = db.prepare(SQL.scanAll).raw();
   const count = db.prepare(SQL.count).pluck();
+  const size = db.prepare(SQL.size).pluck();
   const V = VALUE;
   const write = (stmt) => db.transaction((ks, at, n) => {
     let changed = 0;
@@ -496,6 +514,7 @@ export async function betterSqliteEngine(keys) {
     scan: (key, n) => rows(scanFrom.iterate(key, n)),
     scanAll: () => rows(scanAll.iterate()),
     entries: () => count.get(),
+    size: () => size.get(),
     async close() { db.close(); },
   };
 }

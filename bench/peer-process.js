@@ -11,8 +11,11 @@
 //   delete   remove a random half of the keys (the first N/2 of a third permutation)
 // Keys for each task are built just before it, untimed, as fresh objects in the engine's own
 // representation (bench/engines.js); a full GC runs before each timed task. Memory: the peak RSS
-// of the process (keys and harness included), and the store's own: the RSS after insert less
-// the RSS before it (each after a full GC, with insert's keys alive at both).
+// of the process (keys and harness included), the RSS before insert (insert's keys built, the
+// store empty), and the store's own size after insert: as the engine counts its pages
+// (engine.size()), or for the in-heap engines the JS heap's growth over the insert (each after
+// a full GC, with insert's keys alive at both). The RSS difference would be no measure of it:
+// V8 reuses, without returning them, the pages that the key building's garbage leaves.
 // Warm-up, untimed, before any of that: the same four tasks on a throwaway store of the engine
 // (a second instance, closed after) with --warmup other keys, so that what is timed is mostly
 // optimized code rather than the JIT's first tiers.
@@ -169,10 +172,13 @@ async function main() {
     await w.close();
   }
   used.cpuMs = used.wallMs = 0; // the warm-up's tasks do not count
-  const rss = {};
-  const ms = runTasks(e, n, (perm) => perm, o.chunk, (stage) => { rss[stage] = process.memoryUsage.rss(); });
-  out.rssBefore = rss['before insert'];
-  out.storeRss = rss['after insert'] - rss['before insert'];
+  const heap = {};
+  const ms = runTasks(e, n, (perm) => perm, o.chunk, (stage) => {
+    heap[stage] = process.memoryUsage().heapUsed;
+    if (stage === 'before insert') out.rssBefore = process.memoryUsage.rss();
+    else out.storeBytes = e.size ? e.size() : heap['after insert'] - heap['before insert'];
+  });
+  out.storeMeasure = e.size ? 'engine' : 'heap';
   if (used.wallMs > 0) out.cpuShare = used.cpuMs / used.wallMs;
   const half = n >>> 1;
   const count = { insert: n, lookup: n, scan: n, scanIter: n, delete: half };

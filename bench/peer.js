@@ -13,8 +13,9 @@
 // (unordered: no scan), lmdb and better-sqlite3 when installed, sqlite-wasm through its raw C
 // exports. Each figure is the median of --runs runs, every run a fresh process, the engine order
 // reversed every other run; ratios are against sorted-btree's medians from this same invocation.
-// Peak RSS is the process's (process.resourceUsage().maxRSS), keys and harness included; the
-// store's RSS (after insert less before it, each after a full GC) is printed beside it. Nothing here asserts on a
+// Peak RSS is the process's (process.resourceUsage().maxRSS), keys and harness included; beside
+// it the RSS before insert (its keys built, the store empty) and the store's own size after
+// insert (bench/peer-process.js says how each engine's is measured). Nothing here asserts on a
 // timing: a process that fails, or whose checks fail, is reported and the exit status is 1.
 
 import { spawnSync } from 'node:child_process';
@@ -64,7 +65,7 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
 
 const failures = [];
 let nodeVersion;
@@ -83,7 +84,7 @@ for (const n of o.sizes) {
       (results[engine] ??= []).push(r);
     }
   }
-  const med = {}; // engine -> { task: median rate, peakRss, storeRss }
+  const med = {}; // engine -> { task: median rate, peakRss, rssBefore, storeBytes, storeMeasure }
   let spread = { pct: 0 };
   for (const [engine, list] of Object.entries(results)) {
     if (list[0].unavailable) continue;
@@ -96,7 +97,9 @@ for (const n of o.sizes) {
       if (pct > spread.pct) spread = { pct, what: `${engine} ${task}` };
     }
     med[engine].peakRss = median(list.map((r) => r.peakRss));
-    med[engine].storeRss = median(list.map((r) => r.storeRss));
+    med[engine].storeBytes = median(list.map((r) => r.storeBytes));
+    med[engine].rssBefore = median(list.map((r) => r.rssBefore));
+    med[engine].storeMeasure = list[0].storeMeasure;
   }
   const ref = med[REFERENCE];
   const cell = (engine, task) => {
@@ -112,10 +115,12 @@ for (const n of o.sizes) {
     return `${r.name}${r.version ? ` ${r.version}` : ''}`;
   };
   console.log(`\n### N = ${n.toLocaleString('en-US')}: ops/s (ratio to ${REFERENCE} in this run)`);
-  printTable(['engine', ...TASKS.map(([, h]) => h), 'peak RSS', 'store RSS'],
-    Object.keys(med).map((e) => [label(e), ...TASKS.map(([t]) => cell(e, t)), mb(med[e].peakRss), mb(med[e].storeRss)]));
-  console.log(`peak RSS: the whole process, keys and harness included; store RSS: the RSS after insert less the RSS before it ` +
-    '(the RSS also moves by a few MB on its own: meaningful only where the store is much larger)');
+  printTable(['engine', ...TASKS.map(([, h]) => h), 'peak RSS', 'RSS before insert', 'store size'],
+    Object.keys(med).map((e) => [label(e), ...TASKS.map(([t]) => cell(e, t)), mb(med[e].peakRss), mb(med[e].rssBefore),
+      `${mb(med[e].storeBytes)}${med[e].storeMeasure === 'heap' ? ' (heap)' : ''}`]));
+  console.log('peak RSS: the whole process, keys and harness included; RSS before insert: its keys built, the store empty; ' +
+    'store size after insert: the pages the engine counts (latchkey: arena; lmdb: tree pages; SQLite: page_count x page_size) ' +
+    'or, marked (heap), the JS heap\'s growth over the insert');
   if (med[REFERENCE]?.scanIter) {
     console.log(`${REFERENCE} scan through its entries() iterator (a fresh [k, v] per entry, like range()): ` +
       `${fmtOps(med[REFERENCE].scanIter)} entries/s; the table's figure is forEachPair (a callback per entry)`);
