@@ -165,6 +165,12 @@ async function main() {
   }
   out.name = e.name;
   out.missing = e.missing ?? [];
+  if (!e.put && !e.get && !e.scanAll && !e.remove) {
+    // Nothing to time (the batch engine before its methods are built): no load, no figures.
+    await e.close();
+    console.log(`peer-result ${JSON.stringify(out)}`);
+    return;
+  }
   if (o.warmup >= 2) {
     const w = await spec.factory(keys);
     const idx = range(n, o.warmup);

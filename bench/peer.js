@@ -29,6 +29,7 @@ import { nodeBinary } from './node-binary.js';
 const TASKS = [['insert', 'insert'], ['lookup', 'lookup'], ['scan', 'scan (entries/s)'], ['delete', 'delete half']];
 /** The batch method behind each task of the batch engine. */
 const BATCH_TASK = { insert: 'putMany', lookup: 'getMany', scan: 'batches', delete: 'removeMany' };
+const BATCH_TASKS_ALL = Object.keys(BATCH_TASK).length;
 /** Seconds before a process still running is killed (a hang guard: lmdb at 1M keys takes about a minute on a quiet 2-core machine, several on a loaded one). */
 const PROCESS_LIMIT_S = 600;
 const REFERENCE = 'sorted-btree';
@@ -65,7 +66,7 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`;
+const mb = (bytes) => (bytes === undefined ? 'n/a' : `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MB`);
 
 const failures = [];
 let nodeVersion;
@@ -90,12 +91,13 @@ for (const n of o.sizes) {
     if (list[0].unavailable) continue;
     med[engine] = {};
     for (const task of [...TASKS.map(([t]) => t), 'scanIter']) {
-      const xs = list.map((r) => r.rate[task]).filter((x) => x !== undefined);
+      const xs = list.map((r) => r.rate?.[task]).filter((x) => x !== undefined);
       if (!xs.length) continue;
       med[engine][task] = median(xs);
       const pct = (100 * (Math.max(...xs) - Math.min(...xs))) / med[engine][task];
       if (pct > spread.pct) spread = { pct, what: `${engine} ${task}` };
     }
+    if (list[0].peakRss === undefined) continue; // nothing timed (no batch method built): no memory figures
     med[engine].peakRss = median(list.map((r) => r.peakRss));
     med[engine].storeBytes = median(list.map((r) => r.storeBytes));
     med[engine].rssBefore = median(list.map((r) => r.rssBefore));
@@ -127,7 +129,11 @@ for (const n of o.sizes) {
   }
   for (const [engine, list] of Object.entries(results)) if (list[0].unavailable) console.log(`${engine}: ${list[0].unavailable}`);
   const missing = results['latchkey-batch']?.[0]?.missing;
-  if (missing?.length) console.log(`latchkey batch: cursor.${missing.join(', cursor.')} not built${missing.includes('putMany') ? ' (the store is loaded with put, untimed)' : ''}`);
+  if (missing?.length) {
+    const why = missing.length === BATCH_TASKS_ALL ? ' (none built: that process times nothing)'
+      : missing.includes('putMany') ? ' (the store is loaded with put, untimed)' : '';
+    console.log(`latchkey batch: cursor.${missing.join(', cursor.')} not built${why}`);
+  }
   if (spread.what) console.log(`largest spread between runs: ${spread.pct.toFixed(0)}% of the median (${spread.what})`);
   const shares = Object.values(results).flat().filter((r) => Number.isFinite(r.cpuShare)).map((r) => r.cpuShare);
   if (shares.length) {
