@@ -138,7 +138,7 @@ for (const n of o.sizes) {
   const shares = Object.values(results).flat().filter((r) => Number.isFinite(r.cpuShare)).map((r) => r.cpuShare);
   if (shares.length) {
     console.log(`CPU time / wall time of the timed tasks, per process: ${Math.min(...shares).toFixed(2)} to ` +
-      `${Math.max(...shares).toFixed(2)} (well below 1: other work took the core, the figures are noisy)`);
+      `${Math.max(...shares).toFixed(2)} (well below 1 means other work took the core: noisy figures)`);
   }
 }
 console.log(`\npeer: node ${nodeVersion ?? '?'}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
