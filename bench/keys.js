@@ -106,3 +106,47 @@ export function sortedIndices(keys, n) {
   for (let i = 0; i < n; i++) out[i] = enc[i] % 2 ** 21;
   return out;
 }
+
+/**
+ * The keys idx[0..], in that order, as fresh 8-byte Uint8Arrays scattered in the heap: each key
+ * its own object (as keys parsed from requests are), allocated in a seeded order unrelated to
+ * the order of use, then moved by the GC (when --expose-gc) into the old generation in that
+ * allocation order. A walk through the list in use order then jumps around the heap, as it
+ * would in an application; byteKeys, by contrast, lays the keys out in use order.
+ */
+export function scatteredByteKeys(keys, idx, seed = 0x5eed) {
+  const n = idx.length;
+  const alloc = shuffled(n, seed);
+  const pool = new Array(n);
+  const src = keys.bytes;
+  for (let j = 0; j < n; j++) {
+    const at = idx[alloc[j]] * 8;
+    const k = new Uint8Array(8);
+    for (let b = 0; b < 8; b++) k[b] = src[at + b];
+    pool[j] = k;
+  }
+  // Young objects are copied in the order the GC reaches them: promote them while only `pool`
+  // (allocation order) holds them, not `out` (use order). Two scavenges promote every survivor
+  // (the older ones were promoted by the scavenges during the loop, also from `pool`); much
+  // cheaper than a full GC with a large heap.
+  globalThis.gc?.({ type: 'minor' });
+  globalThis.gc?.({ type: 'minor' });
+  const out = new Array(n);
+  for (let j = 0; j < n; j++) out[alloc[j]] = pool[j];
+  return out;
+}
+
+/**
+ * The keys idx[0..] as numbers: the top 53 bits of the 64-bit big-endian key,
+ * floor(key / 2^11) = hi * 2^21 + (lo >>> 11), exact in a double. Truncation keeps the order
+ * (never reverses two keys), and it keeps keys distinct because the high halves of this key set
+ * already are (makeKeys): so the numbers order exactly as the bytes do. The form an application
+ * with 8-byte ids would give sorted-btree or a Map. Plain doubles, stored unboxed in the array:
+ * no heap objects to scatter.
+ */
+export function numberKeys(keys, idx) {
+  const n = idx.length;
+  const out = new Array(n);
+  for (let j = 0; j < n; j++) out[j] = keys.hi[idx[j]] * 2 ** 21 + (keys.lo[idx[j]] >>> 11);
+  return out;
+}

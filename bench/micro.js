@@ -1,7 +1,10 @@
 // Single-thread microbenchmarks: latchkey against Map, sorted-btree and (if installed) lmdb on
 // the same N random 8-byte keys with 8-byte values, in one process, with tinybench.
 //
-//   node --expose-gc bench/micro.js --n 1000000 [--page-sizes] [--time 400] [--rounds 2]
+//   node --expose-gc bench/micro.js --n 1000000 [--page-sizes [--no-engines]] [--time 400] [--rounds 2]
+//
+// (bench/peer.js is the comparison with each engine in a fresh process; this one measures each
+// operation against a loaded tree. --no-engines: only latchkey's page-size table.)
 //
 // Every task is one batch of BATCH (1000) operations, so timer resolution and tinybench's own
 // per-call overhead are noise next to the work; ops/s = BATCH * task hz (hz = 1000 / mean ms).
@@ -35,6 +38,7 @@ function parseOptions() {
     n: { type: 'number', default: 100_000 },
     time: { type: 'number', default: 400 },
     'page-sizes': { type: 'boolean' },
+    'no-engines': { type: 'boolean' },
     rounds: { type: 'number', default: 1 },
   });
   o.warmupTime = 100;
@@ -250,5 +254,5 @@ const opts = parseOptions();
 console.log(`\n## micro: N = ${opts.n.toLocaleString('en-US')} keys, batches of ${BATCH} ops, ` +
   `tinybench time ${opts.time} ms + warmup ${opts.warmupTime} ms per task, ${opts.rounds} round(s)`);
 const ctx = context(opts.n);
-await compareEngines(ctx, opts);
+if (!opts.noEngines) await compareEngines(ctx, opts);
 if (opts.pageSizes) await comparePageSizes(ctx, opts);

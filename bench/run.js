@@ -1,8 +1,16 @@
 // `npm run bench`: builds (via the npm script), then runs every benchmark, each in its own Node
 // process so that one benchmark's heap, JIT state and shared memory do not colour the next.
 //
-//   node bench/run.js            the full run (about 4 minutes on a 2-core machine)
+//   node bench/run.js            the full run (about 6 minutes on a quiet 2-core machine, estimated)
 //   node bench/run.js --quick    smaller N and shorter runs (about 1 minute), for a smoke test
+//   node bench/run.js --node node24   every step under another Node: node22 or node24 (the
+//                                binaries test/runtimes installs: npm ci there), or a path
+//   npm run bench -- --node node24    the same after the build
+//
+// The steps: the peer benchmark (peer.js: latchkey against sorted-btree, Map, lmdb, sqlite, each
+// engine in a fresh process), latchkey's page sizes (micro.js), multi-worker throughput
+// (throughput.js: 1, 2, 4 workers, read-only and 50/50), delete-heavy churn with compaction
+// (delete.js), the epoch bookkeeping's cost (epoch.js) and the disaggregated roles (roles.js).
 //
 // Benchmarks only print; nothing here asserts on a timing. A benchmark that fails, or hangs
 // (delete.js has its own watchdog; every step is also killed after stepTimeout), is reported,
@@ -12,19 +20,21 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.js';
+import { nodeBinary } from './node-binary.js';
 
-const { quick } = benchArgs('run.js', { quick: { type: 'boolean' } });
+const { quick, node } = benchArgs('run.js', { quick: { type: 'boolean' }, node: { type: 'string' } });
+const exe = nodeBinary(node);
 /**
  * Seconds after which a step still running is killed (a hang in the core, say). delete.js takes
  * about 25 s; a hang its watchdog cannot see (the main thread itself spinning in stats() or
  * verify() on a broken tree) would otherwise stall the whole run.
  */
-const stepTimeout = (script) => (script === 'delete.js' ? 60 : 300);
+const stepTimeout = (script) => (script === 'delete.js' ? 60 : script === 'peer.js' ? 1800 : 300);
 
 const STEPS = quick
   ? [
-    ['micro.js', '--n', '20000', '--time', '150'],
-    ['micro.js', '--n', '100000', '--time', '150', '--page-sizes'],
+    ['peer.js', '--sizes', '20000,100000', '--runs', '1', '--warmup', '5000'],
+    ['micro.js', '--n', '100000', '--time', '150', '--page-sizes', '--no-engines'],
     ['throughput.js', '--n', '100000', '--seconds', '1', '--rounds', '1'],
     ['delete.js', '--n', '100000', '--seconds', '1', '--rounds', '1'],
     ['epoch.js', '--n', '100000', '--rounds', '4', '--gets', '200000'],
@@ -32,8 +42,8 @@ const STEPS = quick
     ['roles.js', '--sizes', '10000,100000'],
   ]
   : [
-    ['micro.js', '--n', '100000', '--rounds', '2'],
-    ['micro.js', '--n', '1000000', '--rounds', '2', '--page-sizes'],
+    ['peer.js', '--sizes', '100000,1000000', '--runs', '3'],
+    ['micro.js', '--n', '1000000', '--rounds', '1', '--page-sizes', '--no-engines'],
     ['throughput.js', '--n', '1000000', '--workers', '1,2,4', '--seconds', '2', '--rounds', '2'],
     ['delete.js', '--n', '200000', '--workers', '2', '--seconds', '3', '--rounds', '2'],
     ['epoch.js', '--n', '1000000', '--rounds', '6', '--gets', '500000'],
@@ -42,7 +52,9 @@ const STEPS = quick
   ];
 
 console.log(`# latchkey benchmarks${quick ? ' (--quick)' : ''}`);
-console.log(`${new Date().toISOString()}, node ${process.version}, ${availableParallelism()} cores ` +
+const version = spawnSync(exe, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '?';
+console.log(`command: node bench/run.js ${process.argv.slice(2).join(' ')}`.trimEnd() + `; each step: ${exe} --expose-gc bench/STEP`);
+console.log(`${new Date().toISOString()}, node ${version}, ${availableParallelism()} cores ` +
   `(${cpus()[0]?.model ?? 'unknown cpu'}), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
 if (loadavg()[0] > 0.5 * availableParallelism()) {
@@ -54,7 +66,7 @@ const failed = [];
 for (const [script, ...args] of STEPS) {
   const file = fileURLToPath(new URL(script, import.meta.url));
   // --expose-gc lets micro.js collect between engines, so each starts from a clean heap.
-  const r = spawnSync(process.execPath, ['--expose-gc', file, ...args],
+  const r = spawnSync(exe, ['--expose-gc', file, ...args],
     { stdio: 'inherit', timeout: stepTimeout(script) * 1000, killSignal: 'SIGKILL' });
   if (r.status !== 0) {
     const why = r.error?.code === 'ETIMEDOUT' ? `killed after ${stepTimeout(script)} s` : (r.signal ?? `exit ${r.status}`);
