@@ -256,22 +256,13 @@ export function lk_get_many(dh: i32, count: i32, len: i32): i32 {
 }
 
 /** cursor.putMany: inserts or overwrites each entry ([u16 klen][u16 vlen][key][value]). */
-export function lk_put_many(dh: i32, count: i32, len: i32): i32 {
-  if (!dhandleInUse(dh)) return ENOENT;
-  if (count < 0) return EINVAL;
-  const w = writeEnter(dhandleStamp(dh));
-  if (w < 0) return w;
-  const tree = dhandleTree(dh);
-  if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");
-  epochEnter();
-  const v = batchPut(tree, count, len);
-  epochExit();
-  writeExit();
-  return v;
-}
+export function lk_put_many(dh: i32, count: i32, len: i32): i32 { return writeMany(dh, count, len, false); }
 
 /** cursor.removeMany: removes each key; how many of the keys done were present is at BATCH_OUT (u32). */
-export function lk_remove_many(dh: i32, count: i32, len: i32): i32 {
+export function lk_remove_many(dh: i32, count: i32, len: i32): i32 { return writeMany(dh, count, len, true); }
+
+/** A chunk of putMany or removeMany: one pass through the write gate, one epoch. */
+function writeMany(dh: i32, count: i32, len: i32, remove: bool): i32 {
   if (!dhandleInUse(dh)) return ENOENT;
   if (count < 0) return EINVAL;
   const w = writeEnter(dhandleStamp(dh));
@@ -279,7 +270,7 @@ export function lk_remove_many(dh: i32, count: i32, len: i32): i32 {
   const tree = dhandleTree(dh);
   if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");
   epochEnter();
-  const v = batchRemove(tree, count, len);
+  const v = remove ? batchRemove(tree, count, len) : batchPut(tree, count, len);
   epochExit();
   writeExit();
   return v;
