@@ -104,3 +104,49 @@ describe('batches far larger than one chunk', () => {
     }
   });
 });
+
+describe('batches() resumes across changes made between its batches', () => {
+  for (const reverse of [false, true]) {
+    it(`${reverse ? 'reverse' : 'forward'}: splits, inserts and removes between batches; stable keys once each, in order, nothing never present`, async () => {
+      const conn = await open({ pageSize: 4096, cacheSize: '64MB', debug: true });
+      try {
+        const s = conn.openSession();
+        s.create(T);
+        const c = s.openCursor<Uint8Array, Uint8Array>(T);
+        const id = (k: Uint8Array) => new DataView(k.buffer, k.byteOffset, 8).getUint32(4);
+        // Stable: multiples of 4, present throughout. Churned: 2 mod 4 (removed as the scan goes).
+        // Inserted during the scan: 1 mod 4. Never present: 3 mod 4.
+        const N = 8000;
+        c.putMany(Array.from({ length: N / 2 }, (_, i): [Uint8Array, Uint8Array] => [key8(2 * i), pattern(40, i)]));
+        const everPresent = new Set(Array.from({ length: N / 2 }, (_, i) => 2 * i));
+        const seen: number[] = [];
+        let round = 0;
+        const splitsBefore = s.stats(T).splits;
+        for (const b of c.batches({ reverse })) {
+          for (let i = 0; i < b.count; i++) seen.push(id(b.keys.subarray(i ? b.keyEnds[i - 1] : 0, b.keyEnds[i])));
+          // Around where the scan is and ahead of it: enough inserts to split the next leaves,
+          // and removes of churned keys (possibly emptying a leaf: page deletion).
+          const at = seen[seen.length - 1]!;
+          const ahead = (d: number) => (reverse ? at - d : at + d);
+          const ins: [Uint8Array, Uint8Array][] = [];
+          for (let d = 1; d < 400; d += 4) {
+            const k = ahead(d) - (((ahead(d) % 4) + 4) % 4) + 1; // 1 mod 4
+            if (k > 0 && k < N) { ins.push([key8(k), pattern(60, round)]); everPresent.add(k); }
+          }
+          c.putMany(ins);
+          c.removeMany(Array.from({ length: 50 }, (_, j) => ahead(4 * j + 2)).filter((k) => k > 0 && k < N && k % 4 === 2).map(key8));
+          round++;
+        }
+        expect(round).toBeGreaterThan(10);
+        expect(s.stats(T).splits, 'leaves split under the scan').toBeGreaterThan(splitsBefore);
+        for (let i = 1; i < seen.length; i++) expect(reverse ? seen[i]! < seen[i - 1]! : seen[i]! > seen[i - 1]!, `order at ${i}`).toBe(true);
+        const stable = seen.filter((k) => k % 4 === 0);
+        expect(stable).toEqual(Array.from({ length: N / 4 }, (_, i) => (reverse ? N - 4 - 4 * i : 4 * i)));
+        for (const k of seen) expect(everPresent.has(k), `key ${k} was never present`).toBe(true);
+        s.verify(T);
+      } finally {
+        await conn.close();
+      }
+    });
+  }
+});
