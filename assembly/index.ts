@@ -27,6 +27,7 @@ import { btreeGet } from "./btree/search";
 import { btreePut } from "./btree/insert";
 import { btreeRemove } from "./btree/remove";
 import { scanForward, scanBackward, scanKept } from "./btree/scan";
+import { batchGet, batchPut, batchRemove, columnsBegin, columnsEnd } from "./btree/batch";
 import { btreeStats } from "./btree/stats";
 import { dumpLevel, dumpDeleted } from "./btree/dump";
 import { verifyTree } from "./verify";
@@ -236,6 +237,55 @@ export function lk_remove(dh: i32, klen: i32): i32 {
   const v = btreeRemove(tree, sKey(), klen);
   epochExit();
   writeExit();
+  return v;
+}
+
+// Batches (assembly/btree/batch.ts): `count` keys or entries packed in `len` bytes at BATCH_IN.
+// Each returns how many it did (a chunk the output area cut short, or the first failure after
+// at least one done: the caller calls again from the first not done), or the status of the first.
+
+/** cursor.getMany: values (or BATCH_NOTFOUND) of the keys done at BATCH_OUT, in order. */
+export function lk_get_many(dh: i32, count: i32, len: i32): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
+  if (count < 0) return EINVAL;
+  if (!dhandleCurrent(dh)) return EAGAIN;
+  epochEnter();
+  const v = batchGet(dhandleTree(dh), count, len);
+  epochExit();
+  return v;
+}
+
+/** cursor.putMany: inserts or overwrites each entry ([u16 klen][u16 vlen][key][value]). */
+export function lk_put_many(dh: i32, count: i32, len: i32): i32 { return writeMany(dh, count, len, false); }
+
+/** cursor.removeMany: removes each key; how many of the keys done were present is at BATCH_OUT (u32). */
+export function lk_remove_many(dh: i32, count: i32, len: i32): i32 { return writeMany(dh, count, len, true); }
+
+/** A chunk of putMany or removeMany: one pass through the write gate, one epoch. */
+function writeMany(dh: i32, count: i32, len: i32, remove: bool): i32 {
+  if (!dhandleInUse(dh)) return ENOENT;
+  if (count < 0) return EINVAL;
+  const w = writeEnter(dhandleStamp(dh));
+  if (w < 0) return w;
+  const tree = dhandleTree(dh);
+  if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");
+  epochEnter();
+  const v = remove ? batchRemove(tree, count, len) : batchPut(tree, count, len);
+  epochExit();
+  writeExit();
+  return v;
+}
+
+/**
+ * One columnar scan batch (cursor.batches()): lk_scan, its entries written as the COLUMNS_*
+ * regions (assembly/btree/batch.ts) instead of items; the header and resume record as lk_scan's.
+ */
+export function lk_scan_columns(
+  dh: i32, reverse: i32, mode: i32, klen: i32, endMode: i32, endLen: i32, limit: i32, taken: i32,
+): i32 {
+  columnsBegin();
+  const v = lk_scan(dh, reverse, mode, klen, endMode, endLen, limit, taken);
+  columnsEnd();
   return v;
 }
 

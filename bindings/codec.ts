@@ -122,3 +122,19 @@ export function keyBytes(format: Format, v: unknown): Uint8Array {
   copy.set(v as Uint8Array);
   return copy;
 }
+
+/**
+ * writeBytes at `at` in `buf` (this thread's scratch area, or a private staging buffer for a
+ * batch): the caller has checked that `limit` bytes from `at` are inside `buf`, so no copy can
+ * run past them. Returns the byte length.
+ */
+export function writeBytesAt(buf: Uint8Array, at: number, format: Format, v: unknown, limit: number,
+  what: 'key' | 'value', why = ''): number {
+  if (format === 'u') {
+    const n = bytesLength(v, what);
+    if (n > limit) throw new LatchkeyError(what === 'key' ? 'EKEYSIZE' : 'EVALUESIZE', `${what} of ${n} bytes exceeds the limit of ${limit} bytes${why}`);
+    buf.set(v as Uint8Array, at);
+    return n;
+  }
+  return writeBytes(buf.subarray(at, at + limit), format, v, limit, what, why);
+}

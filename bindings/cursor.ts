@@ -11,11 +11,13 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { type Format, writeBytes, readBytes, decodeBytes, keyBytes } from './codec.js';
+import { keyList, packKeys, packed, stageKeys, stageEntries, type Staging } from './batch.js';
 import { optionsOf, quoted, shown } from './args.js';
 import type { CoreThread } from './core.js';
 import {
   MODE_PUT, MODE_INSERT, BOUND_NONE, BOUND_INCLUSIVE, BOUND_EXCLUSIVE, SCAN_FLAGS, SCAN_BYTES, SCAN_LAST, SCAN_COUNT,
-  SCAN_RESUME, SCAN_RESUME_SIZE, SCAN_ENTRIES, SCAN_END, SCAN_NO_RESUME,
+  SCAN_RESUME, SCAN_RESUME_SIZE, SCAN_ENTRIES, SCAN_END, SCAN_NO_RESUME, BATCH_IN, BATCH_IN_SIZE, BATCH_OUT, BATCH_NOTFOUND,
+  COLUMNS_KEY_ENDS, COLUMNS_VALUE_ENDS, COLUMNS_KEYS, COLUMNS_VALUES,
 } from './abi.generated.js';
 
 export type Key = Uint8Array | string;
@@ -41,6 +43,27 @@ export interface RawBatch {
   end: boolean;
   /** The core's resume record for this batch, as words: passed back as it is, never read here. */
   resume: Int32Array;
+}
+
+/**
+ * One batch of cursor.batches(): `count` entries in scan order, as private copies in columns.
+ * Entry i's key is keys.subarray(i ? keyEnds[i - 1] : 0, keyEnds[i]); its value the same in
+ * values and valueEnds.
+ */
+export interface EntryBatch {
+  count: number;
+  keys: Uint8Array;
+  keyEnds: Uint32Array;
+  values: Uint8Array;
+  valueEnds: Uint32Array;
+}
+
+/** What a batch walk needs of a batch to resume after it. */
+type Resumable = Pick<RawBatch, 'last' | 'end' | 'resume'>;
+
+/** A columnar batch with what resumes after it. */
+interface ColumnBatch extends Resumable {
+  entries: EntryBatch;
 }
 
 /** One leaf's worth of results, decoded. */
@@ -173,6 +196,79 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     return r === 1;
   }
 
+  // ---- batches of point operations (assembly/btree/batch.ts) ----
+  // A batch goes to the core a chunk at a time: as many keys (entries) as the scratch area's batch
+  // input holds. Each key is one linearizable operation, as its single-key call would be; the
+  // batch as a whole is not atomic. A renew (EAGAIN) writes the table's name into the scratch
+  // area, so the chunk is packed again after one.
+
+  /** The values stored under `keys` (undefined where absent), in the order given. */
+  getMany(keys: Iterable<K>): (V | undefined)[] {
+    this.check();
+    const list = keyList(keys, 'getMany');
+    const core = this.core;
+    const u8 = core.u8;
+    const values: (V | undefined)[] = new Array(list.length);
+    const input = core.OUT + BATCH_IN;
+    for (let done = 0, tries = 0; done < list.length;) {
+      const n = packKeys(u8, input, BATCH_IN_SIZE, list, done, this.kf, core.maxKey, 'getMany');
+      const r = core.x.lk_get_many(this.dh, n, packed.bytes);
+      if (r === Status.EAGAIN) { this.renew('getMany', tries++); continue; }
+      if (r < 0) this.fail(r, 'getMany');
+      let o = core.OUT + BATCH_OUT;
+      for (let i = 0; i < r; i++) {
+        const len = u8[o] | (u8[o + 1] << 8);
+        o += 2;
+        if (len !== BATCH_NOTFOUND) {
+          values[done + i] = (this.vf === 'u' ? u8.slice(o, o + len) : readBytes(core, this.vf, o, len)) as V;
+          o += len;
+        }
+      }
+      done += r;
+    }
+    return values;
+  }
+
+  /**
+   * Inserts or overwrites each [key, value] entry, in order. Every entry is checked before any is
+   * applied: a refused one (its index named) leaves the table as it was.
+   */
+  putMany(entries: Iterable<readonly [K, V]>): void {
+    this.check();
+    const core = this.core;
+    const staged = stageEntries(entries, this.kf, this.vf, core.maxKey, core.maxValue, core.itemMax, (klen) => core.valueLimit(klen), 'putMany');
+    this.applyStaged(staged, true, core.x.lk_put_many, 'putMany');
+  }
+
+  /** Removes each key, in order; returns how many were present. Every key is checked first. */
+  removeMany(keys: Iterable<K>): number {
+    this.check();
+    const core = this.core;
+    const staged = stageKeys(keyList(keys, 'removeMany'), this.kf, core.maxKey, 'removeMany');
+    return this.applyStaged(staged, false, core.x.lk_remove_many, 'removeMany');
+  }
+
+  /**
+   * Sends staged keys or entries to the core a chunk at a time (`apply`, lk_put_many or
+   * lk_remove_many); returns the sum of the counts the core leaves at BATCH_OUT (removeMany's).
+   */
+  private applyStaged(staged: Staging, entries: boolean, apply: (dh: number, count: number, len: number) => number,
+    what: string): number {
+    const core = this.core;
+    let sum = 0;
+    for (let at = 0, done = 0, tries = 0; done < staged.count;) {
+      const chunk = staged.span(at, BATCH_IN_SIZE, entries, staged.count - done);
+      core.u8.set(staged.buf.subarray(at, at + chunk.bytes), core.OUT + BATCH_IN);
+      const r = apply(this.dh, chunk.count, chunk.bytes);
+      if (r === Status.EAGAIN) { this.renew(what, tries++); continue; }
+      if (r < 0) this.fail(r, done > 0 ? `${what} (stopped at ${entries ? 'entry' : 'key'} ${done}: the ${done} before it were applied)` : what);
+      if (!entries) sum += core.dv.getUint32(core.OUT + BATCH_OUT, true);
+      at += r === chunk.count ? chunk.bytes : staged.span(at, BATCH_IN_SIZE, entries, r).bytes;
+      done += r;
+    }
+    return sum;
+  }
+
   /**
    * Reads one batch from the core: one copy of its items (u16 key length, u16 value length, key,
    * value), never a view of shared memory, and its resume record. With `from`, the batch resumes
@@ -182,20 +278,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     end: Uint8Array | undefined, limit: number, from: RawBatch | undefined, taken: number): RawBatch {
     const core = this.core;
     const out = core.OUT;
-    let r = Status.EAGAIN as number;
-    for (let i = 0; r === Status.EAGAIN; i++) {
-      // After a renew the record is dropped: it names a page of the old dhandle's tree. The scan
-      // resumes by key (`start`, exclusive after the last key returned), so an iterator in
-      // progress keeps its order and once-only guarantees on the new dhandle's tree.
-      const dh = i === 0 ? this.dh : this.renew('scan', i - 1);
-      if (start) core.u8.set(start, core.KEY);
-      if (end) core.u8.set(end, core.KEY2);
-      const resume = i === 0 && from !== undefined;
-      if (resume) this.passBack(from);
-      r = core.x.lk_scan(dh, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0, limit,
-        resume ? taken : SCAN_NO_RESUME);
-    }
-    if (r < 0) this.fail(r, 'scan');
+    this.scanCall(core.x.lk_scan, reverse, mode, start, endMode, end, limit, from, taken);
     const dv = core.dv;
     const flags = dv.getUint32(out + SCAN_FLAGS, true);
     const copy = core.u8.slice(out, out + SCAN_ENTRIES + dv.getUint32(out + SCAN_BYTES, true));
@@ -212,8 +295,32 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     };
   }
 
+  /**
+   * Calls the core for one scan batch (lk_scan, or lk_scan_columns), taking a current dhandle
+   * after a role change; the batch is in the output area. Returns its entry count.
+   */
+  private scanCall(scan: CoreThread['x']['lk_scan'], reverse: boolean, mode: number, start: Uint8Array | undefined,
+    endMode: number, end: Uint8Array | undefined, limit: number, from: Resumable | undefined, taken: number): number {
+    const core = this.core;
+    let r = Status.EAGAIN as number;
+    for (let i = 0; r === Status.EAGAIN; i++) {
+      // After a renew the record is dropped: it names a page of the old dhandle's tree. The scan
+      // resumes by key (`start`, exclusive after the last key returned), so an iterator in
+      // progress keeps its order and once-only guarantees on the new dhandle's tree.
+      const dh = i === 0 ? this.dh : this.renew('scan', i - 1);
+      if (start) core.u8.set(start, core.KEY);
+      if (end) core.u8.set(end, core.KEY2);
+      const resume = i === 0 && from !== undefined;
+      if (resume) this.passBack(from);
+      r = scan(dh, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0, limit,
+        resume ? taken : SCAN_NO_RESUME);
+    }
+    if (r < 0) this.fail(r, 'scan');
+    return r;
+  }
+
   /** Writes batch b's resume record back where the core reads it (word stores: a hot path). */
-  private passBack(b: RawBatch): void {
+  private passBack(b: Resumable): void {
     const words = b.resume;
     const i32 = this.core.i32;
     const at = (this.core.OUT + SCAN_RESUME) >> 2;
@@ -249,7 +356,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   }
 
   /** The batch walk of range() and rawBatches(): fetch, then resume from the batch with all of its entries taken. */
-  private *walk<B extends RawBatch>(mode: number, start: Uint8Array | undefined,
+  private *walk<B extends Resumable>(mode: number, start: Uint8Array | undefined,
     fetch: (mode: number, start: Uint8Array | undefined, from: B | undefined) => B): IterableIterator<B> {
     let from: B | undefined;
     while (true) {
@@ -265,33 +372,39 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     }
   }
 
-  private bound(opts: RangeOptions<K>, strict: 'gt' | 'lt', loose: 'gte' | 'lte'): [number, Uint8Array | undefined] {
+  private bound(opts: RangeOptions<K>, strict: 'gt' | 'lt', loose: 'gte' | 'lte', what: string): [number, Uint8Array | undefined] {
     const s = opts[strict];
     const l = opts[loose];
-    if (s !== undefined && l !== undefined) throw invalid(`range: both ${strict} and ${loose} given`, `at most one of ${strict}, ${loose}`);
+    if (s !== undefined && l !== undefined) throw invalid(`${what}: both ${strict} and ${loose} given`, `at most one of ${strict}, ${loose}`);
     if (s === undefined && l === undefined) return [BOUND_NONE, undefined];
     const b = keyBytes(this.kf, s !== undefined ? s : l);
     if (b.length === 0 || b.length > this.core.maxKey) {
-      throw new LatchkeyError('EKEYSIZE', `range bound of ${b.length} bytes; accepted: 1 to ${this.core.maxKey} bytes`);
+      throw new LatchkeyError('EKEYSIZE', `${what === 'range' ? 'range' : `${what}: range`} bound of ${b.length} bytes; accepted: 1 to ${this.core.maxKey} bytes`);
     }
     return [s !== undefined ? BOUND_EXCLUSIVE : BOUND_INCLUSIVE, b];
+  }
+
+  /** The options of range() or batches() (`what`), checked: the scan's direction, bounds and limit. */
+  private scanOptions(opts: RangeOptions<K> | undefined, what: string) {
+    const o = optionsOf(opts, what, RANGE_KEYS);
+    const limit: unknown = o.limit;
+    if (limit !== undefined && limit !== Infinity && !(Number.isInteger(limit) && (limit as number) >= 0)) {
+      throw invalid(`${what}: limit ${shown(limit)}`, 'a non-negative integer');
+    }
+    if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw invalid(`${what}: reverse must be a boolean`, 'true or false');
+    const reverse = o.reverse === true;
+    const lower = this.bound(o, 'gt', 'gte', what);
+    const upper = this.bound(o, 'lt', 'lte', what);
+    const [mode, start] = reverse ? upper : lower;
+    const [endMode, end] = reverse ? lower : upper;
+    return { reverse, mode, start, endMode, end, limit: (limit ?? Infinity) as number };
   }
 
   /** Iterates [key, value] pairs in key order (or reversed) within the bounds. */
   *range(opts?: RangeOptions<K>): IterableIterator<[K, V]> {
     this.check();
-    const o = optionsOf(opts, 'range', RANGE_KEYS);
-    const limit: unknown = o.limit;
-    if (limit !== undefined && limit !== Infinity && !(Number.isInteger(limit) && (limit as number) >= 0)) {
-      throw invalid(`range: limit ${shown(limit)}`, 'a non-negative integer');
-    }
-    let remaining = (limit ?? Infinity) as number;
-    if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw invalid('range: reverse must be a boolean', 'true or false');
-    const reverse = o.reverse === true;
-    const lower = this.bound(o, 'gt', 'gte');
-    const upper = this.bound(o, 'lt', 'lte');
-    const [mode, start] = reverse ? upper : lower;
-    const [endMode, end] = reverse ? lower : upper;
+    const { reverse, mode, start, endMode, end, limit } = this.scanOptions(opts, 'range');
+    let remaining = limit;
     if (remaining <= 0) return;
     const batches = this.walk<Batch<K, V>>(mode, start,
       (m, st, from) => this.fetch(reverse, m, st, endMode, end, Math.min(remaining, 0x7fffffff), from, from ? from.count : 0));
@@ -299,6 +412,51 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
       for (let i = 0; i < b.keys.length && remaining > 0; i++, remaining--) yield [b.keys[i], b.values[i]];
       if (remaining <= 0) return;
     }
+  }
+
+  /**
+   * Iterates the entries within the bounds in key order (or reversed) as columnar batches (one
+   * leaf's worth at most each), private copies: the scan of range(), with its guarantees.
+   */
+  *batches(opts?: RangeOptions<K>): IterableIterator<EntryBatch> {
+    this.check();
+    const { reverse, mode, start, endMode, end, limit } = this.scanOptions(opts, 'batches');
+    let remaining = limit;
+    if (remaining <= 0) return;
+    const batches = this.walk<ColumnBatch>(mode, start,
+      (m, st, from) => this.fetchColumns(reverse, m, st, endMode, end, Math.min(remaining, 0x7fffffff), from));
+    for (const b of batches) {
+      if (b.entries.count === 0) continue;
+      remaining -= b.entries.count;
+      yield b.entries;
+      if (remaining <= 0) return;
+    }
+  }
+
+  /** Reads one columnar batch (lk_scan_columns): four private copies, one per column, and its resume record. */
+  private fetchColumns(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
+    end: Uint8Array | undefined, limit: number, from: ColumnBatch | undefined): ColumnBatch {
+    const core = this.core;
+    const out = core.OUT;
+    const count = this.scanCall(core.x.lk_scan_columns, reverse, mode, start, endMode, end, limit, from, from ? from.entries.count : 0);
+    const i32 = core.i32;
+    const keyLen = count > 0 ? i32[(out + COLUMNS_KEY_ENDS >> 2) + count - 1] : 0;
+    const valueLen = count > 0 ? i32[(out + COLUMNS_VALUE_ENDS >> 2) + count - 1] : 0;
+    const keyEnds = new Uint32Array(core.i32.buffer, out + COLUMNS_KEY_ENDS, count).slice();
+    const keys = core.u8.slice(out + COLUMNS_KEYS, out + COLUMNS_KEYS + keyLen);
+    return {
+      entries: {
+        count,
+        keys,
+        keyEnds,
+        values: core.u8.slice(out + COLUMNS_VALUES, out + COLUMNS_VALUES + valueLen),
+        valueEnds: new Uint32Array(core.i32.buffer, out + COLUMNS_VALUE_ENDS, count).slice(),
+      },
+      // The cursor's own copy of its resume key: the caller may mutate the keys it was given.
+      last: count > 0 ? keys.slice(count > 1 ? keyEnds[count - 2] : 0, keyLen) : undefined,
+      end: (core.dv.getUint32(out + SCAN_FLAGS, true) & SCAN_END) !== 0,
+      resume: i32.slice((out + SCAN_RESUME) >> 2, (out + SCAN_RESUME + SCAN_RESUME_SIZE) >> 2),
+    };
   }
 
   // ---- positioned cursor ----

@@ -7,7 +7,7 @@
 
 export { open, attach, Connection, type ShareHandle } from './connection.js';
 export { Session, type Table, type TableOptions, type TableStats, type CompactResult, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
-export { Cursor, type Key, type Value, type RangeOptions } from './cursor.js';
+export { Cursor, type Key, type Value, type RangeOptions, type EntryBatch } from './cursor.js';
 export { type Format, type FormatType } from './codec.js';
 export { LatchkeyError, ERROR_CODES, type LatchkeyErrorCode } from './errors.js';
 export { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';

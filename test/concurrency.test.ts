@@ -36,7 +36,7 @@ function finalReads(c: ReturnType<ReturnType<Connection['openSession']>['openCur
   return ch;
 }
 
-async function runMix(name: string, mix: number[], keySpace: number, opsPerWorker: number) {
+async function runMix(name: string, mix: number[], keySpace: number, opsPerWorker: number, batch = 0) {
   conn = await openTest({ cacheSize: '512MB' });
   const s = conn.openSession();
   const uri = `table:${name}`;
@@ -44,7 +44,7 @@ async function runMix(name: string, mix: number[], keySpace: number, opsPerWorke
   const clockBuf = new SharedArrayBuffer(4);
   const clock = new Int32Array(clockBuf);
   const chunks: Chunk[] = await withWorkers(conn, WORKERS, (ws) => Promise.all(ws.map((w, wid) =>
-    w.call<Chunk>('history', { uri, wid: wid + 1, ops: opsPerWorker, keyBase: 1000, keySpace, mix, seed: 0x1234 + wid * 7919, clock: clockBuf }))));
+    w.call<Chunk>('history', { uri, wid: wid + 1, ops: opsPerWorker, keyBase: 1000, keySpace, mix, seed: 0x1234 + wid * 7919, clock: clockBuf, batch }))));
   const c = s.openCursor(uri);
   chunks.push(finalReads(c, 1000, keySpace, clock));
   const verdict = checkColumnar(chunks);
@@ -66,7 +66,12 @@ describe('workers on one tree', () => {
     expect(st.entries).toBeGreaterThan(0);
   });
 
-  it('scans under concurrent writers return stable keys once each, in order, both directions', async () => {
+  it(`getMany and putMany batches of up to 16 keys among single-key writers: ${WORKERS} workers, ${200_000 * SCALE} ops on 2k hot keys, linearizable per key`, async () => {
+    const st = await runMix('batches', [35, 35, 15, 15], 2_000, 50_000 * SCALE, 16);
+    expect(st.entries).toBeGreaterThan(0);
+  });
+
+  it.each([['range()', 'scan'], ['batches()', 'scanBatches']])('%s under concurrent writers returns stable keys once each, in order, both directions', async (_, cmd) => {
     conn = await openTest();
     const s = conn.openSession();
     const uri = 'table:scan';
@@ -83,7 +88,7 @@ describe('workers on one tree', () => {
         seed: 99 + wid, clock: clockBuf,
       }));
       const scans: Promise<Uint8Array[]>[] = [];
-      for (let r = 0; r < 6; r++) scans.push(ws[2].call('scan', { uri, opts: { reverse: r % 2 === 1 } }));
+      for (let r = 0; r < 6; r++) scans.push(ws[2].call(cmd, { uri, opts: { reverse: r % 2 === 1 } }));
       await Promise.all(writers);
       for (const [r, keys] of (await Promise.all(scans)).entries()) {
         const ids = keys.map((k) => Number(new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0)));

@@ -175,7 +175,11 @@ type Op<K, V> =
   | { t: 'remove'; k: K }
   | { t: 'get'; k: K }
   | ({ t: 'range' } & RangeSpec<K>)
-  | { t: 'seek'; k: K; how: 'ge' | 'le'; steps: ('next' | 'prev')[] };
+  | { t: 'seek'; k: K; how: 'ge' | 'le'; steps: ('next' | 'prev')[] }
+  | { t: 'getMany'; ks: K[] }
+  | { t: 'putMany'; kvs: [K, V][] }
+  | { t: 'removeMany'; ks: K[] }
+  | ({ t: 'batches' } & RangeSpec<K>);
 
 function rangeOptions<K>(r: RangeSpec<K>): Record<string, unknown> {
   const o: Record<string, unknown> = {};
@@ -193,11 +197,15 @@ interface OpWeights {
   get: number;
   range: number;
   seek: number;
+  /** The batch calls (getMany, putMany, removeMany, batches), each; 0 if absent. */
+  batch?: number;
 }
 
 const MIXED: OpWeights = { put: 30, insert: 10, remove: 14, get: 14, range: 8, seek: 8 };
 /** Mostly writes: grows the tree. */
 const GROWING: OpWeights = { put: 60, insert: 15, remove: 5, get: 8, range: 4, seek: 4 };
+/** Batch calls mixed with single-key ones (test/property-batches.test.ts). */
+const BATCHED: OpWeights = { put: 10, insert: 4, remove: 4, get: 4, range: 3, seek: 3, batch: 10 };
 
 /**
  * Operations on keys from `key` and values from `value` on pages of `pageSize`. A written value is
@@ -208,23 +216,31 @@ function opArb<K, V>(fmt: Format<K, V>, key: fc.Arbitrary<K>, value: fc.Arbitrar
   pageSize: number): fc.Arbitrary<Op<K, V>> {
   const bound = fc.option(fc.record({ key, inclusive: fc.boolean() }), { nil: undefined, freq: 3 });
   const kv = fc.tuple(key, value).map(([k, v]) => ({ k, v: fmt.truncate(v, valueLimit(pageSize, fmt.bytes(k).length)) }));
+  const rangeSpec = {
+    lower: bound,
+    upper: bound,
+    reverse: fc.constantFrom(undefined, true, false),
+    limit: fc.option(fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 100 })), { nil: undefined }),
+  };
+  // Batches of 0 to 40 (short keys collide: duplicates within a batch are common); long keys with
+  // large values make a batch larger than the scratch area's batch input or output.
+  const keys = fc.array(key, { maxLength: 40 });
+  const batch = w.batch ?? 0;
+  const batches: fc.WeightedArbitrary<Op<K, V>>[] = batch === 0 ? [] : [
+    { weight: batch, arbitrary: keys.map((ks) => ({ t: 'getMany' as const, ks })) },
+    { weight: batch, arbitrary: fc.array(kv, { maxLength: 40 }).map((a) => ({ t: 'putMany' as const, kvs: a.map(({ k, v }): [K, V] => [k, v]) })) },
+    { weight: batch, arbitrary: keys.map((ks) => ({ t: 'removeMany' as const, ks })) },
+    { weight: batch, arbitrary: fc.record({ t: fc.constant('batches' as const), ...rangeSpec }, { requiredKeys: ['t'] }) },
+  ];
   const op: fc.Arbitrary<Op<K, V>> = fc.oneof(
+    ...batches,
     { weight: w.put, arbitrary: kv.map(({ k, v }) => ({ t: 'put' as const, k, v })) },
     { weight: w.insert, arbitrary: kv.map(({ k, v }) => ({ t: 'insert' as const, k, v })) },
     { weight: w.remove, arbitrary: fc.record({ t: fc.constant('remove' as const), k: key }) },
     { weight: w.get, arbitrary: fc.record({ t: fc.constant('get' as const), k: key }) },
     {
       weight: w.range,
-      arbitrary: fc.record(
-        {
-          t: fc.constant('range' as const),
-          lower: bound,
-          upper: bound,
-          reverse: fc.constantFrom(undefined, true, false),
-          limit: fc.option(fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 100 })), { nil: undefined }),
-        },
-        { requiredKeys: ['t'] },
-      ),
+      arbitrary: fc.record({ t: fc.constant('range' as const), ...rangeSpec }, { requiredKeys: ['t'] }),
     },
     {
       weight: w.seek,
@@ -404,6 +420,26 @@ function applyOp<K, V>(c: Cursor, m: Model<K, V>, op: Op<K, V>, where: string): 
     case 'range':
       expect(kv([...c.range(rangeOptions(op) as never)]), `${where}: range ${JSON.stringify(rangeOptions(op), replacer)}`).toEqual(m.range(op));
       break;
+    case 'getMany': {
+      const got = c.getMany(op.ks as never[]);
+      expect(got.length, `${where}: getMany length`).toBe(op.ks.length);
+      expect(got.map((v) => (v === undefined ? undefined : fmt.showValue(v as V))), `${where}: getMany`).toEqual(
+        op.ks.map((k) => { const v = m.get(k); return v === undefined ? undefined : fmt.showValue(v); }),
+      );
+      break;
+    }
+    case 'putMany':
+      c.putMany(op.kvs as never);
+      for (const [k, v] of op.kvs) m.set(k, v);
+      break;
+    case 'removeMany': {
+      const want = op.ks.filter((k) => m.delete(k)).length;
+      expect(c.removeMany(op.ks as never[]), `${where}: removeMany count`).toBe(want);
+      break;
+    }
+    case 'batches':
+      expect(batchEntries(c, rangeOptions(op), fmt, where), `${where}: batches ${JSON.stringify(rangeOptions(op), replacer)}`).toEqual(m.range(op));
+      break;
     case 'seek': {
       let pos = m.seek(op.k, op.how);
       const n = m.size;
@@ -420,6 +456,32 @@ function applyOp<K, V>(c: Cursor, m: Model<K, V>, op: Op<K, V>, where: string): 
       break;
     }
   }
+}
+
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * Every entry c.batches(opts) returns, as [hexKey, shownValue] pairs (values of 'S' tables are
+ * UTF-8 bytes in a batch); checks each batch's shape: not empty, four arrays of their own, the
+ * ends rising and ending at the columns' lengths.
+ */
+export function batchEntries<K, V>(c: Cursor, opts: Record<string, unknown>, fmt: Format<K, V>, where: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const b of c.batches(opts as never)) {
+    expect(b.count, `${where}: a batch is not empty`).toBeGreaterThan(0);
+    expect([b.keyEnds.length, b.valueEnds.length], `${where}: ends per entry`).toEqual([b.count, b.count]);
+    expect(b.keyEnds[b.count - 1], `${where}: keys end`).toBe(b.keys.length);
+    expect(b.valueEnds[b.count - 1], `${where}: values end`).toBe(b.values.length);
+    expect(new Set([b.keys.buffer, b.values.buffer, b.keyEnds.buffer, b.valueEnds.buffer]).size, `${where}: four private buffers`).toBe(4);
+    expect(b.keys.buffer instanceof SharedArrayBuffer, `${where}: not shared memory`).toBe(false);
+    for (let i = 0; i < b.count; i++) {
+      const k = b.keys.subarray(i ? b.keyEnds[i - 1] : 0, b.keyEnds[i]);
+      const v = b.values.subarray(i ? b.valueEnds[i - 1] : 0, b.valueEnds[i]);
+      expect(k.length, `${where}: key ${i} of a batch`).toBeGreaterThan(0);
+      out.push([hex(k), fmt.showValue((fmt.name === 'S' ? utf8Decoder.decode(v) : v.slice()) as V)]);
+    }
+  }
+  return out;
 }
 
 /** JSON.stringify replacer that abbreviates long keys and values: length, head and tail. */
@@ -483,6 +545,8 @@ export const params = (numRuns: number): fc.Parameters<unknown> => ({ numRuns: M
 
 export const mixed = <K, V>(fmt: Format<K, V>, key: fc.Arbitrary<K>, value: fc.Arbitrary<V>, pageSize = PAGE_SIZE) =>
   fc.array(opArb(fmt, key, value, MIXED, pageSize), { maxLength: 250, size: 'max' });
+export const batched = <K, V>(fmt: Format<K, V>, key: fc.Arbitrary<K>, value: fc.Arbitrary<V>, pageSize = PAGE_SIZE) =>
+  fc.array(opArb(fmt, key, value, BATCHED, pageSize), { maxLength: 150, size: 'max' });
 export const growing = <K, V>(fmt: Format<K, V>, key: fc.Arbitrary<K>, value: fc.Arbitrary<V>, pageSize = PAGE_SIZE) =>
   fc.array(opArb(fmt, key, value, GROWING, pageSize), { minLength: 250, maxLength: 400 });
 

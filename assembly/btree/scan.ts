@@ -63,6 +63,7 @@ import {
 } from "../page";
 import { sOut, S_OUT_SIZE } from "../scratch";
 import { descend, movesRight, checkLeftLink } from "./search";
+import { columnsOn, columnsEmit, COLUMNS_KEY_ENDS } from "./batch";
 import { inject, INJECT_SCAN_BEFORE_NEXT_PAGE, INJECT_SCAN_STEP_LEFT, INJECT_MOVE_RIGHT } from "../inject";
 
 /** A scan's start or end bound: none (from the first / to the last key). */
@@ -95,6 +96,8 @@ export const SCAN_COUNT: usize = SCAN_RESUME + R_COUNT;
 export const SCAN_ENTRIES: usize = SCAN_RESUME + SCAN_RESUME_SIZE;
 /** Flag: nothing lies beyond this batch in its direction. */
 export const SCAN_END: u32 = 1;
+// @ts-ignore: compile-time ERROR
+if (SCAN_ENTRIES > COLUMNS_KEY_ENDS) ERROR("scan.ts: the header overlaps the columns of a columnar batch (btree/batch.ts)");
 /** lk_scan's `taken` for a call that passes no resume record (any negative value means none). */
 export const SCAN_NO_RESUME: i32 = -1;
 
@@ -105,6 +108,12 @@ let outLastAt: usize = 0;
 
 /** Appends item i of leaf p; false when the output area is full. */
 function emit(p: usize, i: i32): bool {
+  // cursor.batches(): the entry goes to the columns instead (assembly/btree/batch.ts).
+  if (columnsOn) {
+    if (!columnsEmit(p, i, outCount)) return false;
+    outCount++;
+    return true;
+  }
   const kl = keyLen(p, i);
   const vl = valLen(p, i);
   const need = <usize>(4 + kl + vl);

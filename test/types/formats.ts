@@ -29,6 +29,17 @@ export async function formats(): Promise<void> {
   const wrong: Uint8Array | undefined = c.get('alice');
   // @ts-expect-error a range bound of the wrong type
   c.range({ gt: new Uint8Array(1) });
+  // The batch calls follow the formats too; batches() are bytes in every format.
+  const many: (string | undefined)[] = c.getMany(['alice', 'bob']);
+  c.putMany([['a', '1'], ['b', '2']]);
+  c.putMany(new Map([['c', '3']]));
+  const gone: number = c.removeMany(new Set(['a']));
+  for (const batch of c.batches({ gte: 'a', limit: 10 })) { const cols: [Uint8Array, Uint32Array] = [batch.keys, batch.valueEnds]; void cols; }
+  // @ts-expect-error a Uint8Array key in a batch on a string table
+  c.getMany([new Uint8Array(1)]);
+  // @ts-expect-error a Uint8Array value in a batch on a string table
+  c.putMany([['k', new Uint8Array(1)]]);
+  void many; void gone;
 
   // The defaults are 'u' / 'u': bytes both ways.
   const blobs = s.create('table:blobs');

@@ -65,22 +65,52 @@ class Recorder {
     chunk.res[i] = Atomics.add(stamp, 0, 1);
     chunk.kind[i] = op; chunk.key[i] = k; chunk.value[i] = writes ? v : 0; chunk.result[i] = out;
   }
+
+  /**
+   * Performs one batch call of `op` (GET: getMany, PUT: putMany) on key ids `ks` and records one
+   * op per key, each with the whole call's interval: every key's lookup or write happened inside it.
+   */
+  recordMany(op, ks) {
+    const { c, chunk, stamp } = this;
+    const first = this.n;
+    this.n += ks.length;
+    const vs = ks.map((_, j) => this.wid * 1_000_000 + first + j + 1);
+    const inv = Atomics.add(stamp, 0, 1);
+    let got;
+    if (op === GET) got = c.getMany(ks.map((k) => keyBytes(k)));
+    else c.putMany(ks.map((k, j) => [keyBytes(k), valueBytes(vs[j])]));
+    const res = Atomics.add(stamp, 0, 1);
+    for (let j = 0; j < ks.length; j++) {
+      const i = first + j;
+      chunk.inv[i] = inv; chunk.res[i] = res;
+      chunk.kind[i] = op; chunk.key[i] = ks[j]; chunk.value[i] = op === PUT ? vs[j] : 0;
+      chunk.result[i] = op === GET ? valueOf(got[j]) : 0;
+    }
+  }
 }
 
 /**
- * args: { uri, wid, ops, keyBase, keySpace, stride?, mix: [get, put, insert, remove] weights, seed, clock }
- * Keys are keyBase + stride * (0..keySpace-1).
+ * args: { uri, wid, ops, keyBase, keySpace, stride?, mix: [get, put, insert, remove] weights, seed, clock, batch? }
+ * Keys are keyBase + stride * (0..keySpace-1). With `batch` > 0, gets and puts go as getMany and
+ * putMany calls of 1 to `batch` random keys (duplicates possible).
  * Returns the columnar chunk.
  */
-export function runHistory(session, { uri, wid, ops, keyBase, keySpace, stride = 1, mix, seed, clock }) {
+export function runHistory(session, { uri, wid, ops, keyBase, keySpace, stride = 1, mix, seed, clock, batch = 0 }) {
   const c = session.openCursor(uri);
   const rec = new Recorder(c, ops, clock, wid);
   const next = rng(seed);
   const total = mix[0] + mix[1] + mix[2] + mix[3];
-  for (let i = 0; i < ops; i++) {
+  while (rec.n < ops) {
     const k = keyBase + stride * (next() % keySpace);
     const r = next() % total;
-    rec.record(r < mix[0] ? GET : r < mix[0] + mix[1] ? PUT : r < mix[0] + mix[1] + mix[2] ? INSERT : REMOVE, k);
+    const op = r < mix[0] ? GET : r < mix[0] + mix[1] ? PUT : r < mix[0] + mix[1] + mix[2] ? INSERT : REMOVE;
+    if (batch > 0 && (op === GET || op === PUT)) {
+      const ks = [k];
+      for (let n = Math.min(next() % batch, ops - rec.n - 1); n > 0; n--) ks.push(keyBase + stride * (next() % keySpace));
+      rec.recordMany(op, ks);
+    } else {
+      rec.record(op, k);
+    }
   }
   c.close();
   return rec.chunk;

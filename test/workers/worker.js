@@ -23,6 +23,14 @@ const commands = {
     return keys.length;
   },
   scan: ({ uri, opts }) => [...session.openCursor(uri).range(opts)].map(([k]) => k),
+  // The keys of cursor.batches(opts), each batch's columns cut into keys.
+  scanBatches: ({ uri, opts }) => {
+    const keys = [];
+    for (const b of session.openCursor(uri).batches(opts)) {
+      for (let i = 0; i < b.count; i++) keys.push(b.keys.slice(i ? b.keyEnds[i - 1] : 0, b.keyEnds[i]));
+    }
+    return keys;
+  },
   remove: ({ uri, key }) => session.openCursor(uri).remove(key),
   removeMany: ({ uri, keys }) => {
     const c = session.openCursor(uri);
