@@ -253,7 +253,7 @@ function compact<X extends object>(op: X): X {
 const BYTE_ALPHABET = [0x00, 0x01, 0x61, 0x7f, 0x80, 0xfe, 0xff];
 
 /** Short keys from a small alphabet: collide often. */
-const uShortKey = fc.array(fc.constantFrom(...BYTE_ALPHABET), { minLength: 1, maxLength: 3 }).map((a) => Uint8Array.from(a));
+export const uShortKey = fc.array(fc.constantFrom(...BYTE_ALPHABET), { minLength: 1, maxLength: 3 }).map((a) => Uint8Array.from(a));
 
 /**
  * Long keys: a run of one byte and a tail byte. Keys share long prefixes, so separators are long
