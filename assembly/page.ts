@@ -11,7 +11,9 @@
 // heads like the bytes), zero-padded when the key is shorter. A search compares the key's first
 // `prefix` bytes once, binary-searches the heads in the slot array alone, and reads a cell only
 // where heads are equal (the full compare then breaks the tie, lengths included: "ab" and "ab\0"
-// have one head). Keys are stored whole; the prefix only decides what a head holds. An insert of
+// have one head). The header keeps the high key's head too, so that the move-right check reads
+// no cell either unless heads are equal. Keys are stored whole; the prefix only decides what a
+// head holds. An insert of
 // a key that does not share the prefix shrinks it and recomputes the heads (rare: keys inserted
 // between the page's first key and its high key share it); a rewrite (split, compaction) sets it
 // to the longest prefix the page's keys and high key share (pageResetPrefix). The invariant is
@@ -78,6 +80,8 @@ import { PAGE_HEADER, PAGE_SLOT, MAX_KEY } from "./limits";
   prefixHead: u32;
   /** On a page in limbo or on the free list: the next page of that list (assembly/arena.ts, epoch.ts). */
   nextFree: u32;
+  /** The high key's head (as a slot's: its 4 bytes after the prefix); 0 without a high key. */
+  highHead: u32;
 }
 
 export const P_LATCH: usize = offsetof<PageHeader>("latch");
@@ -91,6 +95,7 @@ export const P_GARBAGE: usize = offsetof<PageHeader>("garbage");
 export const P_HIGH: usize = offsetof<PageHeader>("high");
 export const P_PREFIX: usize = offsetof<PageHeader>("prefix");
 export const P_PREFIX_HEAD: usize = offsetof<PageHeader>("prefixHead");
+export const P_HIGH_HEAD: usize = offsetof<PageHeader>("highHead");
 export const P_TREE: usize = offsetof<PageHeader>("tree");
 export const P_GEN: usize = offsetof<PageHeader>("gen");
 export const P_CHAIN: usize = offsetof<PageHeader>("chain");
@@ -222,17 +227,6 @@ export function keyCompare(a: usize, alen: i32, b: usize, blen: i32): i32 {
   return alen - blen;
 }
 
-/** Key >= page's high key? (false on the rightmost page, which has none) */
-// @ts-ignore: decorator
-@inline export function keyAtOrAboveHigh(p: usize, key: usize, klen: i32): bool {
-  return pHasHigh(p) && keyCompare(key, klen, pHighKey(p), pHighLen(p)) >= 0;
-}
-
-/** Key > page's high key? (false on the rightmost page) */
-// @ts-ignore: decorator
-@inline export function keyAboveHigh(p: usize, key: usize, klen: i32): bool {
-  return pHasHigh(p) && keyCompare(key, klen, pHighKey(p), pHighLen(p)) > 0;
-}
 
 // ---- prefix and heads ----
 
@@ -287,10 +281,14 @@ export function prefixHeadOf(src: usize, pre: i32): u32 {
   return h;
 }
 
-/** Sets the header's prefix and its copy of the first bytes, read from `src` (before any store). */
+/**
+ * Sets the header's prefix, its copy of the first bytes (read from `src` before any store) and
+ * the high key's head.
+ */
 function storePrefix(p: usize, src: usize, pre: i32): void {
   store<u32>(p, prefixHeadOf(src, pre), P_PREFIX_HEAD);
   store<u16>(p, <u16>pre, P_PREFIX);
+  store<u32>(p, pHasHigh(p) ? keyHead(pHighKey(p), pHighLen(p), pre) : 0, P_HIGH_HEAD);
 }
 
 /** Sets the prefix to `pre` bytes of `src` and recomputes every slot's head. */
@@ -407,6 +405,33 @@ export function pageSearchInternalBelow(p: usize, key: usize, klen: i32): i32 {
   return searchInternal(p, key, klen, true);
 }
 
+/**
+ * The key against the page's high key (which shares the page's prefix): the prefix part, then the
+ * high key's head in the header, and the high key's cell only where the heads are equal. The
+ * caller checked that the page has a high key.
+ */
+function compareHigh(p: usize, key: usize, klen: i32): i32 {
+  const pre = prefixLen(p);
+  const pc = prefixCompare(p, pre, key, klen);
+  if (pc != 0) return pc;
+  const h = keyHead(key, klen, pre);
+  const hh = load<u32>(p, P_HIGH_HEAD);
+  if (h != hh) return h < hh ? -1 : 1;
+  return keyCompare(key + <usize>pre, klen - pre, pHighKey(p) + <usize>pre, pHighLen(p) - pre);
+}
+
+/** Key >= page's high key? (false on the rightmost page, which has none) */
+// @ts-ignore: decorator
+@inline export function keyAtOrAboveHigh(p: usize, key: usize, klen: i32): bool {
+  return pHasHigh(p) && compareHigh(p, key, klen) >= 0;
+}
+
+/** Key > page's high key? (false on the rightmost page) */
+// @ts-ignore: decorator
+@inline export function keyAboveHigh(p: usize, key: usize, klen: i32): bool {
+  return pHasHigh(p) && compareHigh(p, key, klen) > 0;
+}
+
 /** Internal: index of the item pointing at `child`, or -1. Starts at `hint` and scans both ways. */
 export function pageFindChild(p: usize, child: u32, hint: i32): i32 {
   const n = pCount(p);
@@ -510,6 +535,8 @@ export function pageSetHigh(p: usize, key: usize, klen: i32): void {
   store<u16>(c, <u16>klen);
   memory.copy(c + 2, key, <usize>klen);
   store<u16>(p, <u16>(c - p), P_HIGH);
+  // Its head, for the prefix as it stands (a split sets the prefix anew after: pageResetPrefix).
+  store<u32>(p, keyHead(c + 2, klen, pPrefix(p)), P_HIGH_HEAD);
 }
 
 /**

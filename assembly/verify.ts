@@ -13,8 +13,8 @@
 //   DELETED       no live link (right link, left link, downlink) leads to a deleted page
 //   PREFIX        every key on the page and its high key are at least `prefix` bytes long and
 //                 share their first `prefix` bytes; the header's copy of the prefix's first bytes
-//                 matches; every slot's head is its key's 4 bytes after the prefix (page.ts); a
-//                 page without keys has prefix 0
+//                 matches; every slot's head, and the header's head of the high key, is its key's
+//                 4 bytes after the prefix (page.ts); a page without keys has prefix 0
 // Full mode (writers quiesced; the caller promises it), also:
 //   LEFTMOST      the page that owns minus infinity is the first page of its level, but for
 //                 half-dead leaves and chain tops of interrupted deletions left of it
@@ -35,7 +35,7 @@ import { lockOrderTopDown } from "./locks";
 import {
   P_TREE, P_CHAIN, P_NEXT_FREE, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE, F_IGNORE, F_INCOMPLETE_SPLIT,
   pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen, keyAddr, keyLen, childAt,
-  keyCompare, pPrefix, slotHead, keyHead, prefixHeadOf, P_PREFIX_HEAD,
+  keyCompare, pPrefix, slotHead, keyHead, prefixHeadOf, P_PREFIX_HEAD, P_HIGH_HEAD,
 } from "./page";
 import { tableRoot, tableRootLevel, tableState, TABLE_FREE } from "./catalog";
 import { levelLeftmost, levelNext } from "./btree/search";
@@ -127,11 +127,12 @@ function prefixHolds(p: usize): bool {
   const pre = pPrefix(p);
   const n = pCount(p);
   const first = firstKeyIndex(p);
-  if (n <= first) return pre == 0;
+  if (n <= first) return pre == 0 && load<u32>(p, P_HIGH_HEAD) == (pHasHigh(p) ? keyHead(pHighKey(p), pHighLen(p), 0) : 0);
   const a = keyAddr(p, first);
   for (let i = first; i < n; i++) if (!sharesPrefix(keyAddr(p, i), keyLen(p, i), a, pre)) return false;
   if (pHasHigh(p) && !sharesPrefix(pHighKey(p), pHighLen(p), a, pre)) return false;
   if (load<u32>(p, P_PREFIX_HEAD) != prefixHeadOf(a, pre)) return false;
+  if (load<u32>(p, P_HIGH_HEAD) != (pHasHigh(p) ? keyHead(pHighKey(p), pHighLen(p), pre) : 0)) return false;
   for (let i = 0; i < n; i++) if (slotHead(p, i) != keyHead(keyAddr(p, i), keyLen(p, i), pre)) return false;
   return true;
 }

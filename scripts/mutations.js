@@ -187,4 +187,11 @@ export const MUTATIONS = [
     replace: '',
     tests: ['test/page-prefix.test.ts'],
   },
+  {
+    name: 'page prefix: the move-right check takes a key whose head equals the high key\'s for the high key',
+    file: 'assembly/page.ts',
+    find: '  return keyCompare(key + <usize>pre, klen - pre, pHighKey(p) + <usize>pre, pHighLen(p) - pre);',
+    replace: '  return 0;',
+    tests: ['test/page-prefix.test.ts'],
+  },
 ];

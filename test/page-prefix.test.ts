@@ -10,7 +10,8 @@
  *  - the shrink path: a key that does not share a page's prefix (one from the key space a deleted
  *    leaf passed to its right sibling, one shorter than the prefix) shrinks it, and the heads are
  *    recomputed;
- *  - the verifier's PREFIX rule fires on a corrupted head, prefix length or header copy;
+ *  - the verifier's PREFIX rule fires on a corrupted head, prefix length or header copy, or the
+ *    high key's head in the header;
  *  - random sequences over keys built to collide in their heads, against the model.
  */
 import { describe, it, expect, afterEach } from 'vitest';
@@ -18,7 +19,7 @@ import fc from 'fast-check';
 import { openTest, levelInfo, TEST_DEBUG } from './helpers.js';
 import { U, uShortKey, uValue, mixed, runSequence, params, SEED } from './property-model.js';
 import { type Connection, type Cursor, type Session } from '../dist/index.js';
-import { PAGE_HEADER, PAGE_SLOT, P_PREFIX, P_PREFIX_HEAD, MAX_KEY } from '../dist/abi.generated.js';
+import { PAGE_HEADER, PAGE_SLOT, P_PREFIX, P_PREFIX_HEAD, P_HIGH_HEAD, MAX_KEY } from '../dist/abi.generated.js';
 
 let conn: Connection;
 afterEach(async () => { await conn?.close(); });
@@ -201,6 +202,7 @@ describe('the verifier checks the prefix and the heads (rule PREFIX)', () => {
       corrupt('a prefix one byte longer than the keys share', pg.base + P_PREFIX, () => { dv.setUint16(pg.base + P_PREFIX, leaf.prefix + 1, true); });
       corrupt('a prefix one byte shorter (heads no longer match)', pg.base + P_PREFIX, () => { dv.setUint16(pg.base + P_PREFIX, leaf.prefix - 1, true); });
       corrupt('the header copy of the prefix', pg.base + P_PREFIX_HEAD, () => { u8[pg.base + P_PREFIX_HEAD + 1]! ^= 4; });
+      corrupt('the header\'s head of the high key', pg.base + P_HIGH_HEAD, () => { u8[pg.base + P_HIGH_HEAD]! ^= 2; });
     });
   }
 });
