@@ -39,3 +39,5 @@ export {
 } from "./btree/batch";
 export { ROLE_LEADER } from "./conn/role";
 export { F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_INCOMPLETE_SPLIT } from "./page";
+// The page prefix's header fields, for tests that read or corrupt a page's layout (page.ts).
+export { P_PREFIX, P_PREFIX_HEAD, P_HIGH_HEAD } from "./page";

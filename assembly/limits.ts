@@ -9,19 +9,21 @@ export const MAX_PAGE_SIZE: i32 = 32768;
 export const VALUE_SHIFT: i32 = 2;
 /** Page header bytes (assembly/page.ts HDR): room for PageHeader, a multiple of 32 (checked there). */
 export const PAGE_HEADER: i32 = 64;
+/** Bytes of one slot (assembly/page.ts): a u16 cell offset and the key's u32 head. */
+export const PAGE_SLOT: i32 = 6;
 
 /**
  * Largest leaf item (key + value bytes) on a page of `pageSize`. A split must always find a
  * two-way split that fits: with items of at most C bytes (cell + slot) and high keys of at most
  * H bytes, that holds when 2C + H <= the page's room. From 8 KiB pages up a maximal key with a
- * quarter-page value satisfies it; on 4 KiB pages key + value is capped at 1497 bytes (like
- * WiredTiger's leaf_item_max), so a 1024-byte key takes values up to 473 bytes there.
+ * quarter-page value satisfies it; on 4 KiB pages key + value is capped at 1493 bytes (like
+ * WiredTiger's leaf_item_max), so a 1024-byte key takes values up to 469 bytes there.
  */
 export function leafItemMax(pageSize: i32): i32 {
   const room = pageSize - PAGE_HEADER;
   const high = 2 + MAX_KEY;
-  const cellMax = (room - high) / 2 - 2; // minus the 2-byte slot
-  return cellMax - 4;                    // minus the 4-byte leaf cell header
+  const cellMax = (room - high) / 2 - PAGE_SLOT; // minus the slot
+  return cellMax - 4;                            // minus the 4-byte leaf cell header
 }
 
 /** Largest value for a key of `klen` bytes: a quarter page, or less where leafItemMax binds. */

@@ -1,9 +1,25 @@
 // The page: a fixed-size slotted page of the B-link tree.
 //
 //   0 .. HDR      header: the fields of PageHeader below, in that order (offsets derived from it)
-//   HDR ..        slots   u16[nslots]  cell offsets, in key order
+//   HDR ..        slots   [u16 cell offset][u32 head] x nslots (SLOT_SIZE bytes each), in key order
 //   ... free space ...
 //   upper .. end  cells
+//
+// Prefix and heads (LeanStore's BTreeNode). Every key on the page and its high key share their
+// first `prefix` bytes (the page's prefix; internal item 0, minus infinity, is no key). A slot
+// keeps the key's head: its 4 bytes after the prefix, big-endian (an unsigned u32 compare orders
+// heads like the bytes), zero-padded when the key is shorter. A search compares the key's first
+// `prefix` bytes once, binary-searches the heads in the slot array alone, and reads a cell only
+// where heads are equal (the full compare then breaks the tie, lengths included: "ab" and "ab\0"
+// have one head). The header keeps the high key's head too, so that the move-right check reads
+// no cell either unless heads are equal. Keys are stored whole; the prefix only decides what a
+// head holds. An insert of
+// a key that does not share the prefix shrinks it and recomputes the heads (rare: keys inserted
+// between the page's first key and its high key share it); a rewrite (split, compaction) sets it
+// to the longest prefix the page's keys and high key share (pageResetPrefix). The invariant is
+// about the keys actually on the page, not its key space, so page deletion (a leaf's key space
+// passing to its right sibling) and moving right need nothing: a key arriving from the passed-on
+// key space shrinks the prefix like any other.
 //
 // Cells:  leaf      [klen u16][vlen u16][key][value]
 //         internal  [klen u16][0 u16][child u32][key]   (item 0's key is "minus infinity": klen 0)
@@ -16,14 +32,13 @@
 // All functions here assume the caller holds the page latch (exclusive to change it).
 
 import { pageSize } from "./arena";
-import { PAGE_HEADER } from "./limits";
+import { PAGE_HEADER, PAGE_SLOT, MAX_KEY } from "./limits";
 
 /**
  * The page header, declared once: every P_* offset below is offsetof this class, so a field
  * added, removed or resized moves the offsets after it, and the static checks below refuse a
  * header that outgrows PAGE_HEADER (limits.ts) or moves the latch word. Fields are laid out in
- * declaration order at their natural alignment (AssemblyScript's @unmanaged layout: `high` is
- * followed by 2 bytes of padding). Never allocated: pages live in the arena, and this class
+ * declaration order at their natural alignment (AssemblyScript's @unmanaged layout). Never allocated: pages live in the arena, and this class
  * only names their first bytes.
  */
 // @ts-ignore: decorator
@@ -46,6 +61,8 @@ import { PAGE_HEADER } from "./limits";
   garbage: u32;
   /** Offset of the high-key cell; 0 = no high key (rightmost page). */
   high: u16;
+  /** Bytes every key on the page and its high key share (the heads start after them). */
+  prefix: u16;
   /** Owning table id. */
   tree: u32;
   /** Bumped each time the page is recycled (stale cursor hints notice). */
@@ -59,10 +76,12 @@ import { PAGE_HEADER } from "./limits";
   version: u32;
   /** On a DELETED page: the reclamation epoch it was unlinked in (assembly/epoch.ts; epochs are u32). */
   stamp: u32;
-  /** Unused (keeps nextFree where it always was). */
-  reserved: u32;
+  /** The prefix's first min(prefix, 4) bytes as stored (the rest zero): a search compares a short prefix here, reading no cell. */
+  prefixHead: u32;
   /** On a page in limbo or on the free list: the next page of that list (assembly/arena.ts, epoch.ts). */
   nextFree: u32;
+  /** The high key's head (as a slot's: its 4 bytes after the prefix); 0 without a high key. */
+  highHead: u32;
 }
 
 export const P_LATCH: usize = offsetof<PageHeader>("latch");
@@ -74,6 +93,9 @@ export const P_RIGHT: usize = offsetof<PageHeader>("right");
 export const P_UPPER: usize = offsetof<PageHeader>("upper");
 export const P_GARBAGE: usize = offsetof<PageHeader>("garbage");
 export const P_HIGH: usize = offsetof<PageHeader>("high");
+export const P_PREFIX: usize = offsetof<PageHeader>("prefix");
+export const P_PREFIX_HEAD: usize = offsetof<PageHeader>("prefixHead");
+export const P_HIGH_HEAD: usize = offsetof<PageHeader>("highHead");
 export const P_TREE: usize = offsetof<PageHeader>("tree");
 export const P_GEN: usize = offsetof<PageHeader>("gen");
 export const P_CHAIN: usize = offsetof<PageHeader>("chain");
@@ -82,6 +104,10 @@ export const P_STAMP: usize = offsetof<PageHeader>("stamp");
 export const P_NEXT_FREE: usize = offsetof<PageHeader>("nextFree");
 /** Where the slot array starts: the header's reserved size (limits.ts), at least the declared header. */
 export const HDR: usize = <usize>PAGE_HEADER;
+/** Bytes of one slot: [u16 cell offset][u32 head] (limits.ts PAGE_SLOT; the head is loaded unaligned). */
+export const SLOT_SIZE: usize = <usize>PAGE_SLOT;
+/** Bytes of a key's head. */
+const HEAD_BYTES: i32 = 4;
 
 // Static checks (compile time: a constant condition compiles only its taken branch, so ERROR is
 // reached only when a check fails). The fields cannot overlap: the class lays them out.
@@ -97,6 +123,9 @@ if ((HDR & 31) != 0) ERROR("page.ts: PAGE_HEADER must be a multiple of 32");
 // Fields accessed atomically (version, gen, nextFree, left) must stay naturally aligned u32s.
 // @ts-ignore: compile-time diagnostic
 if (((P_VERSION | P_GEN | P_NEXT_FREE | P_LEFT) & 3) != 0) ERROR("page.ts: an atomically accessed header field is not 4-byte aligned");
+// A slot holds a u16 offset and a u32 head.
+// @ts-ignore: compile-time diagnostic
+if (SLOT_SIZE != 2 + <usize>HEAD_BYTES) ERROR("page.ts: PAGE_SLOT (limits.ts) must be 6: a u16 cell offset and a u32 head");
 
 export const F_LEAF: u32 = 1;
 export const F_ROOT: u32 = 2;
@@ -130,7 +159,18 @@ export const INTERNAL_CELL_HDR: usize = 8;
 // @ts-ignore: decorator
 @inline export function pHighLen(p: usize): i32 { return <i32>load<u16>(p + <usize>load<u16>(p, P_HIGH)); }
 // @ts-ignore: decorator
-@inline function slotOff(p: usize, i: i32): usize { return <usize>load<u16>(p + HDR + (<usize>i << 1)); }
+@inline function slotAddr(p: usize, i: i32): usize { return p + HDR + <usize>i * SLOT_SIZE; }
+// @ts-ignore: decorator
+@inline function slotOff(p: usize, i: i32): usize { return <usize>load<u16>(slotAddr(p, i)); }
+/** Item i's head (the 4 key bytes after the prefix, big-endian, zero-padded). */
+// @ts-ignore: decorator
+@inline export function slotHead(p: usize, i: i32): u32 { return load<u32>(slotAddr(p, i), 2); }
+/** The page's prefix length. */
+// @ts-ignore: decorator
+@inline export function pPrefix(p: usize): i32 { return <i32>load<u16>(p, P_PREFIX); }
+/** Index of the page's first key (internal item 0 is minus infinity, no key). */
+// @ts-ignore: decorator
+@inline export function pFirstKey(p: usize): i32 { return pIsLeaf(p) ? 0 : 1; }
 // @ts-ignore: decorator
 @inline export function cellAddr(p: usize, i: i32): usize { return p + slotOff(p, i); }
 // @ts-ignore: decorator
@@ -187,29 +227,138 @@ export function keyCompare(a: usize, alen: i32, b: usize, blen: i32): i32 {
   return alen - blen;
 }
 
-/** Key >= page's high key? (false on the rightmost page, which has none) */
-// @ts-ignore: decorator
-@inline export function keyAtOrAboveHigh(p: usize, key: usize, klen: i32): bool {
-  return pHasHigh(p) && keyCompare(key, klen, pHighKey(p), pHighLen(p)) >= 0;
+
+// ---- prefix and heads ----
+
+/** The head of a key for prefix `pre`: bytes [pre, pre + 4) as a big-endian u32, zero-padded. */
+export function keyHead(key: usize, klen: i32, pre: i32): u32 {
+  const n = klen - pre;
+  if (n >= HEAD_BYTES) return bswap<u32>(load<u32>(key + <usize>pre));
+  let h: u32 = 0;
+  for (let j = 0; j < HEAD_BYTES; j++) h = (h << 8) | (j < n ? <u32>load<u8>(key + <usize>(pre + j)) : 0);
+  return h;
 }
 
-/** Key > page's high key? (false on the rightmost page) */
+/**
+ * The page's prefix length as a search may use it: at most MAX_KEY. The field is trusted on a
+ * latched page; the bound matters to optimistic readers, whose reads may be garbage (addresses
+ * must stay within the page plus 2 x 64 KiB: btree/search.ts, optimisticStep).
+ */
 // @ts-ignore: decorator
-@inline export function keyAboveHigh(p: usize, key: usize, klen: i32): bool {
-  return pHasHigh(p) && keyCompare(key, klen, pHighKey(p), pHighLen(p)) > 0;
+@inline function prefixLen(p: usize): i32 { return min(pPrefix(p), MAX_KEY); }
+
+/** Slots a search may visit: nslots, bounded by what a page can hold (garbage-safe as above). */
+// @ts-ignore: decorator
+@inline function slotCount(p: usize): i32 {
+  return min(pCount(p), (<i32>pageSize - <i32>HDR) / <i32>SLOT_SIZE);
+}
+
+/**
+ * Where the page's `pre` prefix bytes can be read: the header's copy for a prefix of up to 4
+ * bytes (no cell read), else the page's first key. A page without keys has prefix 0 (pageDelete
+ * and pageResetPrefix see to it); on garbage the header is as good an answer as any.
+ */
+function prefixBytes(p: usize, pre: i32): usize {
+  const first = pFirstKey(p);
+  if (pre <= HEAD_BYTES || pCount(p) <= first) return p + P_PREFIX_HEAD;
+  return keyAddr(p, first);
+}
+
+/**
+ * The key's first `pre` bytes against the page's prefix: < 0 the key is below every key on the
+ * page (a key shorter than the prefix that matches it is too), > 0 above every key, 0 it shares
+ * the prefix.
+ */
+// @ts-ignore: decorator
+@inline function prefixCompare(p: usize, pre: i32, key: usize, klen: i32): i32 {
+  return pre == 0 ? 0 : keyCompare(key, min(klen, pre), prefixBytes(p, pre), pre);
+}
+
+/** The header's copy of a prefix: its first min(pre, 4) bytes at src, in memory order, the rest zero. */
+export function prefixHeadOf(src: usize, pre: i32): u32 {
+  let h: u32 = 0;
+  for (let j = 0; j < min(pre, HEAD_BYTES); j++) h |= <u32>load<u8>(src + <usize>j) << (<u32>j << 3);
+  return h;
+}
+
+/**
+ * Sets the header's prefix, its copy of the first bytes (read from `src` before any store) and
+ * the high key's head.
+ */
+function storePrefix(p: usize, src: usize, pre: i32): void {
+  store<u32>(p, prefixHeadOf(src, pre), P_PREFIX_HEAD);
+  store<u16>(p, <u16>pre, P_PREFIX);
+  store<u32>(p, pHasHigh(p) ? keyHead(pHighKey(p), pHighLen(p), pre) : 0, P_HIGH_HEAD);
+}
+
+/** Sets the prefix to `pre` bytes of `src` and recomputes every slot's head. */
+function setPrefix(p: usize, src: usize, pre: i32): void {
+  storePrefix(p, src, pre);
+  const n = pCount(p);
+  for (let i = 0; i < n; i++) store<u32>(slotAddr(p, i), keyHead(keyAddr(p, i), keyLen(p, i), pre), 2);
+}
+
+/** Length of the common prefix of a and b, at most `limit`. */
+function commonLength(a: usize, alen: i32, b: usize, blen: i32, limit: i32): i32 {
+  const n = min(min(alen, blen), limit);
+  let i = 0;
+  while (i + 8 <= n && load<u64>(a + <usize>i) == load<u64>(b + <usize>i)) i += 8;
+  while (i < n && load<u8>(a + <usize>i) == load<u8>(b + <usize>i)) i++;
+  return i;
+}
+
+/**
+ * Sets the prefix to the longest one the page's keys and high key share, and recomputes the
+ * heads (after a rewrite: split halves, compaction). Keys are in order, so that is the common
+ * prefix of the first key, the last key and the high key. A page without keys gets prefix 0.
+ */
+export function pageResetPrefix(p: usize): void {
+  const first = pFirstKey(p);
+  const n = pCount(p);
+  if (n <= first) { storePrefix(p, 0, 0); return; }
+  const a = keyAddr(p, first);
+  const alen = keyLen(p, first);
+  let pre = commonLength(a, alen, keyAddr(p, n - 1), keyLen(p, n - 1), alen);
+  if (pHasHigh(p)) pre = commonLength(a, alen, pHighKey(p), pHighLen(p), pre);
+  setPrefix(p, a, pre);
+}
+
+/** Before key goes on the page: shrinks the prefix to what the key shares with it (rare). */
+function prefixAdmit(p: usize, key: usize, klen: i32): void {
+  const pre = pPrefix(p);
+  if (pre == 0) return;
+  const src = prefixBytes(p, pre);
+  const l = commonLength(key, klen, src, pre, pre);
+  if (l < pre) setPrefix(p, src, l);
 }
 
 /** Per thread: did the last pageSearchLeaf find the key exactly? */
 export let searchFound: bool = false;
 
+// In-page search. The key's prefix part is compared once (prefixCompare); the binary search
+// reads only heads, in the slot array; a cell is read only where the heads are equal, and
+// then compared from the prefix on (both share it). Every loop is bounded by slotCount and every
+// address by prefixLen and u16 offsets, so a search of a page changing under an optimistic
+// reader ends, within the page plus 2 x 64 KiB, with a result the validation throws away.
+
 /** Leaf: index of the first item >= key; sets searchFound. */
 export function pageSearchLeaf(p: usize, key: usize, klen: i32): i32 {
+  const n = slotCount(p);
+  const pre = prefixLen(p);
+  const pc = prefixCompare(p, pre, key, klen);
+  if (pc != 0) { searchFound = false; return pc < 0 ? 0 : n; }
+  const h = keyHead(key, klen, pre);
+  const ks = key + <usize>pre;
+  const kl = klen - pre;
   let lo = 0;
-  let hi = pCount(p);
+  let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
+    const sh = slotHead(p, mid);
+    if (sh < h) { lo = mid + 1; continue; }
+    if (sh > h) { hi = mid; continue; }
     const c = cellAddr(p, mid);
-    const cmp = keyCompare(c + LEAF_CELL_HDR, <i32>load<u16>(c), key, klen);
+    const cmp = keyCompare(c + LEAF_CELL_HDR + <usize>pre, <i32>load<u16>(c) - pre, ks, kl);
     if (cmp < 0) lo = mid + 1;
     else if (cmp > 0) hi = mid;
     else { searchFound = true; return mid; }
@@ -218,30 +367,69 @@ export function pageSearchLeaf(p: usize, key: usize, klen: i32): i32 {
   return lo;
 }
 
-/** Internal: index of the last item whose separator is <= key (item 0 is minus infinity). */
-export function pageSearchInternal(p: usize, key: usize, klen: i32): i32 {
+/**
+ * Internal: index of the last item whose separator is <= key (`strict`: < key); item 0 is minus
+ * infinity.
+ */
+// @ts-ignore: decorator
+@inline function searchInternal(p: usize, key: usize, klen: i32, strict: bool): i32 {
+  const n = slotCount(p);
+  const pre = prefixLen(p);
+  const pc = prefixCompare(p, pre, key, klen);
+  if (pc != 0) return pc < 0 || n == 0 ? 0 : n - 1;
+  const h = keyHead(key, klen, pre);
+  const ks = key + <usize>pre;
+  const kl = klen - pre;
   let lo = 1;
-  let hi = pCount(p);
+  let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
+    const sh = slotHead(p, mid);
+    if (sh < h) { lo = mid + 1; continue; }
+    if (sh > h) { hi = mid; continue; }
     const c = cellAddr(p, mid);
-    if (keyCompare(c + INTERNAL_CELL_HDR, <i32>load<u16>(c), key, klen) <= 0) lo = mid + 1;
+    const cmp = keyCompare(c + INTERNAL_CELL_HDR + <usize>pre, <i32>load<u16>(c) - pre, ks, kl);
+    if (strict ? cmp < 0 : cmp <= 0) lo = mid + 1;
     else hi = mid;
   }
   return lo - 1;
 }
 
+/** Internal: index of the last item whose separator is <= key (item 0 is minus infinity). */
+export function pageSearchInternal(p: usize, key: usize, klen: i32): i32 {
+  return searchInternal(p, key, klen, false);
+}
+
 /** Internal: index of the last item whose separator is < key (descending for "strictly below"). */
 export function pageSearchInternalBelow(p: usize, key: usize, klen: i32): i32 {
-  let lo = 1;
-  let hi = pCount(p);
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const c = cellAddr(p, mid);
-    if (keyCompare(c + INTERNAL_CELL_HDR, <i32>load<u16>(c), key, klen) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
+  return searchInternal(p, key, klen, true);
+}
+
+/**
+ * The key against the page's high key (which shares the page's prefix): the prefix part, then the
+ * high key's head in the header, and the high key's cell only where the heads are equal. The
+ * caller checked that the page has a high key.
+ */
+function compareHigh(p: usize, key: usize, klen: i32): i32 {
+  const pre = prefixLen(p);
+  const pc = prefixCompare(p, pre, key, klen);
+  if (pc != 0) return pc;
+  const h = keyHead(key, klen, pre);
+  const hh = load<u32>(p, P_HIGH_HEAD);
+  if (h != hh) return h < hh ? -1 : 1;
+  return keyCompare(key + <usize>pre, klen - pre, pHighKey(p) + <usize>pre, pHighLen(p) - pre);
+}
+
+/** Key >= page's high key? (false on the rightmost page, which has none) */
+// @ts-ignore: decorator
+@inline export function keyAtOrAboveHigh(p: usize, key: usize, klen: i32): bool {
+  return pHasHigh(p) && compareHigh(p, key, klen) >= 0;
+}
+
+/** Key > page's high key? (false on the rightmost page) */
+// @ts-ignore: decorator
+@inline export function keyAboveHigh(p: usize, key: usize, klen: i32): bool {
+  return pHasHigh(p) && compareHigh(p, key, klen) > 0;
 }
 
 /** Internal: index of the item pointing at `child`, or -1. Starts at `hint` and scans both ways. */
@@ -271,7 +459,7 @@ export function pageInit(p: usize, pgno: u32, level: i32, flags: u32, tree: u32)
 /** Contiguous free bytes between the slot array and the cell area. */
 // @ts-ignore: decorator
 @inline export function pageFreeSpace(p: usize): i32 {
-  return <i32>load<u32>(p, P_UPPER) - <i32>(HDR + (<usize>pCount(p) << 1));
+  return <i32>load<u32>(p, P_UPPER) - <i32>(HDR + <usize>pCount(p) * SLOT_SIZE);
 }
 /** Free bytes after compaction. */
 // @ts-ignore: decorator
@@ -289,48 +477,54 @@ export function cellSize(p: usize, i: i32): i32 {
   return <i32>INTERNAL_CELL_HDR + <i32>load<u16>(c);
 }
 
-/** Carves `size` bytes from the cell area; the caller checked pageFreeSpace >= size + 2. */
+/** Carves `size` bytes from the cell area; the caller checked pageFreeSpace >= size + SLOT_SIZE. */
 function allocCell(p: usize, size: i32): usize {
   const upper = load<u32>(p, P_UPPER) - <u32>size;
   store<u32>(p, upper, P_UPPER);
   return p + <usize>upper;
 }
 
-function openSlot(p: usize, i: i32, off: usize): void {
+/** Opens slot i for the cell at `off` holding `key`; the key shares the page's prefix (prefixAdmit). */
+function openSlot(p: usize, i: i32, off: usize, key: usize, klen: i32): void {
   const n = pCount(p);
-  const s = p + HDR + (<usize>i << 1);
-  memory.copy(s + 2, s, <usize>(n - i) << 1);
+  const s = slotAddr(p, i);
+  memory.copy(s + SLOT_SIZE, s, <usize>(n - i) * SLOT_SIZE);
   store<u16>(s, <u16>off);
+  store<u32>(s, keyHead(key, klen, pPrefix(p)), 2);
   store<u16>(p, <u16>(n + 1), P_NSLOTS);
 }
 
-/** Inserts a leaf item at index i. Requires pageFreeSpace(p) >= leafCellSize + 2. */
+/** Inserts a leaf item at index i. Requires pageFreeSpace(p) >= leafCellSize + SLOT_SIZE. */
 export function pageInsertLeaf(p: usize, i: i32, key: usize, klen: i32, val: usize, vlen: i32): void {
+  prefixAdmit(p, key, klen);
   const c = allocCell(p, leafCellSize(klen, vlen));
   store<u16>(c, <u16>klen);
   store<u16>(c, <u16>vlen, 2);
   memory.copy(c + LEAF_CELL_HDR, key, <usize>klen);
   memory.copy(c + LEAF_CELL_HDR + <usize>klen, val, <usize>vlen);
-  openSlot(p, i, c - p);
+  openSlot(p, i, c - p, key, klen);
 }
 
 /** Inserts an internal item (separator, child) at index i. Requires room as for leaves. */
 export function pageInsertInternal(p: usize, i: i32, key: usize, klen: i32, child: u32): void {
+  // Item 0 is minus infinity (klen 0, head 0): it has no key to share the prefix.
+  if (i > 0) prefixAdmit(p, key, klen);
   const c = allocCell(p, internalCellSize(klen));
   store<u16>(c, <u16>klen);
   store<u16>(c, 0, 2);
   store<u32>(c, child, 4);
   memory.copy(c + INTERNAL_CELL_HDR, key, <usize>klen);
-  openSlot(p, i, c - p);
+  openSlot(p, i, c - p, key, klen);
 }
 
-/** Removes item i; its cell becomes garbage. */
+/** Removes item i; its cell becomes garbage. A page left without keys gets prefix 0. */
 export function pageDelete(p: usize, i: i32): void {
   const n = pCount(p);
   store<u32>(p, load<u32>(p, P_GARBAGE) + <u32>cellSize(p, i), P_GARBAGE);
-  const s = p + HDR + (<usize>i << 1);
-  memory.copy(s, s + 2, <usize>(n - 1 - i) << 1);
+  const s = slotAddr(p, i);
+  memory.copy(s, s + SLOT_SIZE, <usize>(n - 1 - i) * SLOT_SIZE);
   store<u16>(p, <u16>(n - 1), P_NSLOTS);
+  if (n - 1 <= pFirstKey(p)) storePrefix(p, 0, 0);
 }
 
 /** Writes the high key (copies klen bytes from key). Requires room; the page has none yet. */
@@ -341,11 +535,14 @@ export function pageSetHigh(p: usize, key: usize, klen: i32): void {
   store<u16>(c, <u16>klen);
   memory.copy(c + 2, key, <usize>klen);
   store<u16>(p, <u16>(c - p), P_HIGH);
+  // Its head, for the prefix as it stands (a split sets the prefix anew after: pageResetPrefix).
+  store<u32>(p, keyHead(c + 2, klen, pPrefix(p)), P_HIGH_HEAD);
 }
 
 /**
  * Rewrites the page's cells contiguously, dropping garbage. `tmp` is a page-sized staging area
- * private to this thread. Slot order, high key and header are kept.
+ * private to this thread. Slot order, high key and header are kept; the prefix is set anew
+ * (pageResetPrefix: it may have shrunk since the last rewrite, and may grow back).
  */
 export function pageCompact(p: usize, tmp: usize): void {
   const n = pCount(p);
@@ -354,7 +551,8 @@ export function pageCompact(p: usize, tmp: usize): void {
     const sz = <u32>cellSize(p, i);
     upper -= sz;
     memory.copy(tmp + <usize>upper, cellAddr(p, i), <usize>sz);
-    store<u16>(tmp + HDR + (<usize>i << 1), <u16>upper);
+    store<u16>(slotAddr(tmp, i), <u16>upper);
+    store<u32>(slotAddr(tmp, i), slotHead(p, i), 2);
   }
   if (pHasHigh(p)) {
     const sz = <u32>(2 + pHighLen(p));
@@ -362,10 +560,11 @@ export function pageCompact(p: usize, tmp: usize): void {
     memory.copy(tmp + <usize>upper, p + <usize>load<u16>(p, P_HIGH), <usize>sz);
     store<u16>(p, <u16>upper, P_HIGH);
   }
-  memory.copy(p + HDR, tmp + HDR, <usize>n << 1);
+  memory.copy(p + HDR, tmp + HDR, <usize>n * SLOT_SIZE);
   memory.copy(p + <usize>upper, tmp + <usize>upper, <usize>(pageSize - upper));
   store<u32>(p, upper, P_UPPER);
   store<u32>(p, 0, P_GARBAGE);
+  pageResetPrefix(p);
 }
 
 /** Ensures `need` contiguous bytes, compacting if the garbage makes up the difference. */

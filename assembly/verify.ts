@@ -11,6 +11,10 @@
 //   LINKS         the right sibling's left link points back; no cycle (bounded walk)
 //   RIGHTMOST     the rightmost page of a level is live
 //   DELETED       no live link (right link, left link, downlink) leads to a deleted page
+//   PREFIX        every key on the page and its high key are at least `prefix` bytes long and
+//                 share their first `prefix` bytes; the header's copy of the prefix's first bytes
+//                 matches; every slot's head, and the header's head of the high key, is its key's
+//                 4 bytes after the prefix (page.ts); a page without keys has prefix 0
 // Full mode (writers quiesced; the caller promises it), also:
 //   LEFTMOST      the page that owns minus infinity is the first page of its level, but for
 //                 half-dead leaves and chain tops of interrupted deletions left of it
@@ -31,7 +35,7 @@ import { lockOrderTopDown } from "./locks";
 import {
   P_TREE, P_CHAIN, P_NEXT_FREE, F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_FREE, F_IGNORE, F_INCOMPLETE_SPLIT,
   pFlags, pLevel, pCount, pLeft, pRight, pHasHigh, pHighKey, pHighLen, keyAddr, keyLen, childAt,
-  keyCompare,
+  keyCompare, pPrefix, slotHead, keyHead, prefixHeadOf, P_PREFIX_HEAD, P_HIGH_HEAD,
 } from "./page";
 import { tableRoot, tableRootLevel, tableState, TABLE_FREE } from "./catalog";
 import { levelLeftmost, levelNext } from "./btree/search";
@@ -56,6 +60,7 @@ export const RULE_DOWNLINK: u32 = 9;
 export const RULE_ROOT: u32 = 10;
 export const RULE_LEAK: u32 = 11;
 export const RULE_DELETED: u32 = 12;
+export const RULE_PREFIX: u32 = 13;
 
 // The report at S_OUT, u32 fields (bindings/session.ts reads them by these offsets):
 /** The status (OK or ECORRUPT). */
@@ -108,7 +113,28 @@ function checkPage(tree: u32, p: usize, level: i32): u32 {
   }
   if (pRight(p) == 0 && pHasHigh(p)) return RULE_HIGH_KEY;
   if (pRight(p) != 0 && !pHasHigh(p)) return RULE_HIGH_KEY;
+  if (!prefixHolds(p)) return RULE_PREFIX;
   return 0;
+}
+
+/** Does key (a, alen) start with the first `pre` bytes at b? */
+function sharesPrefix(a: usize, alen: i32, b: usize, pre: i32): bool {
+  return alen >= pre && memory.compare(a, b, <usize>pre) == 0;
+}
+
+/** The PREFIX rule for one latched page (the layout is in page.ts). */
+function prefixHolds(p: usize): bool {
+  const pre = pPrefix(p);
+  const n = pCount(p);
+  const first = firstKeyIndex(p);
+  if (n <= first) return pre == 0 && load<u32>(p, P_HIGH_HEAD) == (pHasHigh(p) ? keyHead(pHighKey(p), pHighLen(p), 0) : 0);
+  const a = keyAddr(p, first);
+  for (let i = first; i < n; i++) if (!sharesPrefix(keyAddr(p, i), keyLen(p, i), a, pre)) return false;
+  if (pHasHigh(p) && !sharesPrefix(pHighKey(p), pHighLen(p), a, pre)) return false;
+  if (load<u32>(p, P_PREFIX_HEAD) != prefixHeadOf(a, pre)) return false;
+  if (load<u32>(p, P_HIGH_HEAD) != (pHasHigh(p) ? keyHead(pHighKey(p), pHighLen(p), pre) : 0)) return false;
+  for (let i = 0; i < n; i++) if (slotHead(p, i) != keyHead(keyAddr(p, i), keyLen(p, i), pre)) return false;
+  return true;
 }
 
 /** Checks page p against its right sibling r (both latched). Returns 0 or the rule. */

@@ -166,4 +166,32 @@ export const MUTATIONS = [
     replace: '  // 5. the re-check (README.md, "The step-down race", (c)).\n  const stale = roleStamp() != r0 || tableState(<u32>tree) != TABLE_LIVE;\n  inject(INJECT_DHANDLE_RECHECK);\n  atomic.or<u32>(d + DH_STATE, DH_OPEN);\n  atomic.and<u32>(d + DH_STATE, ~DH_EXCLUSIVE);\n  if (stale) atomic.or<u32>(d + DH_STATE, DH_OUTDATED);',
     tests: ['test/roles.test.ts'],
   },
+  {
+    name: 'page prefix: the in-page search takes equal heads for equal keys (no full compare)',
+    file: 'assembly/page.ts',
+    find: '    const cmp = keyCompare(c + LEAF_CELL_HDR + <usize>pre, <i32>load<u16>(c) - pre, ks, kl);',
+    replace: '    const cmp = 0;',
+    tests: ['test/page-prefix.test.ts'],
+  },
+  {
+    name: 'page prefix: an insert of a key that does not share the prefix leaves it as it was',
+    file: 'assembly/page.ts',
+    find: '  if (l < pre) setPrefix(p, src, l);',
+    replace: '',
+    tests: ['test/page-prefix.test.ts'],
+  },
+  {
+    name: 'page prefix: the verifier does not check rule PREFIX',
+    file: 'assembly/verify.ts',
+    find: '  if (!prefixHolds(p)) return RULE_PREFIX;\n',
+    replace: '',
+    tests: ['test/page-prefix.test.ts'],
+  },
+  {
+    name: 'page prefix: the move-right check takes a key whose head equals the high key\'s for the high key',
+    file: 'assembly/page.ts',
+    find: '  return keyCompare(key + <usize>pre, klen - pre, pHighKey(p) + <usize>pre, pHighLen(p) - pre);',
+    replace: '  return 0;',
+    tests: ['test/page-prefix.test.ts'],
+  },
 ];

@@ -10,9 +10,9 @@ export const MAX_KEY = 1024;
 export const MAX_VALUE = PAGE_SIZE / 4;
 /**
  * Largest key + value on 4096-byte pages (assembly/limits.ts leafItemMax): two maximal items and a
- * 1024-byte high key must fit in one page, so a 1024-byte key takes values up to 473 bytes.
+ * 1024-byte high key must fit in one page, so a 1024-byte key takes values up to 469 bytes.
  */
-export const ITEM_MAX = 1497;
+export const ITEM_MAX = 1493;
 export const valueLimit = (klen: number) => Math.min(MAX_VALUE, ITEM_MAX - klen);
 export const TU = 'table:bytes';
 export const TS = 'table:strings';

@@ -105,40 +105,40 @@ describe('key and value sizes', () => {
     await c8.close();
   });
 
-  it('on 4096-byte pages key + value is capped at 1497 bytes: a 1024-byte key takes 473 bytes, 474 is EVALUESIZE naming 473 and 1497, and the tree is unchanged', () => {
+  it('on 4096-byte pages key + value is capped at 1493 bytes: a 1024-byte key takes 469 bytes, 470 is EVALUESIZE naming 469 and 1493, and the tree is unchanged', () => {
     expect(conn.core.itemMax).toBe(ITEM_MAX);
-    expect(conn.core.valueLimit(MAX_KEY)).toBe(473);
+    expect(conn.core.valueLimit(MAX_KEY)).toBe(469);
     const k = bytes(MAX_KEY, 0x51);
-    const why = '(key + value at most 1497 bytes on 4096-byte pages)';
+    const why = '(key + value at most 1493 bytes on 4096-byte pages)';
     // An absent key: put and insert of limit + 1 are refused; nothing is written.
-    refused(() => cu.put(k, bytes(474)), 'EVALUESIZE', `value of 474 bytes exceeds the limit of 473 bytes ${why}`);
-    refused(() => cu.insert(k, bytes(474)), 'EVALUESIZE', 'value of 474 bytes', 'limit of 473 bytes', why);
+    refused(() => cu.put(k, bytes(470)), 'EVALUESIZE', `value of 470 bytes exceeds the limit of 469 bytes ${why}`);
+    refused(() => cu.insert(k, bytes(470)), 'EVALUESIZE', 'value of 470 bytes', 'limit of 469 bytes', why);
     // What a quarter page allowed before (the item that had no two-way split) is refused too.
-    refused(() => cu.put(k, bytes(MAX_VALUE)), 'EVALUESIZE', `value of 1024 bytes exceeds the limit of 473 bytes ${why}`);
+    refused(() => cu.put(k, bytes(MAX_VALUE)), 'EVALUESIZE', `value of 1024 bytes exceeds the limit of 469 bytes ${why}`);
     expect(cu.get(k)).toBeUndefined();
     // Exactly the limit is accepted, by put and by insert.
-    cu.put(k, bytes(473, 1));
-    expect(cu.get(k)).toEqual(bytes(473, 1));
+    cu.put(k, bytes(469, 1));
+    expect(cu.get(k)).toEqual(bytes(469, 1));
     const k2 = bytes(MAX_KEY, 0x52);
-    expect(cu.insert(k2, bytes(473, 2))).toBe(true);
-    expect(cu.get(k2)).toEqual(bytes(473, 2));
+    expect(cu.insert(k2, bytes(469, 2))).toBe(true);
+    expect(cu.get(k2)).toEqual(bytes(469, 2));
     expect(cu.seek(k2)).toBe(true);
-    expect([cu.key, cu.value]).toEqual([k2, bytes(473, 2)]);
+    expect([cu.key, cu.value]).toEqual([k2, bytes(469, 2)]);
     // An overwrite over the limit is refused and keeps the old value (and the tree).
-    refused(() => cu.put(k, bytes(474, 3)), 'EVALUESIZE', 'limit of 473 bytes', why);
-    refused(() => cu.insert(k2, bytes(474, 3)), 'EVALUESIZE', 'limit of 473 bytes', why);
-    expect(cu.get(k)).toEqual(bytes(473, 1));
-    expect(cu.get(k2)).toEqual(bytes(473, 2));
+    refused(() => cu.put(k, bytes(470, 3)), 'EVALUESIZE', 'limit of 469 bytes', why);
+    refused(() => cu.insert(k2, bytes(470, 3)), 'EVALUESIZE', 'limit of 469 bytes', why);
+    expect(cu.get(k)).toEqual(bytes(469, 1));
+    expect(cu.get(k2)).toEqual(bytes(469, 2));
     expect(s.verify(TU).ok).toBe(true);
   });
 
-  it('the value limit is min(pageSize/4, 1497 - key length) at every boundary of key length', () => {
-    for (const klen of [1, 100, 472, 473, 474, 475, 700, 1000, 1023, 1024]) {
+  it('the value limit is min(pageSize/4, 1493 - key length) at every boundary of key length', () => {
+    for (const klen of [1, 100, 468, 469, 470, 471, 700, 1000, 1023, 1024]) {
       const limit = Math.min(MAX_VALUE, ITEM_MAX - klen);
       expect(conn.core.valueLimit(klen), `valueLimit(${klen})`).toBe(limit);
       const k = bytes(klen, 0x5a);
       k[0] = 0x01; // below every fixture key
-      const why = limit < MAX_VALUE ? '(key + value at most 1497 bytes on 4096-byte pages)' : '(a quarter page)';
+      const why = limit < MAX_VALUE ? '(key + value at most 1493 bytes on 4096-byte pages)' : '(a quarter page)';
       refused(() => cu.put(k, bytes(limit + 1)), 'EVALUESIZE', `value of ${limit + 1} bytes exceeds the limit of ${limit} bytes ${why}`);
       cu.put(k, bytes(limit, klen & 0xff));
       expect(cu.get(k), `${klen}-byte key with a ${limit}-byte value`).toEqual(bytes(limit, klen & 0xff));
@@ -146,17 +146,17 @@ describe('key and value sizes', () => {
     expect(s.verify(TU).ok).toBe(true);
   });
 
-  it("strings: a 1024-byte key takes values of 473 UTF-8 bytes, in whatever characters; 474 is EVALUESIZE ('S')", () => {
+  it("strings: a 1024-byte key takes values of 469 UTF-8 bytes, in whatever characters; 470 is EVALUESIZE ('S')", () => {
     const k = '\u00e9'.repeat(512); // 1024 UTF-8 bytes
     expect(utf8.encode(k).length).toBe(MAX_KEY);
-    const why = '(key + value at most 1497 bytes on 4096-byte pages)';
-    for (const over of ['\u00e9'.repeat(237), '\u20ac'.repeat(158), 'x'.repeat(474), '\u{1f600}'.repeat(118) + 'ab']) {
-      expect(utf8.encode(over).length).toBe(474);
-      refused(() => cs.put(k, over), 'EVALUESIZE', 'value of 474 UTF-8 bytes exceeds the limit of 473 bytes', why);
+    const why = '(key + value at most 1493 bytes on 4096-byte pages)';
+    for (const over of ['\u00e9'.repeat(235), '\u20ac'.repeat(156) + 'ab', 'x'.repeat(470), '\u{1f600}'.repeat(117) + 'ab']) {
+      expect(utf8.encode(over).length).toBe(470);
+      refused(() => cs.put(k, over), 'EVALUESIZE', 'value of 470 UTF-8 bytes exceeds the limit of 469 bytes', why);
     }
     expect(cs.get(k)).toBeUndefined();
-    for (const [i, at] of ['\u00e9'.repeat(236) + 'x', '\u20ac'.repeat(157) + 'ab', '\u{1f600}'.repeat(118) + 'a'].entries()) {
-      expect(utf8.encode(at).length).toBe(473);
+    for (const [i, at] of ['\u00e9'.repeat(234) + 'x', '\u20ac'.repeat(156) + 'a', '\u{1f600}'.repeat(117) + 'a'].entries()) {
+      expect(utf8.encode(at).length).toBe(469);
       cs.put(k, at);
       expect(cs.get(k), `value ${i}`).toBe(at);
     }
@@ -168,9 +168,9 @@ describe('key and value sizes', () => {
     await setup(false);
     expect(conn.core.debug).toBe(false);
     const k = bytes(MAX_KEY, 0x53);
-    refused(() => cu.put(k, bytes(474)), 'EVALUESIZE', 'value of 474 bytes exceeds the limit of 473 bytes', '1497');
-    cu.put(k, bytes(473, 7));
-    expect(cu.get(k)).toEqual(bytes(473, 7));
+    refused(() => cu.put(k, bytes(470)), 'EVALUESIZE', 'value of 470 bytes exceeds the limit of 469 bytes', '1493');
+    cu.put(k, bytes(469, 7));
+    expect(cu.get(k)).toEqual(bytes(469, 7));
     expect(s.verify(TU).ok).toBe(true);
   });
 

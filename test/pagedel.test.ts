@@ -14,12 +14,14 @@ afterEach(async () => { await conn?.close(); });
 
 const URI = 'table:t';
 // A long common prefix keeps separators long (suffix truncation cannot cut into it), so internal
-// pages hold few downlinks and trees reach depth 3 with a few thousand keys.
-const PREFIX = 'p'.repeat(150);
+// pages hold few downlinks and trees reach depth 3 with a few thousand keys. (Sized for 6-byte
+// slots: a leaf item takes 4 + 151 + 56 + 6 bytes and a downlink 8 + 151 + 6, the shapes the tests
+// below were written for with 150 and 60 bytes and 2-byte slots.)
+const PREFIX = 'p'.repeat(146);
 const key = (i: number, suffix = '') => `${PREFIX}k${String(i).padStart(4, '0')}${suffix}`;
-const VALUE = 'v'.repeat(60);
+const VALUE = 'v'.repeat(56);
 
-/** A table of string keys PREFIX + k0000.. with 60-byte values on 4 KiB pages. */
+/** A table of string keys PREFIX + k0000.. with 56-byte values on 4 KiB pages. */
 async function table(n: number) {
   conn = await openTest();
   const s = conn.openSession();
@@ -62,7 +64,7 @@ async function fourLeafRoot() {
   s.create(URI);
   const c = s.openCursor(URI);
   const K = (ch: string) => { const k = new Uint8Array(1024).fill(97); k[1023] = ch.charCodeAt(0); return k; };
-  const V = new Uint8Array(470);
+  const V = new Uint8Array(469);
   for (const ch of 'bdfhjlnp') c.put(K(ch), V);
   const [root] = levelInfo(conn, 0, 1);
   expect(root.items).toBe(4); // [L=(b,d), T=(f,h), R=(j,l), X=(n,p)]
@@ -157,7 +159,7 @@ describe('page deletion', () => {
     s.create(URI);
     const c = s.openCursor(URI);
     const K = (a: number, b: number) => { const k = new Uint8Array(1024).fill(97); k[1022] = 65 + a; k[1023] = b; return k; };
-    const V = new Uint8Array(470);
+    const V = new Uint8Array(469);
     for (let a = 0; a < 12; a++) { c.put(K(a, 98), V); c.put(K(a, 100), V); }
     expect(levelInfo(conn, 0, 2).map((p) => p.items)).toEqual([4]);
     expect(levelInfo(conn, 0, 1).map((p) => p.items)).toEqual([3, 3, 3, 3]);

@@ -74,20 +74,20 @@ export const S: Format<string, string> = {
 
 /**
  * The item limits, as assembly/limits.ts defines them (leafItemMax, valueMax). A split must always
- * find a two-way split that fits: two maximal items (cell header 4 + key + value, plus a 2-byte
- * slot each) and a maximal high key (2 + 1024) must fit in the page's room (page - 64-byte header).
- * On 4096-byte pages that caps key + value at 1497 bytes; from 8192-byte pages up a 1024-byte key
+ * find a two-way split that fits: two maximal items (cell header 4 + key + value, plus a 6-byte
+ * slot each: offset and head) and a maximal high key (2 + 1024) must fit in the page's room (page - 64-byte header).
+ * On 4096-byte pages that caps key + value at 1493 bytes; from 8192-byte pages up a 1024-byte key
  * takes a quarter-page value. The generators below keep every written item within valueLimit, and
  * a test checks this copy against the core's own numbers (conn.core.itemMax, valueLimit).
  */
 export function itemMax(pageSize: number): number {
   const room = pageSize - 64;
-  return Math.floor((room - (2 + MAX_KEY)) / 2) - 2 - 4;
+  return Math.floor((room - (2 + MAX_KEY)) / 2) - 6 - 4;
 }
 export function valueLimit(pageSize: number, klen: number): number {
   return Math.min(pageSize / 4, itemMax(pageSize) - klen);
 }
-/** The largest value with a 1024-byte key on 4096-byte pages: 1497 - 1024 = 473. */
+/** The largest value with a 1024-byte key on 4096-byte pages: 1493 - 1024 = 469. */
 export const LIMIT_1024 = valueLimit(PAGE_SIZE, MAX_KEY);
 
 // ---------------------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ function compact<X extends object>(op: X): X {
 const BYTE_ALPHABET = [0x00, 0x01, 0x61, 0x7f, 0x80, 0xfe, 0xff];
 
 /** Short keys from a small alphabet: collide often. */
-const uShortKey = fc.array(fc.constantFrom(...BYTE_ALPHABET), { minLength: 1, maxLength: 3 }).map((a) => Uint8Array.from(a));
+export const uShortKey = fc.array(fc.constantFrom(...BYTE_ALPHABET), { minLength: 1, maxLength: 3 }).map((a) => Uint8Array.from(a));
 
 /**
  * Long keys: a run of one byte and a tail byte. Keys share long prefixes, so separators are long

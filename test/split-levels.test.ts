@@ -113,7 +113,7 @@ describe('splits at every level (4096-byte pages, 1024-byte keys)', () => {
 
   it('ascending, then descending into the gaps, then random overwrites and inserts of maximal items', async () => {
     const third = (r: number) => Array.from({ length: N }, (_, i) => 3 * i + r);
-    const maximal = (i: number) => pattern(LIMIT_1024, i); // 1024 + 473 = 1497 bytes: the item limit
+    const maximal = (i: number) => pattern(LIMIT_1024, i); // 1024 + 469 = 1493 bytes: the item limit
     const before = await grow(
       [
         { name: 'ascending 3i', keys: third(0), value: smallValue },

@@ -23,7 +23,8 @@ afterEach(async () => { await conn?.close(); });
 /** Page header bytes (assembly/limits.ts PAGE_HEADER); checked below against the core's itemMax. */
 const PAGE_HEADER = 64;
 const LEAF_CELL_HDR = 4;
-const SLOT = 2;
+/** Bytes of a slot (assembly/limits.ts PAGE_SLOT: a u16 cell offset and a u32 key head). */
+const SLOT = 6;
 /** Separator length: keys share SEP - 1 bytes, so suffix truncation keeps SEP bytes. */
 const SEP = 100;
 const OLD_ITEMS = 20;

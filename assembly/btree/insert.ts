@@ -12,7 +12,7 @@ import { stashReserve } from "../arena";
 import { pageUnlatchExclusive, pageUnlatchExclusiveUnchanged } from "../latch";
 import {
   pageSearchLeaf, searchFound, valLen, valAddr, leafCellSize, cellSize, pageFreeTotal,
-  pageDelete, pageMakeRoom, pageInsertLeaf,
+  pageDelete, pageMakeRoom, pageInsertLeaf, SLOT_SIZE,
 } from "../page";
 import { tableRootLevel } from "../catalog";
 import { sTemp } from "../scratch";
@@ -44,8 +44,8 @@ export function btreePut(tree: u32, key: usize, klen: i32, val: usize, vlen: i32
       return PUT_REPLACED;
     }
   }
-  const need = leafCellSize(klen, vlen) + 2;
-  const freed = found ? cellSize(p, i) + 2 : 0;
+  const need = leafCellSize(klen, vlen) + <i32>SLOT_SIZE;
+  const freed = found ? cellSize(p, i) + <i32>SLOT_SIZE : 0;
   if (pageFreeTotal(p) + freed >= need) {
     if (found) pageDelete(p, i);
     pageMakeRoom(p, need, sTemp());

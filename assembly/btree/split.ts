@@ -23,11 +23,11 @@ import { pageAddr, pageNo, stashTake, pageSize, pageFree } from "../arena";
 import { latchExclusive, unlatchExclusive, pageLatchExclusive, pageUnlatchExclusive, pageUnlatchShared } from "../latch";
 import { Lock } from "../locks";
 import {
-  P_FLAGS, P_LEFT, P_RIGHT, P_NSLOTS, P_UPPER, P_GARBAGE, P_HIGH, HDR,
+  P_FLAGS, P_LEFT, P_RIGHT, P_NSLOTS, P_UPPER, P_GARBAGE, P_HIGH, P_PREFIX, HDR, SLOT_SIZE,
   F_LEAF, F_ROOT, F_INCOMPLETE_SPLIT,
   pFlags, pLevel, pCount, pRight, pHasHigh, pHighKey, pHighLen, cellAddr, cellSize, keyLen, keyAddr,
   valLen, valAddr, childAt, pageInit, pageInsertLeaf, pageInsertInternal, pageSetHigh, pageMakeRoom,
-  internalCellSize, leafCellSize, LEAF_CELL_HDR,
+  internalCellSize, leafCellSize, LEAF_CELL_HDR, pageResetPrefix,
   INTERNAL_CELL_HDR,
 } from "../page";
 import { tableMeta, C_META_LATCH, C_ROOT, C_ROOT_LEVEL, C_SPLITS, C_ROOT_SPLITS } from "../catalog";
@@ -45,6 +45,9 @@ let newChild: u32 = 0;
 
 /** Fill factor for splits of the rightmost page when the new item goes last (sequential loads). */
 const RIGHTMOST_FILL_PERCENT: i32 = 90;
+
+/** Bytes of a slot, as the fit arithmetic counts it. */
+const SLOT: i32 = <i32>SLOT_SIZE;
 
 // The split sees the page's items with the new one inserted at index `at`: virtual item j.
 // @ts-ignore: decorator
@@ -94,7 +97,7 @@ function separatorLength(p: usize, at: i32, s: i32, leaf: bool): i32 {
 /** Do both halves fit when items [0, s) stay and [s, n) move right? */
 function splitFits(p: usize, at: i32, n: i32, s: i32, total: i32, oldHighLen: i32, leaf: bool): bool {
   let left = 0;
-  for (let j = 0; j < s; j++) left += vSize(p, at, j) + 2;
+  for (let j = 0; j < s; j++) left += vSize(p, at, j) + SLOT;
   const room = <i32>pageSize - <i32>HDR;
   if (left + 2 + separatorLength(p, at, s, leaf) > room) return false;
   const right = total - left - (leaf ? 0 : vKlen(p, at, s)) + (oldHighLen >= 0 ? 2 + oldHighLen : 0);
@@ -121,12 +124,12 @@ function splitPage(tree: u32, p: usize, at: i32): i32 {
   // pages, item s's key becomes its minus infinity). leafItemMax() guarantees that some s fits
   // (2 items + a high key fit in a page); the search takes the fitting s closest to the target.
   let total = 0;
-  for (let j = 0; j < n; j++) total += vSize(p, at, j) + 2;
+  for (let j = 0; j < n; j++) total += vSize(p, at, j) + SLOT;
   let target = total >> 1;
   if (at == n - 1 && pRight(p) == 0) target = total * RIGHTMOST_FILL_PERCENT / 100;
   let s0 = 1;
-  let prefix = vSize(p, at, 0) + 2;
-  while (s0 < n - 1 && prefix + vSize(p, at, s0) + 2 <= target) { prefix += vSize(p, at, s0) + 2; s0++; }
+  let prefix = vSize(p, at, 0) + SLOT;
+  while (s0 < n - 1 && prefix + vSize(p, at, s0) + SLOT <= target) { prefix += vSize(p, at, s0) + SLOT; s0++; }
   let s = -1;
   for (let d = 0; d < n && s < 0; d++) {
     if (s0 - d >= 1 && splitFits(p, at, n, s0 - d, total, oldHighLen, leaf)) s = s0 - d;
@@ -148,6 +151,8 @@ function splitPage(tree: u32, p: usize, at: i32): i32 {
   pageInit(r, rpg, pLevel(p), leaf ? F_LEAF : 0, tree);
   for (let j = s; j < n; j++) vCopy(r, p, at, j, !leaf && j == s);
   if (oldHighLen >= 0) pageSetHigh(r, pHighKey(p), oldHighLen);
+  // Each half's prefix: what its keys and high key share (page.ts, pageResetPrefix).
+  pageResetPrefix(r);
   const oldRight = pRight(p);
   store<u32>(r, pageNo(p), P_LEFT);
   store<u32>(r, oldRight, P_RIGHT);
@@ -160,8 +165,10 @@ function splitPage(tree: u32, p: usize, at: i32): i32 {
   store<u32>(t, pageSize, P_UPPER);
   store<u32>(t, 0, P_GARBAGE);
   store<u16>(t, 0, P_HIGH);
+  store<u16>(t, 0, P_PREFIX);
   for (let j = 0; j < s; j++) vCopy(t, p, at, j, false);
   pageSetHigh(t, sepKey, sepLen);
+  pageResetPrefix(t);
   store<u32>(t, rpg, P_RIGHT);
   store<u32>(t, pFlags(p) | F_INCOMPLETE_SPLIT, P_FLAGS);
   memory.copy(p + P_FLAGS, t + P_FLAGS, <usize>pageSize - P_FLAGS);
@@ -234,7 +241,7 @@ export function splitInsertParent(tree: u32, c: usize): i32 {
     const sep = pHighKey(c);
     const sepLen = pHighLen(c);
     const at = downlinkIndex + 1;
-    if (pageMakeRoom(q, internalCellSize(sepLen) + 2, sTemp())) {
+    if (pageMakeRoom(q, internalCellSize(sepLen) + SLOT, sTemp())) {
       pageInsertInternal(q, at, sep, sepLen, pRight(c));
       store<u32>(c, pFlags(c) & ~F_INCOMPLETE_SPLIT, P_FLAGS);
       pageUnlatchExclusive(c);
