@@ -104,9 +104,14 @@ export function writeBytes(area: Uint8Array, format: Format, v: unknown, limit: 
   return n;
 }
 
-/** Reads `len` bytes at `at` as a fresh value of the format. */
+/**
+ * Reads `len` bytes at `at` as a fresh value of the format. For 'u' the slice itself is returned:
+ * a subarray of it would make V8 materialize an ArrayBuffer for the slice's on-heap storage (a
+ * slice of at most 64 bytes is kept on the heap), which cost more than the lookup itself.
+ */
 export function readBytes(core: CoreThread, format: Format, at: number, len: number): Uint8Array | string {
-  return decodeBytes(format, core.u8.slice(at, at + len), 0, len);
+  const copy = core.u8.slice(at, at + len);
+  return format === 'u' ? copy : decoder.decode(copy);
 }
 
 /** A value of the format from a private (non-shared) buffer: a view for 'u', a string for 'S'. */
