@@ -12,6 +12,7 @@
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { type Format, writeBytes, readBytes, decodeBytes, keyBytes } from './codec.js';
 import { optionsOf, quoted, shown } from './args.js';
+import { RangeIterator, type ScanPlan } from './range.js';
 import type { CoreThread } from './core.js';
 import {
   MODE_PUT, MODE_INSERT, BOUND_NONE, BOUND_INCLUSIVE, BOUND_EXCLUSIVE, SCAN_FLAGS, SCAN_BYTES, SCAN_LAST, SCAN_COUNT,
@@ -277,28 +278,49 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     return [s !== undefined ? BOUND_EXCLUSIVE : BOUND_INCLUSIVE, b];
   }
 
-  /** Iterates [key, value] pairs in key order (or reversed) within the bounds. */
-  *range(opts?: RangeOptions<K>): IterableIterator<[K, V]> {
+  /**
+   * Iterates [key, value] pairs in key order (or reversed) within the bounds. Nothing runs until
+   * the first next() (bindings/range.ts), which checks the cursor and the options.
+   */
+  range(opts?: RangeOptions<K>): IterableIterator<[K, V]> {
+    return new RangeIterator<K, V>(this.kf, this.vf, () => this.planScan(opts));
+  }
+
+  /** range()'s first step: checks the options and reads the first batch; undefined for limit 0. */
+  private planScan(opts: RangeOptions<K> | undefined): ScanPlan | undefined {
     this.check();
     const o = optionsOf(opts, 'range', RANGE_KEYS);
     const limit: unknown = o.limit;
     if (limit !== undefined && limit !== Infinity && !(Number.isInteger(limit) && (limit as number) >= 0)) {
       throw invalid(`range: limit ${shown(limit)}`, 'a non-negative integer');
     }
-    let remaining = (limit ?? Infinity) as number;
+    const remaining = (limit ?? Infinity) as number;
     if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw invalid('range: reverse must be a boolean', 'true or false');
     const reverse = o.reverse === true;
     const lower = this.bound(o, 'gt', 'gte');
     const upper = this.bound(o, 'lt', 'lte');
     const [mode, start] = reverse ? upper : lower;
     const [endMode, end] = reverse ? lower : upper;
-    if (remaining <= 0) return;
-    const batches = this.walk<Batch<K, V>>(mode, start,
-      (m, st, from) => this.fetch(reverse, m, st, endMode, end, Math.min(remaining, 0x7fffffff), from, from ? from.count : 0));
-    for (const b of batches) {
-      for (let i = 0; i < b.keys.length && remaining > 0; i++, remaining--) yield [b.keys[i], b.values[i]];
-      if (remaining <= 0) return;
-    }
+    if (remaining <= 0) return undefined;
+    // As rawBatches' walk: each batch resumes from the one before, all of its entries taken, with
+    // its last key as the exclusive bound (when it had one).
+    const fetch = (m: number, st: Uint8Array | undefined, from: RawBatch | undefined, left: number): RawBatch => {
+      this.check();
+      return this.fetchRaw(reverse, m, st, endMode, end, Math.min(left, 0x7fffffff), from, from ? from.count : 0);
+    };
+    let m = mode;
+    let st = start;
+    return {
+      remaining,
+      first: fetch(m, st, undefined, remaining),
+      after: (from, left) => {
+        if (from.last) {
+          st = from.last;
+          m = BOUND_EXCLUSIVE;
+        }
+        return fetch(m, st, from, left);
+      },
+    };
   }
 
   // ---- positioned cursor ----
