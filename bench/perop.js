@@ -1,7 +1,9 @@
 // The binding's per-operation path: cursor get, put, insert, remove and a full range() scan over
 // N random 8-byte keys with 8-byte values, for Uint8Array keys ('u' tables) and string keys ('S'
 // tables, 16 hex digits of the key, 8-character values), with one or two builds in one process,
-// alternating rounds (ABAB, then BABA), median ops/s of the rounds. Only prints.
+// alternating rounds (ABAB, then BABA), median ops/s of the rounds, by wall clock and by this
+// process's CPU time (process.cpuUsage: on a machine shared with other work, time the process
+// waited for a core does not count there). Only prints.
 //
 //   node bench/perop.js [--base <other build's dist/index.js>] [--n 1000000] [--rounds 5]
 //                       [--ops get,put,insert,remove,range] [--formats u,S] [--only main|base]
@@ -64,10 +66,13 @@ function pass(c, f, op, seed) {
   let n = 0;
   let want = N;
   let t0;
+  let c0;
   if (op === 'get') {
+    c0 = process.cpuUsage();
     t0 = performance.now();
     for (let j = 0; j < N; j++) if (c.get(ks[j]) !== undefined) n++;
   } else if (op === 'put') {
+    c0 = process.cpuUsage();
     t0 = performance.now();
     for (let j = 0; j < N; j++) c.put(ks[j], v);
     n = N;
@@ -75,23 +80,35 @@ function pass(c, f, op, seed) {
     // remove then insert back the same half, so every pass starts from the full table; only
     // the named op is timed.
     want = half.length;
+    let c1 = process.cpuUsage();
     let t1 = performance.now();
     let removed = 0;
     for (const k of half) if (c.remove(k)) removed++;
     const tr = performance.now() - t1;
+    const cr = cpuMs(c1);
+    c1 = process.cpuUsage();
     t1 = performance.now();
     let inserted = 0;
     for (const k of half) if (c.insert(k, v)) inserted++;
     const ti = performance.now() - t1;
+    const ci = cpuMs(c1);
     if (removed !== want || inserted !== want) throw new Error(`perop.js: removed ${removed}, inserted ${inserted} of ${want}`);
-    return want / (op === 'remove' ? tr : ti) * 1000;
+    return op === 'remove' ? [want / tr * 1000, want / cr * 1000] : [want / ti * 1000, want / ci * 1000];
   } else {
+    c0 = process.cpuUsage();
     t0 = performance.now();
     for (const [k, val] of c.range()) if (k !== val) n++;
   }
   const ms = performance.now() - t0;
+  const cpu = cpuMs(c0);
   if (n !== want) throw new Error(`perop.js: ${op} saw ${n} of ${want}`);
-  return want / ms * 1000;
+  return [want / ms * 1000, want / cpu * 1000];
+}
+
+/** Milliseconds of CPU time (user and system, all of this process's threads) since `c0`. */
+function cpuMs(c0) {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1000;
 }
 
 const names = Object.keys(builds);
@@ -108,12 +125,15 @@ for (let r = 0; r < o.rounds; r++) {
 
 const med = (a) => { const b = [...a].sort((p, q) => p - q); return b[b.length >> 1]; };
 const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`);
-console.log(`perop.js: N=${N}, ${o.rounds} rounds, node ${process.version}; ops/s (range: entries/s), median`);
+console.log(`perop.js: N=${N}, ${o.rounds} rounds, node ${process.version}; ops/s (range: entries/s), median of the rounds by wall clock | by CPU time`);
 for (const f of FORMATS) {
   for (const op of OPS) {
-    const cells = names.map((name) => `${name} ${fmt(med(state[name][f].runs[op]))}`);
-    const ratio = state.base && state.main ? `, main/base ${(med(state.main[f].runs[op]) / med(state.base[f].runs[op])).toFixed(2)}x` : '';
-    console.log(`${f === 'u' ? 'Uint8Array' : 'string'} ${op}: ${cells.join(', ')}${ratio}`);
+    const line = [0, 1].map((m) => {
+      const rate = (name) => med(state[name][f].runs[op].map((r) => r[m]));
+      const cells = names.map((name) => `${name} ${fmt(rate(name))}`);
+      return cells.join(', ') + (state.base && state.main ? ` (${(rate('main') / rate('base')).toFixed(2)}x)` : '');
+    });
+    console.log(`${(f === 'u' ? 'Uint8Array' : 'string').padEnd(10)} ${op.padEnd(6)}: ${line.join(' | ')}`);
   }
 }
 process.exit(0);

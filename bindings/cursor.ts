@@ -95,9 +95,12 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     this.vf = vf;
   }
 
+  /**
+   * ECLOSED once closed. The cursor's flag alone: closing a session closes its cursors first, and
+   * closing a connection its sessions, so an open cursor's session and connection are open.
+   */
   private check(): void {
     if (this.closed) throw new LatchkeyError('ECLOSED', `cursor on ${this.uri} is closed`);
-    this.owner.checkOpen();
   }
 
   private writeKey(key: unknown): number {
@@ -146,7 +149,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const klen = this.writeKey(key);
     const limit = this.core.valueLimit(klen);
     const vlen = writeBytes(this.core.valueArea, this.vf, value, limit, 'value',
-      limit < this.core.maxValue ? ` (key + value at most ${this.core.itemMax} bytes on ${this.core.x.lk_page_size()}-byte pages)` : ' (a quarter page)');
+      limit < this.core.maxValue ? this.core.itemLimitWhy : ' (a quarter page)');
     let r = this.core.x.lk_put(this.dh, klen, vlen, mode);
     // The value stays at VALUE: a renew writes only the table's name, at KEY.
     for (let i = 0; r === Status.EAGAIN; i++) r = this.core.x.lk_put(this.renew(what, i), this.writeKey(key), vlen, mode);
