@@ -62,14 +62,13 @@ export class RangeIterator<K, V> implements IterableIterator<[K, V]> {
   next(): IteratorResult<[K, V]> {
     if (this.left === 0 && !this.refill()) return { value: undefined, done: true };
     const b = this.bytes;
-    let at = this.pos;
+    const buf = this.buf;
+    const at = this.pos;
     const kl = b[at] | (b[at + 1] << 8);
     const vl = b[at + 2] | (b[at + 3] << 8);
-    at += 4;
-    const key = this.kf === 'u' ? new U8(this.buf, at, kl) : this.string(at, kl);
-    at += kl;
-    const value = this.vf === 'u' ? new U8(this.buf, at, vl) : this.string(at, vl);
-    this.pos = at + vl;
+    const key = this.kf === 'u' ? new U8(buf, at + 4, kl) : this.string(at + 4, kl);
+    const value = this.vf === 'u' ? new U8(buf, at + 4 + kl, vl) : this.string(at + 4 + kl, vl);
+    this.pos = at + 4 + kl + vl;
     this.left--;
     return { value: [key as K, value as V], done: false };
   }
