@@ -222,6 +222,10 @@ export class CoreThread {
   readonly maxValue: number;
   /** Largest key + value of one item (binds on 4 KiB pages only). */
   readonly itemMax: number;
+  /** Largest value accepted with a key of k bytes (1 to maxKey), as the core says: at [k]. */
+  private readonly valueLimits: Int32Array;
+  /** Why a value is too large when the item limit binds (valueLimit(k) < maxValue), for messages. */
+  readonly itemLimitWhy: string;
   /** Bytes the connection's cacheSize allows for pages. */
   readonly cacheBytes: number;
   readonly debug: boolean;
@@ -252,6 +256,10 @@ export class CoreThread {
     this.maxKey = MAX_KEY;
     this.maxValue = x.lk_max_value();
     this.itemMax = x.lk_leaf_item_max();
+    // Asked once here, not per write: a crossing into the core per put for a constant.
+    this.valueLimits = new Int32Array(MAX_KEY + 1);
+    for (let k = 1; k <= MAX_KEY; k++) this.valueLimits[k] = x.lk_value_max(k);
+    this.itemLimitWhy = ` (key + value at most ${this.itemMax} bytes on ${x.lk_page_size()}-byte pages)`;
     this.cacheBytes = x.lk_arena_max_pages() * x.lk_page_size();
     this.debug = x.lk_debug() === 1;
     this.keyArea = this.u8.subarray(this.KEY, this.KEY + this.maxKey);
@@ -320,7 +328,7 @@ export class CoreThread {
 
   /** Largest value accepted with a key of `klen` bytes (1 to maxKey), as the core says. */
   valueLimit(klen: number): number {
-    return this.x.lk_value_max(klen);
+    return this.valueLimits[klen];
   }
 
   /** Returns this thread's slot and stashed pages to the shared state, then its liveness token. */

@@ -13,6 +13,7 @@ import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { type Format, writeBytes, readBytes, decodeBytes, keyBytes } from './codec.js';
 import { keyList, packKeys, packed, stageKeys, stageEntries, type Staging } from './batch.js';
 import { optionsOf, quoted, shown } from './args.js';
+import { RangeIterator, type ScanPlan } from './range.js';
 import type { CoreThread } from './core.js';
 import {
   MODE_PUT, MODE_INSERT, BOUND_NONE, BOUND_INCLUSIVE, BOUND_EXCLUSIVE, SCAN_FLAGS, SCAN_BYTES, SCAN_LAST, SCAN_COUNT,
@@ -117,9 +118,12 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     this.vf = vf;
   }
 
+  /**
+   * ECLOSED once closed. The cursor's flag alone: closing a session closes its cursors first, and
+   * closing a connection its sessions, so an open cursor's session and connection are open.
+   */
   private check(): void {
     if (this.closed) throw new LatchkeyError('ECLOSED', `cursor on ${this.uri} is closed`);
-    this.owner.checkOpen();
   }
 
   private writeKey(key: unknown): number {
@@ -168,7 +172,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const klen = this.writeKey(key);
     const limit = this.core.valueLimit(klen);
     const vlen = writeBytes(this.core.valueArea, this.vf, value, limit, 'value',
-      limit < this.core.maxValue ? ` (key + value at most ${this.core.itemMax} bytes on ${this.core.x.lk_page_size()}-byte pages)` : ' (a quarter page)');
+      limit < this.core.maxValue ? this.core.itemLimitWhy : ' (a quarter page)');
     let r = this.core.x.lk_put(this.dh, klen, vlen, mode);
     // The value stays at VALUE: a renew writes only the table's name, at KEY.
     for (let i = 0; r === Status.EAGAIN; i++) r = this.core.x.lk_put(this.renew(what, i), this.writeKey(key), vlen, mode);
@@ -400,18 +404,38 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     return { reverse, mode, start, endMode, end, limit: (limit ?? Infinity) as number };
   }
 
-  /** Iterates [key, value] pairs in key order (or reversed) within the bounds. */
-  *range(opts?: RangeOptions<K>): IterableIterator<[K, V]> {
+  /**
+   * Iterates [key, value] pairs in key order (or reversed) within the bounds. Nothing runs until
+   * the first next() (bindings/range.ts), which checks the cursor and the options.
+   */
+  range(opts?: RangeOptions<K>): IterableIterator<[K, V]> {
+    return new RangeIterator<K, V>(this.kf, this.vf, () => this.planScan(opts));
+  }
+
+  /** range()'s first step: checks the options and reads the first batch; undefined for limit 0. */
+  private planScan(opts: RangeOptions<K> | undefined): ScanPlan | undefined {
     this.check();
-    const { reverse, mode, start, endMode, end, limit } = this.scanOptions(opts, 'range');
-    let remaining = limit;
-    if (remaining <= 0) return;
-    const batches = this.walk<Batch<K, V>>(mode, start,
-      (m, st, from) => this.fetch(reverse, m, st, endMode, end, Math.min(remaining, 0x7fffffff), from, from ? from.count : 0));
-    for (const b of batches) {
-      for (let i = 0; i < b.keys.length && remaining > 0; i++, remaining--) yield [b.keys[i], b.values[i]];
-      if (remaining <= 0) return;
-    }
+    const { reverse, mode, start, endMode, end, limit: remaining } = this.scanOptions(opts, 'range');
+    if (remaining <= 0) return undefined;
+    // As rawBatches' walk: each batch resumes from the one before, all of its entries taken, with
+    // its last key as the exclusive bound (when it had one).
+    const fetch = (m: number, st: Uint8Array | undefined, from: RawBatch | undefined, left: number): RawBatch => {
+      this.check();
+      return this.fetchRaw(reverse, m, st, endMode, end, Math.min(left, 0x7fffffff), from, from ? from.count : 0);
+    };
+    let m = mode;
+    let st = start;
+    return {
+      remaining,
+      first: fetch(m, st, undefined, remaining),
+      after: (from, left) => {
+        if (from.last) {
+          st = from.last;
+          m = BOUND_EXCLUSIVE;
+        }
+        return fetch(m, st, from, left);
+      },
+    };
   }
 
   /**
