@@ -134,9 +134,16 @@ export const MUTATIONS = [
   {
     name: 'an optimistic descent step does not validate the page version',
     file: 'assembly/btree/search.ts',
-    find: '    if (!latchHeldExclusive(p + P_LATCH) && atomic.load<u32>(p + P_VERSION) == version && next != 0) {',
+    find: '    if (readValid(p, version) && next != 0) {',
     replace: '    if (!latchHeldExclusive(p + P_LATCH) && next != 0) {',
     tests: ['test/pagedel.test.ts'],
+  },
+  {
+    name: 'an optimistic leaf read (a lookup) does not validate the leaf version',
+    file: 'assembly/btree/search.ts',
+    find: '    if (readValid(p, version)) return r;',
+    replace: '    if (!latchHeldExclusive(p + P_LATCH)) return r;',
+    tests: ['test/inject.test.ts'],
   },
   {
     name: 'the exclusive page release does not move the version',
