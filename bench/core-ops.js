@@ -40,6 +40,11 @@ const CACHE_SIZE = 1024 ** 3;
 const WASM_PAGE = 65536;
 /** asconfig.json's initialMemory (bindings/connection.ts: MODULE_INITIAL_PAGES). */
 const MODULE_INITIAL_PAGES = 16;
+/**
+ * Keys prepared per phase, whatever --ops runs of them, so that the harness's own work (making
+ * and shuffling key lists) is the same in a valgrind run with --ops 0 and one with --ops K.
+ */
+const PHASE_KEYS = 200_000;
 
 const o = benchArgs('core-ops.js', {
   n: { type: 'number', default: 1_000_000 },
@@ -50,7 +55,7 @@ const o = benchArgs('core-ops.js', {
   vs: { type: 'string' },
 });
 if (!Number.isInteger(o.n) || o.n < 1000) throw new Error('core-ops.js: --n must be an integer >= 1000');
-if (!Number.isInteger(o.ops) || o.ops < 0 || o.ops > o.n) throw new Error('core-ops.js: --ops must be an integer in 0..n');
+if (!Number.isInteger(o.ops) || o.ops < 0 || o.ops > PHASE_KEYS) throw new Error(`core-ops.js: --ops must be an integer in 0..${PHASE_KEYS}`);
 if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error('core-ops.js: --rounds must be a positive integer');
 if (!['all', 'get', 'put', 'remove', 'none'].includes(o.op)) throw new Error('core-ops.js: --op must be all, get, put, remove or none');
 
@@ -73,7 +78,7 @@ async function makeCore(dir) {
   return { root, core, x: core.x, dv: core.dv, KEY: core.KEY, dh };
 }
 
-const keys = makeKeys(o.n + o.ops);
+const keys = makeKeys(o.n + PHASE_KEYS);
 
 /** Key index lists as (hi, lo) arrays in the order they are used (sequential harness reads). */
 function halves(idx) {
@@ -114,11 +119,11 @@ function run(e, op, ks) {
 function check(what, bad) { if (bad) throw new Error(`core-ops.js: ${bad} ${what} calls failed`); }
 
 const load = halves(shuffled(o.n, 7)); // a random load order
-const gets = halves(shuffled(o.n, 1).subarray(0, o.ops));
-const freshIdx = new Uint32Array(o.ops);
-for (let i = 0; i < o.ops; i++) freshIdx[i] = o.n + i;
-const fresh = halves(freshIdx);
-const removes = halves(Array.from(shuffled(o.ops, 2), (j) => o.n + j));
+const first = (ks) => ({ hi: ks.hi.subarray(0, o.ops), lo: ks.lo.subarray(0, o.ops) });
+const gets = first(halves(shuffled(o.n, 1).subarray(0, PHASE_KEYS)));
+const fresh = first(halves(Array.from({ length: PHASE_KEYS }, (_, i) => o.n + i)));
+// The same fresh keys in another order (the first --ops of them, shuffled among themselves).
+const removes = halves(Array.from(shuffled(PHASE_KEYS, 2)).filter((j) => j < o.ops).map((j) => o.n + j));
 
 const timed = (e, op, ks) => {
   const t0 = performance.now();
