@@ -22,6 +22,7 @@ import {
 import { tableRoot } from "../catalog";
 import { stackSet, sOut } from "../scratch";
 import { VALUE_SHIFT } from "../limits";
+import { copyBytes } from "../bytes";
 import {
   inject, INJECT_SEARCH_BEFORE_CHILD, INJECT_MOVE_RIGHT, INJECT_SCAN_STEP_LEFT, INJECT_OPTIMISTIC_CHILD, INJECT_OPTIMISTIC_LEAF,
 } from "../inject";
@@ -261,7 +262,7 @@ export function levelNext(p: usize): usize {
  * latch. A read that fails validation may have copied garbage into the output area, which is
  * private and rewritten by the next try; garbage never forms an address outside the page plus
  * 2 x 64 KiB (u16 offsets and lengths) plus the largest value (the length is checked against
- * it before the copy), inside the arena's guard (assembly/arena.ts, ARENA_GUARD). The epoch keeps
+ * it before the copy, which reads only the bytes it copies: assembly/bytes.ts), inside the arena's guard (assembly/arena.ts, ARENA_GUARD). The epoch keeps
  * the leaf from being recycled meanwhile (a deleted leaf is stepped over to the right, as under
  * the latch). After OPTIMISTIC_TRIES failures, or at once if a writer holds the leaf, the lookup
  * descends again and reads the leaf under its shared latch (btreeGetLatched).
@@ -291,7 +292,7 @@ export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
       // A change of the leaf from here to the validation (a test parks here) must move its version.
       inject(INJECT_OPTIMISTIC_LEAF);
       if (r > maxValue) { tries++; continue; } // a torn read: no value is that long
-      memory.copy(sOut(), from, <usize>r);
+      copyBytes(sOut(), from, <usize>r);
     }
     if (readValid(p, version)) return r;
     tries++;
@@ -306,7 +307,7 @@ function btreeGetLatched(tree: u32, key: usize, klen: i32): i32 {
   let r = NOTFOUND;
   if (searchFound) {
     r = valLen(p, i);
-    memory.copy(sOut(), valAddr(p, i), <usize>r);
+    copyBytes(sOut(), valAddr(p, i), <usize>r);
   }
   pageUnlatchShared(p);
   return r;
