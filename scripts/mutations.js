@@ -34,8 +34,8 @@ export const MUTATIONS = [
   {
     name: 'descents do not step over half-dead and deleted pages',
     file: 'assembly/btree/search.ts',
-    find: '&& ((flags & F_IGNORE) != 0 || (below ?',
-    replace: '&& ((below ?',
+    find: '&& ((flags & F_IGNORE) != 0 || (past && (below ?',
+    replace: '&& ((past && (below ?',
     tests: ['test/pagedel.test.ts'],
   },
   {

@@ -17,7 +17,7 @@ import { pageLatch, pageUnlatch, pageLatchShared, pageUnlatchShared, latchesHeld
 import { splitFinishAt } from "./split";
 import {
   P_LATCH, P_VERSION, F_IGNORE, F_DELETED, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, pLeft, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
-  childAt, searchFound, valAddr, valLen, keyAboveHigh, pageSearchInternalBelow,
+  childAt, searchFound, valAddr, valLen, keyAboveHigh, pageSearchInternalBelow, pCount,
 } from "../page";
 import { tableRoot } from "../catalog";
 import { stackSet, sOut } from "../scratch";
@@ -38,8 +38,20 @@ export let stackTop: i32 = 0;
  */
 // @ts-ignore: decorator
 @inline export function movesRight(p: usize, flags: u32, key: usize, klen: i32, below: bool): bool {
+  return movesRightPast(p, flags, key, klen, below, true);
+}
+
+/**
+ * movesRight for a caller that has searched p already: `past` says whether the search put the key
+ * past p's last item (internal: the last downlink; leaf: after the last item). Every item of a
+ * page is below its high key, so a key at or before an item is below the high key too, and the
+ * high key (a cell of its own elsewhere in the page: one more cache line per level) is compared
+ * only for a key past the last item.
+ */
+// @ts-ignore: decorator
+@inline export function movesRightPast(p: usize, flags: u32, key: usize, klen: i32, below: bool, past: bool): bool {
   return pRight(p) != 0
-    && ((flags & F_IGNORE) != 0 || (below ? keyAboveHigh(p, key, klen) : keyAtOrAboveHigh(p, key, klen)));
+    && ((flags & F_IGNORE) != 0 || (past && (below ? keyAboveHigh(p, key, klen) : keyAtOrAboveHigh(p, key, klen))));
 }
 
 /** Per thread: why the last descent returned 0 (a status < 0). */
@@ -180,10 +192,10 @@ function optimisticStep(p: usize, key: usize, klen: i32, below: bool, finish: bo
     if (finish && (pf & F_INCOMPLETE_SPLIT) != 0) return 0;
     let next: u32;
     let down = false;
-    if (movesRight(p, pf, key, klen, below)) {
+    const i = below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen);
+    if (movesRightPast(p, pf, key, klen, below, i == pCount(p) - 1)) {
       next = pRight(p);
     } else {
-      const i = below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen);
       // A change of p from here to the validation (a test parks here) must move its version.
       inject(INJECT_OPTIMISTIC_CHILD);
       next = childAt(p, i);
@@ -274,7 +286,9 @@ export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
   for (let tries = 0; tries < OPTIMISTIC_TRIES; ) {
     const version = atomic.load<u32>(p + P_VERSION);
     if (latchHeldExclusive(p + P_LATCH)) break;
-    if (movesRight(p, pFlags(p), key, klen, false)) {
+    const i = pageSearchLeaf(p, key, klen);
+    const found = searchFound;
+    if (movesRightPast(p, pFlags(p), key, klen, false, !found && i == pCount(p))) {
       const right = pRight(p);
       if (readValid(p, version) && right != 0) {
         inject(INJECT_MOVE_RIGHT);
@@ -284,9 +298,8 @@ export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
       }
       continue;
     }
-    const i = pageSearchLeaf(p, key, klen);
     let r = NOTFOUND;
-    if (searchFound) {
+    if (found) {
       r = valLen(p, i);
       const from = valAddr(p, i);
       // A change of the leaf from here to the validation (a test parks here) must move its version.
