@@ -26,6 +26,12 @@
 //   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --single-threaded --no-liftoff bench/core-ops.js --op get --ops 200000
 //   valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null node ... (the same two)
 //
+// The totals also count the rest of the process (the harness, V8's GC and compiler), which differ
+// a little from run to run: for the core alone, and always for cache misses (the GC's misses
+// swamp the difference of the totals), add --dump-instr=yes (callgrind, with --cache-sim=yes for
+// misses) and node's --perf-basic-prof, and sum the costs of the addresses that the perf map
+// names wasm-function[i] (function i of the core's release .wat, imports first).
+//
 // (`--op put` runs the inserts of fresh keys; `--op remove` runs those inserts, then removes the
 // keys again, so its count is remove's minus put's: subtract the `--op put` run at the same --ops.)
 
