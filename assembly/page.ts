@@ -33,6 +33,7 @@
 
 import { pageSize } from "./arena";
 import { PAGE_HEADER, PAGE_SLOT, MAX_KEY } from "./limits";
+import { copyBytes } from "./bytes";
 
 /**
  * The page header, declared once: every P_* offset below is offsetof this class, so a field
@@ -500,8 +501,8 @@ export function pageInsertLeaf(p: usize, i: i32, key: usize, klen: i32, val: usi
   const c = allocCell(p, leafCellSize(klen, vlen));
   store<u16>(c, <u16>klen);
   store<u16>(c, <u16>vlen, 2);
-  memory.copy(c + LEAF_CELL_HDR, key, <usize>klen);
-  memory.copy(c + LEAF_CELL_HDR + <usize>klen, val, <usize>vlen);
+  copyBytes(c + LEAF_CELL_HDR, key, <usize>klen);
+  copyBytes(c + LEAF_CELL_HDR + <usize>klen, val, <usize>vlen);
   openSlot(p, i, c - p, key, klen);
 }
 

@@ -34,8 +34,8 @@ export const MUTATIONS = [
   {
     name: 'descents do not step over half-dead and deleted pages',
     file: 'assembly/btree/search.ts',
-    find: '&& ((flags & F_IGNORE) != 0 || (below ?',
-    replace: '&& ((below ?',
+    find: '&& ((flags & F_IGNORE) != 0 || (past && (below ?',
+    replace: '&& ((past && (below ?',
     tests: ['test/pagedel.test.ts'],
   },
   {
@@ -134,9 +134,23 @@ export const MUTATIONS = [
   {
     name: 'an optimistic descent step does not validate the page version',
     file: 'assembly/btree/search.ts',
-    find: '    if (!latchHeldExclusive(p + P_LATCH) && atomic.load<u32>(p + P_VERSION) == version && next != 0) {',
+    find: '    if (readValid(p, version) && next != 0) {',
     replace: '    if (!latchHeldExclusive(p + P_LATCH) && next != 0) {',
     tests: ['test/pagedel.test.ts'],
+  },
+  {
+    name: 'a lookup never compares its leaf\'s high key (a key that moved right after a split is not found)',
+    file: 'assembly/btree/search.ts',
+    find: '    if (movesRightPast(p, pFlags(p), key, klen, false, !found && i == pCount(p))) {',
+    replace: '    if (movesRightPast(p, pFlags(p), key, klen, false, false)) {',
+    tests: ['test/inject.test.ts'],
+  },
+  {
+    name: 'an optimistic leaf read (a lookup) does not validate the leaf version',
+    file: 'assembly/btree/search.ts',
+    find: '    if (readValid(p, version)) return r;',
+    replace: '    if (!latchHeldExclusive(p + P_LATCH)) return r;',
+    tests: ['test/inject.test.ts'],
   },
   {
     name: 'the exclusive page release does not move the version',

@@ -52,6 +52,37 @@ describe('injection points', () => {
     expect(s.verify('table:t').ok).toBe(true);
   });
 
+  // A lookup reads its leaf optimistically (assembly/btree/search.ts, btreeGet): it finds its
+  // item, parks before copying the value (btree-optimistic-leaf), and meanwhile the item gets a
+  // longer value and the leaf splits, which rewrites it: the bytes at the address the reader
+  // found are now another item's. Only the version check after the copy notices; the reader reads
+  // the leaf again and returns the new value, never bytes from the old address.
+  it('an optimistic leaf read whose leaf changes before the validation reads it again', async () => {
+    const { s, c } = await tableWith(200);
+    const target = key(150);
+    const newValue = `new ${'n'.repeat(70)}`;
+    const park = conn.inject('btree-optimistic-leaf').arm('wait', { count: 1 });
+    try {
+      await withWorkers(conn, 1, async ([w]) => {
+        const got = w.call<string>('get', { uri: 'table:t', key: target });
+        try {
+          park.awaitArrived(1); // the reader found the target's value in its leaf, copied nothing yet
+          const splitsBefore = s.stats('table:t').splits;
+          c.put(target, newValue);
+          for (let i = 0; i < 120; i++) c.put(key(149, `-${String(i).padStart(3, '0')}`), VALUE);
+          expect(s.stats('table:t').splits).toBeGreaterThan(splitsBefore + 1);
+        } finally {
+          park.wake();
+        }
+        expect(await got).toBe(newValue);
+      });
+    } finally {
+      park.disarm().wake();
+    }
+    expect(c.get(target)).toBe(newValue);
+    expect(s.verify('table:t').ok).toBe(true);
+  });
+
   for (const [where, skip] of [['the root', 0], ['a leaf under an internal root', 5]] as const) {
     it(`an insert meets an incomplete split of ${where} and finishes it`, async () => {
       conn = await openTest();

@@ -16,6 +16,7 @@ import {
 } from "../page";
 import { tableRootLevel } from "../catalog";
 import { sTemp } from "../scratch";
+import { copyBytes } from "../bytes";
 import { descend, descendError, D_EXCLUSIVE, D_FINISH } from "./search";
 import { splitLeaf, splitInsertParent } from "./split";
 import { inject, INJECT_INSERT_BEFORE_LEAF, INJECT_SPLIT_BEFORE_PARENT } from "../inject";
@@ -39,7 +40,7 @@ export function btreePut(tree: u32, key: usize, klen: i32, val: usize, vlen: i32
   if (found) {
     if (mode == MODE_INSERT) { pageUnlatchExclusiveUnchanged(p); return PUT_EXISTS; }
     if (valLen(p, i) == vlen) {
-      memory.copy(valAddr(p, i), val, <usize>vlen);
+      copyBytes(valAddr(p, i), val, <usize>vlen);
       pageUnlatchExclusive(p);
       return PUT_REPLACED;
     }

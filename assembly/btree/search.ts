@@ -12,16 +12,20 @@
 // target level. The page numbers passed on the way down are recorded in the per-thread stack,
 // which a split uses to find the parent again (moving right from the recorded page).
 
-import { pageAddr, pageNo } from "../arena";
+import { pageAddr, pageNo, pageSize } from "../arena";
 import { pageLatch, pageUnlatch, pageLatchShared, pageUnlatchShared, latchesHeld, latchHeldExclusive } from "../latch";
 import { splitFinishAt } from "./split";
 import {
   P_LATCH, P_VERSION, F_IGNORE, F_DELETED, F_INCOMPLETE_SPLIT, pFlags, pLevel, pRight, pLeft, keyAtOrAboveHigh, pageSearchInternal, pageSearchLeaf,
-  childAt, searchFound, valAddr, valLen, keyAboveHigh, pageSearchInternalBelow,
+  childAt, searchFound, valAddr, valLen, keyAboveHigh, pageSearchInternalBelow, pCount,
 } from "../page";
 import { tableRoot } from "../catalog";
 import { stackSet, sOut } from "../scratch";
-import { inject, INJECT_SEARCH_BEFORE_CHILD, INJECT_MOVE_RIGHT, INJECT_SCAN_STEP_LEFT, INJECT_OPTIMISTIC_CHILD } from "../inject";
+import { VALUE_SHIFT } from "../limits";
+import { copyBytes } from "../bytes";
+import {
+  inject, INJECT_SEARCH_BEFORE_CHILD, INJECT_MOVE_RIGHT, INJECT_SCAN_STEP_LEFT, INJECT_OPTIMISTIC_CHILD, INJECT_OPTIMISTIC_LEAF,
+} from "../inject";
 import { NOTFOUND } from "../status";
 
 /** Per thread: level of the root when the last descent started (the stack is valid up to it). */
@@ -34,8 +38,20 @@ export let stackTop: i32 = 0;
  */
 // @ts-ignore: decorator
 @inline export function movesRight(p: usize, flags: u32, key: usize, klen: i32, below: bool): bool {
+  return movesRightPast(p, flags, key, klen, below, true);
+}
+
+/**
+ * movesRight for a caller that has searched p already: `past` says whether the search put the key
+ * past p's last item (internal: the last downlink; leaf: after the last item). Every item of a
+ * page is below its high key, so a key at or before an item is below the high key too, and the
+ * high key (a cell of its own elsewhere in the page: one more cache line per level) is compared
+ * only for a key past the last item.
+ */
+// @ts-ignore: decorator
+@inline export function movesRightPast(p: usize, flags: u32, key: usize, klen: i32, below: bool, past: bool): bool {
   return pRight(p) != 0
-    && ((flags & F_IGNORE) != 0 || (below ? keyAboveHigh(p, key, klen) : keyAtOrAboveHigh(p, key, klen)));
+    && ((flags & F_IGNORE) != 0 || (past && (below ? keyAboveHigh(p, key, klen) : keyAtOrAboveHigh(p, key, klen))));
 }
 
 /** Per thread: why the last descent returned 0 (a status < 0). */
@@ -46,10 +62,13 @@ export const D_EXCLUSIVE: i32 = 1; // latch the target page exclusively
 export const D_FINISH: i32 = 2;    // finish incomplete splits on the way (inserts)
 export const D_BELOW: i32 = 4;     // find the page holding keys just *below* `key` (page deletion:
                                    // `key` is a page's high key, and that page is the target)
+export const D_UNLATCHED: i32 = 8; // return the target page unlatched: the caller reads it
+                                   // optimistically (btreeGet), and descends again if that fails
 
 /**
  * Descends to the page at `level` covering `key` and returns it latched (exclusive with
- * D_EXCLUSIVE). Records the pages passed on the way in the descent stack.
+ * D_EXCLUSIVE; not at all with D_UNLATCHED, and then it may be a page left of the one covering
+ * `key`: the caller moves right). Records the pages passed on the way in the descent stack.
  *
  * With D_BELOW the downlink followed is the last one whose separator is strictly below `key`,
  * and moving right stops at a page whose high key equals `key`.
@@ -64,6 +83,7 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32
   const exclusive = (flags & D_EXCLUSIVE) != 0;
   const finish = (flags & D_FINISH) != 0;
   const below = (flags & D_BELOW) != 0;
+  const unlatched = (flags & D_UNLATCHED) != 0;
   while (true) {
     let restart = false;
     let p = pageAddr(tableRoot(tree));
@@ -84,6 +104,8 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32
           p = pageAddr(next);
           continue;
         }
+      } else if (unlatched) {
+        return p;
       }
       // The target level, or a page a writer holds or changed under us: one latched step.
       const ex = exclusive && lvl == level;
@@ -112,6 +134,15 @@ export function descend(tree: u32, key: usize, klen: i32, level: i32, flags: i32
     if (!restart) break;
   }
   return 0;
+}
+
+/**
+ * The validation of an optimistic read of page p that began by loading `version` with no writer
+ * holding the latch: still no writer holds it, and the version has not moved (optimisticStep).
+ */
+// @ts-ignore: decorator
+@inline function readValid(p: usize, version: u32): bool {
+  return !latchHeldExclusive(p + P_LATCH) && atomic.load<u32>(p + P_VERSION) == version;
 }
 
 /** Per thread: did the last successful optimisticStep go down (true) or right (false)? */
@@ -161,16 +192,16 @@ function optimisticStep(p: usize, key: usize, klen: i32, below: bool, finish: bo
     if (finish && (pf & F_INCOMPLETE_SPLIT) != 0) return 0;
     let next: u32;
     let down = false;
-    if (movesRight(p, pf, key, klen, below)) {
+    const i = below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen);
+    if (movesRightPast(p, pf, key, klen, below, i == pCount(p) - 1)) {
       next = pRight(p);
     } else {
-      const i = below ? pageSearchInternalBelow(p, key, klen) : pageSearchInternal(p, key, klen);
       // A change of p from here to the validation (a test parks here) must move its version.
       inject(INJECT_OPTIMISTIC_CHILD);
       next = childAt(p, i);
       down = true;
     }
-    if (!latchHeldExclusive(p + P_LATCH) && atomic.load<u32>(p + P_VERSION) == version && next != 0) {
+    if (readValid(p, version) && next != 0) {
       optimisticDown = down;
       return next;
     }
@@ -231,15 +262,65 @@ export function levelNext(p: usize): usize {
   return r;
 }
 
-/** Point lookup: copies the value to the output area and returns its length, or NOTFOUND. */
+/**
+ * Point lookup: copies the value to the output area and returns its length, or NOTFOUND.
+ *
+ * The leaf is read optimistically too, as optimisticStep reads an internal page (its comment has
+ * the argument): version, latch free, the search and the copy of the value into this thread's
+ * private output area, then the validation. A lookup then writes nothing shared, not even the
+ * leaf's latch word (two atomic read-modify-writes on a line every reader of the leaf shares).
+ * An accepted read saw the leaf as it was between two exclusive holders, at the moment of its
+ * first latch check: the lookup takes effect there, as a latched one takes effect under its
+ * latch. A read that fails validation may have copied garbage into the output area, which is
+ * private and rewritten by the next try; garbage never forms an address outside the page plus
+ * 2 x 64 KiB (u16 offsets and lengths) plus the largest value (the length is checked against
+ * it before the copy, which reads only the bytes it copies: assembly/bytes.ts), inside the arena's guard (assembly/arena.ts, ARENA_GUARD). The epoch keeps
+ * the leaf from being recycled meanwhile (a deleted leaf is stepped over to the right, as under
+ * the latch). After OPTIMISTIC_TRIES failures, or at once if a writer holds the leaf, the lookup
+ * descends again and reads the leaf under its shared latch (btreeGetLatched).
+ */
 export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "search: a reader starts holding a latch");
+  let p = descend(tree, key, klen, 0, D_UNLATCHED);
+  const maxValue = <i32>pageSize >> VALUE_SHIFT;
+  for (let tries = 0; tries < OPTIMISTIC_TRIES; ) {
+    const version = atomic.load<u32>(p + P_VERSION);
+    if (latchHeldExclusive(p + P_LATCH)) break;
+    const i = pageSearchLeaf(p, key, klen);
+    const found = searchFound;
+    if (movesRightPast(p, pFlags(p), key, klen, false, !found && i == pCount(p))) {
+      const right = pRight(p);
+      if (readValid(p, version) && right != 0) {
+        inject(INJECT_MOVE_RIGHT);
+        p = pageAddr(right);
+      } else {
+        tries++;
+      }
+      continue;
+    }
+    let r = NOTFOUND;
+    if (found) {
+      r = valLen(p, i);
+      const from = valAddr(p, i);
+      // A change of the leaf from here to the validation (a test parks here) must move its version.
+      inject(INJECT_OPTIMISTIC_LEAF);
+      if (r > maxValue) { tries++; continue; } // a torn read: no value is that long
+      copyBytes(sOut(), from, <usize>r);
+    }
+    if (readValid(p, version)) return r;
+    tries++;
+  }
+  return btreeGetLatched(tree, key, klen);
+}
+
+/** btreeGet under the leaf's shared latch, from a new descent. */
+function btreeGetLatched(tree: u32, key: usize, klen: i32): i32 {
   const p = descend(tree, key, klen, 0, 0);
   const i = pageSearchLeaf(p, key, klen);
   let r = NOTFOUND;
   if (searchFound) {
     r = valLen(p, i);
-    memory.copy(sOut(), valAddr(p, i), <usize>r);
+    copyBytes(sOut(), valAddr(p, i), <usize>r);
   }
   pageUnlatchShared(p);
   return r;
