@@ -204,7 +204,7 @@ export function lk_get(dh: i32, klen: i32): i32 {
   if (r < 0) return r;
   if (!dhandleCurrent(dh)) return EAGAIN;
   epochEnter();
-  const v = btreeGet(dhandleTree(dh), sKey(), klen);
+  const v = btreeGet(dhandleTree(dh), sKey(), klen, sOut());
   epochExit();
   return v;
 }

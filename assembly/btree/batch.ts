@@ -2,8 +2,8 @@
 // and the columnar form of a scan batch (cursor.batches()).
 //
 // Point batches. The bindings pack a chunk of a batch into the input half of this thread's output
-// area and call once; the core does the keys in order, each one exactly as its single-key
-// operation would (its own descent, its leaf latched, linearizable on its own: a batch is not
+// area and call once; the core does the keys in order, each one by its single-key operation
+// (btreeGet, btreePut, btreeRemove: linearizable on its own: a batch is not
 // atomic), and returns how many it did. It stops early when the output half is full (getMany)
 // or at the first failure, so the bindings call again from the first key not done (which
 // reports the failure if it is one). The whole chunk runs inside one epoch (and, for writes, one
@@ -20,15 +20,16 @@
 // start), the keys' bytes and the values' bytes. A batch stops when any region is full. The
 // header and the resume record are the scan's own; SCAN_BYTES and SCAN_LAST are left at 0.
 
-import { pageUnlatchShared, latchesHeld } from "../latch";
-import { pageSearchLeaf, searchFound, valAddr, valLen, keyAddr, keyLen } from "../page";
+import { latchesHeld } from "../latch";
+import { valAddr, valLen, keyAddr, keyLen } from "../page";
+import { copyBytes } from "../bytes";
 import { sOut, S_OUT_SIZE } from "../scratch";
 import { MAX_KEY, MAX_PAGE_SIZE, VALUE_SHIFT, valueMax } from "../limits";
 import { pageSize } from "../arena";
-import { descend } from "./search";
+import { btreeGet } from "./search";
 import { btreePut, MODE_PUT } from "./insert";
 import { btreeRemove } from "./remove";
-import { EINVAL } from "../status";
+import { EINVAL, NOTFOUND } from "../status";
 
 /** Batch input: offset from S_OUT of the packed keys (or entries) of a chunk. */
 export const BATCH_IN: usize = 0;
@@ -67,26 +68,23 @@ export function batchGet(tree: u32, count: i32, len: i32): i32 {
   const outEnd = base + BATCH_OUT + BATCH_OUT_SIZE;
   let k = base + BATCH_IN;
   let o = base + BATCH_OUT;
+  const maxValue = <usize>(pageSize >> VALUE_SHIFT);
   for (let n = 0; n < count; n++) {
     if (k + 2 > inEnd) return n > 0 ? n : EINVAL;
     const klen = <i32>load<u16>(k);
     const key = k + 2;
     if (badKey(klen) || key + <usize>klen > inEnd) return n > 0 ? n : EINVAL;
-    // The leaf is latched shared from the descent to the copy: the read is linearizable at it.
-    const p = descend(tree, key, klen, 0, 0);
-    const i = pageSearchLeaf(p, key, klen);
-    if (searchFound) {
-      const vl = valLen(p, i);
-      if (o + 2 + <usize>vl > outEnd) { pageUnlatchShared(p); return n; }
-      store<u16>(o, <u16>vl);
-      memory.copy(o + 2, valAddr(p, i), <usize>vl);
-      o += 2 + <usize>vl;
-    } else {
-      if (o + 2 > outEnd) { pageUnlatchShared(p); return n; }
+    // The single-key lookup itself (its optimistic leaf read, its latched fallback), its value
+    // written in place: the output must have room for the largest value first.
+    if (o + 2 + <usize>maxValue > outEnd) return n;
+    const vl = btreeGet(tree, key, klen, o + 2);
+    if (vl == NOTFOUND) {
       store<u16>(o, <u16>BATCH_NOTFOUND);
       o += 2;
+    } else {
+      store<u16>(o, <u16>vl);
+      o += 2 + <usize>vl;
     }
-    pageUnlatchShared(p);
     k = key + <usize>klen;
   }
   return count;
@@ -178,8 +176,8 @@ export function columnsEmit(p: usize, i: i32, n: usize): bool {
   const k0: usize = n == 0 ? 0 : <usize>load<u32>(o + COLUMNS_KEY_ENDS + ((n - 1) << 2));
   const v0: usize = n == 0 ? 0 : <usize>load<u32>(o + COLUMNS_VALUE_ENDS + ((n - 1) << 2));
   if (n >= COLUMNS_MAX || k0 + kl > COLUMNS_KEYS_SIZE || COLUMNS_VALUES + v0 + vl > S_OUT_SIZE) return false;
-  memory.copy(o + COLUMNS_KEYS + k0, keyAddr(p, i), kl);
-  memory.copy(o + COLUMNS_VALUES + v0, valAddr(p, i), vl);
+  copyBytes(o + COLUMNS_KEYS + k0, keyAddr(p, i), kl);
+  copyBytes(o + COLUMNS_VALUES + v0, valAddr(p, i), vl);
   store<u32>(o + COLUMNS_KEY_ENDS + (n << 2), <u32>(k0 + kl));
   store<u32>(o + COLUMNS_VALUE_ENDS + (n << 2), <u32>(v0 + vl));
   return true;

@@ -20,7 +20,7 @@ import {
   childAt, searchFound, valAddr, valLen, keyAboveHigh, pageSearchInternalBelow, pCount,
 } from "../page";
 import { tableRoot } from "../catalog";
-import { stackSet, sOut } from "../scratch";
+import { stackSet } from "../scratch";
 import { VALUE_SHIFT } from "../limits";
 import { copyBytes } from "../bytes";
 import {
@@ -263,7 +263,9 @@ export function levelNext(p: usize): usize {
 }
 
 /**
- * Point lookup: copies the value to the output area and returns its length, or NOTFOUND.
+ * Point lookup: copies the value to `dst` (in this thread's private output area: lk_get's value,
+ * or a getMany slot) and returns its length, or NOTFOUND. `dst` must have room for the largest
+ * value (pageSize >> VALUE_SHIFT).
  *
  * The leaf is read optimistically too, as optimisticStep reads an internal page (its comment has
  * the argument): version, latch free, the search and the copy of the value into this thread's
@@ -279,7 +281,7 @@ export function levelNext(p: usize): usize {
  * the latch). After OPTIMISTIC_TRIES failures, or at once if a writer holds the leaf, the lookup
  * descends again and reads the leaf under its shared latch (btreeGetLatched).
  */
-export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
+export function btreeGet(tree: u32, key: usize, klen: i32, dst: usize): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "search: a reader starts holding a latch");
   let p = descend(tree, key, klen, 0, D_UNLATCHED);
   const maxValue = <i32>pageSize >> VALUE_SHIFT;
@@ -305,22 +307,22 @@ export function btreeGet(tree: u32, key: usize, klen: i32): i32 {
       // A change of the leaf from here to the validation (a test parks here) must move its version.
       inject(INJECT_OPTIMISTIC_LEAF);
       if (r > maxValue) { tries++; continue; } // a torn read: no value is that long
-      copyBytes(sOut(), from, <usize>r);
+      copyBytes(dst, from, <usize>r);
     }
     if (readValid(p, version)) return r;
     tries++;
   }
-  return btreeGetLatched(tree, key, klen);
+  return btreeGetLatched(tree, key, klen, dst);
 }
 
 /** btreeGet under the leaf's shared latch, from a new descent. */
-function btreeGetLatched(tree: u32, key: usize, klen: i32): i32 {
+function btreeGetLatched(tree: u32, key: usize, klen: i32, dst: usize): i32 {
   const p = descend(tree, key, klen, 0, 0);
   const i = pageSearchLeaf(p, key, klen);
   let r = NOTFOUND;
   if (searchFound) {
     r = valLen(p, i);
-    copyBytes(sOut(), valAddr(p, i), <usize>r);
+    copyBytes(dst, valAddr(p, i), <usize>r);
   }
   pageUnlatchShared(p);
   return r;
