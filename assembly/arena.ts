@@ -239,6 +239,11 @@ export function pageFree(pg: u32): void {
 }
 
 export function arenaHighWater(): u32 { return atomic.load<u32>(SB + SB_HIGH_WATER); }
+/**
+ * The free list's tag: it moves by one at every push and pop (pageAlloc, pageFree), so the
+ * difference of two readings (u32, wrapping) bounds the pages recycled in between.
+ */
+export function arenaFreeTag(): u32 { return <u32>(atomic.load<u64>(SB + SB_FREE_HEAD) >> 32); }
 export function arenaMaxPages(): u32 { return atomic.load<u32>(SB + SB_MAX_PAGES); }
 export function arenaFreeCount(): u32 { return atomic.load<u32>(SB + SB_FREE_COUNT); }
 /** Walks the free list (quiesced use only: the verifier's leak check). */

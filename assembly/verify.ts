@@ -29,7 +29,8 @@
 //
 // Result: OK, or ECORRUPT with the report (page, rule, level) in the output area.
 
-import { pageAddr, pageNo, arenaHighWater, arenaFreeHead, stashedPages } from "./arena";
+import { pageAddr, pageNo, arenaHighWater, arenaFreeHead, arenaFreeTag, stashedPages } from "./arena";
+import { inject, INJECT_VERIFY_NEXT_PAGE } from "./inject";
 import { pageLatchShared, pageUnlatchShared, latchesHeld } from "./latch";
 import { lockOrderTopDown } from "./locks";
 import {
@@ -44,7 +45,7 @@ import { sTemp } from "./scratch";
 import { sOut } from "./scratch";
 import { MAX_PAGE_SIZE } from "./limits";
 import { MAX_TABLES } from "./limits";
-import { OK, ECORRUPT } from "./status";
+import { OK, ECORRUPT, EINJECTED } from "./status";
 
 // The rules' numbers in reports. The bindings' VERIFY_RULES (scripts/gen-abi.js) names them by
 // these constants' names less RULE_, at index = number (1 .. the last, each once).
@@ -154,10 +155,20 @@ function checkSiblings(p: usize, r: usize): u32 {
   return 0;
 }
 
-/** Walks one level left to right with sibling coupling. Returns OK or ECORRUPT. */
-function verifyLevel(tree: u32, level: i32, limit: u32): i32 {
+/**
+ * Walks one level left to right with sibling coupling. Returns OK, ECORRUPT or EINJECTED.
+ *
+ * The walk is bounded to find a cycle of right links. A walk visits each incarnation of a page
+ * at most once (pages never move within a level; a page that leaves it comes back only through
+ * the free list), so it visits at most as many pages as the arena has ever handed out: the high
+ * water mark plus the free-list operations since the verify began (`tag0`). Concurrent writers
+ * raise both while the walk runs, so the bound is read again whenever the walk reaches it;
+ * a fixed bound read at the start failed correct trees that grew during the walk.
+ */
+function verifyLevel(tree: u32, level: i32, tag0: u32): i32 {
   let p = levelLeftmost(tree, level);
   let walked: u32 = 0;
+  let limit = arenaHighWater();
   while (true) {
     pagesChecked++;
     const rule = checkPage(tree, p, level);
@@ -169,7 +180,11 @@ function verifyLevel(tree: u32, level: i32, limit: u32): i32 {
       pageUnlatchShared(p);
       return dead ? fail(pg, RULE_RIGHTMOST, level, 0) : OK;
     }
-    if (++walked > limit) { const pg = pageNo(p); pageUnlatchShared(p); return fail(pg, RULE_LINKS, level, 1); }
+    if (++walked > limit) {
+      limit = arenaHighWater() + (arenaFreeTag() - tag0);
+      if (walked > limit) { const pg = pageNo(p); pageUnlatchShared(p); return fail(pg, RULE_LINKS, level, 1); }
+    }
+    if (inject(INJECT_VERIFY_NEXT_PAGE) != OK) { pageUnlatchShared(p); return EINJECTED; }
     const r = pageAddr(right);
     pageLatchShared(r); // left to right: the page order (assembly/locks.ts)
     const srule = checkSiblings(p, r);
@@ -307,9 +322,9 @@ export function verifyTree(tree: u32, full: bool): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "verify: starts holding a latch");
   pagesChecked = 0;
   const top = tableRootLevel(tree);
-  const limit = arenaHighWater();
+  const tag0 = arenaFreeTag();
   for (let level = top; level >= 0; level--) {
-    const r = verifyLevel(tree, level, limit);
+    const r = verifyLevel(tree, level, tag0);
     if (r != OK) return r;
   }
   if (full) {

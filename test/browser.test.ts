@@ -105,7 +105,9 @@ describe('browser (Chromium)', () => {
       return p && [0, 1, 2, 3].every((i) => p.ops(i) > 20000);
     }, undefined, { timeout: 30000 });
     await page.click('#verify');
-    await page.waitForFunction(() => /verify: ok/.test(document.getElementById('log')!.textContent!));
+    await page.waitForFunction(() => /verify: /.test(document.getElementById('log')!.textContent!));
+    const logText = (await page.textContent('#log'))!;
+    expect(logText, 'the demo log after verify').toMatch(/verify: ok/);
     await page.click('#compact');
     await page.waitForFunction(() => /compact: \d+ pages deleted/.test(document.getElementById('log')!.textContent!));
     await page.waitForTimeout(1200); // two more chart samples after the clicks, for the screenshot

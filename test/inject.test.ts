@@ -83,6 +83,34 @@ describe('injection points', () => {
     expect(s.verify('table:t').ok).toBe(true);
   });
 
+  // A concurrent verify bounds each level's walk to find a cycle of right links. The bound was the
+  // arena's high water mark read when the verify began, so a tree that grew during the walk failed
+  // with LINKS (detail 1) though it was whole: the browser demo's verify button, pressed while its
+  // workers grew the tree, met this. Here the verify holds the first of two leaves
+  // (verify-before-next-page) while the second splits into many more leaves than the arena had.
+  it('a concurrent verify whose level grows past the arena\'s size during the walk passes', async () => {
+    const { s, c } = await tableWith(80);
+    expect(s.stats('table:t')).toMatchObject({ depth: 2, leafPages: 2 });
+    const park = conn.inject('verify-before-next-page').arm('wait', { count: 1 });
+    try {
+      await withWorkers(conn, 1, async ([w]) => {
+        const got = w.call<any>('verify', { uri: 'table:t', concurrent: true });
+        try {
+          park.awaitArrived(1); // the verify holds the first leaf shared; the second is free
+          for (let i = 80; i < 3000; i++) c.put(key(i), VALUE); // all right of the first leaf
+        } finally {
+          park.wake();
+        }
+        const r = await got;
+        expect(r).toMatchObject({ ok: true, full: false });
+        expect(r.pages).toBeGreaterThan(60); // it walked the whole grown leaf level
+      });
+    } finally {
+      park.disarm().wake();
+    }
+    expect(s.verify('table:t').ok).toBe(true);
+  });
+
   for (const [where, skip] of [['the root', 0], ['a leaf under an internal root', 5]] as const) {
     it(`an insert meets an incomplete split of ${where} and finishes it`, async () => {
       conn = await openTest();
