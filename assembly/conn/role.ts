@@ -19,7 +19,9 @@
 // A write passes only if the role word equals, bit for bit, the word its dhandle was stamped with
 // at open (assembly/conn/dhandle.ts), and that word has LEADER set; a dhandle from before a role
 // change gets EAGAIN, and the cursor takes a current one. The argument (the step-down race, and
-// cursors across role changes) is in README.md in this directory.
+// cursors across role changes) is in README.md in this directory. A write that passes also
+// clears SB_IMAGE_SEQ ("the trees equal checkpoint N"): imageStale below says why that is
+// ordered against a concurrent checkpoint.
 //
 // THE CHECKPOINT LOCK (SB_CHECKPOINT_LOCK) serialises checkpoints and role changes. The bindings
 // take it without blocking a thread (try + wait asynchronously), because a step-down holds it
@@ -27,7 +29,7 @@
 // from inside the core, and nothing holding another lock waits for it: it is first in the lock
 // table (assembly/locks.ts), which debug builds check.
 
-import { SB, SB_ROLE, SB_CHECKPOINT_LOCK, slotAddr, threadSlot, TS_WRITING } from "../arena";
+import { SB, SB_ROLE, SB_CHECKPOINT_LOCK, SB_IMAGE_SEQ, slotAddr, threadSlot, TS_WRITING } from "../arena";
 import { MAX_THREADS } from "../limits";
 import { BENCH_NO_GATE } from "../benchflags";
 import { canBlock } from "../latch";
@@ -72,7 +74,7 @@ export function roleSet(leader: bool): u32 {
  * word is not `stamp`: the dhandle is from before a role change; the caller gets a current one).
  */
 export function writeEnter(stamp: u32): i32 {
-  if (BENCH_NO_GATE) return OK; // a benchmark build only (benchflags.ts); false, and compiled away, otherwise
+  if (BENCH_NO_GATE) { imageStale(); return OK; } // a benchmark build only (benchflags.ts); false, and compiled away, otherwise
   const slot = slotAddr(threadSlot) + TS_WRITING;
   while (true) {
     atomic.store<u32>(slot, 1);
@@ -92,9 +94,30 @@ export function writeEnter(stamp: u32): i32 {
       inject(INJECT_WRITE_OUTDATED);
       return EAGAIN;
     }
+    imageStale();
     return OK;
   }
   return OK;
+}
+
+/**
+ * A write passed the gate: the live trees no longer equal the checkpoint named by SB_IMAGE_SEQ,
+ * so the next checkpoint (or close, or step-down) writes an image instead of skipping it.
+ *
+ * Cleared here, announced (TS_WRITING = 1) and after the role word was seen with GATE clear,
+ * before the write changes anything. A checkpoint stores its seq in the word only inside the gate
+ * (bindings/connection.ts, takeImage: after gateClose drained every announced writer, before
+ * gateOpen). So a write either was announced when the gate closed, then the drain waited for it,
+ * its clear came before that store and its change is in the copy; or it passes only after
+ * gateOpen, and its clear comes after the store and leaves 0 for the next checkpoint. Seq-cst
+ * atomics make the "either" exhaustive, as for the drain itself. A skip decision that reads the
+ * word outside the gate sees 0 for every write acknowledged before it, and a write landing after
+ * it clears the word for the next one. A load first: a store only on the first write after a
+ * checkpoint, not a shared-line write per operation.
+ */
+// @ts-ignore: decorator
+@inline function imageStale(): void {
+  if (atomic.load<u32>(SB + SB_IMAGE_SEQ) != 0) atomic.store<u32>(SB + SB_IMAGE_SEQ, 0);
 }
 
 // @ts-ignore: decorator
