@@ -6,6 +6,8 @@
  *   - a checkpoint record: term, page size, and the tables of an image (names, formats, counts);
  *     the image itself is one blob per table, `ckpt-<seq>-t<term>-<i>`, written BEFORE the record;
  *   - a term record: a node stepped up and claimed a new term; it names the latest checkpoint.
+ *     A leader that lets go with no change since the newest image publishes one too, of its own
+ *     term and without a holder, instead of writing that image again.
  * A leader publishes its next checkpoint at (the last seq it knows) + 1. If that name is taken,
  * somebody claimed a term after it: the checkpoint is refused (ESTALE) and the node is fenced.
  * A node stepping up claims latest + 1; the leader it replaces can then never publish again,

@@ -8,9 +8,12 @@
  * live in shared memory and are changed by the core (assembly/conn/); this file sequences a role
  * change or a checkpoint with the page store's I/O:
  *
- *   checkpoint  lock; leader?; image (write gate closed while it is copied); publish at seq+1
+ *   checkpoint  lock; leader?; nothing to do if the trees equal the newest image and the newest
+ *               record is this node's (IMAGE_SEQ, below); else image (write gate closed while it
+ *               is copied); publish at seq+1
  *   step-down   lock; role word -> follower (new writes refused) + sweep + drain in-flight writes;
- *               final checkpoint (so every acknowledged write is in it); trees READONLY
+ *               final checkpoint (so every acknowledged write is in it), or, if the trees equal
+ *               the newest image, only a record that lets go of the leader lock; trees READONLY
  *   step-up     lock; load the latest image unless the trees already equal it (the work that
  *               can fail, done before the claim, so a failed step-up leaves the old leader
  *               leading); claim a term (publish a term record at latest+1: the old leader is
@@ -27,6 +30,12 @@
  *               and its close() fail with ESTALE too (it never reports lost work as saved)
  *
  * "lock" is the checkpoint lock (SB_CHECKPOINT_LOCK), taken asynchronously: it is held across I/O.
+ *
+ * IMAGE_SEQ (superblock SB_IMAGE_SEQ) is the checkpoint the live trees equal, 0 for none. A load
+ * sets it, a checkpoint sets it inside its write gate, and every write that passes the gate clears
+ * it, from any thread (assembly/conn/role.ts, imageStale: why a write racing a checkpoint always
+ * leaves it 0). So a connection that changed nothing writes no image: its checkpoints resolve at
+ * once, and its close() only lets go of the leader lock (release).
  */
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
@@ -102,6 +111,11 @@ export class Connection implements SessionOwner {
   private readonly ownHolder: boolean;
   /** Table name -> digest, as of the last image this object published or loaded. */
   private published = new Map<string, string>();
+  /**
+   * The term record this object's last step-up published, if the record it claimed after named no
+   * holder: a close() that changed nothing can remove it and leave the home as it found it.
+   */
+  private claimAfterRelease: number | undefined;
   /** Set when a checkpoint found this node fenced: the ESTALE its next checkpoint and close() give. */
   private fenced: string | undefined;
   /** The last error of a background refresh (refreshInterval), if it failed. */
@@ -292,7 +306,10 @@ export class Connection implements SessionOwner {
     this.core.x.lk_sweep(SWEEP_IDLE_TICKS);
   }
 
-  /** Leader only: a consistent image of every table, published in the page store. */
+  /**
+   * Leader only: a consistent image of every table, published in the page store; nothing when no
+   * write changed a table since the newest image, which is this node's (unchanged).
+   */
   async checkpoint(): Promise<void> {
     this.checkOpen();
     await this.checkpointAs(false);
@@ -306,18 +323,78 @@ export class Connection implements SessionOwner {
         if (this.fenced) throw new LatchkeyError('ESTALE', this.fenced);
         throw new LatchkeyError('ENOTLEADER', 'checkpoint: this connection is a follower; accepted: checkpoints on the leader');
       }
+      const same = await this.unchanged(store);
+      if (same) {
+        if (release) await this.release(store, same, true);
+        return;
+      }
       const seq = this.core.x.lk_conn_get(LAST_SEQ) + 1;
-      await this.publishImage(store, this.takeImage(seq, true), release);
+      try {
+        await this.publishImage(store, this.takeImage(seq, true), release);
+      } catch (e) {
+        // takeImage named `seq` in IMAGE_SEQ, which was not published: the trees equal no image.
+        this.core.x.lk_conn_set(IMAGE_SEQ, 0);
+        throw e;
+      }
     });
+  }
+
+  /**
+   * The newest record, if it is this node's own (the last seq it published) and names the image
+   * the trees equal: a checkpoint now would write that image again. IMAGE_SEQ is read before the
+   * store is: a write acknowledged before this call has cleared it already, and one landing
+   * after clears it for the next checkpoint. A newer record (fenced) is not "unchanged": the
+   * checkpoint goes ahead and finds the fence, as it would have with changes.
+   */
+  private async unchanged(store: PageStore): Promise<LogRecord | undefined> {
+    const x = this.core.x;
+    const image = x.lk_conn_get(IMAGE_SEQ);
+    if (image === 0) return undefined;
+    const latest = await latestRecord(store);
+    return latest && latest.seq === x.lk_conn_get(LAST_SEQ) && latest.checkpoint === image ? latest : undefined;
+  }
+
+  /**
+   * Lets go of the leader lock without an image: the trees equal the one `latest` (this node's
+   * newest record) names. With `close`, and `latest` the term record this object claimed after a
+   * record that named no holder, that claim is removed, so a connection that changed nothing
+   * leaves the home as it found it: first the role word turns follower (this memory can never
+   * publish under that term again, so the term a next leader claims at the same seq names no
+   * blobs of this one), and only when no other thread is attached (an attached worker could
+   * otherwise be mid-write or mid-checkpoint under it). Otherwise a holderless term record at
+   * seq+1, naming the same term and image (ESTALE if fenced, as a checkpoint).
+   */
+  private async release(store: PageStore, latest: LogRecord, close: boolean): Promise<void> {
+    const x = this.core.x;
+    if (close && latest.seq === this.claimAfterRelease && latest.kind === 'term' && x.lk_threads_attached() === 1) {
+      x.lk_role_change(0);
+      x.lk_tables_readonly(1);
+      try {
+        await store.remove(recordName(latest.seq));
+        return;
+      } catch {
+        // Not removed: the record below lets go all the same.
+      }
+    }
+    const seq = x.lk_conn_get(LAST_SEQ) + 1;
+    const term = x.lk_conn_get(TERM);
+    const rec: LogRecord = { v: 1, kind: 'term', seq, term, pageSize: this.cfg.pageSize, checkpoint: latest.checkpoint };
+    const published = await store.publish(recordName(seq), encodeRecord(rec));
+    const newest = published ? await latestRecord(store) : await readRecord(store, seq).catch(() => undefined);
+    if (!published || (newest && newest.seq > seq)) throw this.fence(seq, term, published, newest, 0, liveTables(this.core).length);
+    x.lk_conn_set(LAST_SEQ, seq);
   }
 
   private async stepDown(store: PageStore): Promise<void> {
     const x = this.core.x;
     if (this.role === 'follower') return;
     x.lk_role_change(0); // new writes refused from here; returns once in-flight writes are done
-    const seq = x.lk_conn_get(LAST_SEQ) + 1;
+    // Read after the drain: every write that passed has cleared IMAGE_SEQ, and none can pass now.
+    const same = await this.unchanged(store);
+    const seq = same ? same.checkpoint : x.lk_conn_get(LAST_SEQ) + 1;
     try {
-      await this.publishImage(store, this.takeImage(seq, false), true);
+      if (same) await this.release(store, same, false);
+      else await this.publishImage(store, this.takeImage(seq, false), true);
     } catch (e) {
       // Fenced (ESTALE): another node leads; stay a follower. Any other failure (I/O): the final
       // checkpoint is not there, so this node must not give up the writes only it holds: it goes
@@ -341,8 +418,10 @@ export class Connection implements SessionOwner {
     const x = this.core.x;
     if (this.role === 'leader') return;
     let claimed: LogRecord | undefined;
+    let afterRelease = false;
     for (let attempt = 0; attempt < STEP_UP_ATTEMPTS && !claimed; attempt++) {
       const latest = await latestRecord(store);
+      afterRelease = latest !== undefined && latest.holder === undefined;
       const live = refuseLive ? holderLive(latest?.holder) : undefined;
       if (live) throw this.busy(latest!, live);
       const checkpoint = latest?.checkpoint ?? 0;
@@ -364,8 +443,9 @@ export class Connection implements SessionOwner {
     x.lk_conn_set(TERM, claimed.term);
     x.lk_conn_set(LAST_SEQ, claimed.seq);
     x.lk_tables_readonly(0);
-    x.lk_conn_set(IMAGE_SEQ, 0);
+    x.lk_conn_set(IMAGE_SEQ, claimed.checkpoint); // loaded above, or equal already; 0 for none
     x.lk_role_change(1);
+    this.claimAfterRelease = afterRelease ? claimed.seq : undefined;
     this.fenced = undefined;
     await pruneStore(store, claimed.seq);
   }
@@ -420,7 +500,15 @@ export class Connection implements SessionOwner {
     const x = this.core.x;
     const s = this.session();
     const copies: { name: string; formats: number; batches: RawBatch[] }[] = [];
-    if (gate) x.lk_gate_close();
+    if (gate) {
+      x.lk_gate_close();
+      // Inside the gate: every announced writer has drained and none passes until gateOpen, so a
+      // write after the copy clears this again (assembly/conn/role.ts, imageStale). Stored after
+      // the publish instead, it would overwrite that clear and the next checkpoint would skip
+      // the write. Until the publish succeeds only lock holders read it; checkpointAs resets it
+      // on a failure.
+      x.lk_conn_set(IMAGE_SEQ, seq);
+    }
     try {
       for (const { name, formats } of liveTables(this.core)) {
         const c = s.openRawCursor(`table:${name}`);
@@ -467,18 +555,22 @@ export class Connection implements SessionOwner {
     const published = await store.publish(recordName(seq), encodeRecord(rec));
     const newest = published ? await latestRecord(store) : await readRecord(store, seq).catch(() => undefined);
     if (!published || (newest && newest.seq > seq)) {
-      // Fenced: another node claimed a newer term. This one stops writing at once.
       if (!published) for (let i = 0; i < image.blobs.length; i++) await store.remove(blobName(seq, term, i));
-      if (this.role === 'leader') x.lk_role_change(0);
-      x.lk_tables_readonly(1);
-      x.lk_conn_set(IMAGE_SEQ, 0);
-      const lost = this.unpublished(image);
-      this.fenced = `checkpoint ${seq} refused: the page store ${published ? `has a newer record ${newest!.seq}` : `already has record ${seq}`}${newest ? ` (a ${newest.kind} of term ${newest.term}; this node's term is ${term})` : ''}; another node took the leader role, and this connection is now a follower; ${lost} of its ${image.tables.length} table${image.tables.length === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
-      throw new LatchkeyError('ESTALE', this.fenced);
+      throw this.fence(seq, term, published, newest, this.unpublished(image), image.tables.length);
     }
     x.lk_conn_set(LAST_SEQ, seq);
     this.published = new Map(image.tables.map((t, i) => [t.name, image.digests[i]]));
     await pruneStore(store, seq);
+  }
+
+  /** Fenced: another node claimed a newer term. This one stops writing at once; the ESTALE to throw. */
+  private fence(seq: number, term: number, published: boolean, newest: LogRecord | undefined, lost: number, tables: number): LatchkeyError {
+    const x = this.core.x;
+    if (this.role === 'leader') x.lk_role_change(0);
+    x.lk_tables_readonly(1);
+    x.lk_conn_set(IMAGE_SEQ, 0);
+    this.fenced = `checkpoint ${seq} refused: the page store ${published ? `has a newer record ${newest!.seq}` : `already has record ${seq}`}${newest ? ` (a ${newest.kind} of term ${newest.term}; this node's term is ${term})` : ''}; another node took the leader role, and this connection is now a follower; ${lost} of its ${tables} table${tables === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
+    return new LatchkeyError('ESTALE', this.fenced);
   }
 
   /** How many tables of `image` differ from the last image published or loaded (added and dropped ones count). */
@@ -546,9 +638,11 @@ export class Connection implements SessionOwner {
   /**
    * Closes this thread's view: its sessions and cursors, and its thread slot. The connection open()
    * returned also stops its timers and, leading with a home configured, takes a last checkpoint
-   * that lets go of the leader lock. A fenced node (found now, or by an earlier checkpoint) rejects
-   * with ESTALE saying how many tables had changes that were not published; that and any other
-   * failure is reported after the connection is closed all the same.
+   * that lets go of the leader lock (with no change since the newest image: no image, and the
+   * term record its open published removed where it can be; release). A fenced node (found now,
+   * or by an earlier checkpoint) rejects with ESTALE saying how many tables had changes that were
+   * not published; that and any other failure is reported after the connection is closed all
+   * the same.
    */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -4,7 +4,9 @@
  * THE LOCK IS THE NEWEST LOG RECORD. Every record a leader publishes (its term record, then each
  * checkpoint) names its holder: a connection id, and where the platform can tell, the pid, host,
  * thread and process start time. A leader that lets go publishes a final record without a holder
- * (the step-down's and close()'s last checkpoint). So "the home has a live leader" is "the newest
+ * (the step-down's and close()'s last checkpoint; with no change since the newest image, a term
+ * record of the same term naming that image, or, at a close, the removal of its own term record
+ * when the record before it named no holder: bindings/connection.ts, release). So "the home has a live leader" is "the newest
  * record names a holder that is still alive", and taking the lock is claiming the next record,
  * which the store's create-if-absent `publish` makes atomic: of two racing opens exactly one
  * claims seq+1; the other starts again from the newest record, finds the winner's holder alive,

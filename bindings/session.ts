@@ -274,7 +274,7 @@ export class Session implements CursorOwner {
 
   /**
    * Leader only: writes a consistent image of every table to the page store and publishes it
-   * (bindings/checkpoint.ts). ENOTLEADER on a follower; ESTALE if another node took the leader
+   * (bindings/checkpoint.ts); nothing, when no write changed a table since the newest image. ENOTLEADER on a follower; ESTALE if another node took the leader
    * role (this connection is then a follower).
    */
   async checkpoint(): Promise<void> {
