@@ -6,10 +6,11 @@
 #   models/run.sh            all models and variants
 #   models/run.sh pagedel    only the configurations whose name starts with "pagedel"
 #
-# Needs spin (Debian: apt-get install -y spin) and gcc. Bounded for a shared 2-core machine:
-# one verifier at a time, MEMLIM (MB) caps each, and a search that does not complete
-# (memory or depth) counts as a failure, never as a pass. The verifier is compiled with -O0: gcc
-# takes minutes to optimise pan.c, longer than the search it would speed up.
+# Needs spin (Debian: apt-get install -y spin) and gcc. Bounded: at most JOBS verifiers at once
+# (LATCHKEY_SPIN_JOBS; default the cores, no more than the memory holds at MEMLIM each), MEMLIM
+# (MB) caps each, and a search that does not complete (memory or depth) counts as a failure,
+# never as a pass. The longest searches start first. The verifier is compiled with -O0: -O2
+# speeds the search by about a fifth and costs as much in compile time.
 set -u
 cd "$(dirname "$0")"
 MODELS=$(pwd)
@@ -21,6 +22,10 @@ if ! command -v spin >/dev/null 2>&1; then
   echo "models/run.sh: spin is not installed (Debian/Ubuntu: apt-get install -y spin)" >&2
   exit 2
 fi
+CORES=$(nproc 2>/dev/null || echo 1)
+MEM_MB=$(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo 2>/dev/null || echo "$MEMLIM")
+FIT=$(( MEM_MB / MEMLIM )); (( FIT < 1 )) && FIT=1
+JOBS=${LATCHKEY_SPIN_JOBS:-$(( CORES < FIT ? CORES : FIT ))}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-models.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
@@ -39,23 +44,21 @@ CONFIGS=(
   "roles-no-drain|roles.pml|-DVARIANT_NO_DRAIN|fail"
 )
 
-status=0
-summary=()
-for cfg in "${CONFIGS[@]}"; do
-  IFS='|' read -r name model macros expect <<<"$cfg"
-  [[ -n "$FILTER" && "$name" != "$FILTER"* ]] && continue
-  dir="$WORK/$name"
+# One configuration, in its own directory: its report goes to report, its summary row to row.
+check() {
+  local name=$1 model=$2 macros=$3 expect=$4 dir="$WORK/$1"
+  local verdict states errors incomplete start secs
   mkdir -p "$dir"
   cp "$MODELS/$model" "$dir/"
+  exec >"$dir/report" 2>&1
   # shellcheck disable=SC2086
   if ! (cd "$dir" && spin -a $macros "$model" >spin.out 2>&1 && gcc -O0 -w -DMEMLIM="$MEMLIM" -DCOLLAPSE -o pan pan.c >gcc.out 2>&1); then
     echo "== $name: spin/gcc failed"; cat "$dir/spin.out" "$dir/gcc.out" 2>/dev/null | head -20
-    status=1; summary+=("$name|$expect|BUILD FAILED|-|-"); continue
+    echo "$name|$expect|BUILD FAILED|-|-" >"$dir/row"; return
   fi
   start=$(date +%s.%N)
   (cd "$dir" && ./pan -m"$DEPTH" >pan.out 2>&1)
-  secs=$(echo "$(date +%s.%N) - $start" | bc)
-  secs=$(printf '%.1f' "$secs")
+  secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
   states=$(grep -Eo '^ *[0-9]+ states, stored' "$dir/pan.out" | grep -Eo '[0-9]+' | head -1)
   errors=$(grep -Eo 'errors: [0-9]+' "$dir/pan.out" | grep -Eo '[0-9]+' | head -1)
   incomplete=$(grep -cE 'Search not completed|max search depth too small|out of memory' "$dir/pan.out")
@@ -63,7 +66,7 @@ for cfg in "${CONFIGS[@]}"; do
     if [[ "${errors:-1}" == 0 && "$incomplete" == 0 ]]; then
       verdict="passed (exhaustive)"
     else
-      verdict="FAILED"; status=1
+      verdict="FAILED"
       echo "== $name: expected an exhaustive search without errors"
       grep -E 'error|violated|not completed|too small|memory' "$dir/pan.out" | head -10
       if [[ -f "$dir/$model.trail" ]]; then
@@ -79,14 +82,47 @@ for cfg in "${CONFIGS[@]}"; do
       # shellcheck disable=SC2086
       (cd "$dir" && spin -t -T $macros "$model" 2>&1 | grep -E '^(T[0-9]|INS|DEL|RD|VIOLATED|MODEL)' | sed 's/^/    /')
       if grep -q 'MODEL BOUND' <(cd "$dir" && spin -t -T $macros "$model" 2>&1); then
-        verdict="FAILED (hit a model bound, not the race)"; status=1
+        verdict="FAILED (hit a model bound, not the race)"
       fi
     else
-      verdict="FAILED: not rejected"; status=1
+      verdict="FAILED: not rejected"
       echo "== $name: the variant with a fix removed was NOT rejected"
     fi
   fi
-  summary+=("$name|$expect|$verdict|${states:-?}|${secs}s")
+  echo "$name|$expect|$verdict|${states:-?}|${secs}s" >"$dir/row"
+}
+
+# The exhaustive passes take most of the time: start them first.
+selected=()
+for cfg in "${CONFIGS[@]}"; do
+  IFS='|' read -r name _ _ expect <<<"$cfg"
+  [[ -n "$FILTER" && "$name" != "$FILTER"* ]] && continue
+  [[ "$expect" == pass ]] && selected+=("$cfg")
+done
+for cfg in "${CONFIGS[@]}"; do
+  IFS='|' read -r name _ _ expect <<<"$cfg"
+  [[ -n "$FILTER" && "$name" != "$FILTER"* ]] && continue
+  [[ "$expect" != pass ]] && selected+=("$cfg")
+done
+echo "models/run.sh: ${#selected[@]} configurations, $JOBS at a time"
+running=0
+for cfg in "${selected[@]}"; do
+  IFS='|' read -r name model macros expect <<<"$cfg"
+  if (( running >= JOBS )); then wait -n; running=$((running - 1)); fi
+  check "$name" "$model" "$macros" "$expect" &
+  running=$((running + 1))
+done
+wait
+
+status=0
+summary=()
+for cfg in "${CONFIGS[@]}"; do
+  IFS='|' read -r name _ _ _ <<<"$cfg"
+  [[ -n "$FILTER" && "$name" != "$FILTER"* ]] && continue
+  cat "$WORK/$name/report" 2>/dev/null
+  row=$(cat "$WORK/$name/row" 2>/dev/null || echo "$name|?|FAILED: no result|-|-")
+  [[ "$row" == *"|passed (exhaustive)|"* || "$row" == *"|rejected (counterexample)|"* ]] || status=1
+  summary+=("$row")
 done
 
 echo

@@ -208,4 +208,18 @@ export const MUTATIONS = [
     replace: '  return 0;',
     tests: ['test/page-prefix.test.ts'],
   },
+  {
+    name: 'interpolation on heads: a head equal to the searched one taken as proof that its key is above',
+    file: 'assembly/page.ts',
+    find: '  else if (ha > h) narrowHi = a;',
+    replace: '  else if (ha >= h) narrowHi = a;',
+    tests: ['test/page-prefix.test.ts'],
+  },
+  {
+    name: 'verify: the walk bound is read once per level, not again when a concurrent walk reaches it',
+    file: 'assembly/verify.ts',
+    find: '      limit = arenaHighWater() + (arenaFreeTag() - tag0);\n',
+    replace: '',
+    tests: ['test/inject.test.ts'],
+  },
 ];

@@ -180,6 +180,59 @@ describe('page prefix and key heads', () => {
   });
 });
 
+// Pages of INTERPOLATE_MIN (48) slots and more narrow the binary search around a guess
+// interpolated between the first head and the high key's (page.ts, narrow). 8-byte keys with
+// 8-byte values fill a 4 KiB leaf with about 150 slots, and 20 000 of them an internal page with
+// about 130: both searches interpolate. Distributions where a guess is far off (skewed, two
+// clusters, runs of equal heads, keys shorter than their head) must cost probes, never results.
+describe('interpolation on heads: every distribution finds exactly the keys present', () => {
+  const be64 = (hi: number, lo: number) => { const k = new Uint8Array(8); const dv = new DataView(k.buffer); dv.setUint32(0, hi >>> 0); dv.setUint32(4, lo >>> 0); return k; };
+  let x = 0x2545f491;
+  const rand = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+  const N = 20000;
+  const dists: [string, (i: number) => Uint8Array][] = [
+    ['uniform random', () => be64(rand(), rand())],
+    ['skewed (i^4: dense at the low end of each page)', (i) => be64(Math.floor((i ** 4) / 2 ** 32), (i ** 4) % 2 ** 32)],
+    ['two clusters at the ends of the key space', (i) => be64(i % 2 ? 0xffffff00 + (i & 0xff) : i >> 8, rand())],
+    ['runs of equal heads (4 shared bytes after a 1-byte prefix)', (i) => bytes([0x40 + (i % 16)], 'head', [i >> 12, (i >> 4) & 0xff])],
+    ['keys shorter than a head, with zero padding ties', (i) => (i < 256 ? bytes([i]) : i < 512 ? bytes([i - 256, 0]) : bytes([(i >> 8) & 0xff, i & 0xff, (i >> 1) & 1 ? 0 : 1]))],
+  ];
+  for (const [name, make] of dists) {
+    it(name, async () => {
+      const { s, c } = await openTable();
+      const model = new Map<string, [Uint8Array, Uint8Array]>();
+      for (let i = 0; i < N; i++) { const k = make(i); const v = be64(i, ~i); c.put(k, v); model.set(hex(k), [k, v]); }
+      const sizes = levelInfo(conn, 0, 0).map((l) => l.items);
+      expect(Math.max(...sizes), 'leaves large enough to interpolate').toBeGreaterThanOrEqual(48);
+      if (s.stats(T).depth > 1) expect(levelInfo(conn, 0, 1).some((l) => l.items >= 48), 'an internal page large enough to interpolate').toBe(true);
+      const keys = [...model.values()].map(([k]) => k).sort(cmp);
+      // Neighbours: each key with a 0 byte appended (just above it), and with its last byte less one.
+      const probes: Uint8Array[] = [];
+      for (const k of keys) {
+        probes.push(bytes(k, [0]));
+        if (k[k.length - 1]! > 0) { const b = k.slice(); b[b.length - 1]!--; probes.push(b); }
+      }
+      const wrong: string[] = [];
+      for (const k of keys) if (cmp(c.get(k) ?? new Uint8Array(0), model.get(hex(k))![1]) !== 0) wrong.push(`get ${hex(k)}`);
+      for (const p of probes) if (!model.has(hex(p)) && c.get(p) !== undefined) wrong.push(`absent ${hex(p)}`);
+      // A lower bound from every 29th probe: the scan starts at the first key at or above it, a
+      // reverse scan at the last key below it.
+      const firstAtOrAbove = (p: Uint8Array) => { let lo = 0, hi = keys.length; while (lo < hi) { const m = (lo + hi) >> 1; if (cmp(keys[m]!, p) < 0) lo = m + 1; else hi = m; } return lo; };
+      for (let j = 0; j < probes.length; j += 29) {
+        const p = probes[j]!;
+        const at = firstAtOrAbove(p);
+        const up = [...c.range({ gte: p, limit: 1 })].map(([k]) => hex(k)).join();
+        if (up !== (at < keys.length ? hex(keys[at]!) : '')) wrong.push(`first key >= ${hex(p)}: ${up}`);
+        const down = [...c.range({ lt: p, reverse: true, limit: 1 })].map(([k]) => hex(k)).join();
+        if (down !== (at > 0 ? hex(keys[at - 1]!) : '')) wrong.push(`last key < ${hex(p)}: ${down}`);
+      }
+      expect(wrong).toEqual([]);
+      expect([...c.range()].map(([k]) => hex(k)), 'scan order').toEqual(keys.map(hex));
+      expect(s.verify(T).ok).toBe(true);
+    });
+  }
+});
+
 describe('the verifier checks the prefix and the heads (rule PREFIX)', () => {
   for (const debug of [true, false]) {
     it(`${debug ? 'debug' : 'release'} build: a corrupted head, prefix length or header copy breaks rule PREFIX; restored, the tree verifies`, async () => {
