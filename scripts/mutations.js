@@ -222,4 +222,11 @@ export const MUTATIONS = [
     replace: '',
     tests: ['test/inject.test.ts'],
   },
+  {
+    name: 'a write that passes the gate leaves SB_IMAGE_SEQ set (the next checkpoint takes the trees as unchanged)',
+    file: 'assembly/conn/role.ts',
+    find: '    imageStale();\n    return OK;\n',
+    replace: '    return OK;\n',
+    tests: ['test/checkpoint-clean.test.ts'],
+  },
 ];

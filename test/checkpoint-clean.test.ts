@@ -3,40 +3,16 @@
 // Writes from any thread mark the trees changed (assembly/conn/role.ts, imageStale), and a write
 // that lands while a checkpoint is publishing is never taken to be in it.
 
-import { describe, it, expect, afterEach } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openTest, withWorkers } from './helpers.js';
+import { withWorkers, testHomes } from './helpers.js';
 import { type Connection, MemoryPageStore } from '../dist/index.js';
 
 const T = 'table:t';
 const key = (i: number) => `k${String(i).padStart(6, '0')}`;
-const opened: Connection[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const c of opened.splice(0)) await c.close().catch(() => {});
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempHome(): string {
-  const d = mkdtempSync(join(tmpdir(), 'latchkey-clean-'));
-  dirs.push(d);
-  return d;
-}
-
-async function connect(opts: Record<string, unknown>): Promise<Connection> {
-  const c = await openTest(opts);
-  opened.push(c);
-  return c;
-}
-
-async function closeConn(c: Connection): Promise<void> {
-  opened.splice(opened.indexOf(c), 1);
-  await c.close();
-}
+const { tempHome, connect, close: closeConn } = testHomes('clean');
 
 /** Every file of the home: name -> size, mtime and a digest of its bytes. */
 function snapshot(dir: string): Record<string, string> {

@@ -1,4 +1,8 @@
 import { Worker } from 'node:worker_threads';
+import { afterEach } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { open, type Connection, type ShareHandle } from '../dist/index.js';
 
 const WORKER = new URL('./workers/worker.js', import.meta.url);
@@ -115,5 +119,37 @@ export function rng(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Directory homes and connections for one test file: call once at its top level. After each test,
+ * the connections still open are closed and the homes removed.
+ */
+export function testHomes(tag: string) {
+  const opened: Connection[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const c of opened.splice(0)) await c.close().catch(() => {});
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    /** A fresh, empty directory, removed after the test. */
+    tempHome(): string {
+      const d = mkdtempSync(join(tmpdir(), `latchkey-${tag}-`));
+      dirs.push(d);
+      return d;
+    },
+    /** openTest(opts), closed after the test unless closed with close() before. */
+    async connect(opts: Record<string, unknown>): Promise<Connection> {
+      const c = await openTest(opts);
+      opened.push(c);
+      return c;
+    },
+    /** Closes c now (a leader with a home checkpoints on close); the test sees its outcome. */
+    async close(c: Connection): Promise<void> {
+      opened.splice(opened.indexOf(c), 1);
+      await c.close();
+    },
   };
 }

@@ -6,34 +6,14 @@
  * How these were shown to fail without the fix (assembly/conn/dhandle.ts, role.ts): see the
  * comments on each describe block and the closing note of issue #4.
  */
-import { describe, it, expect, afterEach } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openTest, withWorkers, waitFor, type TestWorker } from './helpers.js';
+import { describe, it, expect } from 'vitest';
+import { withWorkers, waitFor, testHomes, type TestWorker } from './helpers.js';
 import { type Connection, LatchkeyError, MemoryPageStore } from '../dist/index.js';
 import type { InjectionPoint } from '../dist/testing.js';
 
 const T = 'table:t';
 const key = (i: number) => `k${String(i).padStart(4, '0')}`;
-const opened: Connection[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const c of opened.splice(0)) await c.close().catch(() => {});
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempHome(): string {
-  const d = mkdtempSync(join(tmpdir(), 'latchkey-roles-'));
-  dirs.push(d);
-  return d;
-}
-
-async function connect(opts: Record<string, unknown>): Promise<Connection> {
-  const c = await openTest(opts);
-  opened.push(c);
-  return c;
-}
+const { tempHome, connect, close: closeConn } = testHomes('roles');
 
 /**
  * Closes every dhandle of the connection (sessions closed, then sweeps until none is left), so
@@ -59,8 +39,7 @@ async function leaderWithTable(home = tempHome()) {
 /** A follower on a home whose checkpoint holds T with k0000..k0099 = 'before'; no dhandles. */
 async function followerWithTable() {
   const home = tempHome();
-  await leaderWithTable(home);
-  await opened.pop()!.close(); // a leader with a home checkpoints on close
+  await closeConn((await leaderWithTable(home)).conn); // a leader with a home checkpoints on close
   const conn = await connect({ home, role: 'follower' });
   noHandles(conn);
   return { conn, home };
