@@ -38,6 +38,10 @@ export {
   COLUMNS_KEYS, COLUMNS_KEYS_SIZE, COLUMNS_VALUES,
 } from "./btree/batch";
 export { ROLE_LEADER } from "./conn/role";
+export {
+  LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_LSN, LOG_R_TERM, LOG_R_TYPE, LOG_R_FLAGS, LOG_R_SLOT, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN,
+  LOG_SKIP, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START, LOG_F_BATCH,
+} from "./log/log";
 export { F_LEAF, F_ROOT, F_HALF_DEAD, F_DELETED, F_INCOMPLETE_SPLIT } from "./page";
 // The page prefix's header fields, for tests that read or corrupt a page's layout (page.ts).
 export { P_PREFIX, P_PREFIX_HEAD, P_HIGH_HEAD } from "./page";

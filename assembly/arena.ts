@@ -11,6 +11,7 @@
 //   SB + CATALOG_OFF        table catalog: MAX_TABLES entries (assembly/catalog.ts)
 //   SB + DHANDLE_OFF        handle list: MAX_DHANDLES dhandles (assembly/conn/dhandle.ts)
 //   SCRATCH_BASE            per-thread scratch areas, SCRATCH_SIZE bytes each
+//   LOG_RING_BASE           the log buffer: LOG_RING_SIZE bytes (assembly/log/log.ts)
 //   ARENA_BASE              pages: page n lives at ARENA_BASE + n * pageSize; page 0 is never used
 //
 // Everything below ARENA_BASE is laid out once, by the first thread (cmpxchg on SB_INIT 0 -> 1,
@@ -22,7 +23,7 @@
 // a small stash of pages reserved before a split starts, so that a split never discovers half way
 // up the tree that memory has run out (assembly/btree/insert.ts).
 
-import { MAX_THREADS, MAX_TABLES, MAX_DHANDLES, SCRATCH_SIZE, GROW_STEP, MAX_LEVELS } from "./limits";
+import { MAX_THREADS, MAX_TABLES, MAX_DHANDLES, SCRATCH_SIZE, GROW_STEP, MAX_LEVELS, LOG_RING_SIZE } from "./limits";
 import { ENOMEM, EINVAL, EBUSY, OK } from "./status";
 import { limboReclaim, RECLAIM_BATCH } from "./epoch";
 import { canBlock } from "./latch";
@@ -62,6 +63,15 @@ export const SB_TERM: usize = 88;         // this connection's leader term in it
 export const SB_LAST_SEQ: usize = 92;     // the newest page-store record this connection knows
 export const SB_IMAGE_SEQ: usize = 96;    // the checkpoint the live trees equal (0: none; changed since)
 export const SB_SWEEP_TICK: usize = 100;  // the dhandle sweep's clock
+// the log buffer (assembly/log/log.ts); u64 positions on 8-byte boundaries
+export const SB_LOG_ON: usize = 104;       // 1 while writes append records (a leader with its log on)
+export const SB_LOG_FREE: usize = 108;     // i32: ring bytes neither admitted nor holding undrained records
+export const SB_LOG_RESERVED: usize = 112; // u64: the log position after the last reserved record
+export const SB_LOG_DRAINED: usize = 120;  // u64: the log position up to which the ring was drained
+export const SB_LOG_DURABLE: usize = 128;  // u64: the log position up to which the page store holds the log
+export const SB_LOG_DRAIN_SEQ: usize = 136;   // bumped (and woken) after every drain: writers waiting for room
+export const SB_LOG_DURABLE_SEQ: usize = 140; // bumped (and woken) when SB_LOG_DURABLE moves: flushes waiting
+export const SB_LOG_REQUEST: usize = 144;     // bumped (and woken) by a flush or a full ring: the log's writer
 // The fields lk_conn_get / lk_conn_set take: the u32 at SB_TERM + field * 4.
 export const CONN_TERM: i32 = 0;          // SB_TERM
 export const CONN_LAST_SEQ: i32 = 1;      // SB_LAST_SEQ
@@ -97,7 +107,8 @@ export const STASH_MAX: i32 = MAX_LEVELS + 2;
 /** The superblock's fixed address; every build's static data must end below it. */
 export const SB: usize = 131072;
 export const SCRATCH_BASE: usize = alignUp(SB + FIXED_END, 65536);
-export const ARENA_BASE: usize = alignUp(SCRATCH_BASE + <usize>MAX_THREADS * <usize>SCRATCH_SIZE, 65536);
+export const LOG_RING_BASE: usize = alignUp(SCRATCH_BASE + <usize>MAX_THREADS * <usize>SCRATCH_SIZE, 65536);
+export const ARENA_BASE: usize = alignUp(LOG_RING_BASE + <usize>LOG_RING_SIZE, 65536);
 
 // ---- per-instance (per-thread) state: Wasm globals are thread-locals ----
 /** Cached page geometry (read from the superblock at attach; immutable afterwards). */
@@ -167,6 +178,7 @@ export function arenaInit(pgSize: u32, maxPages: u32, id: u64): i32 {
     store<u32>(SB + SB_HIGH_WATER, 1);
     store<u32>(SB + SB_EPOCH, 1);
     store<u64>(SB + SB_FREE_HEAD, 0);
+    store<i32>(SB + SB_LOG_FREE, LOG_RING_SIZE);
     store<u64>(SB + TT_ID, id);
     store<u32>(SB + TT_TOKEN, TOKEN_FIRST);
     atomic.store<u32>(init, 2);

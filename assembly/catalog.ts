@@ -20,6 +20,7 @@ import { MAX_TABLES, MAX_NAME } from "./limits";
 import { EINVAL, ENOENT, ENOMEM, EBUSY } from "./status";
 import { pageInit, F_LEAF, F_ROOT, F_DELETED, P_FLAGS, pLeft, pRight, pFlags, childAt } from "./page";
 import { epochStamp, limboPush, epochCurrent } from "./epoch";
+import { logging, logAppend, LOG_CREATE } from "./log/log";
 
 export const C_STATE: usize = 0;       // TABLE_FREE, _LIVE, _LOADING, _RETIRED
 export const C_KEY_FORMAT: usize = 4;  // u8: 'u' or 'S'
@@ -111,11 +112,22 @@ export function tableCreate(name: usize, len: i32, keyFormat: u8, valueFormat: u
       memory.copy(m + C_NAME, name, <usize>len);
       atomic.store<u32>(m + C_ROOT_LEVEL, 0);
       atomic.store<u32>(m + C_ROOT, root);
+      // Before the table is visible: every record of the table comes after its create (log.ts, ORDER).
+      if (logging && !loading) tableLog(<u32>id);
       atomic.store<u32>(m + C_STATE, loading ? TABLE_LOADING : TABLE_LIVE);
     }
   }
   unlatchExclusive(latchWord);
   return id;
+}
+
+/**
+ * Appends the LOG_CREATE record of tree `tree` (name, formats): at its create, and for every live
+ * table at the start of a leader's term (which numbers the trees afresh: bindings/log.ts).
+ */
+export function tableLog(tree: u32): void {
+  const m = tableMeta(tree);
+  logAppend(LOG_CREATE, tree, m + C_NAME, <i32>load<u32>(m + C_NAME_LEN), m + C_KEY_FORMAT, 2);
 }
 
 /** Looks a table up by name: its id, or ENOENT. */

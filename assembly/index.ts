@@ -36,6 +36,15 @@ import { epochEnter, epochExit, limboReclaim } from "./epoch";
 import { injectArm, injectWake, injectArrivedAddr, injectHits, injectArrived, injectCount } from "./inject";
 import { sKey, sKey2, sValue, sOut, S_OUT_SIZE } from "./scratch";
 import { OK, EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, EAGAIN } from "./status";
+import {
+  logging, logAdmit, logDone, logAppend, logSize, logSetBatch, logReady, logRelease, logStart, logStop,
+  LOG_HEADER, LOG_R_TYPE, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN, LOG_PUT, LOG_REMOVE, LOG_SKIP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START,
+} from "./log/log";
+import { tableLog } from "./catalog";
+import { SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DURABLE_SEQ, SB_LOG_DRAIN_SEQ, SB_LOG_REQUEST, SB_LOG_ON, LOG_RING_BASE } from "./arena";
+import { roleStamp } from "./conn/role";
+import { futexWake } from "./futex";
+import { BATCH_IN_SIZE } from "./btree/batch";
 
 // ---- connection and threads ----
 
@@ -86,15 +95,21 @@ export function lk_value_max(klen: i32): i32 {
 // bindings get one by name, become a user for the cursor's life, and pass its id here.
 
 export function lk_table_create(nameLen: i32, keyFormat: i32, valueFormat: i32): i32 {
+  if (nameLen <= 0 || nameLen > MAX_NAME) return EINVAL;
+  logAdmit(logSize(nameLen, 2));
   const w = writeEnter(0);
-  if (w < 0) return w;
+  if (w < 0) { logDone(); return w; }
   const v = tableCreate(sKey(), nameLen, <u8>keyFormat, <u8>valueFormat);
   writeExit();
+  logDone();
   return v;
 }
 export function lk_table_drop(nameLen: i32): i32 {
   if (nameLen <= 0 || nameLen > MAX_NAME) return ENOENT;
-  return dhandleDrop(sKey(), nameLen);
+  logAdmit(logSize(0, 0));
+  const v = dhandleDrop(sKey(), nameLen);
+  logDone();
+  return v;
 }
 export function lk_table_formats(dh: i32): i32 {
   return dhandleInUse(dh) ? tableFormats(dhandleTree(dh)) : ENOENT;
@@ -214,14 +229,17 @@ export function lk_put(dh: i32, klen: i32, vlen: i32, mode: i32): i32 {
   const r = checkKey(klen);
   if (r < 0) return r;
   if (vlen < 0 || vlen > valueMax(<i32>pageSize, klen)) return EVALUESIZE;
+  if (inBatch) return EINVAL;
+  logAdmit(logSize(klen, vlen)); // before the gate and every latch (assembly/log/log.ts, ROOM)
   const w = writeEnter(dhandleStamp(dh));
-  if (w < 0) return w;
+  if (w < 0) { logDone(); return w; }
   const tree = dhandleTree(dh);
   if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");
   epochEnter();
   const v = btreePut(tree, sKey(), klen, sValue(), vlen, mode);
   epochExit();
   writeExit();
+  logDone();
   return v;
 }
 
@@ -229,14 +247,17 @@ export function lk_remove(dh: i32, klen: i32): i32 {
   if (!dhandleInUse(dh)) return ENOENT;
   const r = checkKey(klen);
   if (r < 0) return r;
+  if (inBatch) return EINVAL;
+  logAdmit(logSize(klen, 0));
   const w = writeEnter(dhandleStamp(dh));
-  if (w < 0) return w;
+  if (w < 0) { logDone(); return w; }
   const tree = dhandleTree(dh);
   if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");
   epochEnter();
   const v = btreeRemove(tree, sKey(), klen);
   epochExit();
   writeExit();
+  logDone();
   return v;
 }
 
@@ -265,15 +286,187 @@ export function lk_remove_many(dh: i32, count: i32, len: i32): i32 { return writ
 function writeMany(dh: i32, count: i32, len: i32, remove: bool): i32 {
   if (!dhandleInUse(dh)) return ENOENT;
   if (count < 0) return EINVAL;
+  if (inBatch) return EINVAL;
+  logAdmit(chunkLogBound(count, len, remove ? 3 : 5));
   const w = writeEnter(dhandleStamp(dh));
-  if (w < 0) return w;
+  if (w < 0) { logDone(); return w; }
   const tree = dhandleTree(dh);
   if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");
   epochEnter();
   const v = remove ? batchRemove(tree, count, len) : batchPut(tree, count, len);
   epochExit();
   writeExit();
+  logDone();
   return v;
+}
+
+/**
+ * The most log bytes a chunk of `count` entries in `len` bytes can append: each entry's key and
+ * value bytes and a record header with padding. An entry takes at least `minEntry` input bytes,
+ * which bounds `count` whatever the caller says.
+ */
+function chunkLogBound(count: i32, len: i32, minEntry: i32): i32 {
+  const l = min(max(len, 0), <i32>BATCH_IN_SIZE);
+  return l + min(count, l / minEntry) * (LOG_HEADER + 7);
+}
+
+// ---- session.batch: changes of several tables, all in the log or none after a crash ----
+// lk_batch_begin enters the write gate once for the whole batch (so no checkpoint image holds
+// part of it, and a role change waits for it) and appends LOG_BATCH_BEGIN; lk_batch_apply does a
+// chunk of its changes, whose records carry LOG_F_BATCH; lk_batch_end appends LOG_BATCH_COMMIT
+// (with `commit`) and leaves the gate. Recovery applies a batch's changes only if its commit is in
+// the log (bindings/log.ts). The bindings run a batch from begin to end without yielding.
+
+/** This thread is inside session.batch; the role word it entered under. */
+let inBatch = false;
+let batchWord: u32 = 0;
+
+/**
+ * Begins a batch over the `count` dhandles whose ids (u32) are at S_OUT: OK; EAGAIN (nothing
+ * begun) if one is from before a role change; ENOTLEADER on a follower.
+ */
+export function lk_batch_begin(count: i32): i32 {
+  if (inBatch || count < 0 || count > MAX_DHANDLES) return EINVAL;
+  for (let i = 0; i < count; i++) if (!dhandleInUse(load<i32>(sOut() + (<usize>i << 2)))) return ENOENT;
+  logAdmit(logSize(0, 0));
+  const w = writeEnter(0);
+  if (w < 0) { logDone(); return w; }
+  const word = roleStamp();
+  for (let i = 0; i < count; i++) {
+    if (dhandleStamp(load<i32>(sOut() + (<usize>i << 2))) != word) { writeExit(); logDone(); return EAGAIN; }
+  }
+  if (logging) logAppend(LOG_BATCH_BEGIN, 0, 0, 0, 0, 0);
+  logDone();
+  logSetBatch(true);
+  inBatch = true;
+  batchWord = word;
+  return OK;
+}
+
+/**
+ * A chunk of the batch: `count` changes in `len` bytes at S_OUT, each [u8 1 put / 2 remove][u8 0]
+ * [u16 dhandle][u16 klen][u16 vlen][key][value]. Returns how many were done (all, or those before
+ * a failure), or the first one's failure.
+ */
+export function lk_batch_apply(count: i32, len: i32): i32 {
+  if (!inBatch || count < 0 || len < 0 || <usize>len > BATCH_IN_SIZE) return EINVAL;
+  logAdmit(chunkLogBound(count, len, 9));
+  const base = sOut();
+  const end = base + <usize>len;
+  let at = base;
+  let n = 0;
+  let failure = OK;
+  epochEnter();
+  for (; n < count; n++) {
+    if (at + 8 > end) { failure = EINVAL; break; }
+    const type = load<u8>(at);
+    const dh = <i32>load<u16>(at + 2);
+    const klen = <i32>load<u16>(at + 4);
+    const vlen = <i32>load<u16>(at + 6);
+    const key = at + 8;
+    if ((type != 1 && type != 2) || !dhandleInUse(dh) || dhandleStamp(dh) != batchWord) { failure = EINVAL; break; }
+    if (checkKey(klen) < 0) { failure = EKEYSIZE; break; }
+    if (type == 1 && vlen > valueMax(<i32>pageSize, klen)) { failure = EVALUESIZE; break; }
+    const vl = type == 1 ? vlen : 0;
+    if (key + <usize>(klen + vl) > end) { failure = EINVAL; break; }
+    const r = type == 1 ? btreePut(dhandleTree(dh), key, klen, key + <usize>klen, vl, 0) : btreeRemove(dhandleTree(dh), key, klen);
+    if (r < 0) { failure = r; break; }
+    at = key + <usize>(klen + vl);
+  }
+  epochExit();
+  logDone();
+  return n > 0 || failure == OK ? n : failure;
+}
+
+/** Ends the batch: its commit record (with `commit`), then out of the write gate. */
+export function lk_batch_end(commit: i32): void {
+  if (!inBatch) return;
+  if (commit != 0) {
+    // Inside the gate: lk_log_full drains or waits; the log's writer also drains while it waits
+    // for writers to leave the gate (role.ts, writeDrain), so this cannot wait for itself.
+    logAdmit(logSize(0, 0));
+    if (logging) logAppend(LOG_BATCH_COMMIT, 0, 0, 0, 0, 0);
+    logDone();
+  }
+  logSetBatch(false);
+  inBatch = false;
+  writeExit();
+}
+
+// ---- the log buffer (assembly/log/log.ts), for the bindings' log writer ----
+
+export function lk_log_ring(): usize { return LOG_RING_BASE; }
+/** A log position: 0 reserved (the log's end), 1 drained, 2 durable. */
+export function lk_log_position(which: i32): f64 {
+  const at = which == 0 ? SB_LOG_RESERVED : which == 1 ? SB_LOG_DRAINED : SB_LOG_DURABLE;
+  return <f64>atomic.load<u64>(SB + at);
+}
+export function lk_log_on(): i32 { return <i32>atomic.load<u32>(SB + SB_LOG_ON); }
+/** Bytes of complete records from the drained position (at most `max`): copy them, then lk_log_release. */
+export function lk_log_ready(max: i32): i32 { return logReady(max); }
+export function lk_log_release(n: i32): void { logRelease(n); }
+/** The page store holds the log up to `pos`: flushes waiting on SB_LOG_DURABLE_SEQ wake. */
+export function lk_log_set_durable(pos: f64): void {
+  atomic.store<u64>(SB + SB_LOG_DURABLE, <u64>pos);
+  atomic.add<u32>(SB + SB_LOG_DURABLE_SEQ, 1);
+  futexWake(SB + SB_LOG_DURABLE_SEQ, -1);
+}
+/** Words to wait on: 0 SB_LOG_DRAIN_SEQ (writers wanting room), 1 SB_LOG_DURABLE_SEQ (flushes), 2 SB_LOG_REQUEST (the log's writer). */
+export function lk_log_word(which: i32): usize {
+  return SB + (which == 0 ? SB_LOG_DRAIN_SEQ : which == 1 ? SB_LOG_DURABLE_SEQ : SB_LOG_REQUEST);
+}
+/** Starts the log at position `pos` (a step-up, before its role change): empty ring, log on. */
+export function lk_log_start(pos: f64): void { logStart(<u64>pos); }
+export function lk_log_stop(): void { logStop(); }
+/**
+ * The records a term starts with: LOG_TERM_START, then a LOG_CREATE of every live table (naming
+ * this leader's tree ids). Called after lk_log_start, before the role change lets writes in.
+ */
+export function lk_log_term_start(): void {
+  logAdmit(logSize(0, 0));
+  if (logging) logAppend(LOG_TERM_START, 0, 0, 0, 0, 0);
+  logDone();
+  for (let t = tableNextLive(0); t >= 0; t = tableNextLive(t + 1)) {
+    logAdmit(logSize(MAX_NAME, 2));
+    if (logging) tableLog(<u32>t);
+    logDone();
+  }
+}
+
+/**
+ * Replay: applies the LOG_PUT and LOG_REMOVE records (and skips LOG_SKIP ones) in `len` bytes at
+ * S_OUT, whose checksums the bindings checked and whose tree ids they mapped to this node's.
+ * Stops before any other record. Returns the bytes done; EINVAL for a record that breaks a limit
+ * or names no live tree (nothing after it is applied). Never logs: the log is off while it runs.
+ */
+export function lk_log_apply(len: i32): i32 {
+  if (len < 0 || len > <i32>S_OUT_SIZE) return EINVAL;
+  const base = sOut();
+  let pos = 0;
+  epochEnter();
+  while (pos + LOG_HEADER <= len) {
+    const r = base + <usize>pos;
+    const size = (<i32>load<u32>(r) + 7) & ~7;
+    const type = load<u8>(r + LOG_R_TYPE);
+    if (type != LOG_PUT && type != LOG_REMOVE && type != LOG_SKIP) break;
+    const klen = <i32>load<u16>(r + LOG_R_KLEN);
+    const vlen = <i32>load<u16>(r + LOG_R_VLEN);
+    if (size < LOG_HEADER || pos + size > len || LOG_HEADER + klen + vlen > size) { epochExit(); return EINVAL; }
+    if (type != LOG_SKIP) {
+      const tree = <u32>load<u16>(r + LOG_R_TREE);
+      if (tree >= <u32>MAX_TABLES || tableState(tree) != TABLE_LIVE || checkKey(klen) < 0) { epochExit(); return EINVAL; }
+      const key = r + <usize>LOG_HEADER;
+      let v: i32;
+      if (type == LOG_PUT) {
+        if (vlen > valueMax(<i32>pageSize, klen)) { epochExit(); return EINVAL; }
+        v = btreePut(tree, key, klen, key + <usize>klen, vlen, 0);
+      } else v = btreeRemove(tree, key, klen);
+      if (v < 0) { epochExit(); return v; }
+    }
+    pos += size;
+  }
+  epochExit();
+  return pos;
 }
 
 /**

@@ -50,3 +50,11 @@ export const MAX_LATCHES_HELD: i32 = 5;
 export const SCRATCH_SIZE: i32 = 131072;
 /** Memory is grown in steps of this many bytes at least (amortises memory.grow). */
 export const GROW_STEP: i32 = 1 << 20;
+
+/**
+ * Bytes of the log buffer (assembly/log/log.ts): records of every thread's writes wait there
+ * until the log's writer drains them into a segment. A write that finds it full waits for a drain
+ * (it never drops a record). A multiple of 8 (records are 8-byte aligned) and far above the
+ * largest record and the largest chunk of a putMany (a full batch input's records).
+ */
+export const LOG_RING_SIZE: i32 = 2 << 20;

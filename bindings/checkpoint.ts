@@ -32,6 +32,7 @@ import type { PageStore } from './store.js';
 import type { Holder } from './leader.js';
 import { MIN_PAGE_SIZE, MAX_PAGE_SIZE } from './config.js';
 import { FORMATS } from './codec.js';
+import { MAX_TABLES } from './abi.generated.js';
 
 export const RECORD_MAGIC = 0x4352_4b4c; // "LKRC" little-endian
 export const PAGE_MAGIC = 0x4750_4b4c;   // "LKPG"
@@ -44,6 +45,8 @@ export interface ImageTable {
   valueFormat: number;
   entries: number;
   pages: number;
+  /** The table's tree id on the leader that took the image: its log records name it so (bindings/log.ts). */
+  tree?: number;
 }
 
 export interface LogRecord {
@@ -57,6 +60,12 @@ export interface LogRecord {
   tables?: ImageTable[];
   /** The leader that published it, while it leads (the leader lock, bindings/leader.ts); absent once it let go. */
   holder?: Holder;
+  /** A checkpoint's log position: its image holds exactly the log's records before it (bindings/log.ts). */
+  lsn?: number;
+  /** The log positions where leader terms started: segments never removed (bindings/log.ts, FENCING). */
+  termStarts?: number[];
+  /** The image's leader wrote with its log off: the image holds writes the log does not. */
+  logOff?: true;
 }
 
 // ---- crc32 (IEEE 802.3, the zlib polynomial) ----
@@ -150,10 +159,17 @@ function checkRecord(name: string, rec: unknown): LogRecord {
         if (!FORMAT_CODES.includes(t[f] as number)) bad(`${at}.${f}`, t[f], `a format code (${FORMAT_CODES.join(', ')})`);
       }
       int(`${at}.entries`, t.entries, 0, Number.MAX_SAFE_INTEGER);
+      if (t.tree !== undefined) int(`${at}.tree`, t.tree, 0, MAX_TABLES - 1);
       int(`${at}.pages`, t.pages, 1, Math.floor(Number.MAX_SAFE_INTEGER / pageSize));
     });
   } else {
     int('checkpoint', rec.checkpoint, 0, seq - 1);
+  }
+  if (rec.lsn !== undefined) int('lsn', rec.lsn, 0, Number.MAX_SAFE_INTEGER);
+  if (rec.logOff !== undefined && rec.logOff !== true) bad('logOff', rec.logOff, 'true, or absent');
+  if (rec.termStarts !== undefined) {
+    if (!Array.isArray(rec.termStarts)) bad('termStarts', rec.termStarts, 'an array of log positions');
+    (rec.termStarts as unknown[]).forEach((p, i) => int(`termStarts[${i}]`, p, 0, Number.MAX_SAFE_INTEGER));
   }
   if (rec.holder !== undefined && (!obj(rec.holder) || typeof rec.holder.id !== 'string')) bad('holder', rec.holder, 'an object with an id');
   return rec as unknown as LogRecord;

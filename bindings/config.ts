@@ -43,6 +43,17 @@ export interface ConnectionConfig {
    * checkpoint and its close fail with ESTALE). Default false: open() refuses with EBUSY.
    */
   takeover?: boolean;
+  /**
+   * The write-ahead log (bindings/log.ts): on by default; `false` keeps checkpoints only (a write
+   * is durable once a checkpoint holds it); an object sets its options.
+   */
+  log?: boolean | LogOptions;
+}
+
+/** The log's options (`log: { ... }`; string form `log=(enabled=true,flush_interval=10)`). */
+export interface LogOptions {
+  /** Every write is durable within this many milliseconds, flushed or not; default 10. */
+  flushInterval?: number;
 }
 
 /** Configuration after defaults and validation. */
@@ -58,6 +69,8 @@ export interface ResolvedConfig {
   refreshInterval: number;
   debug: boolean;
   takeover: boolean;
+  log: boolean;
+  flushInterval: number;
 }
 
 /** What may change on an open connection. */
@@ -78,6 +91,9 @@ export const MAX_CACHE_SIZE = 4 * GiB - 64 * KiB;
 export const DEFAULT_PAGE_SIZE = 8192;
 /** The page format's limits (assembly/limits.ts). */
 export { MIN_PAGE_SIZE, MAX_PAGE_SIZE };
+/** The log's default flush interval (ms), and the longest (a minute). */
+export const DEFAULT_FLUSH_INTERVAL = 10;
+const MAX_FLUSH_INTERVAL = 60_000;
 /** A day: the longest refresh interval. */
 const MAX_REFRESH_INTERVAL = 86_400_000;
 
@@ -104,6 +120,8 @@ export interface ConfigKey {
   readonly name: string;
   /** The string form's key; a key inside a group is `group.key` (written `group=(key=...)`). */
   readonly path: string;
+  /** The object form writes this key inside the object of that key (`log: { flushInterval }`). */
+  readonly objectIn?: string;
   readonly kind: 'boolean' | 'home' | 'size' | 'integer' | 'choice';
   /** Which calls take it: open() (ConnectionConfig), reconfigure() (ReconfigureOptions), or both. */
   readonly calls: 'open' | 'reconfigure' | 'both';
@@ -169,6 +187,17 @@ export const CONFIG_KEYS = [
     doc: 'open as leader even while another live process leads the home: fences it (its next checkpoint and its `close()` reject with `ESTALE`)',
   },
   {
+    name: 'log', path: 'log.enabled', kind: 'boolean', calls: 'open', default: true,
+    accepted: 'true, false, or an object { flushInterval }',
+    doc: 'the write-ahead log: every write is logged and made durable within `flushInterval` (and by `flush()`); `false` keeps checkpoints only. The object form takes `{ flushInterval }`',
+  },
+  {
+    name: 'flushInterval', path: 'log.flush_interval', objectIn: 'log', kind: 'integer', calls: 'open', default: DEFAULT_FLUSH_INTERVAL,
+    min: 1, max: MAX_FLUSH_INTERVAL, noun: 'flush interval',
+    accepted: `milliseconds, an integer from 1 to ${MAX_FLUSH_INTERVAL}`,
+    doc: 'the log\'s writer makes every write durable within this many milliseconds (`log: { flushInterval }`)', example: '10',
+  },
+  {
     name: 'checkpoint', path: 'checkpoint', kind: 'choice', calls: 'reconfigure', values: ['latest'], noun: 'checkpoint',
     doc: 'a follower loads the newest checkpoint of its page store', example: 'latest',
   },
@@ -177,12 +206,13 @@ export const CONFIG_KEYS = [
 // The interfaces are the schema's keys with the types their kinds hold (a compile error here otherwise).
 type Schema = (typeof CONFIG_KEYS)[number];
 type Holds<K extends Schema> =
-  K['kind'] extends 'boolean' ? boolean
+  K['name'] extends 'log' ? boolean | LogOptions
+  : K['kind'] extends 'boolean' ? boolean
   : K['kind'] extends 'home' ? string | PageStore
   : K['kind'] extends 'size' ? number | string
   : K['kind'] extends 'integer' ? number
   : K extends { values: readonly (infer V)[] } ? V : never;
-type Form<C extends string> = { [K in Schema as K extends { calls: C | 'both' } ? K['name'] : never]?: Holds<K> };
+type Form<C extends string> = { [K in Schema as K extends { calls: C | 'both'; objectIn?: undefined } ? K['name'] : never]?: Holds<K> };
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Assert<T extends true> = T;
 type SchemaMatchesInterfaces = [Assert<Same<Form<'open'>, ConnectionConfig>>, Assert<Same<Form<'reconfigure'>, ReconfigureOptions>>];
@@ -426,7 +456,20 @@ function spelling(path: string): string {
 function fromObject(input: object, keys: readonly ConfigKey[], settings: Settings): void {
   const names = keys.map((k) => k.name);
   for (const [name, value] of Object.entries(input)) {
-    if (!names.includes(name)) throw unknownKey(name, names.join(', '), names.find((n) => fold(n) === fold(name)));
+    if (!names.includes(name) || keys.find((k) => k.name === name)!.objectIn !== undefined) {
+      throw unknownKey(name, keys.filter((k) => k.objectIn === undefined).map((k) => k.name).join(', '), names.find((n) => fold(n) === fold(name)));
+    }
+    const inner = keys.filter((k) => k.objectIn === name);
+    if (inner.length > 0 && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      // `log: { flushInterval: 10 }`: the group's keys, and the group itself on.
+      settings.set(name, { value: true, name, form: 'object' });
+      for (const [k, v] of Object.entries(value)) {
+        const key = inner.find((i) => i.name === k);
+        if (key === undefined) throw unknownKey(`${name}.${k}`, inner.map((i) => i.name).join(', '), inner.find((i) => fold(i.name) === fold(k))?.name);
+        if (v !== undefined) settings.set(key.name, { value: v, name: `${name}.${k}`, form: 'object' });
+      }
+      continue;
+    }
     // An explicit `undefined` is the same as leaving the key out (optional property).
     if (value !== undefined) settings.set(name, { value, name, form: 'object' });
   }

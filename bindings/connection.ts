@@ -53,6 +53,8 @@ import {
   MAX_TABLES, ROLE_LEADER, INITIAL_MEMORY_PAGES, CONN_TERM as TERM, CONN_LAST_SEQ as LAST_SEQ, CONN_IMAGE_SEQ as IMAGE_SEQ,
 } from './abi.generated.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
+import { LogWriter, flushRemote, replay, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
+import { onProcessExit } from './core.js';
 
 const WASM_PAGE = 65536;
 /** The sweep closes dhandles unused for this many sweeps (one a second, and at each role change). */
@@ -66,7 +68,7 @@ export interface ShareHandle {
   kind: 'latchkey/connection';
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  config: { pageSize: number; cacheSize: number; debug: boolean };
+  config: { pageSize: number; cacheSize: number; debug: boolean; log: boolean; flushInterval: number };
   /** The page store, where another thread can reopen it (a directory); absent otherwise. */
   store?: PageStoreRef;
   /** The connection's leader-lock holder, which a worker's checkpoints name too. */
@@ -75,6 +77,8 @@ export interface ShareHandle {
 
 interface Image {
   seq: number;
+  /** The log position the image was copied at: it holds exactly the records before it. */
+  lsn: number;
   tables: ImageTable[];
   blobs: Uint8Array[];
   /** Each table's content digest (tableDigest), to tell which tables changed since a checkpoint. */
@@ -120,6 +124,23 @@ export class Connection implements SessionOwner {
   private fenced: string | undefined;
   /** The last error of a background refresh (refreshInterval), if it failed. */
   refreshError: LatchkeyError | undefined;
+  /** The log's writer, while this connection (the one open() returned) leads with its log on. */
+  private log: LogWriter | undefined;
+  /**
+   * Where the trees stand in the log's history: every record before this position is in them
+   * (from an image's lsn and replay, or written by this node); -1 when they hold writes the
+   * history lost (fenced): the next refresh loads an image. logTrees maps the logged tree ids
+   * of that history to this node's trees.
+   */
+  private logPos = 0;
+  private logTrees = new Map<number, number>();
+  /** Term starts of the history (bindings/log.ts, TRUNCATION), carried in every checkpoint record. */
+  private termStarts: number[] = [];
+  /** This object's term start and where its first segment ended, while it leads. */
+  private termStart: { pos: number; end: number } | undefined;
+  /** The log position of the newest checkpoint this node published or loaded (truncation keeps the log from the one before). */
+  private checkpointLsn: number[] = [];
+  private removeExitHook: (() => void) | undefined;
 
   private constructor(core: CoreThread, cfg: ShareHandle['config'], store: PageStore | undefined,
     storeRef: PageStoreRef | undefined, checkpointOnClose: boolean, holder?: Holder) {
@@ -164,10 +185,10 @@ export class Connection implements SessionOwner {
     });
     const core = await CoreThread.create(module, memory, pageSize, cfg.cacheSize, await threadCanBlock());
     core.x.lk_role_init(0);
-    const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug }, store, storeRef,
-      cfg.home !== undefined);
+    const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug, log: cfg.log, flushInterval: cfg.flushInterval },
+      store, storeRef, cfg.home !== undefined);
     try {
-      if (latest) await conn.loadLatest(store);
+      await conn.loadLatest(store); // the latest image, then the log after it (recovery)
       if (cfg.role === 'leader') await conn.locked(() => conn.stepUp(store, !cfg.takeover));
     } catch (e) {
       dropHolder(conn.holder);
@@ -175,6 +196,8 @@ export class Connection implements SessionOwner {
       throw e;
     }
     conn.startTimers(cfg.refreshInterval);
+    // A process that ends without close() (its event loop ran empty) flushes its log first.
+    conn.removeExitHook = onProcessExit(() => conn.log?.flush());
     return conn;
   }
 
@@ -259,6 +282,110 @@ export class Connection implements SessionOwner {
   sweep(): number {
     this.checkOpen();
     return this.core.x.lk_sweep(SWEEP_IDLE_TICKS);
+  }
+
+  // ---- the log (bindings/log.ts) ----
+
+  /**
+   * Resolves once every write any thread of this connection made before the call is durable:
+   * the log's writer publishes a segment (shared by every flush waiting meanwhile: group commit).
+   * From another thread, the writer is asked and this thread waits without blocking. With the
+   * log off (`log: false`), a checkpoint; on a follower, at once (it writes nothing).
+   */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    const x = this.core.x;
+    if (this.log) return this.log.flush();
+    if (x.lk_log_on()) return flushRemote(this.core, x.lk_log_position(0));
+    if (this.role === 'leader' && !this.cfg.log) return this.checkpoint();
+    if (this.fenced) throw new LatchkeyError('ESTALE', this.fenced);
+  }
+
+  /** How replay changes this node's trees: outside the write gate (a follower's, or before a step-up lets writes in). */
+  private replayTarget(): ReplayTarget {
+    const core = this.core;
+    const x = core.x;
+    return {
+      core,
+      liveTrees: () => new Map(liveTables(core).map((t) => [t.name, t.tree])),
+      createTree: (name, keyFormat, valueFormat) => {
+        const bytes = encoder.encode(name);
+        core.u8.set(bytes, core.KEY);
+        const tree = x.lk_table_load_begin(bytes.length, keyFormat, valueFormat);
+        if (tree < 0) throw errorFromStatus(tree, `log: replaying the create of table '${name}'`);
+        x.lk_table_load_publish(tree);
+        return tree;
+      },
+      retireTree: (tree) => { x.lk_table_retire(tree); },
+    };
+  }
+
+  /**
+   * Replays the log's history from where the trees stand (logPos) to its end: recovery at open,
+   * a step-up's catch-up, a follower's refresh. Any change applied means the trees equal no image.
+   */
+  private async replayLog(store: PageStore): Promise<void> {
+    if (this.logPos < 0) return;
+    const r = await replay(store, this.replayTarget(), this.logPos, this.logTrees);
+    this.logPos = r.end;
+    this.logTrees = r.trees;
+    for (const t of r.termStarts) if (!this.termStarts.includes(t)) this.termStarts.push(t);
+    if (r.applied > 0) {
+      this.core.x.lk_conn_set(IMAGE_SEQ, 0);
+      this.core.x.lk_sweep(SWEEP_IDLE_TICKS);
+    }
+  }
+
+  /**
+   * Starts this leader's term in the log at the history's end: its first segment claims that
+   * position (bindings/log.ts, FENCING); taken by another node's segment, replays it and tries at
+   * the new end. With `log: false` the log then stops again: the claim alone fences older writers.
+   */
+  private async startLog(store: PageStore): Promise<void> {
+    const w = new LogWriter(this.core, store, (e) => this.logFenced(e));
+    for (let attempt = 0; ; attempt++) {
+      await this.replayLog(store);
+      const pos = this.logPos;
+      if (await w.startTerm(pos)) {
+        this.termStart = { pos, end: w.durable };
+        if (!this.termStarts.includes(pos)) this.termStarts.push(pos);
+        break;
+      }
+      if (attempt >= STEP_UP_ATTEMPTS) throw new LatchkeyError('EBUSY', `step-up: could not start a term in the log in ${STEP_UP_ATTEMPTS} attempts: other nodes kept writing segments first`);
+    }
+    if (this.cfg.log) {
+      this.log = w;
+      w.startTimer(this.cfg.flushInterval);
+    } else w.stop();
+  }
+
+  /**
+   * The log's writer found its segment's position taken: fenced, as a checkpoint would be. The
+   * tables with changes since the last published image are counted from a copy of the trees
+   * (taken once, after the role change drained every write).
+   */
+  private logFenced(reason: string): LatchkeyError {
+    const x = this.core.x;
+    if (this.role === 'leader') x.lk_role_change(0);
+    let lost = 0;
+    let tables = 0;
+    try {
+      const image = this.takeImage(0, false);
+      lost = this.unpublished(image);
+      tables = image.tables.length;
+    } catch {
+      // Counted as none: the refusal itself is what matters.
+    }
+    return this.fenceWith(reason, lost, tables);
+  }
+
+  /** Stops this leader's log after a role change drained every write: everything written is durable first. */
+  private async stopLog(): Promise<void> {
+    if (!this.log) return;
+    await this.log.flush();
+    this.logPos = this.log.end;
+    this.log.stop();
+    this.log = undefined;
   }
 
   // ---- role changes and checkpoints ----
@@ -369,8 +496,14 @@ export class Connection implements SessionOwner {
     if (close && latest.seq === this.claimAfterRelease && latest.kind === 'term' && x.lk_threads_attached() === 1) {
       x.lk_role_change(0);
       x.lk_tables_readonly(1);
+      // Nothing was logged after this term's first segment either (the trees equal the image):
+      // the segment goes too, and the next leader starts its term at the same position.
+      const onlyStart = this.termStart !== undefined && (this.log?.end ?? this.logPos) === this.termStart.end;
+      this.log?.stop();
+      this.log = undefined;
       try {
         await store.remove(recordName(latest.seq));
+        if (onlyStart) await store.remove(segmentName(this.termStart!.pos));
         return;
       } catch {
         // Not removed: the record below lets go all the same.
@@ -393,6 +526,7 @@ export class Connection implements SessionOwner {
     const same = await this.unchanged(store);
     const seq = same ? same.checkpoint : x.lk_conn_get(LAST_SEQ) + 1;
     try {
+      await this.stopLog(); // every logged write durable, then the log stops
       if (same) await this.release(store, same, false);
       else await this.publishImage(store, this.takeImage(seq, false), true);
     } catch (e) {
@@ -425,13 +559,11 @@ export class Connection implements SessionOwner {
       const live = refuseLive ? holderLive(latest?.holder) : undefined;
       if (live) throw this.busy(latest!, live);
       const checkpoint = latest?.checkpoint ?? 0;
-      if (checkpoint === 0 || checkpoint !== x.lk_conn_get(IMAGE_SEQ)) {
-        try {
-          await this.loadImage(checkpoint);
-        } catch (e) {
-          if (e instanceof ImageGone) continue; // pruned by a leader publishing meanwhile
-          throw e;
-        }
+      try {
+        await this.catchUp(store, checkpoint);
+      } catch (e) {
+        if (e instanceof ImageGone) continue; // pruned by a leader publishing meanwhile
+        throw e;
       }
       const rec: LogRecord = {
         v: 1, kind: 'term', seq: (latest?.seq ?? 0) + 1, term: (latest?.term ?? 0) + 1, pageSize: this.cfg.pageSize,
@@ -442,8 +574,10 @@ export class Connection implements SessionOwner {
     if (!claimed) throw new LatchkeyError('EBUSY', `step-up: could not claim a term in ${STEP_UP_ATTEMPTS} attempts: other nodes kept publishing first`);
     x.lk_conn_set(TERM, claimed.term);
     x.lk_conn_set(LAST_SEQ, claimed.seq);
+    // The term in the log: every segment the old leader published is replayed first (IMAGE_SEQ
+    // stays the image's only if nothing was: catchUp, replayLog).
+    await this.startLog(store);
     x.lk_tables_readonly(0);
-    x.lk_conn_set(IMAGE_SEQ, claimed.checkpoint); // loaded above, or equal already; 0 for none
     x.lk_role_change(1);
     this.claimAfterRelease = afterRelease ? claimed.seq : undefined;
     this.fenced = undefined;
@@ -470,16 +604,31 @@ export class Connection implements SessionOwner {
   private async loadLatest(store: PageStore): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const latest = await latestRecord(store);
-      if (!latest) return;
-      this.core.x.lk_conn_set(LAST_SEQ, latest.seq);
-      if (latest.checkpoint === this.core.x.lk_conn_get(IMAGE_SEQ)) return;
+      if (latest) this.core.x.lk_conn_set(LAST_SEQ, latest.seq);
       try {
-        await this.loadImage(latest.checkpoint);
+        await this.catchUp(store, latest?.checkpoint ?? 0);
         return;
       } catch (e) {
         if (!(e instanceof ImageGone) || attempt > 20) throw e;
       }
     }
+  }
+
+  /**
+   * Brings the trees to the end of the log's history from checkpoint `checkpoint`: its image is
+   * loaded unless the trees already equal it or hold all of it (their log position is at or past
+   * the image's, in the same history: the image holds exactly the records before its lsn, unless
+   * its leader wrote with the log off), then the log after it is replayed.
+   */
+  private async catchUp(store: PageStore, checkpoint: number): Promise<void> {
+    const x = this.core.x;
+    let load = this.logPos < 0 || (checkpoint !== 0 && checkpoint !== x.lk_conn_get(IMAGE_SEQ));
+    if (load && this.logPos >= 0) {
+      const rec = await readRecord(store, checkpoint).catch(() => undefined);
+      if (rec && rec.lsn !== undefined && !rec.logOff && rec.lsn <= this.logPos) load = false;
+    }
+    if (load) await this.loadImage(checkpoint);
+    await this.replayLog(store);
   }
 
   /** The internal session checkpoints and loads use (never closed before the connection). */
@@ -499,7 +648,8 @@ export class Connection implements SessionOwner {
   private takeImage(seq: number, gate: boolean): Image {
     const x = this.core.x;
     const s = this.session();
-    const copies: { name: string; formats: number; batches: RawBatch[] }[] = [];
+    let lsn = 0;
+    const copies: { name: string; tree: number; formats: number; batches: RawBatch[] }[] = [];
     if (gate) {
       x.lk_gate_close();
       // Inside the gate: every announced writer has drained and none passes until gateOpen, so a
@@ -510,21 +660,23 @@ export class Connection implements SessionOwner {
       x.lk_conn_set(IMAGE_SEQ, seq);
     }
     try {
-      for (const { name, formats } of liveTables(this.core)) {
+      for (const { name, tree, formats } of liveTables(this.core)) {
         const c = s.openRawCursor(`table:${name}`);
         try {
-          copies.push({ name, formats, batches: [...c.rawBatches()] });
+          copies.push({ name, tree, formats, batches: [...c.rawBatches()] });
         } finally {
           c.close();
         }
       }
+      // Inside the gate (or after a step-down's drain): no record is being appended.
+      lsn = x.lk_log_position(0);
     } finally {
       if (gate) x.lk_gate_open();
     }
     const tables: ImageTable[] = [];
     const blobs: Uint8Array[] = [];
     const digests: string[] = [];
-    for (const { name, formats, batches } of copies) {
+    for (const { name, tree, formats, batches } of copies) {
       const w = new ImageWriter(this.cfg.pageSize, seq, tables.length);
       let crc = 0;
       for (const b of batches) {
@@ -532,11 +684,11 @@ export class Connection implements SessionOwner {
         crc = crc32(b.bytes, 0, b.bytes.length, crc);
       }
       const { blob, pages } = w.finish();
-      tables.push({ name, keyFormat: formats >> 8, valueFormat: formats & 0xff, entries: w.entries, pages });
+      tables.push({ name, keyFormat: formats >> 8, valueFormat: formats & 0xff, entries: w.entries, pages, tree });
       blobs.push(blob);
       digests.push(tableDigest(formats, w.entries, crc));
     }
-    return { seq, tables, blobs, digests };
+    return { seq, lsn, tables, blobs, digests };
   }
 
   /**
@@ -547,10 +699,22 @@ export class Connection implements SessionOwner {
     const { seq } = image;
     const x = this.core.x;
     const term = x.lk_conn_get(TERM);
+    // The log up to the image's position is durable before the image is: the history then runs
+    // unbroken through it, and a deposed leader's next segment still meets this term's start.
+    try {
+      await this.log?.flush(image.lsn);
+    } catch (e) {
+      if (e instanceof LatchkeyError && e.code === 'ESTALE') {
+        throw new LatchkeyError('ESTALE', `checkpoint ${seq} refused: ${this.fenced ?? e.message}`);
+      }
+      throw e;
+    }
     for (let i = 0; i < image.blobs.length; i++) await store.write(blobName(seq, term, i), image.blobs[i]);
     const rec: LogRecord = {
       v: 1, kind: 'checkpoint', seq, term, pageSize: this.cfg.pageSize, checkpoint: seq, tables: image.tables,
+      lsn: image.lsn, termStarts: [...this.termStarts],
     };
+    if (!this.cfg.log) rec.logOff = true;
     if (!release) rec.holder = this.holder;
     const published = await store.publish(recordName(seq), encodeRecord(rec));
     const newest = published ? await latestRecord(store) : await readRecord(store, seq).catch(() => undefined);
@@ -561,15 +725,49 @@ export class Connection implements SessionOwner {
     x.lk_conn_set(LAST_SEQ, seq);
     this.published = new Map(image.tables.map((t, i) => [t.name, image.digests[i]]));
     await pruneStore(store, seq);
+    this.noteCheckpoint(image.lsn);
+    await this.truncateLog(store);
+  }
+
+  /** Remembers a checkpoint's log position (the two newest: pruneStore keeps both images). */
+  private noteCheckpoint(lsn: number): void {
+    this.checkpointLsn.push(lsn);
+    if (this.checkpointLsn.length > 2) this.checkpointLsn.shift();
+  }
+
+  /**
+   * Removes the segments no kept checkpoint needs: those ending at or before the older of the two
+   * newest checkpoints' positions (a segment ends where the next one starts), except term starts
+   * (bindings/log.ts, TRUNCATION). Best effort, as pruneStore.
+   */
+  private async truncateLog(store: PageStore): Promise<void> {
+    if (this.checkpointLsn.length < 2) return;
+    const keep = this.checkpointLsn[0];
+    try {
+      const starts = (await store.list(SEGMENT_PREFIX)).map((n) => Number(n.slice(SEGMENT_PREFIX.length))).sort((a, b) => a - b);
+      for (let i = 0; i + 1 < starts.length; i++) {
+        if (starts[i + 1] <= keep && !this.termStarts.includes(starts[i])) await store.remove(segmentName(starts[i]));
+      }
+    } catch {
+      // Garbage stays until the next checkpoint.
+    }
   }
 
   /** Fenced: another node claimed a newer term. This one stops writing at once; the ESTALE to throw. */
   private fence(seq: number, term: number, published: boolean, newest: LogRecord | undefined, lost: number, tables: number): LatchkeyError {
+    return this.fenceWith(`checkpoint ${seq} refused: the page store ${published ? `has a newer record ${newest!.seq}` : `already has record ${seq}`}${newest ? ` (a ${newest.kind} of term ${newest.term}; this node's term is ${term})` : ''}`, lost, tables);
+  }
+
+  /** This node was fenced (`reason`): it stops writing and logging at once; the ESTALE to throw. */
+  private fenceWith(reason: string, lost: number, tables: number): LatchkeyError {
     const x = this.core.x;
     if (this.role === 'leader') x.lk_role_change(0);
+    this.log?.stop();
+    this.log = undefined;
+    this.logPos = -1;
     x.lk_tables_readonly(1);
     x.lk_conn_set(IMAGE_SEQ, 0);
-    this.fenced = `checkpoint ${seq} refused: the page store ${published ? `has a newer record ${newest!.seq}` : `already has record ${seq}`}${newest ? ` (a ${newest.kind} of term ${newest.term}; this node's term is ${term})` : ''}; another node took the leader role, and this connection is now a follower; ${lost} of its ${tables} table${tables === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
+    this.fenced = `${reason}; another node took the leader role, and this connection is now a follower; ${lost} of its ${tables} table${tables === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
     return new LatchkeyError('ESTALE', this.fenced);
   }
 
@@ -629,6 +827,12 @@ export class Connection implements SessionOwner {
     }
     const names = new Set(rec?.tables!.map((t) => t.name) ?? []);
     for (const tree of loaded) x.lk_table_load_publish(tree);
+    // The image's place in the log: replay goes on from its lsn, naming its tables' trees so.
+    this.logPos = rec?.lsn ?? 0;
+    this.logTrees = new Map();
+    rec?.tables!.forEach((t, i) => { if (t.tree !== undefined) this.logTrees.set(t.tree, loaded[i]); });
+    this.termStarts = [...(rec?.termStarts ?? [])];
+    if (rec?.lsn !== undefined) this.noteCheckpoint(rec.lsn);
     for (const { tree, name } of liveTables(core)) if (!names.has(name)) x.lk_table_retire(tree);
     x.lk_conn_set(IMAGE_SEQ, seq);
     this.published = digests;
@@ -648,8 +852,11 @@ export class Connection implements SessionOwner {
     if (this.closed) return;
     for (const t of this.timers) clearInterval(t);
     let failure: unknown;
+    this.removeExitHook?.();
     if (this.checkpointOnClose && this.role === 'leader') {
       await this.checkpointAs(true).catch((e) => { failure = e; });
+      // Writes of other threads after the image are in the log: durable before close resolves.
+      await this.stopLog().catch((e) => { failure ??= e; });
     } else if (this.checkpointOnClose && this.fenced) {
       failure = new LatchkeyError('ESTALE', `close: ${this.fenced}`);
     }

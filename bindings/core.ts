@@ -38,6 +38,11 @@ export interface Platform {
    * the runtime has no such thing: those slots then stay taken until the memory goes.
    */
   liveness?: Liveness;
+  /**
+   * Runs `fn` when this thread's event loop runs empty without the connection closed (Node's
+   * beforeExit): the log is flushed before the process ends. Returns the unregistration.
+   */
+  onExit?(fn: () => Promise<void> | undefined): () => void;
 }
 
 export interface ProcessIdentity {
@@ -184,9 +189,33 @@ export function processAlive(pid: number, start: string | undefined): boolean {
   return platform.alive ? platform.alive(pid, start) : true;
 }
 
+/** Runs `fn` before the process ends on its own (platform onExit); a no-op where there is none. */
+export function onProcessExit(fn: () => Promise<void> | undefined): () => void {
+  return platform.onExit ? platform.onExit(fn) : () => {};
+}
+
 /** May this thread sleep inside the core? Only in workers (see the platforms). */
 export function threadCanBlock(): Promise<boolean> {
   return platform.canBlock();
+}
+
+/**
+ * The hooks of a thread that does not write the log: a full buffer asks the log's writer to drain
+ * (SB_LOG_REQUEST) and sleeps until a drain, where the thread may sleep (else the core retries).
+ */
+function newHooks(memory: WebAssembly.Memory, canBlock: boolean): CoreHooks & { x?: CoreExports } {
+  const hooks: CoreHooks & { x?: CoreExports } = {
+    logFull(): void {
+      const x = hooks.x!;
+      const words = new Int32Array(memory.buffer);
+      const drained = Atomics.load(words, x.lk_log_word(0) >> 2);
+      const request = x.lk_log_word(2) >> 2;
+      Atomics.add(words, request, 1);
+      Atomics.notify(words, request);
+      if (canBlock) Atomics.wait(words, x.lk_log_word(0) >> 2, drained, 50);
+    },
+  };
+  return hooks;
 }
 
 /** Reads an AssemblyScript string (UTF-16, length before it) for assertion messages. */
@@ -197,6 +226,15 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
   let s = '';
   for (let i = 0; i < len; i += 2) s += String.fromCharCode(u8[ptr + i] | (u8[ptr + i + 1] << 8));
   return s;
+}
+
+/**
+ * What the core calls back for (imports that need the thread's JS state). `logFull`: the log
+ * buffer has no room for a write's records; the thread that writes the log (bindings/log.ts)
+ * replaces it with its drain.
+ */
+export interface CoreHooks {
+  logFull(): void;
 }
 
 /** One thread's instance of the core, registered in the thread table. */
@@ -236,8 +274,12 @@ export class CoreThread {
   /** May this thread sleep in the core (see threadCanBlock)? */
   readonly canBlock: boolean;
 
+  /** The core's callbacks into this thread (the log's writer replaces logFull). */
+  readonly hooks: CoreHooks;
+
   private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, x: CoreExports, canBlock: boolean,
-    releaseToken: (() => void) | undefined) {
+    releaseToken: (() => void) | undefined, hooks: CoreHooks) {
+    this.hooks = hooks;
     this.module = module;
     this.memory = memory;
     this.x = x;
@@ -266,7 +308,7 @@ export class CoreThread {
     this.valueArea = this.u8.subarray(this.VALUE, this.VALUE + this.maxValue);
   }
 
-  private static instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): CoreExports {
+  private static instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, hooks: CoreHooks): CoreExports {
     // The core's sleeping and waking (assembly/futex.ts): JS Atomics on the shared memory. The
     // view is renewed when the memory has grown past it.
     let words = new Int32Array(memory.buffer);
@@ -284,6 +326,11 @@ export class CoreThread {
         lk_wake(addr: number, count: number): number {
           return Atomics.notify(wordsAt(addr), addr >> 2, count < 0 ? Infinity : count);
         },
+        // The log buffer is full (assembly/log/log.ts, ROOM): the log's writer drains it now;
+        // any other thread asks the writer to and sleeps until a drain (bindings/log.ts).
+        lk_log_full(): void {
+          hooks.logFull();
+        },
         abort(msg: number, file: number, line: number, col: number): never {
           // Only debug-build assertions reach here: an invariant of the core is broken.
           throw new LatchkeyError('ECORRUPT',
@@ -297,7 +344,9 @@ export class CoreThread {
   /** Lays out a fresh memory (first thread) and registers this thread. */
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, pageSize: number, cacheSize: number,
     canBlock: boolean): Promise<CoreThread> {
-    const x = CoreThread.instantiate(module, memory);
+    const hooks = newHooks(memory, canBlock);
+    const x = CoreThread.instantiate(module, memory, hooks);
+    hooks.x = x;
     // The arena keeps a guard zone mapped past its last page (assembly/arena.ts, ARENA_GUARD).
     const base = x.lk_arena_base() + ARENA_GUARD;
     const maxPages = Math.floor((cacheSize - base) / pageSize);
@@ -310,12 +359,14 @@ export class CoreThread {
     const r = x.lk_init(pageSize, maxPages, id[0], id[1]);
     if (r < 0) throw errorFromStatus(r, 'laying out the shared memory');
     const { release } = await takeSlot(x, canBlock);
-    return new CoreThread(module, memory, x, canBlock, release);
+    return new CoreThread(module, memory, x, canBlock, release, hooks);
   }
 
   /** Instantiates over a memory another thread laid out, checks its build, registers. */
   static async attach(module: WebAssembly.Module, memory: WebAssembly.Memory, canBlock: boolean): Promise<CoreThread> {
-    const x = CoreThread.instantiate(module, memory);
+    const hooks = newHooks(memory, canBlock);
+    const x = CoreThread.instantiate(module, memory, hooks);
+    hooks.x = x;
     const r = x.lk_attach();
     if (r === Status.EBUSY) {
       throw new LatchkeyError('EINVAL',
@@ -323,7 +374,7 @@ export class CoreThread {
     }
     if (r < 0) throw new LatchkeyError('EINVAL', 'the memory holds no latchkey superblock; accepted: a handle from conn.share()');
     const { release } = await takeSlot(x, canBlock);
-    return new CoreThread(module, memory, x, canBlock, release);
+    return new CoreThread(module, memory, x, canBlock, release, hooks);
   }
 
   /** Largest value accepted with a key of `klen` bytes (1 to maxKey), as the core says. */

@@ -125,6 +125,12 @@ export const nodePlatform: Platform = {
     return now === undefined || now === start;
   },
   liveness: socketPath('x') === undefined ? undefined : nodeLiveness,
+  onExit: (fn) => {
+    // beforeExit fires each time the loop runs empty; the flush's I/O keeps it alive until done.
+    const hook = () => { fn()?.catch(() => {}); };
+    process.on('beforeExit', hook);
+    return () => { process.off('beforeExit', hook); };
+  },
 };
 
 setPlatform(nodePlatform);

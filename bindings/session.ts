@@ -5,14 +5,14 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { Cursor, type CursorOwner, type Key, type Value } from './cursor.js';
-import { type Format, type FormatType, FORMATS } from './codec.js';
+import { type Format, type FormatType, FORMATS, keyBytes } from './codec.js';
 import { describe, optionsOf, quoted } from './args.js';
 import type { CoreThread } from './core.js';
 import { readTreeShape, type TreeShape } from './shape.js';
 import {
   type TableStats, STATS_FIELDS, VERIFY_RULES, VERIFY_OUT_PAGE, VERIFY_OUT_RULE, VERIFY_OUT_LEVEL, VERIFY_OUT_PAGES,
   VERIFY_OUT_LEVELS, VERIFY_OUT_DETAIL, MAX_NAME, MAX_DHANDLES, MAX_TABLES, NEXT_NAME_LEN, NEXT_FORMATS, NEXT_NAME,
-  COMPACT_DELETED, COMPACT_FINISHED, COMPACT_RECYCLED,
+  COMPACT_DELETED, COMPACT_FINISHED, COMPACT_RECYCLED, BATCH_IN_SIZE,
 } from './abi.generated.js';
 
 export interface TableOptions<KF extends Format = Format, VF extends Format = Format> {
@@ -94,7 +94,20 @@ export interface SessionOwner {
   checkOpen(): void;
   forgetSession(s: Session): void;
   checkpoint(): Promise<void>;
+  /** Resolves once every write this thread made before the call is durable (bindings/log.ts). */
+  flush(): Promise<void>;
 }
+
+/** One change of session.batch: the shape level's batch takes. */
+export interface BatchOp {
+  type: 'put' | 'remove';
+  uri: string;
+  key: Key;
+  value?: Value;
+}
+
+/** Bytes of a batch change's header in the core's chunk (index.ts lk_batch_apply). */
+const BATCH_OP_HEADER = 8;
 
 /** Tries to get a usable dhandle before giving up (each retry means another thread changed it). */
 const DHANDLE_TRIES = 10_000;
@@ -280,6 +293,99 @@ export class Session implements CursorOwner {
   async checkpoint(): Promise<void> {
     this.checkOpen();
     await this.conn.checkpoint();
+  }
+
+  /**
+   * Resolves once every write this session made before the call is durable: in the page store's
+   * log (bindings/log.ts), flushed together with other threads' flushes (group commit). With
+   * `log: false`, a checkpoint. ESTALE if another node took the leader role meanwhile.
+   */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await this.conn.flush();
+  }
+
+  /**
+   * Applies `ops` ({ type: 'put' | 'remove', uri, key, value }) as one batch: after a crash, all
+   * of it is there or none of it (its commit record is in the log or not). Every op is checked
+   * before any is applied. Other threads may see a batch partly applied while it runs (there is no
+   * isolation), and a checkpoint never holds part of one. Leader only.
+   */
+  batch(ops: readonly BatchOp[]): void {
+    this.checkOpen();
+    const core = this.core;
+    const x = core.x;
+    if (!Array.isArray(ops)) throw invalid(`batch: ops must be an array, got ${describe(ops)}`, "an array of { type: 'put' | 'remove', uri, key, value }");
+    const uris: string[] = [];
+    const staged: { type: number; table: number; key: Uint8Array; value: Uint8Array | undefined }[] = [];
+    const dhs: number[] = [];
+    try {
+      // Check and encode every op first (and become a user of each table's dhandle).
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i] as unknown as Record<string, unknown>;
+        const at = `batch: op ${i}`;
+        if (op === null || typeof op !== 'object') throw invalid(`${at} is ${describe(op)}`, "an object { type: 'put' | 'remove', uri, key, value }");
+        const { type, uri, key, value } = op;
+        if (type !== 'put' && type !== 'remove') throw invalid(`${at}: type ${describe(type)}`, "'put' or 'remove'");
+        if (typeof uri !== 'string') throw invalid(`${at}: uri ${describe(uri)}`, "a string 'table:<name>'");
+        let table = uris.indexOf(uri);
+        if (table < 0) {
+          dhs.push(this.use(uri));
+          uris.push(uri);
+          table = uris.length - 1;
+        }
+        const f = x.lk_table_formats(dhs[table]);
+        const k = keyBytes(formatOf(f >> 8), key);
+        if (k.length < 1 || k.length > core.maxKey) throw new LatchkeyError('EKEYSIZE', `${at}: key of ${k.length} bytes; accepted: keys of 1 to ${core.maxKey} bytes`);
+        let v: Uint8Array | undefined;
+        if (type === 'put') {
+          v = keyBytes(formatOf(f & 0xff), value);
+          if (v.length > core.valueLimit(k.length)) throw new LatchkeyError('EVALUESIZE', `${at}: value of ${v.length} bytes exceeds the limit of ${core.valueLimit(k.length)} bytes for a ${k.length}-byte key`);
+        }
+        staged.push({ type: type === 'put' ? 1 : 2, table, key: k, value: v });
+      }
+      // Begin: every dhandle must be current (EAGAIN: a role change since; take current ones).
+      for (let tries = 0; ; tries++) {
+        dhs.forEach((dh, i) => core.dv.setUint32(core.OUT + i * 4, dh, true));
+        const r = x.lk_batch_begin(dhs.length);
+        if (r === Status.OK) break;
+        if (r === Status.ENOTLEADER) throw notLeader('batch');
+        if (r !== Status.EAGAIN || tries >= DHANDLE_TRIES) throw errorFromStatus(r, 'batch');
+        for (let i = 0; i < dhs.length; i++) dhs[i] = this.renew(uris[i], dhs[i], 'batch');
+      }
+      let done = 0;
+      try {
+        while (done < staged.length) {
+          let len = 0;
+          let count = 0;
+          for (let i = done; i < staged.length; i++) {
+            const op = staged[i];
+            const size = BATCH_OP_HEADER + op.key.length + (op.value?.length ?? 0);
+            if (len + size > BATCH_IN_SIZE) break;
+            const at = core.OUT + len;
+            core.u8[at] = op.type;
+            core.u8[at + 1] = 0;
+            core.dv.setUint16(at + 2, dhs[op.table], true);
+            core.dv.setUint16(at + 4, op.key.length, true);
+            core.dv.setUint16(at + 6, op.value?.length ?? 0, true);
+            core.u8.set(op.key, at + BATCH_OP_HEADER);
+            if (op.value) core.u8.set(op.value, at + BATCH_OP_HEADER + op.key.length);
+            len += size;
+            count++;
+          }
+          const r = x.lk_batch_apply(count, len);
+          if (r < count) {
+            const why = r < 0 ? r : Status.ENOMEM;
+            throw errorFromStatus(why, `batch: op ${done + Math.max(r, 0)} failed; the ${done + Math.max(r, 0)} before it are applied in this memory but the batch has no commit record: after a crash none of it is there`);
+          }
+          done += count;
+        }
+      } finally {
+        x.lk_batch_end(done === staged.length ? 1 : 0);
+      }
+    } finally {
+      for (const dh of dhs) x.lk_dhandle_unuse(dh);
+    }
   }
 
   /** Checks the table's invariants; throws ECORRUPT naming the page and the rule. */

@@ -43,7 +43,7 @@ async function compile() {
 function values(wasm) {
   const module = new WebAssembly.Module(wasm);
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-  const env = { memory, lk_wait: () => 0, lk_wake: () => 0, abort: () => fail('the module trapped while starting') };
+  const env = { memory, lk_wait: () => 0, lk_wake: () => 0, lk_log_full: () => {}, abort: () => fail('the module trapped while starting') };
   const { exports } = new WebAssembly.Instance(module, { env });
   const got = new Map();
   for (const e of WebAssembly.Module.exports(module)) if (e.kind === 'global') got.set(e.name, exports[e.name].value);

@@ -13,8 +13,8 @@ export const MUTATIONS = [
   {
     name: 'write gate ignores the dhandle\'s role stamp (trusts the handle, leader bit only)',
     file: 'assembly/index.ts',
-    find: '  const w = writeEnter(dhandleStamp(dh));\n  if (w < 0) return w;\n  const tree = dhandleTree(dh);\n  if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");\n  epochEnter();\n  const v = btreePut(',
-    replace: '  const w = writeEnter(0);\n  if (w < 0) return w;\n  const tree = dhandleTree(dh);\n  if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");\n  epochEnter();\n  const v = btreePut(',
+    find: '  const w = writeEnter(dhandleStamp(dh));\n  if (w < 0) { logDone(); return w; }\n  const tree = dhandleTree(dh);\n  if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");\n  epochEnter();\n  const v = btreePut(',
+    replace: '  const w = writeEnter(0);\n  if (w < 0) { logDone(); return w; }\n  const tree = dhandleTree(dh);\n  if (!ASC_NO_ASSERT) assert(!tableReadonly(tree), "write gate: a write reached a read-only tree");\n  epochEnter();\n  const v = btreePut(',
     tests: ['test/roles.test.ts'],
   },
   {

@@ -28,7 +28,7 @@ function coreExports(text: string): Map<string, number> {
 function shippedExports(file: string): Map<string, number> {
   const module = new WebAssembly.Module(readFileSync(new URL(`../${file}`, import.meta.url)));
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-  const { exports } = new WebAssembly.Instance(module, { env: { memory, lk_wait: () => 0, lk_wake: () => 0, abort: () => 0 } });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory, lk_wait: () => 0, lk_wake: () => 0, lk_log_full: () => {}, abort: () => 0 } });
   const fns = new Map<string, number>();
   for (const e of WebAssembly.Module.exports(module)) {
     if (e.kind === 'function' && !e.name.startsWith('__')) fns.set(e.name, (exports[e.name] as (...a: number[]) => number).length);

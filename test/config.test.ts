@@ -28,6 +28,8 @@ const DEFAULTS: ResolvedConfig = {
   refreshInterval: 0,
   debug: false,
   takeover: false,
+  log: true,
+  flushInterval: 10,
 };
 
 /** Runs `fn`, which must throw a LatchkeyError EINVAL whose message contains every fragment. */
@@ -356,6 +358,8 @@ describe('string form', () => {
       refreshInterval: 0,
       debug: false,
       takeover: false,
+      log: true,
+      flushInterval: 10,
     });
   });
 
@@ -429,10 +433,22 @@ describe('string form', () => {
 
   it('refuses unknown top-level keys, listing the accepted ones', () => {
     expectEinval(
-      () => parseConfig('create,log=(enabled)'),
-      '"log"',
-      'home, create, cache_size, page_size, debug, takeover, disaggregated=(role, refresh_interval)',
+      () => parseConfig('create,statistics=(enabled)'),
+      '"statistics"',
+      'home, create, cache_size, page_size, debug, takeover, disaggregated=(role, refresh_interval), log=(enabled, flush_interval)',
     );
+  });
+
+  it('takes the log in both forms: off, on, and its flush interval (as a group in each)', () => {
+    expect(parseConfig({ log: false })).toMatchObject({ log: false, flushInterval: 10 });
+    expect(parseConfig({ log: { flushInterval: 25 } })).toMatchObject({ log: true, flushInterval: 25 });
+    expect(parseConfig({ log: {} })).toMatchObject({ log: true, flushInterval: 10 });
+    expect(parseConfig('log=(enabled=true,flush_interval=10)')).toMatchObject({ log: true, flushInterval: 10 });
+    expect(parseConfig('log=(enabled=false)')).toMatchObject({ log: false });
+    expectEinval(() => parseConfig({ log: { flushInterval: 0 } }), 'log.flushInterval 0 is not a flush interval', 'milliseconds, an integer from 1 to 60000');
+    expectEinval(() => parseConfig({ log: { flush_interval: 5 } } as never), '"log.flush_interval"', 'the keys flushInterval', 'did you mean flushInterval?');
+    expectEinval(() => parseConfig({ flushInterval: 5 } as never), '"flushInterval"');
+    expectEinval(() => parseConfig({ log: 'yes' } as never), 'log "yes" is not a boolean', 'true, false, or an object { flushInterval }');
   });
 
   it('suggests the string spelling for object-form keys', () => {

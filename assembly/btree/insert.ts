@@ -21,6 +21,7 @@ import { descend, descendError, D_EXCLUSIVE, D_FINISH } from "./search";
 import { splitLeaf, splitInsertParent } from "./split";
 import { inject, INJECT_INSERT_BEFORE_LEAF, INJECT_SPLIT_BEFORE_PARENT } from "../inject";
 import { OK, ENOMEM, EINJECTED } from "../status";
+import { logging, logAppend, LOG_PUT } from "../log/log";
 
 /** PUT inserts or overwrites; INSERT never overwrites. */
 export const MODE_PUT: i32 = 0;
@@ -41,6 +42,7 @@ export function btreePut(tree: u32, key: usize, klen: i32, val: usize, vlen: i32
     if (mode == MODE_INSERT) { pageUnlatchExclusiveUnchanged(p); return PUT_EXISTS; }
     if (valLen(p, i) == vlen) {
       copyBytes(valAddr(p, i), val, <usize>vlen);
+      if (logging) logAppend(LOG_PUT, tree, key, klen, val, vlen); // under the leaf's latch (assembly/log/log.ts, ORDER)
       pageUnlatchExclusive(p);
       return PUT_REPLACED;
     }
@@ -51,6 +53,7 @@ export function btreePut(tree: u32, key: usize, klen: i32, val: usize, vlen: i32
     if (found) pageDelete(p, i);
     pageMakeRoom(p, need, sTemp());
     pageInsertLeaf(p, i, key, klen, val, vlen);
+    if (logging) logAppend(LOG_PUT, tree, key, klen, val, vlen);
     pageUnlatchExclusive(p);
     return found ? PUT_REPLACED : PUT_INSERTED;
   }
@@ -59,7 +62,10 @@ export function btreePut(tree: u32, key: usize, klen: i32, val: usize, vlen: i32
   if (found) pageDelete(p, i);
   const r = splitLeaf(tree, p, i, key, klen, val, vlen);
   if (r < 0) { pageUnlatchExclusive(p); return r; }
-  // The item is in; from here a failure leaves a legal incomplete split, finished later.
+  // The item is in; from here a failure leaves a legal incomplete split, finished later. The
+  // leaf is still latched, and the new right page is reached only through it until the split
+  // completes: the record is ordered against every other change of the key.
+  if (logging) logAppend(LOG_PUT, tree, key, klen, val, vlen);
   if (inject(INJECT_SPLIT_BEFORE_PARENT) != OK) { pageUnlatchExclusive(p); return EINJECTED; }
   splitInsertParent(tree, p);
   return found ? PUT_REPLACED : PUT_INSERTED;

@@ -8,6 +8,7 @@ import { F_ROOT, pageSearchLeaf, searchFound, pageDelete, pCount, pRight, pFlags
 import { pageNo } from "../arena";
 import { pagedelNoteEmpty } from "./pagedel";
 import { descend, D_EXCLUSIVE } from "./search";
+import { logging, logAppend, LOG_REMOVE } from "../log/log";
 
 /** 1 if the key was removed, 0 if it was absent. */
 export function btreeRemove(tree: u32, key: usize, klen: i32): i32 {
@@ -18,6 +19,7 @@ export function btreeRemove(tree: u32, key: usize, klen: i32): i32 {
   let emptied = false;
   if (searchFound) {
     pageDelete(p, i);
+    if (logging) logAppend(LOG_REMOVE, tree, key, klen, 0, 0); // under the leaf's latch (assembly/log/log.ts, ORDER)
     r = 1;
     emptied = pCount(p) == 0 && pRight(p) != 0 && (pFlags(p) & F_ROOT) == 0;
   }

@@ -36,6 +36,7 @@
 // The handle-list lock comes before the catalog latch in the lock table (assembly/locks.ts):
 // dhandleGet and drop look tables up inside it, and the sweep frees trees inside it.
 
+import { logging, logAppend, LOG_DROP } from "../log/log";
 import { SB, SB_HANDLE_LIST_LOCK, SB_SWEEP_TICK, DHANDLE_OFF, DHANDLE_SIZE } from "../arena";
 import { latchShared, unlatchShared, latchExclusive, unlatchExclusive } from "../latch";
 import { Lock } from "../locks";
@@ -232,6 +233,8 @@ export function dhandleDrop(name: usize, len: i32): i32 {
       const a = dhAddr(i);
       if ((dhState(i) & DH_ALLOC) != 0 && load<u32>(a + DH_TREE) == <u32>tree) atomic.or<u32>(a + DH_STATE, DH_DEAD);
     }
+    // No user: no write of the table is in flight, and none can start (log.ts, ORDER).
+    if (logging) logAppend(LOG_DROP, <u32>tree, 0, 0, 0, 0);
     tableRetire(<u32>tree);
   }
   unlatchExclusive(lw);

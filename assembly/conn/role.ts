@@ -36,6 +36,7 @@ import { canBlock } from "../latch";
 import { Lock, lockAcquired, lockReleased } from "../locks";
 import { futexWait, futexWake } from "../futex";
 import { OK, ENOTLEADER, EAGAIN } from "../status";
+import { logNudge } from "../log/log";
 import { inject, INJECT_WRITE_OUTDATED, INJECT_WRITE_ANNOUNCED } from "../inject";
 
 export const ROLE_LEADER: u32 = 1;
@@ -140,7 +141,9 @@ export function writeDrain(): void {
     let spins = 0;
     while (atomic.load<u32>(w) != 0) {
       // Writes hold no lock a drainer holds and take microseconds; sleep briefly where allowed.
-      if (canBlock && ++spins > 1000) futexWait(w, 1, 0.05);
+      spins++;
+      if (canBlock && spins > 1000) futexWait(w, 1, 0.05);
+      if ((spins & 1023) == 0) logNudge(); // a batch inside may wait for log room (log/log.ts)
     }
   }
 }

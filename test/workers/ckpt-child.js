@@ -3,10 +3,11 @@
 //
 //   node ckpt-child.js <home> write <n> <version>   open as leader, table:t keys 0..n-1 = <version>,
 //                                                   checkpoint, print "done", exit (no close)
-//   node ckpt-child.js <home> pause <point> <n> <version>
+//   node ckpt-child.js <home> pause <point> <n> <version> <log|nolog>
 //                                                   as write, but the checkpoint stops at <point>
 //                                                   (after-first-blob, before-publish, after-publish):
-//                                                   prints "at <point>" and waits to be killed
+//                                                   prints "at <point>" and waits to be killed;
+//                                                   nolog: with log: false (the image protocol alone)
 //   node ckpt-child.js <home> loop <n>              checkpoints versions v1, v2, ... forever,
 //                                                   printing "ckpt <k>" after each one is published
 import { open, DirectoryPageStore } from '../../dist/index.js';
@@ -50,8 +51,8 @@ if (mode === 'write') {
   process.stdout.write('done\n');
   process.exit(0);
 } else if (mode === 'pause') {
-  const [point, n, version] = args;
-  const conn = await open({ home: pausing(await DirectoryPageStore.open(home, false), point) });
+  const [point, n, version, log] = args;
+  const conn = await open({ home: pausing(await DirectoryPageStore.open(home, false), point), log: log === 'log' });
   await fill(conn, Number(n), version).checkpoint();
   process.stdout.write('not stopped\n');
   process.exit(3);

@@ -56,6 +56,14 @@ const commands = {
   cursorClose: ({ cid }) => { cursors.get(cid).close(); cursors.delete(cid); return true; },
   reconfigure: async ({ options }) => { await conn.reconfigure(options); return conn.role; },
   checkpoint: async () => { await session.checkpoint(); return true; },
+  // The log (test/log.test.ts): puts then a flush from this thread; a batch.
+  putFlush: async ({ uri, keys, value }) => {
+    const c = session.openCursor(uri);
+    for (const k of keys) c.put(k, value);
+    await session.flush();
+    return keys.length;
+  },
+  batch: ({ ops }) => { session.batch(ops); return ops.length; },
   role: () => conn.role,
   close: async () => { await conn.close(); return true; },
 };

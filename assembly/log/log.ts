@@ -1,0 +1,218 @@
+// The log buffer: the redo record of every write, from every thread, in one ring of shared memory.
+//
+// A leader with its log on (SB_LOG_ON) appends one record per change before the write returns:
+// put, insert that inserted, remove that removed, table create and drop, and the begin and
+// commit of a batch (session.batch). The log's writer (bindings/log.ts, on the thread that opened
+// the connection) drains the ring into segments of the page store; a flush resolves when the
+// store holds the log up to the position it waited for. The layout of a record is the same in
+// the ring and in a segment (LOG_R_*):
+//
+//   0  u32 len    bytes of header + key + value (the record takes len rounded up to 8); 0 in the
+//                 ring until the record is complete: the writer stores it last
+//   4  u32 crc    0 in the ring; the log's writer fills in crc32 of bytes 8..len as it drains
+//   8  u64 lsn    the record's log position: bytes of log before it (positions only grow)
+//   16 u32 term   the leader term of the writer (SB_TERM)
+//   20 u8 type    LOG_PUT, LOG_REMOVE, LOG_CREATE (key: the name; tree: its id; value: u8 key
+//                 format, u8 value format), LOG_DROP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START
+//   21 u8 flags   LOG_F_BATCH: a change of the batch that thread `slot` has begun
+//   22 u8 slot    the writer's thread slot
+//   24 u16 tree   the table's tree id (as this leader numbers them; CREATE records map them to names)
+//   26 u16 klen   28 u16 vlen    then the key's bytes, then the value's
+//
+// ORDER. A record is reserved (a fetch-add on SB_LOG_RESERVED, which gives its position) while
+// the writer holds the exclusive latch of the leaf it changed, after the change cannot fail. Two
+// writes of one key hold that leaf's latch one after the other, so their records' positions are
+// in the order the trees saw them: replaying the log in position order rebuilds each key's last
+// value. (A split moves keys to a new right page only under the latch of the page they leave,
+// and a writer reaches the right page only through that page while the split is incomplete.)
+// A create is reserved under the catalog latch before the table becomes visible, so every record
+// of a table comes after its create; a drop only happens with no user of the table's dhandles.
+//
+// ROOM. The ring is never overwritten before it was drained, and no writer waits for room while
+// it holds a latch: a write first ADMITS the most bytes its records can take (SB_LOG_FREE, a
+// credit of free ring bytes; logAdmit), before the write gate and before any latch, and waits
+// there for a drain if the credit is short (the host's lk_log_full: the log's writer drains, any
+// other thread asks it to and sleeps). Under the latch it reserves no more than it admitted, so
+// reserved - drained never exceeds the ring's size. Unused credit goes back when the write ends
+// (logDone); drained bytes go back in logRelease.
+//
+// COMPLETE RECORDS. The drain reads each record's len with an atomic load and stops at the first
+// 0: a reserved record still being written (or nothing yet). A writer stores len (seq-cst) after
+// every other byte of its record; the drain's load of a non-zero len therefore happens after
+// those bytes. Drained bytes are zeroed before the credit returns, so a len word ahead of the
+// drain is always either a complete record's or 0.
+
+import {
+  SB, SB_TERM, SB_LOG_ON, SB_LOG_FREE, SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DRAIN_SEQ,
+  LOG_RING_BASE, threadSlot,
+} from "../arena";
+import { LOG_RING_SIZE } from "../limits";
+import { futexWake } from "../futex";
+
+// ---- the record ----
+export const LOG_HEADER: i32 = 32;
+export const LOG_R_LEN: i32 = 0;
+export const LOG_R_CRC: i32 = 4;
+export const LOG_R_LSN: i32 = 8;
+export const LOG_R_TERM: i32 = 16;
+export const LOG_R_TYPE: i32 = 20;
+export const LOG_R_FLAGS: i32 = 21;
+export const LOG_R_SLOT: i32 = 22;
+export const LOG_R_TREE: i32 = 24;
+export const LOG_R_KLEN: i32 = 26;
+export const LOG_R_VLEN: i32 = 28;
+
+/** Record types. LOG_SKIP is never written: replay marks a record it must not apply with it. */
+export const LOG_SKIP: u8 = 0;
+export const LOG_PUT: u8 = 1;
+export const LOG_REMOVE: u8 = 2;
+export const LOG_CREATE: u8 = 3;
+export const LOG_DROP: u8 = 4;
+export const LOG_BATCH_BEGIN: u8 = 5;
+export const LOG_BATCH_COMMIT: u8 = 6;
+export const LOG_TERM_START: u8 = 7;
+/** Flag: a change inside the batch its thread slot has begun. */
+export const LOG_F_BATCH: u8 = 1;
+
+// @ts-ignore: compile-time ERROR
+if ((LOG_RING_SIZE & (LOG_RING_SIZE - 1)) != 0 || LOG_RING_SIZE < (1 << 20)) ERROR("log.ts: LOG_RING_SIZE must be a power of two of 1 MiB or more");
+// @ts-ignore: compile-time ERROR
+if ((LOG_HEADER & 7) != 0) ERROR("log.ts: the record header must be a multiple of 8 bytes");
+
+/** Ring bytes a record of these lengths takes. */
+// @ts-ignore: decorator
+@inline export function logSize(klen: i32, vlen: i32): i32 { return (LOG_HEADER + klen + vlen + 7) & ~7; }
+
+// @ts-ignore: decorator
+@inline function ringAddr(pos: u64): usize { return LOG_RING_BASE + <usize>(pos & <u64>(LOG_RING_SIZE - 1)); }
+
+/** Copies `n` bytes to log position `pos`, wrapping at the ring's end. */
+function ringCopy(pos: u64, src: usize, n: i32): void {
+  const off = <i32>(pos & <u64>(LOG_RING_SIZE - 1));
+  const first = min(n, LOG_RING_SIZE - off);
+  memory.copy(LOG_RING_BASE + <usize>off, src, <usize>first);
+  if (first < n) memory.copy(LOG_RING_BASE, src + <usize>first, <usize>(n - first));
+}
+
+/** Zeroes `n` bytes from log position `pos`, wrapping at the ring's end. */
+function ringZero(pos: u64, n: i32): void {
+  const off = <i32>(pos & <u64>(LOG_RING_SIZE - 1));
+  const first = min(n, LOG_RING_SIZE - off);
+  memory.fill(LOG_RING_BASE + <usize>off, 0, <usize>first);
+  if (first < n) memory.fill(LOG_RING_BASE, 0, <usize>(n - first));
+}
+
+/** The host's answer to a short credit: the log's writer drains now; any other thread wakes it and sleeps a little. */
+// @ts-ignore: decorator
+@external("env", "lk_log_full")
+declare function logFull(): void;
+
+/**
+ * For a thread waiting for writers to leave the write gate: a writer inside it may be waiting for
+ * ring room (a batch's commit), which only a drain gives; the log's writer drains here.
+ */
+export function logNudge(): void {
+  if (atomic.load<u32>(SB + SB_LOG_ON) != 0) logFull();
+}
+
+// ---- per-thread state of the write in progress ----
+/** True between an admission with the log on and logDone: the write appends its records. */
+export let logging = false;
+/** Flags of this thread's records (LOG_F_BATCH inside session.batch). */
+export let logFlags: u8 = 0;
+/** Credit this thread holds for the write in progress. */
+let admitted: i32 = 0;
+
+/**
+ * Admits a write whose records take at most `bytes` (logSize of each): waits (lk_log_full) until
+ * the ring's credit covers them. Nothing to do while the log is off. Called holding no latch,
+ * outside the write gate.
+ */
+export function logAdmit(bytes: i32): void {
+  if (!ASC_NO_ASSERT) assert(admitted == 0, "log: an admission inside another");
+  while (atomic.load<u32>(SB + SB_LOG_ON) != 0) {
+    if (atomic.sub<i32>(SB + SB_LOG_FREE, bytes) >= bytes) {
+      admitted = bytes;
+      logging = true;
+      return;
+    }
+    atomic.add<i32>(SB + SB_LOG_FREE, bytes);
+    logFull();
+  }
+  logging = false;
+}
+
+/** The write is over: its unused credit goes back. */
+export function logDone(): void {
+  if (admitted != 0) {
+    atomic.add<i32>(SB + SB_LOG_FREE, admitted);
+    admitted = 0;
+  }
+  logging = false;
+}
+
+/**
+ * Appends a record of this thread's write, within its admission. The caller holds what orders
+ * the change against other changes of the same key (the leaf's exclusive latch) or table (the
+ * catalog latch), and the change is done or can no longer fail.
+ */
+export function logAppend(type: u8, tree: u32, key: usize, klen: i32, val: usize, vlen: i32): void {
+  const size = logSize(klen, vlen);
+  if (!ASC_NO_ASSERT) assert(logging && size <= admitted, "log: a record past its admission");
+  admitted -= size;
+  const pos = atomic.add<u64>(SB + SB_LOG_RESERVED, <u64>size);
+  // The header in 8-byte words: each word is aligned in the ring, so none wraps.
+  store<u64>(ringAddr(pos + 8), pos);
+  store<u64>(ringAddr(pos + 16), <u64>atomic.load<u32>(SB + SB_TERM) | (<u64>type << 32) | (<u64>logFlags << 40) | (<u64>(<u32>threadSlot & 0xff) << 48));
+  store<u64>(ringAddr(pos + 24), <u64>(tree & 0xffff) | (<u64>(<u32>klen) << 16) | (<u64>(<u32>vlen) << 32));
+  if (klen > 0) ringCopy(pos + <u64>LOG_HEADER, key, klen);
+  if (vlen > 0) ringCopy(pos + <u64>(LOG_HEADER + klen), val, vlen);
+  atomic.store<u32>(ringAddr(pos), <u32>(LOG_HEADER + klen + vlen)); // complete: the drain may take it
+}
+
+/** Begins or ends this thread's batch: its changes' records carry LOG_F_BATCH until the end. */
+export function logSetBatch(on: bool): void { logFlags = on ? LOG_F_BATCH : 0; }
+
+// ---- the log's writer (one thread: the bindings' log writer) ----
+
+/** Bytes of complete records from the drained position on, at most `max` (whole records only). */
+export function logReady(max: i32): i32 {
+  const d = atomic.load<u64>(SB + SB_LOG_DRAINED);
+  let n = 0;
+  while (n + LOG_HEADER <= max) {
+    const len = atomic.load<u32>(ringAddr(d + <u64>n));
+    if (len == 0) break;
+    const size = (<i32>len + 7) & ~7;
+    if (n + size > max) break;
+    n += size;
+  }
+  return n;
+}
+
+/** The writer copied `n` bytes out from the drained position: zeroed, drained, their credit back. */
+export function logRelease(n: i32): void {
+  const d = atomic.load<u64>(SB + SB_LOG_DRAINED);
+  if (!ASC_NO_ASSERT) assert(d + <u64>n <= atomic.load<u64>(SB + SB_LOG_RESERVED), "log: a release past the reserved records");
+  ringZero(d, n);
+  atomic.store<u64>(SB + SB_LOG_DRAINED, d + <u64>n);
+  atomic.add<i32>(SB + SB_LOG_FREE, n);
+  atomic.add<u32>(SB + SB_LOG_DRAIN_SEQ, 1);
+  futexWake(SB + SB_LOG_DRAIN_SEQ, -1);
+}
+
+/**
+ * Starts (or restarts) the log at position `pos`: empty ring, every position at `pos`, the log
+ * on. Called with no write able to pass (before a step-up's role change, or after a step-down's).
+ */
+export function logStart(pos: u64): void {
+  if (!ASC_NO_ASSERT) assert(atomic.load<u64>(SB + SB_LOG_DRAINED) == atomic.load<u64>(SB + SB_LOG_RESERVED), "log: started with undrained records");
+  ringZero(0, LOG_RING_SIZE);
+  atomic.store<u64>(SB + SB_LOG_RESERVED, pos);
+  atomic.store<u64>(SB + SB_LOG_DRAINED, pos);
+  atomic.store<u64>(SB + SB_LOG_DURABLE, pos);
+  atomic.store<i32>(SB + SB_LOG_FREE, LOG_RING_SIZE);
+  atomic.store<u32>(SB + SB_LOG_ON, 1);
+}
+
+/** Stops appending (a step-down or a fence, after the role change drained every write). */
+export function logStop(): void { atomic.store<u32>(SB + SB_LOG_ON, 0); }

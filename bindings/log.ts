@@ -1,0 +1,463 @@
+/**
+ * The write-ahead log: its segments in the page store, the log's writer (drain, group commit, the
+ * background flusher), flushes from any thread, and replay.
+ *
+ * Records are appended by the core, from every thread, into the log buffer in shared memory
+ * (assembly/log/log.ts has their layout and why their order is the trees' order). The log's
+ * writer is the connection open() returned, on its thread: it drains the buffer (copying the
+ * complete records out, filling in each one's crc32) and writes what it drained as one SEGMENT:
+ *
+ *   name    `wal-<start>`: start is the log position of its first record, 16 digits
+ *   header  "LKLG", crc32 of header bytes 8..32, u64 start, u64 end (start + record bytes),
+ *           u32 term of the writer, u32 flags (SEGMENT_TERM_START: the first of a term)
+ *   body    the records, each padded to 8 bytes, positions start..end
+ *
+ * A segment is created with the store's `publish` (create-if-absent, flushed before it resolves),
+ * so a segment is in the store whole or not at all, and each position is won by one writer: that
+ * is how a deposed leader learns it was fenced (FENCING below). Once a segment is published the
+ * log is durable up to its end (SB_LOG_DURABLE), and every flush waiting for a position at or
+ * below it resolves: flushes of many threads share one write and one sync (group commit).
+ *
+ * THE LOG'S HISTORY is the chain of segments from a checkpoint's log position (the `lsn` of its
+ * record: the trees of the image hold exactly the records before it, because the image is copied
+ * with the write gate closed) in which each segment starts where the one before it ends.
+ *
+ * FENCING. A leader starts its term at the end of the history, with a segment holding only the
+ * term's first records (LOG_TERM_START and a LOG_CREATE naming each table's tree id). A leader
+ * publishes its segments in order, each at the end of its last. So a deposed leader's next
+ * segment is due exactly where the new term's first segment is: its publish finds the name taken
+ * and it is fenced (ESTALE) before it acknowledges anything more. If the deposed leader wins that
+ * position first, the new leader's publish fails instead: it replays the winner's segment (those
+ * writes were acknowledged) and tries at the new end. Term starts are never removed from the
+ * store (TRUNCATION), so the name a deposed leader would write next is always taken.
+ *
+ * RECOVERY replays the history after the latest checkpoint: every record is checked (its crc,
+ * its position, its lengths). A bad record in the last segment is a torn tail: replay ends before
+ * it, silently. A bad record in an earlier segment, or a segment missing from the chain, is
+ * damage: ECORRUPT naming the segment and the position. A batch's changes (LOG_F_BATCH) are
+ * applied only if its LOG_BATCH_COMMIT is in the history; a batch still open at the end of the
+ * history, or when a new term started, never happened. Replay is idempotent: a record sets a key
+ * to its value or removes it, and the records come in the order the trees applied them.
+ *
+ * TRUNCATION. After a checkpoint, segments that end at or before the log position of the oldest
+ * checkpoint still kept are removed, except term starts (the positions are carried in every
+ * checkpoint record: `termStarts`).
+ */
+
+import { LatchkeyError, errorFromStatus } from './errors.js';
+import type { PageStore } from './store.js';
+import type { CoreThread } from './core.js';
+import { crc32 } from './checkpoint.js';
+import {
+  LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_LSN, LOG_R_TERM, LOG_R_TYPE, LOG_R_FLAGS, LOG_R_SLOT, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN,
+  LOG_SKIP, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START, LOG_F_BATCH, LOG_RING_SIZE,
+  MAX_KEY, MAX_NAME,
+} from './abi.generated.js';
+
+export const SEGMENT_MAGIC = 0x474c_4b4c; // "LKLG" little-endian
+export const SEGMENT_HEADER = 32;
+/** Segment flag: the first segment of a leader's term (never removed: FENCING). */
+export const SEGMENT_TERM_START = 1;
+export const SEGMENT_PREFIX = 'wal-';
+export const segmentName = (start: number) => `${SEGMENT_PREFIX}${String(start).padStart(16, '0')}`;
+const startOf = (name: string) => Number(name.slice(SEGMENT_PREFIX.length));
+
+/** Which log positions lk_log_position reports. */
+const RESERVED = 0;
+const DRAINED = 1;
+const DURABLE = 2;
+/** Words lk_log_word names. */
+const WORD_DRAIN = 0;
+const WORD_DURABLE = 1;
+const WORD_REQUEST = 2;
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function corrupt(what: string): LatchkeyError {
+  return new LatchkeyError('ECORRUPT', what);
+}
+
+/** A record's length in the log (padded to 8). */
+const padded = (len: number) => (len + 7) & ~7;
+
+/** Encodes a segment of `chunks` (record bytes, crc filled in) from position `start`. */
+export function encodeSegment(start: number, chunks: Uint8Array[], term: number, flags: number): Uint8Array {
+  const bytes = chunks.reduce((n, c) => n + c.length, 0);
+  const out = new Uint8Array(SEGMENT_HEADER + bytes);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, SEGMENT_MAGIC, true);
+  dv.setBigUint64(8, BigInt(start), true);
+  dv.setBigUint64(16, BigInt(start + bytes), true);
+  dv.setUint32(24, term, true);
+  dv.setUint32(28, flags, true);
+  dv.setUint32(4, crc32(out, 8, SEGMENT_HEADER), true);
+  let at = SEGMENT_HEADER;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** One record as replay sees it: a view of the segment's bytes. */
+interface Rec {
+  at: number;
+  lsn: number;
+  type: number;
+  flags: number;
+  slot: number;
+  size: number;
+}
+
+/** A segment's records, checked. `torn`: where checking stopped (undefined: all good). */
+interface Parsed {
+  name: string;
+  start: number;
+  end: number;
+  flags: number;
+  bytes: Uint8Array;
+  recs: Rec[];
+  bad?: { lsn: number; why: string };
+}
+
+function parseSegment(name: string, bytes: Uint8Array): Parsed {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const start = startOf(name);
+  const head = (why: string): Parsed => ({ name, start, end: start, flags: 0, bytes, recs: [], bad: { lsn: start, why } });
+  if (bytes.length < SEGMENT_HEADER || dv.getUint32(0, true) !== SEGMENT_MAGIC) return head('not a latchkey log segment (bad magic)');
+  if (dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return head('segment header checksum mismatch');
+  const hStart = Number(dv.getBigUint64(8, true));
+  const end = Number(dv.getBigUint64(16, true));
+  if (hStart !== start || end < start) return head(`segment header names positions ${hStart}..${end}`);
+  const seg: Parsed = { name, start, end, flags: dv.getUint32(28, true), bytes, recs: [] };
+  let at = SEGMENT_HEADER;
+  let lsn = start;
+  const stop = (why: string) => { seg.bad = { lsn, why }; return seg; };
+  while (lsn < end) {
+    if (at + LOG_HEADER > bytes.length) return stop('the segment ends inside a record header');
+    const len = dv.getUint32(at + LOG_R_LEN, true);
+    const size = padded(len);
+    if (len < LOG_HEADER || at + size > bytes.length || lsn + size > end) return stop(`record length ${len} runs past the segment`);
+    if (dv.getUint32(at + LOG_R_CRC, true) !== crc32(bytes, at + 8, at + len)) return stop('record checksum mismatch');
+    if (Number(dv.getBigUint64(at + LOG_R_LSN, true)) !== lsn) return stop('record names another position');
+    const klen = dv.getUint16(at + LOG_R_KLEN, true);
+    const vlen = dv.getUint16(at + LOG_R_VLEN, true);
+    if (LOG_HEADER + klen + vlen !== len) return stop('record lengths disagree');
+    seg.recs.push({ at, lsn, type: bytes[at + LOG_R_TYPE], flags: bytes[at + LOG_R_FLAGS], slot: bytes[at + LOG_R_SLOT], size });
+    at += size;
+    lsn += size;
+  }
+  if (at !== bytes.length) return stop('bytes after the last record');
+  return seg;
+}
+
+/** What replay needs of the node it rebuilds: its core, and its tables by name. */
+export interface ReplayTarget {
+  readonly core: CoreThread;
+  /** Live table name -> tree id, on this node. */
+  liveTrees(): Map<string, number>;
+  /** Creates a table outside the write gate (replay on a follower); returns its tree id. */
+  createTree(name: string, keyFormat: number, valueFormat: number): number;
+  /** Drops a tree outside the write gate. */
+  retireTree(tree: number): void;
+}
+
+/** Where replay ended, and what it learned. */
+export interface ReplayResult {
+  /** The log position after the last record applied: where the history ends. */
+  end: number;
+  /** Records applied (changes, creates and drops). */
+  applied: number;
+  /** Term starts met. */
+  termStarts: number[];
+  /** Logged tree id -> this node's tree id, as of `end`. */
+  trees: Map<number, number>;
+}
+
+/**
+ * Replays the history from log position `from` onto `target`. `trees` maps the logged tree ids
+ * of the image the trees hold (its record's tables) to this node's. Torn tail: ends silently at
+ * the last good record; damage before it: ECORRUPT naming segment and position.
+ */
+export async function replay(store: PageStore, target: ReplayTarget, from: number, trees: Map<number, number>): Promise<ReplayResult> {
+  const starts = (await store.list(SEGMENT_PREFIX)).filter((n) => /^wal-\d{16}$/.test(n)).map(startOf).sort((p, q) => p - q);
+  const segs: Parsed[] = [];
+  // The chain: the last segment starting at or before `from`, then each one starting where the
+  // one before ends (a segment with a bad record ends at it: a later term may continue there).
+  let i = starts.findLastIndex((s) => s <= from);
+  if (i < 0 && starts.length > 0 && starts[0] > from) {
+    throw corrupt(`log: segment ${segmentName(from)} (log position ${from}) is missing: the log continues at ${segmentName(starts[0])}`);
+  }
+  let pos = from;
+  for (let first = i; i >= 0 && i < starts.length; i++) {
+    const name = segmentName(starts[i]);
+    if (i !== first && starts[i] !== pos) {
+      throw corrupt(`log: segment ${segmentName(pos)} (log position ${pos}) is missing: the log continues at ${name}`);
+    }
+    const bytes = await store.read(name);
+    if (!bytes) throw corrupt(`log: segment ${name} was listed but could not be read`);
+    const seg = parseSegment(name, bytes);
+    const last = seg.recs[seg.recs.length - 1];
+    const goodEnd = seg.bad ? (last ? last.lsn + last.size : seg.start) : seg.end;
+    // Wholly before the checkpoint's position (a term start kept, or damage the checkpoint holds):
+    // the history goes on at `from`.
+    if (i === first && goodEnd <= from && seg.start < from) continue;
+    segs.push(seg);
+    pos = goodEnd;
+    if (seg.bad) {
+      const next = starts[i + 1];
+      if (next === undefined) break; // a torn tail: the history ends at the last good record
+      if (next !== pos) throw corrupt(`log: segment ${name}, log position ${seg.bad.lsn}: ${seg.bad.why}`);
+    }
+  }
+  const end = pos;
+
+  // Pass 1: batches that never committed (open at a term start, or at the end).
+  const aborted = new Set<number>(); // lsn of their LOG_BATCH_BEGIN
+  const open = new Map<number, number>(); // slot -> begin lsn
+  const termStarts: number[] = [];
+  for (const seg of segs) {
+    for (const r of seg.recs) {
+      if (r.lsn < from) continue;
+      if (r.type === LOG_TERM_START) {
+        for (const b of open.values()) aborted.add(b);
+        open.clear();
+        termStarts.push(r.lsn);
+      } else if (r.type === LOG_BATCH_BEGIN) open.set(r.slot, r.lsn);
+      else if (r.type === LOG_BATCH_COMMIT) open.delete(r.slot);
+    }
+  }
+  for (const b of open.values()) aborted.add(b);
+
+  // Pass 2: apply, in order. Changes go to the core in runs (lk_log_apply); creates and drops here.
+  const { core } = target;
+  const x = core.x;
+  let applied = 0;
+  let run = 0; // bytes staged at OUT
+  const inBatch = new Map<number, number>(); // slot -> begin lsn of its open batch
+  const flush = (seg: Parsed, lsn: number) => {
+    if (run === 0) return;
+    const r = x.lk_log_apply(run);
+    if (r !== run) throw r < 0 ? errorFromStatus(r, `log: replaying segment ${seg.name} before log position ${lsn}`)
+      : corrupt(`log: segment ${seg.name}: a record before log position ${lsn} could not be replayed`);
+    run = 0;
+  };
+  for (const seg of segs) {
+    const dv = new DataView(seg.bytes.buffer, seg.bytes.byteOffset, seg.bytes.byteLength);
+    for (const r of seg.recs) {
+      if (r.lsn < from) continue;
+      const t = r.type;
+      if (t === LOG_PUT || t === LOG_REMOVE) {
+        const b = (r.flags & LOG_F_BATCH) !== 0 ? inBatch.get(r.slot) : undefined;
+        const skip = b !== undefined && aborted.has(b);
+        const logged = dv.getUint16(r.at + LOG_R_TREE, true);
+        const tree = trees.get(logged);
+        if (tree === undefined && !skip) throw corrupt(`log: segment ${seg.name}, log position ${r.lsn}: a change of tree ${logged}, which no create names`);
+        if (run + r.size > core.OUT_SIZE) flush(seg, r.lsn);
+        core.u8.set(seg.bytes.subarray(r.at, r.at + r.size), core.OUT + run);
+        if (skip) core.u8[core.OUT + run + LOG_R_TYPE] = LOG_SKIP;
+        else core.dv.setUint16(core.OUT + run + LOG_R_TREE, tree!, true);
+        run += r.size;
+        applied++;
+        continue;
+      }
+      flush(seg, r.lsn);
+      if (t === LOG_CREATE) {
+        const klen = dv.getUint16(r.at + LOG_R_KLEN, true);
+        if (klen < 1 || klen > MAX_NAME) throw corrupt(`log: segment ${seg.name}, log position ${r.lsn}: a create with a name of ${klen} bytes`);
+        const name = decoder.decode(seg.bytes.subarray(r.at + LOG_HEADER, r.at + LOG_HEADER + klen));
+        const kf = seg.bytes[r.at + LOG_HEADER + klen];
+        const vf = seg.bytes[r.at + LOG_HEADER + klen + 1];
+        const have = target.liveTrees().get(name);
+        trees.set(dv.getUint16(r.at + LOG_R_TREE, true), have ?? target.createTree(name, kf, vf));
+        applied++;
+      } else if (t === LOG_DROP) {
+        const logged = dv.getUint16(r.at + LOG_R_TREE, true);
+        const tree = trees.get(logged);
+        if (tree !== undefined) target.retireTree(tree);
+        trees.delete(logged);
+        applied++;
+      } else if (t === LOG_BATCH_BEGIN) inBatch.set(r.slot, r.lsn);
+      else if (t === LOG_BATCH_COMMIT) inBatch.delete(r.slot);
+      else if (t === LOG_TERM_START) inBatch.clear();
+      else throw corrupt(`log: segment ${seg.name}, log position ${r.lsn}: unknown record type ${t}`);
+    }
+    flush(seg, seg.end);
+  }
+  return { end, applied, termStarts, trees };
+}
+
+/**
+ * The log's writer: drains the log buffer, publishes segments, tracks the durable position. One
+ * per connection, on the thread that opened it (other threads reach it through SB_LOG_REQUEST).
+ */
+export class LogWriter {
+  private readonly x: CoreThread['x'];
+  private readonly words: Int32Array;
+  /** Drained records not yet in a published segment, from position pendingStart. */
+  private pending: Uint8Array[] = [];
+  private pendingStart = 0;
+  private running: Promise<void> | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private seenRequest = 0;
+  /** Set when a publish found its position taken: this node was fenced. */
+  fenced: LatchkeyError | undefined;
+  /** The last background flush's failure (I/O), if any. */
+  error: unknown;
+  /** Flags of the next segment (SEGMENT_TERM_START for a term's first). */
+  private nextFlags = 0;
+
+  /**
+   * `onFenced`: a segment's position was taken by another node's (it leads now): the connection
+   * becomes a follower and returns the ESTALE that this and every later flush reject with.
+   */
+  constructor(private readonly core: CoreThread, private readonly store: PageStore, private readonly onFenced: (reason: string) => LatchkeyError) {
+    this.x = core.x;
+    this.words = new Int32Array(core.memory.buffer);
+  }
+
+  /** Log positions (numbers: exact to 2^53 bytes of log). */
+  get end(): number { return this.x.lk_log_position(RESERVED); }
+  get durable(): number { return this.x.lk_log_position(DURABLE); }
+
+  /**
+   * Starts the log at `pos` for term `term`: its first records (the term start and every table's
+   * create), published as the term's first segment. Resolves false if that position is taken
+   * (another leader wrote there: the caller replays it and tries at the new end).
+   */
+  async startTerm(pos: number): Promise<boolean> {
+    const x = this.x;
+    x.lk_log_start(pos);
+    x.lk_log_term_start();
+    this.pending = [];
+    this.pendingStart = pos;
+    this.nextFlags = SEGMENT_TERM_START;
+    this.core.hooks.logFull = () => this.drain();
+    try {
+      if (await this.round()) return true;
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
+    this.stop();
+    return false;
+  }
+
+  /** Starts the background flusher: every write durable within `interval` ms. */
+  startTimer(interval: number): void {
+    this.timer = setInterval(() => {
+      const request = Atomics.load(this.words, this.x.lk_log_word(WORD_REQUEST) >> 2);
+      if (this.end > this.durable || request !== this.seenRequest) {
+        this.seenRequest = request;
+        this.kick().catch((e) => { this.error = e; });
+      }
+    }, interval);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Stops appending (after the role change drained every write): the buffer stays as it is. */
+  stop(): void {
+    this.x.lk_log_stop();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.core.hooks.logFull = () => {};
+  }
+
+  /** Copies every complete record out of the log buffer into `pending` (synchronous). */
+  drain(): void {
+    const { x, core } = this;
+    const ring = x.lk_log_ring();
+    for (;;) {
+      const n = x.lk_log_ready(LOG_RING_SIZE);
+      if (n === 0) return;
+      const pos = x.lk_log_position(DRAINED);
+      const off = pos % LOG_RING_SIZE;
+      const chunk = new Uint8Array(n);
+      const first = Math.min(n, LOG_RING_SIZE - off);
+      chunk.set(core.u8.subarray(ring + off, ring + off + first));
+      if (first < n) chunk.set(core.u8.subarray(ring, ring + n - first), first);
+      x.lk_log_release(n);
+      const dv = new DataView(chunk.buffer);
+      for (let at = 0; at < n;) {
+        const len = dv.getUint32(at + LOG_R_LEN, true);
+        dv.setUint32(at + LOG_R_CRC, crc32(chunk, at + 8, at + len), true);
+        at += padded(len);
+      }
+      this.pending.push(chunk);
+    }
+  }
+
+  /**
+   * One round: drain, publish what is pending as a segment, move the durable position. False if
+   * the segment's position was taken (another node's segment is there; nothing is durable).
+   */
+  private async round(): Promise<boolean> {
+    this.drain();
+    if (this.pending.length === 0) return true;
+    const chunks = this.pending;
+    const start = this.pendingStart;
+    const bytes = chunks.reduce((n, c) => n + c.length, 0);
+    this.pending = [];
+    this.pendingStart = start + bytes;
+    const term = this.x.lk_conn_get(0);
+    let published: boolean;
+    try {
+      published = await this.store.publish(segmentName(start), encodeSegment(start, chunks, term, this.nextFlags));
+    } catch (e) {
+      // Not written: the records go back in front, for the next round.
+      this.pending = [...chunks, ...this.pending];
+      this.pendingStart = start;
+      throw e;
+    }
+    if (!published) return false;
+    this.nextFlags = 0;
+    this.x.lk_log_set_durable(start + bytes);
+    return true;
+  }
+
+  /** Runs a round, or returns the one running; a taken position fences this node (onFenced). */
+  private kick(): Promise<void> {
+    if (!this.running) {
+      this.running = this.round().then((ok) => {
+        if (ok || this.fenced) return;
+        const at = this.durable;
+        this.fenced = this.onFenced(`log segment ${segmentName(at)} (log position ${at}) refused: the page store already has it, written by a newer leader whose term starts there`);
+        throw this.fenced;
+      }).finally(() => { this.running = undefined; });
+    }
+    return this.running;
+  }
+
+  /** Resolves once the log is durable up to `target` (default: every record so far). */
+  async flush(target = this.end): Promise<void> {
+    while (this.durable < target) {
+      if (this.fenced) throw this.fenced;
+      // A running round may have drained before `target`'s records: wait for it, then go again.
+      await this.kick();
+    }
+  }
+}
+
+/**
+ * A flush from a thread that is not the log's writer: asks the writer (SB_LOG_REQUEST) and waits
+ * for the durable position to pass `target`, without blocking the thread.
+ */
+export async function flushRemote(core: CoreThread, target: number): Promise<void> {
+  const x = core.x;
+  const words = new Int32Array(core.memory.buffer);
+  const durableWord = x.lk_log_word(WORD_DURABLE) >> 2;
+  const request = x.lk_log_word(WORD_REQUEST) >> 2;
+  for (let i = 0; x.lk_log_position(DURABLE) < target; i++) {
+    if (!x.lk_log_on()) {
+      throw new LatchkeyError('ESTALE', `flush: the log stopped at log position ${x.lk_log_position(DURABLE)} before this thread's writes up to ${target} were durable (the connection stepped down or was fenced)`);
+    }
+    const seen = Atomics.load(words, durableWord);
+    Atomics.add(words, request, 1);
+    const w = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
+    if (w) {
+      const r = w(words, durableWord, seen, 50);
+      if (r.async) await r.value;
+    } else await new Promise((res) => setTimeout(res, 1));
+  }
+}
+

@@ -1,0 +1,358 @@
+// The write-ahead log (bindings/log.ts, assembly/log/log.ts): durability across SIGKILL, atomic
+// batches, recovery from torn and damaged segments, fenced appends, followers fed by the log,
+// flushes from workers, and `log: false`.
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync, truncateSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryPageStore, type PageStore, type Connection } from '../dist/index.js';
+import { testHomes, openTest, rng, TEST_DEBUG, withWorkers } from './helpers.js';
+
+const { tempHome, connect, close } = testHomes('log');
+const WRITER = new URL('./workers/log-writer.js', import.meta.url).pathname;
+const STRESS = process.env.LATCHKEY_STRESS === '1';
+const pad = (n: number) => String(n).padStart(8, '0');
+const segments = (home: string) => readdirSync(home).filter((n) => n.startsWith('wal-')).sort();
+
+/** Runs the log writer on `home` from step `first`; SIGKILLs it after `ms`; the last step it reported durable. */
+function runAndKill(home: string, first: number, ms: number): Promise<{ acked: number; opened: boolean }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [WRITER, home, String(first), TEST_DEBUG ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let acked = -1;
+    let opened = false;
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const lines = out.split('\n');
+      out = lines.pop()!;
+      for (const l of lines) {
+        if (l === 'open') opened = true;
+        else if (l.startsWith('acked ')) acked = Number(l.slice(6));
+      }
+    });
+    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(() => p.kill('SIGKILL'), ms);
+    p.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (signal !== 'SIGKILL') reject(new Error(`log writer exited (${code}) before it was killed: ${err}`));
+      else resolve({ acked, opened });
+    });
+  });
+}
+
+/**
+ * Checks a home after a kill against what the writer acknowledged: every step up to `acked` is
+ * there; the steps present are a prefix (the log is durable as a prefix); each batch is whole.
+ * Returns the next step to write.
+ */
+async function checkHome(home: string, acked: number): Promise<number> {
+  const conn = await openTest({ home, role: 'follower' });
+  try {
+    const s = conn.openSession();
+    if (!s.tables().includes('table:k')) { expect(acked).toBe(-1); return 0; }
+    const keys = [...s.openCursor<string, string>('table:k').range()].map(([k]) => Number(k.slice(1)));
+    keys.forEach((k, i) => expect(k).toBe(i)); // a prefix of the steps
+    expect(keys.length).toBeGreaterThan(acked); // every acknowledged step
+    const ab = new Map([...s.openCursor<string, string>('table:ab').range()]);
+    for (let n = 0; n < keys.length; n += 3) {
+      // A batch of a step that is there is there whole; a batch of a step after the last is not.
+      const a = ab.has(`a${pad(n)}`);
+      expect(ab.has(`b${pad(n)}`)).toBe(a);
+      if (n < keys.length - 1) expect(a).toBe(true);
+    }
+    for (const k of ab.keys()) expect(Number(k.slice(1))).toBeLessThan(keys.length);
+    expect(s.verify('table:k').ok).toBe(true);
+    return keys.length;
+  } finally {
+    await conn.close();
+  }
+}
+
+describe('durability across SIGKILL', () => {
+  it(`a writer killed ${STRESS ? 120 : 12} times at random points keeps every flushed write, a prefix of its writes and whole batches`, async () => {
+    const home = tempHome();
+    const r = rng(12);
+    let next = 0;
+    const kills = STRESS ? 120 : 12;
+    let acks = 0;
+    for (let i = 0; i < kills; i++) {
+      const { acked } = await runAndKill(home, next, 150 + Math.floor(r() * 450));
+      if (acked >= 0) acks++;
+      next = await checkHome(home, acked);
+      expect(next).toBeGreaterThan(acked);
+    }
+    expect(acks).toBeGreaterThan(kills / 2); // most runs got as far as flushing
+    expect(next).toBeGreaterThan(0);
+  }, STRESS ? 600_000 : 120_000);
+});
+
+describe('recovery', () => {
+  /** A home with `n` keys written and flushed in `rounds` flushes, the process gone without close. */
+  async function crashedHome(rounds: number, per: number): Promise<string> {
+    const home = tempHome();
+    const c = await openTest({ home });
+    const s = c.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    const cur = s.openCursor('table:t');
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < per; i++) cur.put(`k${pad(r * per + i)}`, `v${r}`);
+      await s.flush();
+    }
+    // Abandoned without close: only the log holds the writes (no checkpoint was taken).
+    c.core.unregister();
+    return home;
+  }
+
+  async function keysOf(home: string): Promise<string[]> {
+    const c = await openTest({ home, role: 'follower' });
+    try {
+      return [...c.openSession().openCursor<string, string>('table:t').range()].map(([k]) => k);
+    } finally {
+      await c.close();
+    }
+  }
+
+  it('replays the log after the latest checkpoint: flushed writes survive a process that never closed', async () => {
+    const home = await crashedHome(3, 100);
+    expect(segments(home).length).toBeGreaterThanOrEqual(4); // the term's start and three flushes
+    expect(await keysOf(home)).toHaveLength(300);
+  });
+
+  it('a torn last segment ends replay at its last whole record, silently', async () => {
+    const home = await crashedHome(3, 100);
+    const last = join(home, segments(home).at(-1)!);
+    truncateSync(last, statSync(last).size - 20); // cuts the last record short
+    const keys = await keysOf(home);
+    expect(keys).toHaveLength(299);
+    expect(keys.at(-1)).toBe(`k${pad(298)}`);
+  });
+
+  it('a flipped byte in the last segment also ends replay before the damaged record', async () => {
+    const home = await crashedHome(3, 100);
+    const last = join(home, segments(home).at(-1)!);
+    const b = readFileSync(last);
+    b[b.length - 48 - 20] ^= 0x10; // inside the second-last record (48 bytes each)
+    writeFileSync(last, b);
+    expect((await keysOf(home)).length).toBe(298);
+  });
+
+  it('damage before the last segment is ECORRUPT naming the segment and the log position', async () => {
+    const home = await crashedHome(3, 100);
+    const name = segments(home)[2];
+    const file = join(home, name);
+    const b = readFileSync(file);
+    b[32 + 40] ^= 0x01; // the first record's key
+    writeFileSync(file, b);
+    const start = Number(name.slice(4));
+    await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({
+      code: 'ECORRUPT', message: expect.stringMatching(new RegExp(`segment ${name}, log position ${start}: record checksum mismatch`)),
+    });
+  });
+
+  it('a segment missing from the middle of the log is ECORRUPT naming where the log breaks', async () => {
+    const home = await crashedHome(3, 100);
+    const gone = segments(home)[2];
+    const { rmSync } = await import('node:fs');
+    rmSync(join(home, gone));
+    await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({
+      code: 'ECORRUPT', message: expect.stringContaining(`segment ${gone} (log position ${Number(gone.slice(4))}) is missing`),
+    });
+  });
+
+  it('a batch whose commit record is past a torn tail is not there at all; one before it is whole', async () => {
+    const home = tempHome();
+    const c = await openTest({ home });
+    const s = c.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    s.batch([{ type: 'put', uri: 'table:t', key: 'a1', value: '1' }, { type: 'put', uri: 'table:t', key: 'b1', value: '1' }]);
+    await s.flush();
+    s.batch([
+      { type: 'put', uri: 'table:t', key: 'a2', value: '2' },
+      { type: 'remove', uri: 'table:t', key: 'a1' },
+      { type: 'put', uri: 'table:t', key: 'b2', value: '2' },
+    ]);
+    await s.flush();
+    c.core.unregister();
+    // The last segment: begin, put a2, remove a1, put b2, commit (32-byte records, keys padded):
+    // cut it after the remove, so the history ends inside the batch.
+    const last = join(home, segments(home).at(-1)!);
+    const size = statSync(last).size;
+    truncateSync(last, size - 2 * 40 + 8); // the put of b2 cut short, no commit
+    expect(await keysOf(home)).toEqual(['a1', 'b1']);
+  });
+
+  it('replay is idempotent: recovering twice, or after a checkpoint of the recovered trees, gives the same trees', async () => {
+    const home = await crashedHome(2, 50);
+    expect(await keysOf(home)).toHaveLength(100);
+    expect(await keysOf(home)).toHaveLength(100);
+    const c = await openTest({ home, takeover: true }); // the abandoned connection still counts as live in this thread
+    await c.close(); // recovered as leader: a checkpoint of the recovered trees
+    expect(await keysOf(home)).toHaveLength(100);
+  });
+});
+
+/** A page store whose segment publishes wait for `gate` (a deterministic ordering between two leaders). */
+class GatedStore implements PageStore {
+  gate: Promise<void> | undefined;
+  constructor(private readonly inner: PageStore) {}
+  read(n: string) { return this.inner.read(n); }
+  write(n: string, d: Uint8Array) { return this.inner.write(n, d); }
+  async publish(n: string, d: Uint8Array) {
+    if (n.startsWith('wal-') && this.gate) await this.gate;
+    return this.inner.publish(n, d);
+  }
+  remove(n: string) { return this.inner.remove(n); }
+  list(p?: string) { return this.inner.list(p); }
+}
+
+describe('fenced appends', () => {
+  async function twoLeaders(): Promise<{ a: Connection; gated: GatedStore; store: MemoryPageStore; release: () => void }> {
+    const store = new MemoryPageStore();
+    const gated = new GatedStore(store);
+    const a = await connect({ home: gated });
+    const s = a.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    s.openCursor('table:t').put('before', '1');
+    await s.flush();
+    let release!: () => void;
+    gated.gate = new Promise((r) => { release = r; });
+    return { a, gated, store, release };
+  }
+
+  it("a deposed leader's next flush is ESTALE when the new leader's term took its segment's position first, and it becomes a follower", async () => {
+    const { a, store, release } = await twoLeaders();
+    a.openSession().openCursor('table:t').put('lost', '1');
+    const flushed = a.flush(); // its publish waits at the gate
+    const b = await connect({ home: store, takeover: true }); // replays, starts its term at a's end
+    release();
+    await expect(flushed).rejects.toMatchObject({ code: 'ESTALE', message: expect.stringContaining('refused: the page store already has it, written by a newer leader') });
+    expect(a.role).toBe('follower');
+    const bt = b.openSession().openCursor<string, string>('table:t');
+    expect(bt.get('before')).toBe('1');
+    expect(bt.get('lost')).toBeUndefined();
+    expect(() => a.openSession().openCursor('table:t').put('x', '1')).toThrow(expect.objectContaining({ code: 'ENOTLEADER' }));
+  });
+
+  it('when the old leader publishes first, the new leader replays that segment before its term starts: the flushed write survives', async () => {
+    const { a, gated, store, release } = await twoLeaders();
+    a.openSession().openCursor('table:t').put('kept', '1');
+    const flushed = a.flush();
+    // The new leader's own segment publishes wait too, behind a's (the gate is one promise).
+    const b = connect({ home: gated, takeover: true });
+    release();
+    await flushed;
+    const bt = (await b).openSession().openCursor<string, string>('table:t');
+    expect(bt.get('kept')).toBe('1');
+    await expect(a.flush().then(() => a.openSession().openCursor('table:t').put('late', '1')).then(() => a.flush()))
+      .rejects.toMatchObject({ code: expect.stringMatching(/ESTALE|ENOTLEADER/) });
+    void store;
+  });
+});
+
+describe('followers fed by the log', () => {
+  it('a follower picks up flushed writes from the log without a checkpoint; its refresh replays only what is new', async () => {
+    const home = tempHome();
+    const leader = await connect({ home });
+    const s = leader.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    const cur = s.openCursor('table:t');
+    const follower = await connect({ home, role: 'follower' });
+    const fc = () => follower.openSession().openCursor<string, string>('table:t');
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 20; i++) cur.put(`r${round}-${i}`, `${round}`);
+      if (round === 2) cur.remove('r0-0');
+      await s.flush();
+      await follower.reconfigure({ checkpoint: 'latest' });
+      const keys = [...fc().range()].map(([k]) => k);
+      expect(keys).toHaveLength(20 * (round + 1) - (round >= 2 ? 1 : 0));
+    }
+    expect(readdirSync(home).filter((n) => n.startsWith('ckpt-'))).toHaveLength(0); // no image was ever written
+  });
+
+  it('writes of 4 workers flushed on the leader are on a follower after its refresh, matching the leader', async () => {
+    const home = tempHome();
+    const leader = await connect({ home });
+    leader.openSession().create('table:w', { keyFormat: 'S', valueFormat: 'S' });
+    const follower = await connect({ home, role: 'follower' });
+    await withWorkers(leader, 4, async (ws) => {
+      await Promise.all(ws.map((w, i) => w.call('putFlush', { uri: 'table:w', keys: Array.from({ length: 200 }, (_, j) => `w${i}-${pad(j)}`), value: `${i}` })));
+    });
+    await follower.reconfigure({ checkpoint: 'latest' });
+    const l = [...leader.openSession().openCursor<string, string>('table:w').range()];
+    const f = [...follower.openSession().openCursor<string, string>('table:w').range()];
+    expect(f).toHaveLength(800);
+    expect(f).toEqual(l);
+  });
+});
+
+describe('flush', () => {
+  it('a worker flush resolves once its writes are durable: a process that never closes keeps them', async () => {
+    const home = tempHome();
+    const leader = await openTest({ home });
+    leader.openSession().create('table:w', { keyFormat: 'S', valueFormat: 'S' });
+    await withWorkers(leader, 2, async (ws) => {
+      await Promise.all(ws.map((w, i) => w.call('putFlush', { uri: 'table:w', keys: [`a${i}`, `b${i}`], value: 'x' })));
+    });
+    leader.core.unregister(); // no close: no checkpoint
+    const c = await connect({ home, role: 'follower' });
+    expect([...c.openSession().openCursor<string, string>('table:w').range()].map(([k]) => k)).toEqual(['a0', 'a1', 'b0', 'b1']);
+  });
+
+  it('flushes of several sessions wait on one shared segment write (group commit)', async () => {
+    const home = tempHome();
+    const c = await connect({ home });
+    const s = c.openSession();
+    s.create('table:t');
+    const before = segments(home).length;
+    const sessions = Array.from({ length: 8 }, () => c.openSession());
+    sessions.forEach((x, i) => x.openCursor('table:t').put(new Uint8Array([i + 1]), new Uint8Array([i])));
+    await Promise.all(sessions.map((x) => x.flush()));
+    expect(segments(home).length - before).toBe(1);
+  });
+
+  it('with log: false nothing is logged; flush() is a checkpoint, and writes not checkpointed are lost with the process', async () => {
+    const home = tempHome();
+    const c = await openTest({ home, log: false });
+    const s = c.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    s.openCursor('table:t').put('flushed', '1');
+    await s.flush();
+    s.openCursor('table:t').put('lost', '1');
+    const segs = segments(home);
+    c.core.unregister();
+    expect(segs).toHaveLength(1); // only the term's start: it fences older leaders' logs
+    const r = await connect({ home, role: 'follower' });
+    const cur = r.openSession().openCursor<string, string>('table:t');
+    expect(cur.get('flushed')).toBe('1');
+    expect(cur.get('lost')).toBeUndefined();
+  });
+
+  it('the background flusher makes writes durable within flushInterval without a flush', async () => {
+    const home = tempHome();
+    const c = await openTest({ home, log: { flushInterval: 5 } });
+    c.openSession().create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    c.openSession().openCursor('table:t').put('k', 'v');
+    const until = Date.now() + 5000;
+    while (c.core.x.lk_log_position(2) < c.core.x.lk_log_position(0) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    c.core.unregister();
+    const r = await connect({ home, role: 'follower' });
+    expect(r.openSession().openCursor<string, string>('table:t').get('k')).toBe('v');
+  });
+});
+
+describe('open, read, close with the log on', () => {
+  it('leaves a directory home byte for byte as it was', async () => {
+    const home = tempHome();
+    const c = await openTest({ home });
+    c.openSession().create('table:t');
+    c.openSession().openCursor('table:t').put(new Uint8Array([1]), new Uint8Array([2]));
+    await close(c);
+    const snapshot = () => readdirSync(home).sort().map((n) => [n, readFileSync(join(home, n)).toString('base64')]);
+    const before = snapshot();
+    const r = await openTest({ home });
+    expect(r.openSession().openCursor('table:t').get(new Uint8Array([1]))).toEqual(new Uint8Array([2]));
+    await r.close();
+    expect(snapshot()).toEqual(before);
+  });
+});
