@@ -10,7 +10,8 @@
 // The steps: the peer benchmark (peer.js: latchkey against sorted-btree, Map, lmdb, sqlite, each
 // engine in a fresh process), latchkey's page sizes (micro.js), multi-worker throughput
 // (throughput.js: 1, 2, 4 workers, read-only and 50/50), delete-heavy churn with compaction
-// (delete.js), the epoch bookkeeping's cost (epoch.js) and the disaggregated roles (roles.js).
+// (delete.js), the epoch bookkeeping's cost (epoch.js), the disaggregated roles (roles.js) and
+// the write-ahead log (log.js: its cost, flush latency, replay, follower lag, durable writes).
 //
 // Benchmarks only print; nothing here asserts on a timing. A benchmark that fails, or hangs
 // (delete.js has its own watchdog; every step is also killed after stepTimeout), is reported,
@@ -40,6 +41,7 @@ const STEPS = quick
     ['epoch.js', '--n', '100000', '--rounds', '4', '--gets', '200000'],
     ['epoch.js', '--variant', 'gate', '--n', '100000', '--rounds', '4', '--gets', '200000'],
     ['roles.js', '--sizes', '10000,100000'],
+    ['log.js', '--n', '100000', '--rounds', '1', '--flushes', '100'],
   ]
   : [
     ['peer.js', '--sizes', '100000,1000000', '--runs', '3'],
@@ -49,6 +51,7 @@ const STEPS = quick
     ['epoch.js', '--n', '1000000', '--rounds', '6', '--gets', '500000'],
     ['epoch.js', '--variant', 'gate', '--n', '1000000', '--rounds', '6', '--gets', '500000'],
     ['roles.js', '--sizes', '100000,1000000'],
+    ['log.js', '--n', '1000000', '--rounds', '3', '--flushes', '500'],
   ];
 
 console.log(`# latchkey benchmarks${quick ? ' (--quick)' : ''}`);

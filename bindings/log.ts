@@ -343,16 +343,33 @@ export class LogWriter {
     return false;
   }
 
-  /** Starts the background flusher: every write durable within `interval` ms. */
+  /**
+   * Starts the background flusher: every write durable within `interval` ms; and, where the
+   * runtime has Atomics.waitAsync, a round as soon as another thread asks (SB_LOG_REQUEST: its
+   * flush, or a full buffer). Neither keeps the thread's event loop alive.
+   */
   startTimer(interval: number): void {
     this.timer = setInterval(() => {
-      const request = Atomics.load(this.words, this.x.lk_log_word(WORD_REQUEST) >> 2);
-      if (this.end > this.durable || request !== this.seenRequest) {
-        this.seenRequest = request;
-        this.kick().catch((e) => { this.error = e; });
-      }
+      if (this.end > this.durable) this.kick().catch((e) => { this.error = e; });
     }, interval);
     (this.timer as { unref?: () => void }).unref?.();
+    void this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    const w = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
+    if (!w) return;
+    const at = this.x.lk_log_word(WORD_REQUEST) >> 2;
+    while (this.timer !== undefined) {
+      const seen = Atomics.load(this.words, at);
+      if (seen !== this.seenRequest) {
+        this.seenRequest = seen;
+        await this.kick().catch((e) => { this.error = e; });
+        continue;
+      }
+      const r = w(this.words, at, seen);
+      if (r.async) await r.value;
+    }
   }
 
   /** Stops appending (after the role change drained every write): the buffer stays as it is. */
@@ -360,6 +377,10 @@ export class LogWriter {
     this.x.lk_log_stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // Wakes the listener (it sees the timer gone and returns).
+    const at = this.x.lk_log_word(WORD_REQUEST) >> 2;
+    Atomics.add(this.words, at, 1);
+    Atomics.notify(this.words, at);
     this.core.hooks.logFull = () => {};
   }
 
@@ -453,10 +474,16 @@ export async function flushRemote(core: CoreThread, target: number): Promise<voi
     }
     const seen = Atomics.load(words, durableWord);
     Atomics.add(words, request, 1);
+    Atomics.notify(words, request);
     const w = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
     if (w) {
       const r = w(words, durableWord, seen, 50);
-      if (r.async) await r.value;
+      if (r.async) {
+        // A pending waitAsync does not keep a thread's event loop alive; a timer does.
+        const alive = setTimeout(() => {}, 100);
+        await r.value;
+        clearTimeout(alive);
+      }
     } else await new Promise((res) => setTimeout(res, 1));
   }
 }

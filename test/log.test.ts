@@ -341,6 +341,38 @@ describe('flush', () => {
   });
 });
 
+describe('a full log buffer', () => {
+  const value = 'v'.repeat(60);
+
+  it('a worker writing more than the buffer holds waits for drains; every write is durable', async () => {
+    const home = tempHome();
+    const leader = await openTest({ home });
+    leader.openSession().create('table:w', { keyFormat: 'S', valueFormat: 'S' });
+    const n = 40_000; // about 4 MB of records, twice the buffer
+    await withWorkers(leader, 1, async ([w]) => {
+      expect(await w.call('putFlush', { uri: 'table:w', keys: Array.from({ length: n }, (_, i) => `k${pad(i)}`), value })).toBe(n);
+    });
+    leader.core.unregister();
+    const c = await connect({ home, role: 'follower' });
+    const all = [...c.openSession().openCursor<string, string>('table:w').range()];
+    expect(all).toHaveLength(n);
+    expect(all.every(([, v]) => v === value)).toBe(true);
+  });
+
+  it('a batch larger than the buffer: the main thread drains inside it, and after a crash it is all there', async () => {
+    const home = tempHome();
+    const c = await openTest({ home });
+    const s = c.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    const n = 30_000;
+    s.batch(Array.from({ length: n }, (_, i) => ({ type: 'put' as const, uri: 'table:t', key: `k${pad(i)}`, value })));
+    await s.flush();
+    c.core.unregister();
+    const r = await connect({ home, role: 'follower' });
+    expect([...r.openSession().openCursor<string, string>('table:t').range()]).toHaveLength(n);
+  });
+});
+
 describe('open, read, close with the log on', () => {
   it('leaves a directory home byte for byte as it was', async () => {
     const home = tempHome();
