@@ -37,7 +37,8 @@ export const INJECT_WRITE_ANNOUNCED: i32 = 16;      // write-announced (a write 
 export const INJECT_OPTIMISTIC_CHILD: i32 = 17;     // btree-optimistic-child (an optimistic descent step chose a child's index; downlink not yet read, version not yet validated)
 export const INJECT_OPTIMISTIC_LEAF: i32 = 18;      // btree-optimistic-leaf (an optimistic leaf read found its key; value not yet copied, version not yet validated)
 export const INJECT_VERIFY_NEXT_PAGE: i32 = 19;     // verify-before-next-page (a verify's level walk holds one page shared, about to latch its right sibling)
-export const INJECT_POINTS: i32 = 20;
+export const INJECT_LOG_APPEND: i32 = 20;          // log-before-append (a write changed its leaf and holds its latch; its log record not yet reserved)
+export const INJECT_POINTS: i32 = 21;
 
 export const ACTION_NONE: u32 = 0;
 export const ACTION_WAIT: u32 = 1;

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryPageStore, type PageStore, type Connection } from '../dist/index.js';
-import { testHomes, openTest, rng, TEST_DEBUG, withWorkers } from './helpers.js';
+import { testHomes, openTest, rng, TEST_DEBUG, withWorkers, levelInfo, latchWord, waitFor, LATCH_WAITERS } from './helpers.js';
 
 const { tempHome, connect, close } = testHomes('log');
 const WRITER = new URL('./workers/log-writer.js', import.meta.url).pathname;
@@ -338,6 +338,39 @@ describe('flush', () => {
     c.core.unregister();
     const r = await connect({ home, role: 'follower' });
     expect(r.openSession().openCursor<string, string>('table:t').get('k')).toBe('v');
+  });
+});
+
+describe('record order', () => {
+  // Two workers overwrite one key. The first changes its leaf and parks just before reserving its
+  // record (log-before-append). Reserved under the leaf's latch, its record must come before the
+  // second writer's change: the second waits on the latch. Reserved after the latch is released,
+  // the second writer's record would come first, and replay would end with the first's value.
+  it("a change's record is reserved before any later change of its key: replay gives the tree's value", async () => {
+    const home = tempHome();
+    const leader = await connect({ home });
+    const s = leader.openSession();
+    s.create('table:o', { keyFormat: 'S', valueFormat: 'S' });
+    const cur = s.openCursor<string, string>('table:o');
+    cur.put('x', '0');
+    const [leaf] = levelInfo(leader, 0, 0);
+    const latch = latchWord(leader, leaf.page);
+    const park = leader.inject('log-before-append').arm('wait', { count: 1 });
+    await withWorkers(leader, 2, async ([a, b]) => {
+      const first = a.call('put', { uri: 'table:o', key: 'x', value: '1' });
+      park.awaitArrived(1); // x is '1' in the leaf, whose latch a holds; a's record not reserved
+      let done = false;
+      const second = b.call('put', { uri: 'table:o', key: 'x', value: '2' }).then(() => { done = true; });
+      await waitFor(() => done || (latch() & LATCH_WAITERS) !== 0, 'the second writer finishes or waits on the leaf');
+      park.wake();
+      await first;
+      await second;
+    });
+    park.disarm();
+    expect(cur.get('x')).toBe('2');
+    await s.flush();
+    const f = await connect({ home, role: 'follower' }); // the log replayed from its start
+    expect(f.openSession().openCursor<string, string>('table:o').get('x')).toBe('2');
   });
 });
 

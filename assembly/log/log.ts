@@ -48,6 +48,7 @@ import {
 } from "../arena";
 import { LOG_RING_SIZE } from "../limits";
 import { futexWake } from "../futex";
+import { inject, INJECT_LOG_APPEND } from "../inject";
 
 // ---- the record ----
 export const LOG_HEADER: i32 = 32;
@@ -157,6 +158,7 @@ export function logDone(): void {
  * catalog latch), and the change is done or can no longer fail.
  */
 export function logAppend(type: u8, tree: u32, key: usize, klen: i32, val: usize, vlen: i32): void {
+  inject(INJECT_LOG_APPEND); // a wait action only (tests of ORDER); the append cannot fail
   const size = logSize(klen, vlen);
   if (!ASC_NO_ASSERT) assert(logging && size <= admitted, "log: a record past its admission");
   admitted -= size;
