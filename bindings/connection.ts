@@ -68,7 +68,7 @@ export interface ShareHandle {
   kind: 'latchkey/connection';
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  config: { pageSize: number; cacheSize: number; debug: boolean; log: boolean; flushInterval: number };
+  config: { pageSize: number; cacheSize: number; debug: boolean; log: boolean; flushInterval: number; checkpointSize: number };
   /** The page store, where another thread can reopen it (a directory); absent otherwise. */
   store?: PageStoreRef;
   /** The connection's leader-lock holder, which a worker's checkpoints name too. */
@@ -124,6 +124,9 @@ export class Connection implements SessionOwner {
   private fenced: string | undefined;
   /** The last error of a background refresh (refreshInterval), if it failed. */
   refreshError: LatchkeyError | undefined;
+  /** The last error of a checkpoint the leader took by itself (log.checkpointSize), if it failed. */
+  checkpointError: LatchkeyError | undefined;
+  private autoCheckpointing = false;
   /** The log's writer, while this connection (the one open() returned) leads with its log on. */
   private log: LogWriter | undefined;
   /**
@@ -185,7 +188,7 @@ export class Connection implements SessionOwner {
     });
     const core = await CoreThread.create(module, memory, pageSize, cfg.cacheSize, await threadCanBlock());
     core.x.lk_role_init(0);
-    const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug, log: cfg.log, flushInterval: cfg.flushInterval },
+    const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug, log: cfg.log, flushInterval: cfg.flushInterval, checkpointSize: cfg.checkpointSize },
       store, storeRef, cfg.home !== undefined);
     try {
       await conn.loadLatest(store); // the latest image, then the log after it (recovery)
@@ -355,8 +358,24 @@ export class Connection implements SessionOwner {
     }
     if (this.cfg.log) {
       this.log = w;
+      w.checkpointAt = this.logPos;
+      w.checkpointSize = this.cfg.checkpointSize;
+      w.checkpointDue = () => this.autoCheckpoint();
       w.startTimer(this.cfg.flushInterval);
     } else w.stop();
+  }
+
+  /**
+   * The log passed log.checkpointSize since the last checkpoint: a checkpoint in the background
+   * (one at a time; its failure is kept in checkpointError, and the next one tries again).
+   */
+  private autoCheckpoint(): void {
+    if (this.autoCheckpointing || this.closed) return;
+    this.autoCheckpointing = true;
+    this.checkpoint().then(
+      () => { this.checkpointError = undefined; },
+      (e: unknown) => { this.checkpointError = e as LatchkeyError; },
+    ).finally(() => { this.autoCheckpointing = false; });
   }
 
   /**
@@ -726,6 +745,7 @@ export class Connection implements SessionOwner {
     this.published = new Map(image.tables.map((t, i) => [t.name, image.digests[i]]));
     await pruneStore(store, seq);
     this.noteCheckpoint(image.lsn);
+    if (this.log) this.log.checkpointAt = image.lsn;
     await this.truncateLog(store);
   }
 

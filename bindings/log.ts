@@ -306,6 +306,13 @@ export class LogWriter {
   error: unknown;
   /** Flags of the next segment (SEGMENT_TERM_START for a term's first). */
   private nextFlags = 0;
+  /**
+   * The log position of the last checkpoint, and what to call once the durable log passes it by
+   * `checkpointSize` bytes (the leader's own checkpoint: log.checkpointSize).
+   */
+  checkpointAt = 0;
+  checkpointSize = Infinity;
+  checkpointDue: () => void = () => {};
 
   /**
    * `onFenced`: a segment's position was taken by another node's (it leads now): the connection
@@ -433,6 +440,7 @@ export class LogWriter {
     if (!published) return false;
     this.nextFlags = 0;
     this.x.lk_log_set_durable(start + bytes);
+    if (start + bytes - this.checkpointAt > this.checkpointSize) this.checkpointDue();
     return true;
   }
 

@@ -30,6 +30,7 @@ const DEFAULTS: ResolvedConfig = {
   takeover: false,
   log: true,
   flushInterval: 10,
+  checkpointSize: 64 * 1024 * 1024,
 };
 
 /** Runs `fn`, which must throw a LatchkeyError EINVAL whose message contains every fragment. */
@@ -360,6 +361,7 @@ describe('string form', () => {
       takeover: false,
       log: true,
       flushInterval: 10,
+      checkpointSize: 64 * MiB,
     });
   });
 
@@ -435,7 +437,7 @@ describe('string form', () => {
     expectEinval(
       () => parseConfig('create,statistics=(enabled)'),
       '"statistics"',
-      'home, create, cache_size, page_size, debug, takeover, disaggregated=(role, refresh_interval), log=(enabled, flush_interval)',
+      'home, create, cache_size, page_size, debug, takeover, disaggregated=(role, refresh_interval), log=(enabled, flush_interval, checkpoint_size)',
     );
   });
 
@@ -445,10 +447,13 @@ describe('string form', () => {
     expect(parseConfig({ log: {} })).toMatchObject({ log: true, flushInterval: 10 });
     expect(parseConfig('log=(enabled=true,flush_interval=10)')).toMatchObject({ log: true, flushInterval: 10 });
     expect(parseConfig('log=(enabled=false)')).toMatchObject({ log: false });
+    expect(parseConfig({ log: { checkpointSize: '1MB' } })).toMatchObject({ log: true, checkpointSize: 1 << 20 });
+    expect(parseConfig('log=(checkpoint_size=256KB)')).toMatchObject({ checkpointSize: 256 << 10 });
+    expectEinval(() => parseConfig({ log: { checkpointSize: 100 } }), 'log.checkpointSize 100 is below the minimum of 64KiB');
     expectEinval(() => parseConfig({ log: { flushInterval: 0 } }), 'log.flushInterval 0 is not a flush interval', 'milliseconds, an integer from 1 to 60000');
-    expectEinval(() => parseConfig({ log: { flush_interval: 5 } } as never), '"log.flush_interval"', 'the keys flushInterval', 'did you mean flushInterval?');
+    expectEinval(() => parseConfig({ log: { flush_interval: 5 } } as never), '"log.flush_interval"', 'the keys flushInterval, checkpointSize', 'did you mean flushInterval?');
     expectEinval(() => parseConfig({ flushInterval: 5 } as never), '"flushInterval"');
-    expectEinval(() => parseConfig({ log: 'yes' } as never), 'log "yes" is not a boolean', 'true, false, or an object { flushInterval }');
+    expectEinval(() => parseConfig({ log: 'yes' } as never), 'log "yes" is not a boolean', 'true, false, or an object { flushInterval, checkpointSize }');
   });
 
   it('suggests the string spelling for object-form keys', () => {

@@ -406,6 +406,30 @@ describe('a full log buffer', () => {
   });
 });
 
+describe('log.checkpointSize', () => {
+  it('the leader checkpoints by itself once the log passes it, and truncates the log behind the older checkpoint kept', async () => {
+    const home = tempHome();
+    const c = await connect({ home, log: { checkpointSize: '64KB' } });
+    const s = c.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    const cur = s.openCursor('table:t');
+    const images = () => new Set(readdirSync(home).filter((n) => n.startsWith('ckpt-')).map((n) => n.split('-')[1]));
+    for (let round = 0; images().size < 3 && round < 200; round++) {
+      for (let i = 0; i < 500; i++) cur.put(`k${pad(round * 500 + i)}`, 'v'.repeat(40)); // about 44 KB of log
+      await s.flush();
+      await waitFor(() => !(c as unknown as { autoCheckpointing: boolean }).autoCheckpointing, 'the checkpoint ends');
+    }
+    expect(c.checkpointError).toBeUndefined();
+    expect(images().size).toBeGreaterThanOrEqual(2); // pruning keeps the two newest
+    // Segments are gone up to the older kept checkpoint's position (term starts excepted).
+    const starts = segments(home).map((n) => Number(n.slice(4)));
+    expect(starts.length).toBeLessThan(10);
+    c.core.unregister();
+    const r = await connect({ home, role: 'follower' });
+    expect(r.openSession().stats('table:t').entries).toBeGreaterThan(1000);
+  });
+});
+
 describe('open, read, close with the log on', () => {
   it('leaves a directory home byte for byte as it was', async () => {
     const home = tempHome();
