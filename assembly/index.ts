@@ -435,7 +435,8 @@ export function lk_log_term_start(): void {
 
 /**
  * Replay: applies the LOG_PUT and LOG_REMOVE records (and skips LOG_SKIP ones) in `len` bytes at
- * S_OUT, whose checksums the bindings checked and whose tree ids they mapped to this node's.
+ * S_OUT, whose checksums the bindings checked and whose tree ids they mapped to this node's (a
+ * live tree, or one being loaded: an incremental checkpoint's changes, bindings/delta.ts).
  * Stops before any other record. Returns the bytes done; EINVAL for a record that breaks a limit
  * or names no live tree (nothing after it is applied). Never logs: the log is off while it runs.
  */
@@ -454,7 +455,7 @@ export function lk_log_apply(len: i32): i32 {
     if (size < LOG_HEADER || pos + size > len || LOG_HEADER + klen + vlen > size) { epochExit(); return EINVAL; }
     if (type != LOG_SKIP) {
       const tree = <u32>load<u16>(r + LOG_R_TREE);
-      if (tree >= <u32>MAX_TABLES || tableState(tree) != TABLE_LIVE || checkKey(klen) < 0) { epochExit(); return EINVAL; }
+      if (tree >= <u32>MAX_TABLES || (tableState(tree) != TABLE_LIVE && tableState(tree) != TABLE_LOADING) || checkKey(klen) < 0) { epochExit(); return EINVAL; }
       const key = r + <usize>LOG_HEADER;
       let v: i32;
       if (type == LOG_PUT) {

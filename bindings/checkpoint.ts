@@ -47,6 +47,8 @@ export interface ImageTable {
   pages: number;
   /** The table's tree id on the leader that took the image: its log records name it so (bindings/log.ts). */
   tree?: number;
+  /** In a delta: the table starts empty (created or recreated since `prev`); entries counts its changes (bindings/delta.ts). */
+  reset?: true;
 }
 
 export interface LogRecord {
@@ -66,6 +68,9 @@ export interface LogRecord {
   termStarts?: number[];
   /** The image's leader wrote with its log off: the image holds writes the log does not. */
   logOff?: true;
+  /** A delta (bindings/delta.ts): the checkpoint it builds on, and the checkpoints from the last full image to itself. */
+  prev?: number;
+  chain?: number[];
 }
 
 // ---- crc32 (IEEE 802.3, the zlib polynomial) ----
@@ -160,6 +165,7 @@ function checkRecord(name: string, rec: unknown): LogRecord {
       }
       int(`${at}.entries`, t.entries, 0, Number.MAX_SAFE_INTEGER);
       if (t.tree !== undefined) int(`${at}.tree`, t.tree, 0, MAX_TABLES - 1);
+      if (t.reset !== undefined && t.reset !== true) bad(`${at}.reset`, t.reset, 'true, or absent');
       int(`${at}.pages`, t.pages, 1, Math.floor(Number.MAX_SAFE_INTEGER / pageSize));
     });
   } else {
@@ -167,6 +173,14 @@ function checkRecord(name: string, rec: unknown): LogRecord {
   }
   if (rec.lsn !== undefined) int('lsn', rec.lsn, 0, Number.MAX_SAFE_INTEGER);
   if (rec.logOff !== undefined && rec.logOff !== true) bad('logOff', rec.logOff, 'true, or absent');
+  if (rec.prev !== undefined || rec.chain !== undefined) {
+    const prev = int('prev', rec.prev, 1, seq - 1);
+    const chain = rec.chain;
+    if (!Array.isArray(chain) || chain.length < 2 || chain[chain.length - 1] !== seq || chain[chain.length - 2] !== prev
+      || chain.some((c, i) => typeof c !== 'number' || !Number.isInteger(c) || c < 1 || (i > 0 && c <= chain[i - 1]))) {
+      bad('chain', chain, `increasing checkpoint numbers ending with prev (${prev}) and this one (${seq})`);
+    }
+  }
   if (rec.termStarts !== undefined) {
     if (!Array.isArray(rec.termStarts)) bad('termStarts', rec.termStarts, 'an array of log positions');
     (rec.termStarts as unknown[]).forEach((p, i) => int(`termStarts[${i}]`, p, 0, Number.MAX_SAFE_INTEGER));
@@ -309,12 +323,18 @@ export async function pruneStore(store: PageStore, mySeq: number): Promise<void>
   try {
     const records = (await store.list('log-')).filter((r) => seqOf(r) <= mySeq);
     const checkpoints = new Set<number>();
+    const chains = new Map<number, number[]>();
     for (const r of records) {
       const bytes = await store.read(r);
-      if (bytes && decodeRecord(r, bytes).kind === 'checkpoint') checkpoints.add(seqOf(r));
+      const rec = bytes && decodeRecord(r, bytes);
+      if (rec && rec.kind === 'checkpoint') {
+        checkpoints.add(rec.seq);
+        chains.set(rec.seq, rec.chain ?? [rec.seq]);
+      }
     }
     const sorted = [...checkpoints].sort((a, b) => a - b);
-    const cutoff = sorted.length >= 2 ? sorted[sorted.length - 2] : 0;
+    // The second-newest checkpoint and every checkpoint its chain loads (a delta's full image and deltas).
+    const cutoff = sorted.length >= 2 ? Math.min(...chains.get(sorted[sorted.length - 2])!) : 0;
     for (const b of await store.list('ckpt-')) {
       const s = seqOf(b);
       if (s < cutoff || (s <= mySeq && !checkpoints.has(s))) await store.remove(b);

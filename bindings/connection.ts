@@ -50,11 +50,12 @@ import {
 } from './checkpoint.js';
 import { checkIsolation } from './isolation.js';
 import {
-  MAX_TABLES, ROLE_LEADER, INITIAL_MEMORY_PAGES, CONN_TERM as TERM, CONN_LAST_SEQ as LAST_SEQ, CONN_IMAGE_SEQ as IMAGE_SEQ,
+  MAX_TABLES, ROLE_LEADER, INITIAL_MEMORY_PAGES, LOG_R_TREE, CONN_TERM as TERM, CONN_LAST_SEQ as LAST_SEQ, CONN_IMAGE_SEQ as IMAGE_SEQ,
 } from './abi.generated.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
-import { LogWriter, flushRemote, replay, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
+import { LogWriter, LogGap, flushRemote, replay, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
 import { onProcessExit } from './core.js';
+import { collectChanges, decodeDelta, encodeDelta, DELTA_CHAIN_MAX } from './delta.js';
 
 const WASM_PAGE = 65536;
 /** The sweep closes dhandles unused for this many sweeps (one a second, and at each role change). */
@@ -76,11 +77,14 @@ export interface ShareHandle {
 }
 
 interface Image {
+  /** An incremental checkpoint (bindings/delta.ts): what it builds on, and the bytes of its changes. */
+  delta?: { prev: number; chain: number[]; bytes: number };
   seq: number;
   /** The log position the image was copied at: it holds exactly the records before it. */
   lsn: number;
   tables: ImageTable[];
-  blobs: Uint8Array[];
+  /** Each table's blob; in a delta, only those of tables with changes (or reset). */
+  blobs: (Uint8Array | undefined)[];
   /** Each table's content digest (tableDigest), to tell which tables changed since a checkpoint. */
   digests: string[];
 }
@@ -144,6 +148,11 @@ export class Connection implements SessionOwner {
   /** The log position of the newest checkpoint this node published or loaded (truncation keeps the log from the one before). */
   private checkpointLsn: number[] = [];
   private removeExitHook: (() => void) | undefined;
+  /**
+   * What this leader's next checkpoint may build on incrementally (bindings/delta.ts): the chain
+   * since its last full image, that image's log position and size, and the changes written since.
+   */
+  private deltaBase: { chain: number[]; lsn: number; fullBytes: number; changedBytes: number } | undefined;
 
   private constructor(core: CoreThread, cfg: ShareHandle['config'], store: PageStore | undefined,
     storeRef: PageStoreRef | undefined, checkpointOnClose: boolean, holder?: Holder) {
@@ -293,14 +302,16 @@ export class Connection implements SessionOwner {
    * Resolves once every write any thread of this connection made before the call is durable:
    * the log's writer publishes a segment (shared by every flush waiting meanwhile: group commit).
    * From another thread, the writer is asked and this thread waits without blocking. With the
-   * log off (`log: false`), a checkpoint; on a follower, at once (it writes nothing).
+   * log off (`log: false`, or a worker that stepped up and ran the log closed), a checkpoint; on a
+   * follower, at once (it writes nothing).
    */
   async flush(): Promise<void> {
     this.checkOpen();
     const x = this.core.x;
     if (this.log) return this.log.flush();
     if (x.lk_log_on()) return flushRemote(this.core, x.lk_log_position(0));
-    if (this.role === 'leader' && !this.cfg.log) return this.checkpoint();
+    // No log running (log: false, or its writer's thread closed): durable by a checkpoint.
+    if (this.role === 'leader') return this.checkpoint();
     if (this.fenced) throw new LatchkeyError('ESTALE', this.fenced);
   }
 
@@ -405,6 +416,7 @@ export class Connection implements SessionOwner {
     this.logPos = this.log.end;
     this.log.stop();
     this.log = undefined;
+    this.deltaBase = undefined;
   }
 
   // ---- role changes and checkpoints ----
@@ -476,7 +488,7 @@ export class Connection implements SessionOwner {
       }
       const seq = this.core.x.lk_conn_get(LAST_SEQ) + 1;
       try {
-        await this.publishImage(store, this.takeImage(seq, true), release);
+        await this.publishImage(store, this.takeDelta(seq) ?? this.takeImage(seq, true), release);
       } catch (e) {
         // takeImage named `seq` in IMAGE_SEQ, which was not published: the trees equal no image.
         this.core.x.lk_conn_set(IMAGE_SEQ, 0);
@@ -581,7 +593,8 @@ export class Connection implements SessionOwner {
       try {
         await this.catchUp(store, checkpoint);
       } catch (e) {
-        if (e instanceof ImageGone) continue; // pruned by a leader publishing meanwhile
+        // Pruned by a leader publishing meanwhile.
+        if (e instanceof ImageGone || (e instanceof LogGap && (await latestRecord(store))?.seq !== latest?.seq)) continue;
         throw e;
       }
       const rec: LogRecord = {
@@ -628,7 +641,9 @@ export class Connection implements SessionOwner {
         await this.catchUp(store, latest?.checkpoint ?? 0);
         return;
       } catch (e) {
-        if (!(e instanceof ImageGone) || attempt > 20) throw e;
+        // An image, or the log after it, pruned while it was read (the leader checkpointed twice meanwhile).
+        const gone = e instanceof ImageGone || (e instanceof LogGap && (await latestRecord(store))?.seq !== latest?.seq);
+        if (!gone || attempt > 20) throw e;
       }
     }
   }
@@ -711,6 +726,49 @@ export class Connection implements SessionOwner {
   }
 
   /**
+   * An incremental checkpoint of the changes since the last one (bindings/delta.ts), or undefined
+   * where a full image is due: no base (after a step-up, or with the log off), the records since
+   * it no longer retained, DELTA_CHAIN_MAX deltas already, or changes past a quarter of the full
+   * image (the merge). The position and the tables are read inside the write gate, as an image's.
+   */
+  private takeDelta(seq: number): Image | undefined {
+    const base = this.deltaBase;
+    const log = this.log;
+    const x = this.core.x;
+    // The base must be the newest record (another thread's checkpoint, or a term record, since: a full image).
+    if (!base || !log || base.chain.length >= DELTA_CHAIN_MAX || x.lk_conn_get(LAST_SEQ) !== base.chain[base.chain.length - 1]
+      || !log.retained(base.lsn)) return undefined;
+    let lsn: number;
+    let live: ReturnType<typeof liveTables>;
+    x.lk_gate_close();
+    try {
+      x.lk_conn_set(IMAGE_SEQ, seq); // as takeImage: inside the gate
+      lsn = x.lk_log_position(0);
+      live = liveTables(this.core);
+    } finally {
+      x.lk_gate_open();
+    }
+    const { chunks, start } = log.retained(base.lsn)!; // drained again: every record before lsn is complete
+    const changes = collectChanges(chunks, start, base.lsn, lsn);
+    let bytes = 0;
+    for (const t of changes.values()) for (const r of t.records.values()) bytes += r.length;
+    if (base.changedBytes + bytes > base.fullBytes / 4) return undefined; // takeImage sets IMAGE_SEQ again in its gate
+    const tables: ImageTable[] = [];
+    const blobs: (Uint8Array | undefined)[] = [];
+    const digests: string[] = [];
+    live.forEach(({ name, tree, formats }, i) => {
+      const ch = changes.get(tree);
+      const reset = ch?.reset === true;
+      const entries = ch?.records.size ?? 0;
+      const blob = entries > 0 || reset ? encodeDelta(ch!.records.values()) : undefined;
+      tables.push({ name, keyFormat: formats >> 8, valueFormat: formats & 0xff, entries, pages: 1, tree, ...(reset ? { reset: true as const } : {}) });
+      blobs.push(blob);
+      digests.push(blob ? `delta:${seq}:${i}` : this.published.get(name) ?? `delta:${seq}:${i}`);
+    });
+    return { seq, lsn, tables, blobs, digests, delta: { prev: base.chain[base.chain.length - 1], chain: [...base.chain, seq], bytes } };
+  }
+
+  /**
    * Writes an image's blobs, then publishes its record at its seq. ESTALE if that seq is taken,
    * or if a newer record exists once it is published (a gap left by pruning; bindings/checkpoint.ts).
    */
@@ -721,31 +779,43 @@ export class Connection implements SessionOwner {
     // The log up to the image's position is durable before the image is: the history then runs
     // unbroken through it, and a deposed leader's next segment still meets this term's start.
     try {
-      await this.log?.flush(image.lsn);
+      if (this.log) await this.log.flush(image.lsn);
+      else if (x.lk_log_on()) await flushRemote(this.core, image.lsn); // a worker's checkpoint: the opener writes the log
     } catch (e) {
       if (e instanceof LatchkeyError && e.code === 'ESTALE') {
         throw new LatchkeyError('ESTALE', `checkpoint ${seq} refused: ${this.fenced ?? e.message}`);
       }
       throw e;
     }
-    for (let i = 0; i < image.blobs.length; i++) await store.write(blobName(seq, term, i), image.blobs[i]);
+    for (let i = 0; i < image.blobs.length; i++) if (image.blobs[i]) await store.write(blobName(seq, term, i), image.blobs[i]!);
     const rec: LogRecord = {
       v: 1, kind: 'checkpoint', seq, term, pageSize: this.cfg.pageSize, checkpoint: seq, tables: image.tables,
       lsn: image.lsn, termStarts: [...this.termStarts],
     };
+    if (image.delta) {
+      rec.prev = image.delta.prev;
+      rec.chain = image.delta.chain;
+    }
     if (!this.cfg.log) rec.logOff = true;
     if (!release) rec.holder = this.holder;
     const published = await store.publish(recordName(seq), encodeRecord(rec));
     const newest = published ? await latestRecord(store) : await readRecord(store, seq).catch(() => undefined);
     if (!published || (newest && newest.seq > seq)) {
-      if (!published) for (let i = 0; i < image.blobs.length; i++) await store.remove(blobName(seq, term, i));
+      if (!published) for (let i = 0; i < image.blobs.length; i++) if (image.blobs[i]) await store.remove(blobName(seq, term, i));
       throw this.fence(seq, term, published, newest, this.unpublished(image), image.tables.length);
     }
     x.lk_conn_set(LAST_SEQ, seq);
     this.published = new Map(image.tables.map((t, i) => [t.name, image.digests[i]]));
     await pruneStore(store, seq);
     this.noteCheckpoint(image.lsn);
-    if (this.log) this.log.checkpointAt = image.lsn;
+    const base = this.deltaBase;
+    this.deltaBase = !this.log ? undefined : image.delta && base
+      ? { ...base, chain: image.delta.chain, lsn: image.lsn, changedBytes: base.changedBytes + image.delta.bytes }
+      : { chain: [seq], lsn: image.lsn, fullBytes: image.blobs.reduce((n, b) => n + (b?.length ?? 0), 0), changedBytes: 0 };
+    if (this.log) {
+      this.log.checkpointAt = image.lsn;
+      this.log.dropRetained(image.lsn);
+    }
     await this.truncateLog(store);
   }
 
@@ -781,6 +851,7 @@ export class Connection implements SessionOwner {
   /** This node was fenced (`reason`): it stops writing and logging at once; the ESTALE to throw. */
   private fenceWith(reason: string, lost: number, tables: number): LatchkeyError {
     const x = this.core.x;
+    this.deltaBase = undefined;
     if (this.role === 'leader') x.lk_role_change(0);
     this.log?.stop();
     this.log = undefined;
@@ -807,53 +878,97 @@ export class Connection implements SessionOwner {
   private async loadImage(seq: number): Promise<void> {
     const x = this.core.x;
     const store = this.needStore('load');
-    let rec: LogRecord | undefined;
-    let blobs: (Uint8Array | undefined)[] = [];
+    // The checkpoint's chain (bindings/delta.ts): its full image, then each delta, all read first.
+    const chain: { rec: LogRecord; blobs: (Uint8Array | undefined)[] }[] = [];
     if (seq !== 0) {
-      rec = await readRecord(store, seq);
-      if (!rec || rec.kind !== 'checkpoint') throw new ImageGone(seq, `its record ${recordName(seq)} is missing`);
-      const r = rec;
-      blobs = await Promise.all(r.tables!.map((_, i) => store.read(blobName(seq, r.term, i))));
-      const missing = blobs.findIndex((b) => b === undefined);
-      if (missing >= 0) throw new ImageGone(seq, `its image ${blobName(seq, r.term, missing)} is missing`);
+      const last = await readRecord(store, seq);
+      if (!last || last.kind !== 'checkpoint') throw new ImageGone(seq, `its record ${recordName(seq)} is missing`);
+      for (const s of last.chain ?? [seq]) {
+        const rec = s === seq ? last : await readRecord(store, s);
+        if (!rec || rec.kind !== 'checkpoint') throw new ImageGone(seq, `the record ${recordName(s)} of its chain is missing`);
+        const delta = rec.prev !== undefined;
+        const blobs = await Promise.all(rec.tables!.map((t, i) => (!delta || t.entries > 0 || t.reset ? store.read(blobName(s, rec.term, i)) : undefined)));
+        const missing = rec.tables!.findIndex((t, i) => blobs[i] === undefined && (!delta || t.entries > 0 || t.reset));
+        if (missing >= 0) throw new ImageGone(seq, `its image ${blobName(s, rec.term, missing)} is missing`);
+        chain.push({ rec, blobs });
+      }
     }
-    const loaded: number[] = [];
+    const loading = new Map<string, number>(); // table name -> its tree being loaded
+    const retired: number[] = [];
     const digests = new Map<string, string>();
     const core = this.core;
+    const begin = (name: string, keyFormat: number, valueFormat: number, at: number) => {
+      const old = loading.get(name);
+      if (old !== undefined) { x.lk_table_retire(old); retired.push(old); }
+      const bytes = encoder.encode(name);
+      core.u8.set(bytes, core.KEY);
+      const tree = x.lk_table_load_begin(bytes.length, keyFormat, valueFormat);
+      if (tree === Status.EBUSY) {
+        throw new LatchkeyError('EBUSY', `loading table '${name}' of checkpoint ${at}: the catalog is full (${MAX_TABLES} trees, counting older images that open cursors still read); accepted: closing cursors and sessions on older images, then retrying`);
+      }
+      if (tree < 0) throw errorFromStatus(tree, `loading table '${name}' of checkpoint ${at}`);
+      loading.set(name, tree);
+      return tree;
+    };
     try {
-      for (let i = 0; rec && i < rec.tables!.length; i++) {
-        const t = rec.tables![i];
-        const name = encoder.encode(t.name);
-        core.u8.set(name, core.KEY);
-        const tree = x.lk_table_load_begin(name.length, t.keyFormat, t.valueFormat);
-        if (tree === Status.EBUSY) {
-          throw new LatchkeyError('EBUSY', `loading table '${t.name}' of checkpoint ${seq}: the catalog is full (${MAX_TABLES} trees, counting older images that open cursors still read); accepted: closing cursors and sessions on older images, then retrying`);
+      for (const { rec, blobs } of chain) {
+        const at = rec.seq;
+        if (rec.prev === undefined) {
+          for (let i = 0; i < rec.tables!.length; i++) {
+            const t = rec.tables![i];
+            const tree = begin(t.name, t.keyFormat, t.valueFormat, at);
+            let crc = 0;
+            const entries = readImage(blobName(at, rec.term, i), blobs[i]!, rec, i, (items, count) => {
+              core.u8.set(items, core.OUT); // one image page's items at a time (<= a page < OUT_SIZE)
+              const r = x.lk_load_items(tree, count, items.length);
+              if (r < 0) throw errorFromStatus(r, `loading table '${t.name}' of checkpoint ${at}`);
+              crc = crc32(items, 0, items.length, crc);
+            });
+            digests.set(t.name, tableDigest((t.keyFormat << 8) | t.valueFormat, entries, crc));
+          }
+          continue;
         }
-        if (tree < 0) throw errorFromStatus(tree, `loading table '${t.name}' of checkpoint ${seq}`);
-        loaded.push(tree);
-        let crc = 0;
-        const entries = readImage(blobName(seq, rec.term, i), blobs[i]!, rec, i, (items, count) => {
-          core.u8.set(items, core.OUT); // one image page's items at a time (<= a page < OUT_SIZE)
-          const r = x.lk_load_items(tree, count, items.length);
-          if (r < 0) throw errorFromStatus(r, `loading table '${t.name}' of checkpoint ${seq}`);
-          crc = crc32(items, 0, items.length, crc);
-        });
-        digests.set(t.name, tableDigest((t.keyFormat << 8) | t.valueFormat, entries, crc));
+        // A delta: its changes onto the trees loaded so far; tables it does not list were dropped.
+        const listed = new Set(rec.tables!.map((t) => t.name));
+        for (const [name, tree] of loading) {
+          if (!listed.has(name)) { x.lk_table_retire(tree); retired.push(tree); loading.delete(name); digests.delete(name); }
+        }
+        for (let i = 0; i < rec.tables!.length; i++) {
+          const t = rec.tables![i];
+          const tree = t.reset || !loading.has(t.name) ? begin(t.name, t.keyFormat, t.valueFormat, at) : loading.get(t.name)!;
+          if (!blobs[i]) continue;
+          digests.set(t.name, `delta:${at}:${i}`);
+          const where = `checkpoint ${at}, table '${t.name}' (${blobName(at, rec.term, i)})`;
+          let run = 0;
+          const apply = () => {
+            const r = x.lk_log_apply(run);
+            if (r !== run) throw r < 0 ? errorFromStatus(r, `loading ${where}`) : new LatchkeyError('ECORRUPT', `${where}: a change could not be applied`);
+            run = 0;
+          };
+          for (const change of decodeDelta(where, blobs[i]!, t.entries)) {
+            if (run + change.length > core.OUT_SIZE) apply();
+            core.u8.set(change, core.OUT + run);
+            core.dv.setUint16(core.OUT + run + LOG_R_TREE, tree, true);
+            run += change.length;
+          }
+          apply();
+        }
       }
     } catch (e) {
-      for (const tree of loaded) x.lk_table_retire(tree);
+      for (const tree of loading.values()) x.lk_table_retire(tree);
       x.lk_sweep(SWEEP_IDLE_TICKS);
       throw e;
     }
-    const names = new Set(rec?.tables!.map((t) => t.name) ?? []);
-    for (const tree of loaded) x.lk_table_load_publish(tree);
+    const rec = chain.length ? chain[chain.length - 1].rec : undefined;
+    for (const tree of loading.values()) x.lk_table_load_publish(tree);
     // The image's place in the log: replay goes on from its lsn, naming its tables' trees so.
     this.logPos = rec?.lsn ?? 0;
     this.logTrees = new Map();
-    rec?.tables!.forEach((t, i) => { if (t.tree !== undefined) this.logTrees.set(t.tree, loaded[i]); });
+    for (const t of rec?.tables ?? []) if (t.tree !== undefined) this.logTrees.set(t.tree, loading.get(t.name)!);
     this.termStarts = [...(rec?.termStarts ?? [])];
     if (rec?.lsn !== undefined) this.noteCheckpoint(rec.lsn);
-    for (const { tree, name } of liveTables(core)) if (!names.has(name)) x.lk_table_retire(tree);
+    this.deltaBase = undefined; // a leader's next checkpoint after a load is a full image
+    for (const { tree, name } of liveTables(core)) if (!loading.has(name)) x.lk_table_retire(tree);
     x.lk_conn_set(IMAGE_SEQ, seq);
     this.published = digests;
     x.lk_sweep(SWEEP_IDLE_TICKS);
@@ -879,6 +994,10 @@ export class Connection implements SessionOwner {
       await this.stopLog().catch((e) => { failure ??= e; });
     } else if (this.checkpointOnClose && this.fenced) {
       failure = new LatchkeyError('ESTALE', `close: ${this.fenced}`);
+    } else if (this.log) {
+      // An attached thread that stepped up writes the log: everything durable, then the log
+      // stops (the leader's writes are then durable at its checkpoints; flush() takes one).
+      await this.stopLog().catch((e) => { failure = e; });
     }
     for (const s of [...this.sessions]) s.close();
     this.core.unregister();

@@ -77,6 +77,17 @@ function corrupt(what: string): LatchkeyError {
   return new LatchkeyError('ECORRUPT', what);
 }
 
+/**
+ * A segment of the history is missing (ECORRUPT). A reader that loaded an older checkpoint meets
+ * this when the leader truncated the log behind two newer ones meanwhile: it starts again from
+ * the newest (bindings/connection.ts, loadLatest).
+ */
+export class LogGap extends LatchkeyError {
+  constructor(missing: number, next: string) {
+    super('ECORRUPT', `log: segment ${segmentName(missing)} (log position ${missing}) is missing: the log continues at ${next}`);
+  }
+}
+
 /** A record's length in the log (padded to 8). */
 const padded = (len: number) => (len + 7) & ~7;
 
@@ -185,15 +196,11 @@ export async function replay(store: PageStore, target: ReplayTarget, from: numbe
   // The chain: the last segment starting at or before `from`, then each one starting where the
   // one before ends (a segment with a bad record ends at it: a later term may continue there).
   let i = starts.findLastIndex((s) => s <= from);
-  if (i < 0 && starts.length > 0 && starts[0] > from) {
-    throw corrupt(`log: segment ${segmentName(from)} (log position ${from}) is missing: the log continues at ${segmentName(starts[0])}`);
-  }
+  if (i < 0 && starts.length > 0 && starts[0] > from) throw new LogGap(from, segmentName(starts[0]));
   let pos = from;
   for (let first = i; i >= 0 && i < starts.length; i++) {
     const name = segmentName(starts[i]);
-    if (i !== first && starts[i] !== pos) {
-      throw corrupt(`log: segment ${segmentName(pos)} (log position ${pos}) is missing: the log continues at ${name}`);
-    }
+    if (i !== first && starts[i] !== pos) throw new LogGap(pos, name);
     const bytes = await store.read(name);
     if (!bytes) throw corrupt(`log: segment ${name} was listed but could not be read`);
     const seg = parseSegment(name, bytes);
@@ -297,6 +304,13 @@ export class LogWriter {
   /** Drained records not yet in a published segment, from position pendingStart. */
   private pending: Uint8Array[] = [];
   private pendingStart = 0;
+  /**
+   * Every record drained since retainedStart (the same chunks as pending, kept after they are
+   * written): the changes an incremental checkpoint writes (bindings/delta.ts). Dropped up to each
+   * checkpoint's position.
+   */
+  private retainedChunks: Uint8Array[] = [];
+  private retainedStart = 0;
   private running: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private seenRequest = 0;
@@ -338,6 +352,8 @@ export class LogWriter {
     x.lk_log_term_start();
     this.pending = [];
     this.pendingStart = pos;
+    this.retainedChunks = [];
+    this.retainedStart = pos;
     this.nextFlags = SEGMENT_TERM_START;
     this.core.hooks.logFull = () => this.drain();
     try {
@@ -412,6 +428,20 @@ export class LogWriter {
         at += padded(len);
       }
       this.pending.push(chunk);
+      this.retainedChunks.push(chunk);
+    }
+  }
+
+  /** The drained records from position `from` on, if they are all still retained. */
+  retained(from: number): { chunks: Uint8Array[]; start: number } | undefined {
+    this.drain();
+    return from >= this.retainedStart ? { chunks: this.retainedChunks, start: this.retainedStart } : undefined;
+  }
+
+  /** Lets go of the retained chunks wholly before `pos` (a checkpoint's position). */
+  dropRetained(pos: number): void {
+    while (this.retainedChunks.length > 0 && this.retainedStart + this.retainedChunks[0].length <= pos) {
+      this.retainedStart += this.retainedChunks.shift()!.length;
     }
   }
 

@@ -247,7 +247,7 @@ export const MUTATIONS = [
     name: 'log: replay applies the changes of a batch that never committed',
     file: 'bindings/log.ts',
     find: '        const skip = b !== undefined && aborted.has(b);\n',
-    replace: '        const skip = false && b !== undefined && aborted.has(b);\n',
+    replace: '        const skip = b === -1 && aborted.has(b);\n',
     tests: ['test/log.test.ts'],
   },
 ];

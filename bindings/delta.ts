@@ -1,0 +1,124 @@
+/**
+ * Incremental checkpoints: a checkpoint that writes only what changed since the one before it.
+ *
+ * A DELTA checkpoint is a checkpoint record (bindings/checkpoint.ts) with `prev` (the checkpoint
+ * it builds on) and `chain` (every checkpoint from the last full image to itself, in order). Its
+ * tables list every live table at its log position; each table's blob holds that table's changes
+ * since `prev`: the last log record of each key changed (a put with its value, or a remove),
+ * copied from the log records the leader drained (bindings/log.ts), once per key. A table marked
+ * `reset` was created (or dropped and created again) since `prev`: it starts empty. A table of
+ * `prev` that the delta does not list was dropped.
+ *
+ * A delta is built from the records between `prev`'s log position and its own (the write gate
+ * makes both exact: a checkpoint's image holds exactly the records before its position), so
+ * loading the chain (the full image, then each delta's changes in order) gives the trees at the
+ * delta's position. Its cost follows the keys changed, not the database's size; a leader writes a
+ * full image instead (the merge) when the changes since the last full image pass a quarter of its
+ * size or the chain is DELTA_CHAIN_MAX long, and whenever it lacks the records (after a step-up).
+ *
+ * BLOB: "LKDL", crc32 of bytes 8.., u32 count, then count log records (the layout of
+ * assembly/log/log.ts: LOG_PUT or LOG_REMOVE, their own crc32 checked too).
+ */
+
+import { LatchkeyError } from './errors.js';
+import { crc32 } from './checkpoint.js';
+import {
+  LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_TYPE, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP,
+} from './abi.generated.js';
+
+export const DELTA_MAGIC = 0x4c44_4b4c; // "LKDL" little-endian
+const DELTA_HEADER = 12;
+/** Deltas after a full image before the next checkpoint writes a full image again. */
+export const DELTA_CHAIN_MAX = 8;
+
+const padded = (len: number) => (len + 7) & ~7;
+
+/** One table's changes: the last record of each key (a view into the drained chunks). */
+export interface TableChanges {
+  reset: boolean;
+  records: Map<string, Uint8Array>;
+}
+
+/** A key as a Map key (bytes as char codes: distinct byte strings give distinct strings). */
+function keyString(rec: Uint8Array, klen: number): string {
+  let s = '';
+  for (let i = 0; i < klen; i++) s += String.fromCharCode(rec[LOG_HEADER + i]);
+  return s;
+}
+
+/**
+ * The changes per logged tree id of the records in `chunks` (drained log, each a run of whole
+ * records from position `start`) at positions [from, to).
+ */
+export function collectChanges(chunks: readonly Uint8Array[], start: number, from: number, to: number): Map<number, TableChanges> {
+  const tables = new Map<number, TableChanges>();
+  const table = (tree: number) => {
+    let t = tables.get(tree);
+    if (!t) tables.set(tree, (t = { reset: false, records: new Map() }));
+    return t;
+  };
+  let pos = start;
+  for (const c of chunks) {
+    const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
+    for (let at = 0; at < c.length && pos < to;) {
+      const len = dv.getUint32(at + LOG_R_LEN, true);
+      const size = padded(len);
+      if (pos >= from) {
+        const type = c[at + LOG_R_TYPE];
+        const tree = dv.getUint16(at + LOG_R_TREE, true);
+        if (type === LOG_PUT || type === LOG_REMOVE) {
+          const rec = c.subarray(at, at + size);
+          table(tree).records.set(keyString(rec, dv.getUint16(at + LOG_R_KLEN, true)), rec);
+        } else if (type === LOG_CREATE || type === LOG_DROP) {
+          tables.set(tree, { reset: true, records: new Map() });
+        }
+      }
+      at += size;
+      pos += size;
+    }
+  }
+  return tables;
+}
+
+/** A table's delta blob: its changed keys' last records. */
+export function encodeDelta(records: Iterable<Uint8Array>): Uint8Array {
+  const list = [...records];
+  const bytes = list.reduce((n, r) => n + r.length, 0);
+  const out = new Uint8Array(DELTA_HEADER + bytes);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, DELTA_MAGIC, true);
+  dv.setUint32(8, list.length, true);
+  let at = DELTA_HEADER;
+  for (const r of list) {
+    out.set(r, at);
+    at += r.length;
+  }
+  dv.setUint32(4, crc32(out, 8), true);
+  return out;
+}
+
+/**
+ * Checks a delta blob (`where` names it) and returns its records, each a view of the blob:
+ * ECORRUPT naming the blob and the check for anything wrong.
+ */
+export function decodeDelta(where: string, blob: Uint8Array, count: number): Uint8Array[] {
+  const bad = (why: string) => new LatchkeyError('ECORRUPT', `${where}: ${why}`);
+  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  if (blob.length < DELTA_HEADER || dv.getUint32(0, true) !== DELTA_MAGIC) throw bad('not a latchkey delta (bad magic)');
+  if (dv.getUint32(4, true) !== crc32(blob, 8)) throw bad('checksum mismatch');
+  if (dv.getUint32(8, true) !== count) throw bad(`${dv.getUint32(8, true)} changes, the record says ${count}`);
+  const out: Uint8Array[] = [];
+  let at = DELTA_HEADER;
+  for (let i = 0; i < count; i++) {
+    if (at + LOG_HEADER > blob.length) throw bad(`change ${i} runs past the end`);
+    const len = dv.getUint32(at + LOG_R_LEN, true);
+    const type = blob[at + LOG_R_TYPE];
+    if (len < LOG_HEADER || at + padded(len) > blob.length || LOG_HEADER + dv.getUint16(at + LOG_R_KLEN, true) + dv.getUint16(at + LOG_R_VLEN, true) !== len
+      || (type !== LOG_PUT && type !== LOG_REMOVE)) throw bad(`change ${i} is malformed`);
+    if (dv.getUint32(at + LOG_R_CRC, true) !== crc32(blob, at + 8, at + len)) throw bad(`change ${i}: checksum mismatch`);
+    out.push(blob.subarray(at, at + padded(len)));
+    at += padded(len);
+  }
+  if (at !== blob.length) throw bad('bytes after the last change');
+  return out;
+}
