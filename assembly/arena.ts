@@ -72,6 +72,7 @@ export const SB_LOG_DURABLE: usize = 128;  // u64: the log position up to which 
 export const SB_LOG_DRAIN_SEQ: usize = 136;   // bumped (and woken) after every drain: writers waiting for room
 export const SB_LOG_DURABLE_SEQ: usize = 140; // bumped (and woken) when SB_LOG_DURABLE moves: flushes waiting
 export const SB_LOG_REQUEST: usize = 144;     // bumped (and woken) by a flush or a full ring: the log's writer
+export const SB_LOG_EPOCH: usize = 148;       // bumped by every start of the log: names the writer that owns the ring
 // The fields lk_conn_get / lk_conn_set take: the u32 at SB_TERM + field * 4.
 export const CONN_TERM: i32 = 0;          // SB_TERM
 export const CONN_LAST_SEQ: i32 = 1;      // SB_LAST_SEQ

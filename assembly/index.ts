@@ -37,7 +37,7 @@ import { injectArm, injectWake, injectArrivedAddr, injectHits, injectArrived, in
 import { sKey, sKey2, sValue, sOut, S_OUT_SIZE } from "./scratch";
 import { OK, EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, EAGAIN } from "./status";
 import {
-  logging, logAdmit, logDone, logAppend, logSize, logSetBatch, logReady, logRelease, logStart, logStop,
+  logging, logAdmit, logDone, logAppend, logSize, logSetBatch, logReady, logRelease, logStart, logStop, logEpoch,
   LOG_HEADER, LOG_R_TYPE, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN, LOG_PUT, LOG_REMOVE, LOG_SKIP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START,
 } from "./log/log";
 import { tableLog } from "./catalog";
@@ -402,9 +402,12 @@ export function lk_log_position(which: i32): f64 {
   return <f64>atomic.load<u64>(SB + at);
 }
 export function lk_log_on(): i32 { return <i32>atomic.load<u32>(SB + SB_LOG_ON); }
-/** Bytes of complete records from the drained position (at most `max`): copy them, then lk_log_release. */
-export function lk_log_ready(max: i32): i32 { return logReady(max); }
-export function lk_log_release(n: i32): void { logRelease(n); }
+/** Bytes of complete records from the drained position (at most `max`) for the writer of `epoch`: copy them, then lk_log_release. */
+export function lk_log_ready(max: i32, epoch: u32): i32 { return logReady(max, epoch); }
+/** 1 if released; 0 if the log was started again (another epoch) since lk_log_ready. */
+export function lk_log_release(n: i32, epoch: u32): i32 { return logRelease(n, epoch) ? 1 : 0; }
+/** The log's start count (lk_log_start bumps it): the writer that owns the ring. */
+export function lk_log_epoch(): u32 { return logEpoch(); }
 /** The page store holds the log up to `pos`: flushes waiting on SB_LOG_DURABLE_SEQ wake. */
 export function lk_log_set_durable(pos: f64): void {
   atomic.store<u64>(SB + SB_LOG_DURABLE, <u64>pos);

@@ -7,6 +7,7 @@
  *   latchkey stat   -h <home> [table ...] [--json] home facts and per-table statistics
  *   latchkey dump   -h <home> <table> [--format text|json] [--svg file.svg]
  *   latchkey load   -h <home> [-f file] [--create] a dump (dump-format.ts) into a table
+ *   latchkey log    -h <home> [--json]             the write-ahead log's segments, each checked
  *   latchkey -h | --help | help                    usage;  latchkey --version  the package version
  *
  * `-h` is the home after a command (`latchkey verify -h /data/db`) and help when it is the only
@@ -33,6 +34,7 @@ import { open, parseConfig, type Connection, type Session } from './index.js';
 import { LatchkeyError } from './errors.js';
 import { latestRecord, readRecord, recordName, type LogRecord } from './checkpoint.js';
 import { DirectoryPageStore } from './store-dir.js';
+import { inspectLog } from './log.js';
 import { renderTreeSvg } from './svg.js';
 import * as dumpFormat from './dump-format.js';
 
@@ -64,8 +66,9 @@ const COMMON_USAGE = `  -h, --home <dir>     the database directory (required)
 const COMMANDS: Record<string, Command> = {
   verify: {
     usage: `latchkey verify -h <home> [table ...]
-  Opens the home as a follower (read-only) and verifies each table (all if none is named):
-  one line per table; exit 0 if all are clean, 1 otherwise (or if the checkpoint is corrupt).`,
+  Opens the home as a follower (read-only), which loads the latest checkpoint and replays the
+  log after it (checking every record), and verifies each table (all if none is named): one line
+  per table; exit 0 if all are clean, 1 otherwise (or if the checkpoint or the log is corrupt).`,
     options: {},
     run: verify,
   },
@@ -98,6 +101,16 @@ const COMMANDS: Record<string, Command> = {
   --takeover           fence a live leader of the home (its next checkpoint fails with ESTALE)`,
     options: { file: { type: 'string', short: 'f' }, create: { type: 'boolean' }, takeover: { type: 'boolean' } },
     run: load,
+  },
+  log: {
+    usage: `latchkey log -h <home> [--json]
+  The write-ahead log: each segment of the home (wal-<position>) with its log positions, term,
+  and records by type, each record checked (crc, position, lengths); then the latest
+  checkpoint's position, where replay starts. Exit 1 if a segment before the last is damaged
+  (a damaged last segment is a torn tail: replay ends before it). Reads only.
+  --json               one JSON object instead of text`,
+    options: { json: { type: 'boolean' } },
+    run: logCommand,
   },
 };
 const NAMES = Object.keys(COMMANDS);
@@ -296,6 +309,30 @@ async function readInput(file: string | undefined): Promise<string> {
   } catch {
     throw new LatchkeyError('EINVAL', `dump ${file ?? '(stdin)'} is not UTF-8 text; accepted: the output of latchkey dump`);
   }
+}
+
+async function logCommand(v: Values, args: string[]): Promise<number> {
+  const dir = home('log', v);
+  if (args.length) throw new UsageError('log', `unexpected arguments ${args.join(' ')}`, 'latchkey log -h <home> [--json]');
+  const store = await DirectoryPageStore.open(dir, false, true);
+  const latest = await latestRecord(store);
+  const ckpt = latest?.checkpoint ? await readRecord(store, latest.checkpoint) : undefined;
+  const segments = await inspectLog(store);
+  const damaged = segments.slice(0, -1).filter((g) => g.bad);
+  if (v.json) {
+    await out.write(`${JSON.stringify({ home: dir, checkpoint: ckpt ? { seq: ckpt.seq, lsn: ckpt.lsn ?? 0 } : null, segments }, null, 2)}\n`);
+  } else {
+    await out.write(`home: ${dir}\ncheckpoint: ${ckpt ? `seq ${ckpt.seq}, log position ${ckpt.lsn ?? 0} (replay starts there)` : 'none (replay starts at 0)'}\n`);
+    for (const g of segments) {
+      const counts = Object.entries(g.records).map(([t, n]) => `${n} ${t}`).join(', ') || 'no records';
+      await out.write(`${g.name}  ${g.start}..${g.end}  term ${g.term}${g.termStart ? ' (term start)' : ''}  ${counts}`
+        + `${g.bad ? `  BAD at log position ${g.bad.lsn}: ${g.bad.why}` : ''}\n`);
+    }
+    await out.write(`${plural(segments.length, 'segment')}${damaged.length ? `, ${damaged.length} damaged before the last` : ''}\n`);
+  }
+  await out.flush();
+  for (const g of damaged) process.stderr.write(`ECORRUPT: log: segment ${g.name}, log position ${g.bad!.lsn}: ${g.bad!.why}\n`);
+  return damaged.length ? 1 : 0;
 }
 
 async function load(v: Values, args: string[]): Promise<number> {

@@ -308,7 +308,8 @@ export class Connection implements SessionOwner {
   async flush(): Promise<void> {
     this.checkOpen();
     const x = this.core.x;
-    if (this.log) return this.log.flush();
+    const log = this.liveLog();
+    if (log) return log.flush();
     if (x.lk_log_on()) return flushRemote(this.core, x.lk_log_position(0));
     // No log running (log: false, or its writer's thread closed): durable by a checkpoint.
     if (this.role === 'leader') return this.checkpoint();
@@ -409,12 +410,36 @@ export class Connection implements SessionOwner {
     return this.fenceWith(reason, lost, tables);
   }
 
-  /** Stops this leader's log after a role change drained every write: everything written is durable first. */
+  /**
+   * This object's log writer, if it still owns the log (another thread's role change may have
+   * stopped or restarted it: the writer then retires, and incremental checkpoints start over).
+   */
+  private liveLog(): LogWriter | undefined {
+    if (this.log && !this.log.active) {
+      this.log.retire();
+      this.log = undefined;
+      this.deltaBase = undefined;
+    }
+    return this.log;
+  }
+
+  /**
+   * Stops the log after a role change drained every write, everything written durable first:
+   * this object's writer, or, from another thread, the writer asked for a last flush.
+   */
   private async stopLog(): Promise<void> {
-    if (!this.log) return;
-    await this.log.flush();
-    this.logPos = this.log.end;
-    this.log.stop();
+    const x = this.core.x;
+    if (!this.liveLog()) {
+      if (x.lk_log_on()) {
+        await flushRemote(this.core, x.lk_log_position(0));
+        x.lk_log_stop(); // the writer sees it and retires
+      }
+      return;
+    }
+    const log = this.log!;
+    await log.flush();
+    this.logPos = log.end;
+    log.stop();
     this.log = undefined;
     this.deltaBase = undefined;
   }
@@ -732,8 +757,8 @@ export class Connection implements SessionOwner {
    * image (the merge). The position and the tables are read inside the write gate, as an image's.
    */
   private takeDelta(seq: number): Image | undefined {
+    const log = this.liveLog();
     const base = this.deltaBase;
-    const log = this.log;
     const x = this.core.x;
     // The base must be the newest record (another thread's checkpoint, or a term record, since: a full image).
     if (!base || !log || base.chain.length >= DELTA_CHAIN_MAX || x.lk_conn_get(LAST_SEQ) !== base.chain[base.chain.length - 1]
@@ -779,7 +804,8 @@ export class Connection implements SessionOwner {
     // The log up to the image's position is durable before the image is: the history then runs
     // unbroken through it, and a deposed leader's next segment still meets this term's start.
     try {
-      if (this.log) await this.log.flush(image.lsn);
+      const log = this.liveLog();
+      if (log) await log.flush(image.lsn);
       else if (x.lk_log_on()) await flushRemote(this.core, image.lsn); // a worker's checkpoint: the opener writes the log
     } catch (e) {
       if (e instanceof LatchkeyError && e.code === 'ESTALE') {
@@ -994,7 +1020,7 @@ export class Connection implements SessionOwner {
       await this.stopLog().catch((e) => { failure ??= e; });
     } else if (this.checkpointOnClose && this.fenced) {
       failure = new LatchkeyError('ESTALE', `close: ${this.fenced}`);
-    } else if (this.log) {
+    } else if (this.liveLog()) {
       // An attached thread that stepped up writes the log: everything durable, then the log
       // stops (the leader's writes are then durable at its checkpoints; flush() takes one).
       await this.stopLog().catch((e) => { failure = e; });

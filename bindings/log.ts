@@ -162,6 +162,43 @@ function parseSegment(name: string, bytes: Uint8Array): Parsed {
   return seg;
 }
 
+/** One segment as `latchkey log` shows it. */
+export interface SegmentInfo {
+  name: string;
+  start: number;
+  end: number;
+  term: number;
+  termStart: boolean;
+  /** Records by type name (put, remove, create, drop, batch-begin, batch-commit, term-start). */
+  records: Record<string, number>;
+  /** The first bad record, if any: its position and what is wrong. */
+  bad?: { lsn: number; why: string };
+}
+
+const TYPE_NAMES: Record<number, string> = {
+  [LOG_PUT]: 'put', [LOG_REMOVE]: 'remove', [LOG_CREATE]: 'create', [LOG_DROP]: 'drop',
+  [LOG_BATCH_BEGIN]: 'batch-begin', [LOG_BATCH_COMMIT]: 'batch-commit', [LOG_TERM_START]: 'term-start',
+};
+
+/** Every segment of a store, checked record by record, in position order (the CLI's `latchkey log`). */
+export async function inspectLog(store: PageStore): Promise<SegmentInfo[]> {
+  const names = (await store.list(SEGMENT_PREFIX)).filter((n) => /^wal-\d{16}$/.test(n)).sort();
+  const out: SegmentInfo[] = [];
+  for (const name of names) {
+    const bytes = await store.read(name);
+    if (!bytes) continue;
+    const seg = parseSegment(name, bytes);
+    const records: Record<string, number> = {};
+    for (const r of seg.recs) {
+      const t = TYPE_NAMES[r.type] ?? `type ${r.type}`;
+      records[t] = (records[t] ?? 0) + 1;
+    }
+    const term = bytes.length >= SEGMENT_HEADER ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(24, true) : 0;
+    out.push({ name, start: seg.start, end: seg.end, term, termStart: (seg.flags & SEGMENT_TERM_START) !== 0, records, ...(seg.bad ? { bad: seg.bad } : {}) });
+  }
+  return out;
+}
+
 /** What replay needs of the node it rebuilds: its core, and its tables by name. */
 export interface ReplayTarget {
   readonly core: CoreThread;
@@ -320,6 +357,8 @@ export class LogWriter {
   error: unknown;
   /** Flags of the next segment (SEGMENT_TERM_START for a term's first). */
   private nextFlags = 0;
+  /** The log start this writer owns (lk_log_epoch after its lk_log_start). */
+  private epoch = -1;
   /**
    * The log position of the last checkpoint, and what to call once the durable log passes it by
    * `checkpointSize` bytes (the leader's own checkpoint: log.checkpointSize).
@@ -349,6 +388,7 @@ export class LogWriter {
   async startTerm(pos: number): Promise<boolean> {
     const x = this.x;
     x.lk_log_start(pos);
+    this.epoch = x.lk_log_epoch();
     x.lk_log_term_start();
     this.pending = [];
     this.pendingStart = pos;
@@ -373,7 +413,8 @@ export class LogWriter {
    */
   startTimer(interval: number): void {
     this.timer = setInterval(() => {
-      if (this.end > this.durable) this.kick().catch((e) => { this.error = e; });
+      if (!this.active) this.retire();
+      else if (this.end > this.durable) this.kick().catch((e) => { this.error = e; });
     }, interval);
     (this.timer as { unref?: () => void }).unref?.();
     void this.listen();
@@ -395,9 +436,22 @@ export class LogWriter {
     }
   }
 
+  /**
+   * Does this writer still own the log? Another thread's step-down stops the log (after a flush
+   * through this writer), and its step-up starts a new one (a new epoch): this one then retires.
+   */
+  get active(): boolean {
+    return this.x.lk_log_on() === 1 && this.x.lk_log_epoch() === this.epoch;
+  }
+
   /** Stops appending (after the role change drained every write): the buffer stays as it is. */
   stop(): void {
-    this.x.lk_log_stop();
+    if (this.active) this.x.lk_log_stop();
+    this.retire();
+  }
+
+  /** Lets go of this thread's part (timers, the listener, the full-buffer hook); the log itself is another writer's now. */
+  retire(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     // Wakes the listener (it sees the timer gone and returns).
@@ -412,7 +466,7 @@ export class LogWriter {
     const { x, core } = this;
     const ring = x.lk_log_ring();
     for (;;) {
-      const n = x.lk_log_ready(LOG_RING_SIZE);
+      const n = x.lk_log_ready(LOG_RING_SIZE, this.epoch);
       if (n === 0) return;
       const pos = x.lk_log_position(DRAINED);
       const off = pos % LOG_RING_SIZE;
@@ -420,7 +474,7 @@ export class LogWriter {
       const first = Math.min(n, LOG_RING_SIZE - off);
       chunk.set(core.u8.subarray(ring + off, ring + off + first));
       if (first < n) chunk.set(core.u8.subarray(ring, ring + n - first), first);
-      x.lk_log_release(n);
+      if (!x.lk_log_release(n, this.epoch)) return; // the log was started again meanwhile: not ours
       const dv = new DataView(chunk.buffer);
       for (let at = 0; at < n;) {
         const len = dv.getUint32(at + LOG_R_LEN, true);
@@ -450,6 +504,10 @@ export class LogWriter {
    * the segment's position was taken (another node's segment is there; nothing is durable).
    */
   private async round(): Promise<boolean> {
+    if (!this.active) {
+      this.retire();
+      return true;
+    }
     this.drain();
     if (this.pending.length === 0) return true;
     const chunks = this.pending;
@@ -469,7 +527,7 @@ export class LogWriter {
     }
     if (!published) return false;
     this.nextFlags = 0;
-    this.x.lk_log_set_durable(start + bytes);
+    if (this.active) this.x.lk_log_set_durable(start + bytes);
     if (start + bytes - this.checkpointAt > this.checkpointSize) this.checkpointDue();
     return true;
   }
@@ -491,6 +549,9 @@ export class LogWriter {
   async flush(target = this.end): Promise<void> {
     while (this.durable < target) {
       if (this.fenced) throw this.fenced;
+      if (!this.active) {
+        throw new LatchkeyError('ESTALE', `flush: the log stopped at log position ${this.durable} (a role change) before the writes up to ${target} were durable`);
+      }
       // A running round may have drained before `target`'s records: wait for it, then go again.
       await this.kick();
     }

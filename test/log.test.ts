@@ -87,6 +87,91 @@ describe('durability across SIGKILL', () => {
   }, STRESS ? 600_000 : 120_000);
 });
 
+/**
+ * A page store that loses power at its `crashAt`-th call: `image` is then what the medium holds.
+ * Its guarantees are the directory store's: a call's effect is durable once its promise resolves;
+ * a publish in flight is there whole or not at all (temporary file, fsync, link); a write in
+ * flight is there whole, torn (a prefix) or not at all; a remove in flight happened or not.
+ */
+class PowerLossStore implements PageStore {
+  private readonly visible = new Map<string, Uint8Array>();
+  private readonly durable = new Map<string, Uint8Array>();
+  private readonly inflight = new Map<string, { kind: 'write' | 'publish' | 'remove'; data?: Uint8Array }>();
+  private calls = 0;
+  image: MemoryPageStore | undefined;
+  constructor(private readonly r: () => number, private readonly crashAt: number) {}
+
+  private async call(name: string, kind: 'write' | 'publish' | 'remove', data?: Uint8Array): Promise<void> {
+    if (++this.calls === this.crashAt) this.powerLoss();
+    this.inflight.set(name, { kind, data });
+    await new Promise((res) => setImmediate(res)); // the device's latency: a window for other calls
+    if (kind === 'remove') this.durable.delete(name); else this.durable.set(name, data!);
+    this.inflight.delete(name);
+  }
+
+  private powerLoss(): void {
+    const m = new MemoryPageStore();
+    const r = this.r;
+    const survivors = new Map(this.durable);
+    for (const [name, op] of this.inflight) {
+      if (op.kind === 'remove') { if (r() < 0.5) survivors.delete(name); } else if (op.kind === 'publish') { if (r() < 0.5) survivors.set(name, op.data!); } else {
+        const x = r();
+        if (x < 0.33) survivors.set(name, op.data!);
+        else if (x < 0.66) survivors.set(name, op.data!.slice(0, Math.floor(r() * op.data!.length)));
+      }
+    }
+    for (const [name, data] of survivors) void m.write(name, data);
+    this.image = m;
+  }
+
+  async read(name: string) { return this.visible.get(name)?.slice(); }
+  async write(name: string, data: Uint8Array) { this.visible.set(name, data.slice()); await this.call(name, 'write', data.slice()); }
+  async publish(name: string, data: Uint8Array) {
+    if (this.visible.has(name)) return false;
+    this.visible.set(name, data.slice());
+    await this.call(name, 'publish', data.slice());
+    return true;
+  }
+  async remove(name: string) { this.visible.delete(name); await this.call(name, 'remove'); }
+  async list(prefix = '') { return [...this.visible.keys()].filter((k) => k.startsWith(prefix)).sort(); }
+}
+
+describe('power loss', () => {
+  it(`at ${STRESS ? 200 : 30} random points of a workload with flushes, batches and checkpoints: every flushed write, a prefix, whole batches`, async () => {
+    for (let run = 0; run < (STRESS ? 200 : 30); run++) {
+      const r = rng(1000 + run);
+      const store = new PowerLossStore(r, 5 + Math.floor(r() * 120));
+      const c = await openTest({ home: store, takeover: true, log: { checkpointSize: '64KB' } });
+      const s = c.openSession();
+      s.create('table:k', { keyFormat: 'S', valueFormat: 'S' });
+      s.create('table:ab', { keyFormat: 'S', valueFormat: 'S' });
+      const k = s.openCursor('table:k');
+      let acked = -1;
+      for (let n = 0; !store.image && n < 100_000; n++) {
+        k.put(`k${pad(n)}`, 'v'.repeat(20));
+        if (n % 3 === 0) {
+          s.batch([{ type: 'put', uri: 'table:ab', key: `a${pad(n)}`, value: 'x' }, { type: 'put', uri: 'table:ab', key: `b${pad(n)}`, value: 'x' }]);
+        }
+        if (n % 5 === 0) { await s.flush(); if (!store.image) acked = n; }
+        if (n % 37 === 0) await s.checkpoint();
+      }
+      expect(store.image, `run ${run}: the power loss happened`).toBeDefined();
+      const f = await openTest({ home: store.image!, role: 'follower' });
+      const fs = f.openSession();
+      const keys = fs.tables().includes('table:k') ? [...fs.openCursor<string, string>('table:k').range()].map(([key]) => Number(key.slice(1))) : [];
+      keys.forEach((key, i) => expect(key, `run ${run}: a prefix`).toBe(i));
+      expect(keys.length, `run ${run}: every flushed write`).toBeGreaterThan(acked);
+      const ab = fs.tables().includes('table:ab') ? new Set([...fs.openCursor<string, string>('table:ab').range()].map(([key]) => key)) : new Set<string>();
+      for (let n = 0; n < keys.length; n += 3) {
+        expect(ab.has(`b${pad(n)}`), `run ${run}: batch ${n} whole`).toBe(ab.has(`a${pad(n)}`));
+        if (n < keys.length - 1) expect(ab.has(`a${pad(n)}`), `run ${run}: batch ${n} before the last write`).toBe(true);
+      }
+      await f.close();
+      await c.close().catch(() => {});
+    }
+  }, STRESS ? 600_000 : 120_000);
+});
+
 describe('recovery', () => {
   /** A home with `n` keys written and flushed in `rounds` flushes, the process gone without close. */
   async function crashedHome(rounds: number, per: number): Promise<string> {

@@ -43,7 +43,7 @@
 // drain is always either a complete record's or 0.
 
 import {
-  SB, SB_TERM, SB_LOG_ON, SB_LOG_FREE, SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DRAIN_SEQ,
+  SB, SB_TERM, SB_LOG_ON, SB_LOG_FREE, SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DRAIN_SEQ, SB_LOG_EPOCH,
   LOG_RING_BASE, threadSlot,
 } from "../arena";
 import { LOG_RING_SIZE } from "../limits";
@@ -176,9 +176,16 @@ export function logAppend(type: u8, tree: u32, key: usize, klen: i32, val: usize
 export function logSetBatch(on: bool): void { logFlags = on ? LOG_F_BATCH : 0; }
 
 // ---- the log's writer (one thread: the bindings' log writer) ----
+// The writer is whoever started the log last (logStart bumps SB_LOG_EPOCH); it passes the epoch it
+// started to every drain, so a writer whose log was stopped and started again by another thread
+// (a step-down and step-up from a worker) can never take records of the new one.
 
-/** Bytes of complete records from the drained position on, at most `max` (whole records only). */
-export function logReady(max: i32): i32 {
+/** The log's start count: names the writer that owns the ring. */
+export function logEpoch(): u32 { return atomic.load<u32>(SB + SB_LOG_EPOCH); }
+
+/** Bytes of complete records from the drained position on, at most `max` (whole records only); 0 for another epoch's writer. */
+export function logReady(max: i32, epoch: u32): i32 {
+  if (epoch != logEpoch() || atomic.load<u32>(SB + SB_LOG_ON) == 0) return 0;
   const d = atomic.load<u64>(SB + SB_LOG_DRAINED);
   let n = 0;
   while (n + LOG_HEADER <= max) {
@@ -191,8 +198,9 @@ export function logReady(max: i32): i32 {
   return n;
 }
 
-/** The writer copied `n` bytes out from the drained position: zeroed, drained, their credit back. */
-export function logRelease(n: i32): void {
+/** The writer copied `n` bytes out from the drained position: zeroed, drained, their credit back (false: another epoch's writer). */
+export function logRelease(n: i32, epoch: u32): bool {
+  if (epoch != logEpoch()) return false;
   const d = atomic.load<u64>(SB + SB_LOG_DRAINED);
   if (!ASC_NO_ASSERT) assert(d + <u64>n <= atomic.load<u64>(SB + SB_LOG_RESERVED), "log: a release past the reserved records");
   ringZero(d, n);
@@ -200,6 +208,7 @@ export function logRelease(n: i32): void {
   atomic.add<i32>(SB + SB_LOG_FREE, n);
   atomic.add<u32>(SB + SB_LOG_DRAIN_SEQ, 1);
   futexWake(SB + SB_LOG_DRAIN_SEQ, -1);
+  return true;
 }
 
 /**
@@ -213,6 +222,7 @@ export function logStart(pos: u64): void {
   atomic.store<u64>(SB + SB_LOG_DRAINED, pos);
   atomic.store<u64>(SB + SB_LOG_DURABLE, pos);
   atomic.store<i32>(SB + SB_LOG_FREE, LOG_RING_SIZE);
+  atomic.add<u32>(SB + SB_LOG_EPOCH, 1);
   atomic.store<u32>(SB + SB_LOG_ON, 1);
 }
 
