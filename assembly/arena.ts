@@ -10,6 +10,7 @@
 //   SB + INJECT_OFF         injection-point table (assembly/inject.ts)
 //   SB + CATALOG_OFF        table catalog: MAX_TABLES entries (assembly/catalog.ts)
 //   SB + DHANDLE_OFF        handle list: MAX_DHANDLES dhandles (assembly/conn/dhandle.ts)
+//   SB + CRC_OFF            the crc32 table (256 u32, assembly/log/crc.ts), laid out with the rest
 //   SCRATCH_BASE            per-thread scratch areas, SCRATCH_SIZE bytes each
 //   LOG_RING_BASE           the log buffer: LOG_RING_SIZE bytes (assembly/log/log.ts)
 //   ARENA_BASE              pages: page n lives at ARENA_BASE + n * pageSize; page 0 is never used
@@ -30,6 +31,7 @@ import { canBlock } from "./latch";
 import { Lock, lockTaking, lockAcquired, lockReleased } from "./locks";
 import { P_NEXT_FREE } from "./page";
 import { futexWait, futexWake } from "./futex";
+import { crcInit } from "./log/crc";
 
 export const FORMAT_MAGIC: u32 = 0x4c54434b; // "LTCK"
 export const FORMAT_VERSION: u32 = 1;
@@ -88,7 +90,8 @@ export const CATALOG_ENTRY_SIZE: usize = 1024;
 export const CATALOG_OFF: usize = INJECT_OFF + 4096;
 export const DHANDLE_SIZE: usize = 32;
 export const DHANDLE_OFF: usize = CATALOG_OFF + <usize>MAX_TABLES * CATALOG_ENTRY_SIZE;
-const FIXED_END: usize = DHANDLE_OFF + <usize>MAX_DHANDLES * DHANDLE_SIZE;
+export const CRC_OFF: usize = DHANDLE_OFF + <usize>MAX_DHANDLES * DHANDLE_SIZE;
+const FIXED_END: usize = CRC_OFF + 1024;
 
 // thread table header (the superblock's last words before the table)
 const TT_ID: usize = THREADS_OFF - 16;    // u64: this memory's id, random (names owners' liveness tokens)
@@ -182,6 +185,7 @@ export function arenaInit(pgSize: u32, maxPages: u32, id: u64): i32 {
     store<i32>(SB + SB_LOG_FREE, LOG_RING_SIZE);
     store<u64>(SB + TT_ID, id);
     store<u32>(SB + TT_TOKEN, TOKEN_FIRST);
+    crcInit();
     atomic.store<u32>(init, 2);
     futexWake(init, -1);
   }

@@ -74,21 +74,33 @@ export interface LogRecord {
 }
 
 // ---- crc32 (IEEE 802.3, the zlib polynomial) ----
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
+// Slicing-by-8 (Intel's, 2006): eight tables, eight bytes per step: about 4x the byte-at-a-time
+// loop in V8, which matters because every log record and image page is checksummed.
+const CRC_TABLES = (() => {
+  const t = new Uint32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     t[n] = c >>> 0;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff];
   }
   return t;
 })();
 
 /** crc32 of b[from, to); `crc` continues a checksum over bytes before them. */
 export function crc32(b: Uint8Array, from = 0, to = b.length, crc = 0): number {
-  let c = (crc ^ 0xffffffff) >>> 0;
-  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  const t = CRC_TABLES;
+  let c = ~crc;
+  let i = from;
+  for (const end8 = to - 8; i <= end8; i += 8) {
+    c ^= b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    c = t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)]
+      ^ t[768 + b[i + 4]] ^ t[512 + b[i + 5]] ^ t[256 + b[i + 6]] ^ t[b[i + 7]];
+  }
+  for (; i < to; i++) c = t[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
 }
 
 const pad = (n: number) => String(n).padStart(10, '0');

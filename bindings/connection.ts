@@ -40,7 +40,7 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { parseConfig, parseReconfigure, type ConnectionConfig, type ReconfigureOptions, type ResolvedConfig, type Role } from './config.js';
-import { CoreThread, loadModule, openDirectory, threadCanBlock } from './core.js';
+import { CoreThread, loadModule, openDirectory, threadCanBlock, waitWord } from './core.js';
 import { Session, liveTables, type SessionOwner } from './session.js';
 import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
@@ -458,13 +458,7 @@ export class Connection implements SessionOwner {
     const x = this.core.x;
     const words = new Int32Array(this.core.memory.buffer);
     const at = x.lk_ckpt_lock_addr() >> 2;
-    while (!x.lk_ckpt_try_lock()) {
-      const w = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
-      if (w) {
-        const r = w(words, at, 1, 50);
-        if (r.async) await r.value;
-      } else await new Promise((res) => setTimeout(res, 1));
-    }
+    while (!x.lk_ckpt_try_lock()) await waitWord(words, at, 1, 50);
     try {
       return await fn();
     } finally {

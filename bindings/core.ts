@@ -194,6 +194,26 @@ export function onProcessExit(fn: () => Promise<void> | undefined): () => void {
   return platform.onExit ? platform.onExit(fn) : () => {};
 }
 
+/** Atomics.waitAsync where the runtime has it (Node 16+, Chromium, recent Firefox, Bun, Deno). */
+const atomicsWaitAsync = (Atomics as {
+  waitAsync?: (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: Promise<string> | string };
+}).waitAsync;
+export const HAS_WAIT_ASYNC = atomicsWaitAsync !== undefined;
+
+/**
+ * Resolves once the word `words[index]` may no longer hold `value` (it was notified, or `timeoutMs`
+ * passed), without blocking the thread: Atomics.waitAsync, else a 1 ms timer. With `keepAlive`, a
+ * timer keeps the thread's event loop alive meanwhile (a pending waitAsync does not).
+ */
+export async function waitWord(words: Int32Array, index: number, value: number, timeoutMs = Infinity, keepAlive = false): Promise<void> {
+  if (!atomicsWaitAsync) return new Promise((res) => setTimeout(res, 1));
+  const r = atomicsWaitAsync(words, index, value, timeoutMs);
+  if (!r.async) return;
+  const alive = keepAlive ? setTimeout(() => {}, Math.min(timeoutMs, 1000)) : undefined;
+  await r.value;
+  if (alive) clearTimeout(alive);
+}
+
 /** May this thread sleep inside the core? Only in workers (see the platforms). */
 export function threadCanBlock(): Promise<boolean> {
   return platform.canBlock();

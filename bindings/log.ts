@@ -46,7 +46,7 @@
 
 import { LatchkeyError, errorFromStatus } from './errors.js';
 import type { PageStore } from './store.js';
-import type { CoreThread } from './core.js';
+import { type CoreThread, HAS_WAIT_ASYNC, waitWord } from './core.js';
 import { crc32 } from './checkpoint.js';
 import {
   LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_LSN, LOG_R_TERM, LOG_R_TYPE, LOG_R_FLAGS, LOG_R_SLOT, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN,
@@ -421,8 +421,7 @@ export class LogWriter {
   }
 
   private async listen(): Promise<void> {
-    const w = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
-    if (!w) return;
+    if (!HAS_WAIT_ASYNC) return; // the timer alone, then
     const at = this.x.lk_log_word(WORD_REQUEST) >> 2;
     while (this.timer !== undefined) {
       const seen = Atomics.load(this.words, at);
@@ -431,8 +430,7 @@ export class LogWriter {
         await this.kick().catch((e) => { this.error = e; });
         continue;
       }
-      const r = w(this.words, at, seen);
-      if (r.async) await r.value;
+      await waitWord(this.words, at, seen);
     }
   }
 
@@ -475,13 +473,7 @@ export class LogWriter {
       chunk.set(core.u8.subarray(ring + off, ring + off + first));
       if (first < n) chunk.set(core.u8.subarray(ring, ring + n - first), first);
       if (!x.lk_log_release(n, this.epoch)) return; // the log was started again meanwhile: not ours
-      const dv = new DataView(chunk.buffer);
-      for (let at = 0; at < n;) {
-        const len = dv.getUint32(at + LOG_R_LEN, true);
-        dv.setUint32(at + LOG_R_CRC, crc32(chunk, at + 8, at + len), true);
-        at += padded(len);
-      }
-      this.pending.push(chunk);
+      this.pending.push(chunk); // each record's crc is in it: its appender computed it
       this.retainedChunks.push(chunk);
     }
   }
@@ -567,23 +559,14 @@ export async function flushRemote(core: CoreThread, target: number): Promise<voi
   const words = new Int32Array(core.memory.buffer);
   const durableWord = x.lk_log_word(WORD_DURABLE) >> 2;
   const request = x.lk_log_word(WORD_REQUEST) >> 2;
-  for (let i = 0; x.lk_log_position(DURABLE) < target; i++) {
+  while (x.lk_log_position(DURABLE) < target) {
     if (!x.lk_log_on()) {
       throw new LatchkeyError('ESTALE', `flush: the log stopped at log position ${x.lk_log_position(DURABLE)} before this thread's writes up to ${target} were durable (the connection stepped down or was fenced)`);
     }
     const seen = Atomics.load(words, durableWord);
     Atomics.add(words, request, 1);
     Atomics.notify(words, request);
-    const w = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
-    if (w) {
-      const r = w(words, durableWord, seen, 50);
-      if (r.async) {
-        // A pending waitAsync does not keep a thread's event loop alive; a timer does.
-        const alive = setTimeout(() => {}, 100);
-        await r.value;
-        clearTimeout(alive);
-      }
-    } else await new Promise((res) => setTimeout(res, 1));
+    await waitWord(words, durableWord, seen, 50, true); // the flush keeps its thread alive
   }
 }
 

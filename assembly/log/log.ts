@@ -9,7 +9,7 @@
 //
 //   0  u32 len    bytes of header + key + value (the record takes len rounded up to 8); 0 in the
 //                 ring until the record is complete: the writer stores it last
-//   4  u32 crc    0 in the ring; the log's writer fills in crc32 of bytes 8..len as it drains
+//   4  u32 crc    crc32 of bytes 8..len, computed by the appending thread (assembly/log/crc.ts)
 //   8  u64 lsn    the record's log position: bytes of log before it (positions only grow)
 //   16 u32 term   the leader term of the writer (SB_TERM)
 //   20 u8 type    LOG_PUT, LOG_REMOVE, LOG_CREATE (key: the name; tree: its id; value: u8 key
@@ -49,6 +49,7 @@ import {
 import { LOG_RING_SIZE } from "../limits";
 import { futexWake } from "../futex";
 import { inject, INJECT_LOG_APPEND } from "../inject";
+import { crcBytes, crcU64 } from "./crc";
 
 // ---- the record ----
 export const LOG_HEADER: i32 = 32;
@@ -164,11 +165,16 @@ export function logAppend(type: u8, tree: u32, key: usize, klen: i32, val: usize
   admitted -= size;
   const pos = atomic.add<u64>(SB + SB_LOG_RESERVED, <u64>size);
   // The header in 8-byte words: each word is aligned in the ring, so none wraps.
+  const w2 = <u64>atomic.load<u32>(SB + SB_TERM) | (<u64>type << 32) | (<u64>logFlags << 40) | (<u64>(<u32>threadSlot & 0xff) << 48);
+  const w3 = <u64>(tree & 0xffff) | (<u64>(<u32>klen) << 16) | (<u64>(<u32>vlen) << 32);
   store<u64>(ringAddr(pos + 8), pos);
-  store<u64>(ringAddr(pos + 16), <u64>atomic.load<u32>(SB + SB_TERM) | (<u64>type << 32) | (<u64>logFlags << 40) | (<u64>(<u32>threadSlot & 0xff) << 48));
-  store<u64>(ringAddr(pos + 24), <u64>(tree & 0xffff) | (<u64>(<u32>klen) << 16) | (<u64>(<u32>vlen) << 32));
+  store<u64>(ringAddr(pos + 16), w2);
+  store<u64>(ringAddr(pos + 24), w3);
   if (klen > 0) ringCopy(pos + <u64>LOG_HEADER, key, klen);
   if (vlen > 0) ringCopy(pos + <u64>(LOG_HEADER + klen), val, vlen);
+  // The checksum of bytes 8..len, from the sources (the ring may wrap inside the record).
+  const crc = ~crcBytes(crcBytes(crcU64(crcU64(crcU64(0xffffffff, pos), w2), w3), key, klen), val, vlen);
+  store<u32>(ringAddr(pos) + 4, crc);
   atomic.store<u32>(ringAddr(pos), <u32>(LOG_HEADER + klen + vlen)); // complete: the drain may take it
 }
 
