@@ -10,7 +10,7 @@
 //   SB + INJECT_OFF         injection-point table (assembly/inject.ts)
 //   SB + CATALOG_OFF        table catalog: MAX_TABLES entries (assembly/catalog.ts)
 //   SB + DHANDLE_OFF        handle list: MAX_DHANDLES dhandles (assembly/conn/dhandle.ts)
-//   SB + CRC_OFF            the crc32 table (256 u32, assembly/log/crc.ts), laid out with the rest
+//   SB + CRC_OFF            the crc32 tables (8 x 256 u32, assembly/log/crc.ts), laid out with the rest
 //   SCRATCH_BASE            per-thread scratch areas, SCRATCH_SIZE bytes each
 //   LOG_RING_BASE           the log buffer: LOG_RING_SIZE bytes (assembly/log/log.ts)
 //   ARENA_BASE              pages: page n lives at ARENA_BASE + n * pageSize; page 0 is never used
@@ -31,7 +31,7 @@ import { canBlock } from "./latch";
 import { Lock, lockTaking, lockAcquired, lockReleased } from "./locks";
 import { P_NEXT_FREE } from "./page";
 import { futexWait, futexWake } from "./futex";
-import { crcInit } from "./log/crc";
+import { crcInit, CRC_TABLES_SIZE } from "./log/crc";
 
 export const FORMAT_MAGIC: u32 = 0x4c54434b; // "LTCK"
 export const FORMAT_VERSION: u32 = 1;
@@ -91,7 +91,7 @@ export const CATALOG_OFF: usize = INJECT_OFF + 4096;
 export const DHANDLE_SIZE: usize = 32;
 export const DHANDLE_OFF: usize = CATALOG_OFF + <usize>MAX_TABLES * CATALOG_ENTRY_SIZE;
 export const CRC_OFF: usize = DHANDLE_OFF + <usize>MAX_DHANDLES * DHANDLE_SIZE;
-const FIXED_END: usize = CRC_OFF + 1024;
+const FIXED_END: usize = CRC_OFF + CRC_TABLES_SIZE;
 
 // thread table header (the superblock's last words before the table)
 const TT_ID: usize = THREADS_OFF - 16;    // u64: this memory's id, random (names owners' liveness tokens)

@@ -1,7 +1,7 @@
 // A short smoke test of the built package (dist/) for runtimes other than Node's test suite runs
 // on (Bun, Deno; it runs on Node too): open a connection on a directory home, create a table,
 // put, get, range, attach a worker_threads worker that writes into the same shared memory,
-// verify, checkpoint, close, reopen from the directory and read everything back.
+// verify, flush the log, checkpoint, close, reopen from the directory and read everything back.
 //
 //   bun test/runtimes/smoke.mjs          deno run -A test/runtimes/smoke.mjs
 //
@@ -52,6 +52,8 @@ try {
   check([...c.range({})].length === total, `${total} entries in one scan`);
   s.verify('table:smoke');
   check(true, 'verify passes');
+  await s.flush();
+  check(conn.core.x.lk_log_position(2) === conn.core.x.lk_log_position(0), 'flush: the log is durable up to its end');
   await s.checkpoint();
   await conn.close();
   check(true, 'checkpoint, close');
