@@ -110,55 +110,54 @@ export function encodeSegment(start: number, chunks: Uint8Array[], term: number,
   return out;
 }
 
-/** One record as replay sees it: a view of the segment's bytes. */
-interface Rec {
-  at: number;
-  lsn: number;
-  type: number;
-  flags: number;
-  slot: number;
-  size: number;
-}
-
-/** A segment's records, checked. `torn`: where checking stopped (undefined: all good). */
+/**
+ * A segment's records, checked: `ats`, each record's offset in `bytes` (its log position is
+ * start + at - SEGMENT_HEADER: records are contiguous); `goodEnd`, the position after the last
+ * good one; `bad`, where checking stopped (undefined: all good).
+ */
 interface Parsed {
   name: string;
   start: number;
   end: number;
+  goodEnd: number;
   flags: number;
   bytes: Uint8Array;
-  recs: Rec[];
+  ats: number[];
   bad?: { lsn: number; why: string };
 }
+
+/** A u64 field as a number (exact below 2^53; no BigInt per record). */
+const u64 = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
 
 function parseSegment(name: string, bytes: Uint8Array): Parsed {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = startOf(name);
-  const head = (why: string): Parsed => ({ name, start, end: start, flags: 0, bytes, recs: [], bad: { lsn: start, why } });
+  const head = (why: string): Parsed => ({ name, start, end: start, goodEnd: start, flags: 0, bytes, ats: [], bad: { lsn: start, why } });
   if (bytes.length < SEGMENT_HEADER || dv.getUint32(0, true) !== SEGMENT_MAGIC) return head('not a latchkey log segment (bad magic)');
   if (dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return head('segment header checksum mismatch');
-  const hStart = Number(dv.getBigUint64(8, true));
-  const end = Number(dv.getBigUint64(16, true));
+  const hStart = u64(dv, 8);
+  const end = u64(dv, 16);
   if (hStart !== start || end < start) return head(`segment header names positions ${hStart}..${end}`);
-  const seg: Parsed = { name, start, end, flags: dv.getUint32(28, true), bytes, recs: [] };
+  const seg: Parsed = { name, start, end, goodEnd: start, flags: dv.getUint32(28, true), bytes, ats: [] };
   let at = SEGMENT_HEADER;
   let lsn = start;
-  const stop = (why: string) => { seg.bad = { lsn, why }; return seg; };
+  const stop = (why: string) => { seg.bad = { lsn, why }; seg.goodEnd = lsn; return seg; };
   while (lsn < end) {
     if (at + LOG_HEADER > bytes.length) return stop('the segment ends inside a record header');
     const len = dv.getUint32(at + LOG_R_LEN, true);
     const size = padded(len);
     if (len < LOG_HEADER || at + size > bytes.length || lsn + size > end) return stop(`record length ${len} runs past the segment`);
     if (dv.getUint32(at + LOG_R_CRC, true) !== crc32(bytes, at + 8, at + len)) return stop('record checksum mismatch');
-    if (Number(dv.getBigUint64(at + LOG_R_LSN, true)) !== lsn) return stop('record names another position');
+    if (u64(dv, at + LOG_R_LSN) !== lsn) return stop('record names another position');
     const klen = dv.getUint16(at + LOG_R_KLEN, true);
     const vlen = dv.getUint16(at + LOG_R_VLEN, true);
     if (LOG_HEADER + klen + vlen !== len) return stop('record lengths disagree');
-    seg.recs.push({ at, lsn, type: bytes[at + LOG_R_TYPE], flags: bytes[at + LOG_R_FLAGS], slot: bytes[at + LOG_R_SLOT], size });
+    seg.ats.push(at);
     at += size;
     lsn += size;
   }
   if (at !== bytes.length) return stop('bytes after the last record');
+  seg.goodEnd = end;
   return seg;
 }
 
@@ -189,8 +188,9 @@ export async function inspectLog(store: PageStore): Promise<SegmentInfo[]> {
     if (!bytes) continue;
     const seg = parseSegment(name, bytes);
     const records: Record<string, number> = {};
-    for (const r of seg.recs) {
-      const t = TYPE_NAMES[r.type] ?? `type ${r.type}`;
+    for (const at of seg.ats) {
+      const type = bytes[at + LOG_R_TYPE];
+      const t = TYPE_NAMES[type] ?? `type ${type}`;
       records[t] = (records[t] ?? 0) + 1;
     }
     const term = bytes.length >= SEGMENT_HEADER ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(24, true) : 0;
@@ -241,8 +241,7 @@ export async function replay(store: PageStore, target: ReplayTarget, from: numbe
     const bytes = await store.read(name);
     if (!bytes) throw corrupt(`log: segment ${name} was listed but could not be read`);
     const seg = parseSegment(name, bytes);
-    const last = seg.recs[seg.recs.length - 1];
-    const goodEnd = seg.bad ? (last ? last.lsn + last.size : seg.start) : seg.end;
+    const goodEnd = seg.goodEnd;
     // Wholly before the checkpoint's position (a term start kept, or damage the checkpoint holds):
     // the history goes on at `from`.
     if (i === first && goodEnd <= from && seg.start < from) continue;
@@ -261,72 +260,91 @@ export async function replay(store: PageStore, target: ReplayTarget, from: numbe
   const open = new Map<number, number>(); // slot -> begin lsn
   const termStarts: number[] = [];
   for (const seg of segs) {
-    for (const r of seg.recs) {
-      if (r.lsn < from) continue;
-      if (r.type === LOG_TERM_START) {
-        for (const b of open.values()) aborted.add(b);
+    const b = seg.bytes;
+    for (const at of seg.ats) {
+      const lsn = seg.start + at - SEGMENT_HEADER;
+      if (lsn < from) continue;
+      const type = b[at + LOG_R_TYPE];
+      if (type === LOG_TERM_START) {
+        for (const x of open.values()) aborted.add(x);
         open.clear();
-        termStarts.push(r.lsn);
-      } else if (r.type === LOG_BATCH_BEGIN) open.set(r.slot, r.lsn);
-      else if (r.type === LOG_BATCH_COMMIT) open.delete(r.slot);
+        termStarts.push(lsn);
+      } else if (type === LOG_BATCH_BEGIN) open.set(b[at + LOG_R_SLOT], lsn);
+      else if (type === LOG_BATCH_COMMIT) open.delete(b[at + LOG_R_SLOT]);
     }
   }
   for (const b of open.values()) aborted.add(b);
 
-  // Pass 2: apply, in order. Changes go to the core in runs (lk_log_apply); creates and drops here.
+  // Pass 2: apply, in order. Changes go to the core in runs (lk_log_apply): a run of records is
+  // copied to OUT at once, then each one's tree id is mapped (or the record marked LOG_SKIP, a
+  // change of a batch that never committed). Creates and drops are done here, between runs.
   const { core } = target;
   const x = core.x;
+  const out = core.u8;
+  const odv = core.dv;
   let applied = 0;
-  let run = 0; // bytes staged at OUT
   const inBatch = new Map<number, number>(); // slot -> begin lsn of its open batch
-  const flush = (seg: Parsed, lsn: number) => {
-    if (run === 0) return;
-    const r = x.lk_log_apply(run);
-    if (r !== run) throw r < 0 ? errorFromStatus(r, `log: replaying segment ${seg.name} before log position ${lsn}`)
-      : corrupt(`log: segment ${seg.name}: a record before log position ${lsn} could not be replayed`);
-    run = 0;
-  };
   for (const seg of segs) {
-    const dv = new DataView(seg.bytes.buffer, seg.bytes.byteOffset, seg.bytes.byteLength);
-    for (const r of seg.recs) {
-      if (r.lsn < from) continue;
-      const t = r.type;
+    const b = seg.bytes;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const lsnOf = (at: number) => seg.start + at - SEGMENT_HEADER;
+    let runFrom = -1; // offset in b of the run's first record
+    let runTo = 0;
+    const flush = () => {
+      if (runFrom < 0) return;
+      const len = runTo - runFrom;
+      out.set(b.subarray(runFrom, runTo), core.OUT);
+      for (let o = 0; o < len;) {
+        const r = core.OUT + o;
+        const logged = odv.getUint16(r + LOG_R_TREE, true);
+        const bt = (out[r + LOG_R_FLAGS] & LOG_F_BATCH) !== 0 ? inBatch.get(out[r + LOG_R_SLOT]) : undefined;
+        if (bt !== undefined && aborted.has(bt)) out[r + LOG_R_TYPE] = LOG_SKIP;
+        else {
+          const tree = trees.get(logged);
+          if (tree === undefined) throw corrupt(`log: segment ${seg.name}, log position ${lsnOf(runFrom + o)}: a change of tree ${logged}, which no create names`);
+          odv.setUint16(r + LOG_R_TREE, tree, true);
+        }
+        o += padded(odv.getUint32(r + LOG_R_LEN, true));
+      }
+      const done = x.lk_log_apply(len);
+      if (done !== len) throw done < 0 ? errorFromStatus(done, `log: replaying segment ${seg.name} from log position ${lsnOf(runFrom)}`)
+        : corrupt(`log: segment ${seg.name}: a record after log position ${lsnOf(runFrom)} could not be replayed`);
+      runFrom = -1;
+    };
+    for (const at of seg.ats) {
+      if (lsnOf(at) < from) continue;
+      const t = b[at + LOG_R_TYPE];
+      const size = padded(dv.getUint32(at + LOG_R_LEN, true));
       if (t === LOG_PUT || t === LOG_REMOVE) {
-        const b = (r.flags & LOG_F_BATCH) !== 0 ? inBatch.get(r.slot) : undefined;
-        const skip = b !== undefined && aborted.has(b);
-        const logged = dv.getUint16(r.at + LOG_R_TREE, true);
-        const tree = trees.get(logged);
-        if (tree === undefined && !skip) throw corrupt(`log: segment ${seg.name}, log position ${r.lsn}: a change of tree ${logged}, which no create names`);
-        if (run + r.size > core.OUT_SIZE) flush(seg, r.lsn);
-        core.u8.set(seg.bytes.subarray(r.at, r.at + r.size), core.OUT + run);
-        if (skip) core.u8[core.OUT + run + LOG_R_TYPE] = LOG_SKIP;
-        else core.dv.setUint16(core.OUT + run + LOG_R_TREE, tree!, true);
-        run += r.size;
+        if (runFrom >= 0 && runTo - runFrom + size > core.OUT_SIZE) flush();
+        if (runFrom < 0) runFrom = at;
+        runTo = at + size;
         applied++;
         continue;
       }
-      flush(seg, r.lsn);
+      flush();
+      const lsn = lsnOf(at);
       if (t === LOG_CREATE) {
-        const klen = dv.getUint16(r.at + LOG_R_KLEN, true);
-        if (klen < 1 || klen > MAX_NAME) throw corrupt(`log: segment ${seg.name}, log position ${r.lsn}: a create with a name of ${klen} bytes`);
-        const name = decoder.decode(seg.bytes.subarray(r.at + LOG_HEADER, r.at + LOG_HEADER + klen));
-        const kf = seg.bytes[r.at + LOG_HEADER + klen];
-        const vf = seg.bytes[r.at + LOG_HEADER + klen + 1];
+        const klen = dv.getUint16(at + LOG_R_KLEN, true);
+        if (klen < 1 || klen > MAX_NAME) throw corrupt(`log: segment ${seg.name}, log position ${lsn}: a create with a name of ${klen} bytes`);
+        const name = decoder.decode(b.subarray(at + LOG_HEADER, at + LOG_HEADER + klen));
+        const kf = b[at + LOG_HEADER + klen];
+        const vf = b[at + LOG_HEADER + klen + 1];
         const have = target.liveTrees().get(name);
-        trees.set(dv.getUint16(r.at + LOG_R_TREE, true), have ?? target.createTree(name, kf, vf));
+        trees.set(dv.getUint16(at + LOG_R_TREE, true), have ?? target.createTree(name, kf, vf));
         applied++;
       } else if (t === LOG_DROP) {
-        const logged = dv.getUint16(r.at + LOG_R_TREE, true);
+        const logged = dv.getUint16(at + LOG_R_TREE, true);
         const tree = trees.get(logged);
         if (tree !== undefined) target.retireTree(tree);
         trees.delete(logged);
         applied++;
-      } else if (t === LOG_BATCH_BEGIN) inBatch.set(r.slot, r.lsn);
-      else if (t === LOG_BATCH_COMMIT) inBatch.delete(r.slot);
+      } else if (t === LOG_BATCH_BEGIN) inBatch.set(b[at + LOG_R_SLOT], lsn);
+      else if (t === LOG_BATCH_COMMIT) inBatch.delete(b[at + LOG_R_SLOT]);
       else if (t === LOG_TERM_START) inBatch.clear();
-      else throw corrupt(`log: segment ${seg.name}, log position ${r.lsn}: unknown record type ${t}`);
+      else throw corrupt(`log: segment ${seg.name}, log position ${lsn}: unknown record type ${t}`);
     }
-    flush(seg, seg.end);
+    flush();
   }
   return { end, applied, termStarts, trees };
 }

@@ -246,8 +246,8 @@ export const MUTATIONS = [
   {
     name: 'log: replay applies the changes of a batch that never committed',
     file: 'bindings/log.ts',
-    find: '        const skip = b !== undefined && aborted.has(b);\n',
-    replace: '        const skip = b === -1 && aborted.has(b);\n',
+    find: '        if (bt !== undefined && aborted.has(bt)) out[r + LOG_R_TYPE] = LOG_SKIP;\n',
+    replace: '        if (bt === -1 && aborted.has(bt)) out[r + LOG_R_TYPE] = LOG_SKIP;\n',
     tests: ['test/log.test.ts'],
   },
 ];
