@@ -222,4 +222,16 @@ describe('browser (Chromium): roles and checkpoints', () => {
     expect(written.count).toBe(3000);
     expect(read).toEqual(written);
   });
+
+  it('the log on OPFS: flushed writes survive a page reload with no checkpoint and no close', async () => {
+    await checksPage();
+    const written = await page.evaluate(() => (window as any).check.logReload('write', 2000));
+    expect(written.count).toBe(1999);
+    expect(written.segments).toBeGreaterThanOrEqual(2); // the term's start and the flush
+    expect(written.checkpoints).toBe(0);
+    await page.reload();
+    await page.waitForFunction(() => (window as any).checkReady === true);
+    const read = await page.evaluate(() => (window as any).check.logReload('read'));
+    expect(read).toEqual({ count: written.count, order: 0, checksum: written.checksum });
+  });
 });

@@ -193,6 +193,30 @@ async function checkpointReload(phase, n = 3000) {
   }
 }
 
+/**
+ * The log on OPFS: 'write' puts n keys and flushes the log, then leaves the page without a
+ * checkpoint or a close (the reload ends it); 'read' opens the home again: the log is replayed.
+ */
+async function logReload(phase, n = 2000) {
+  if (phase === 'write') {
+    const conn = await open({ home: new OpfsPageStore('wal'), pageSize: 4096 });
+    const s = conn.openSession();
+    s.create(URI, { keyFormat: 'S', valueFormat: 'S' });
+    const c = s.openCursor(URI);
+    for (let i = 0; i < n; i++) c.put(keyOf(0, i), valueOf(0, i, 0));
+    c.remove(keyOf(0, 0));
+    await s.flush();
+    const segments = (await new OpfsPageStore('wal').list('wal-')).length;
+    return { ...scanAll(c), segments, checkpoints: (await new OpfsPageStore('wal').list('ckpt-')).length };
+  }
+  const conn = await open({ home: new OpfsPageStore('wal'), pageSize: 4096, role: 'follower' });
+  try {
+    return scanAll(conn.openSession().openCursor(URI));
+  } finally {
+    await conn.close();
+  }
+}
+
 // ---- thread slots ----
 
 /**
@@ -239,5 +263,5 @@ async function threadSlots({ workers = 100 } = {}) {
   return result;
 }
 
-window.check = { concurrent, openError, opfs, opfsPersist, stepDown, checkpointReload, attach, threadSlots };
+window.check = { concurrent, openError, opfs, opfsPersist, stepDown, checkpointReload, logReload, attach, threadSlots };
 window.checkReady = true;
