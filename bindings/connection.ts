@@ -914,12 +914,11 @@ export class Connection implements SessionOwner {
       }
     }
     const loading = new Map<string, number>(); // table name -> its tree being loaded
-    const retired: number[] = [];
     const digests = new Map<string, string>();
     const core = this.core;
     const begin = (name: string, keyFormat: number, valueFormat: number, at: number) => {
       const old = loading.get(name);
-      if (old !== undefined) { x.lk_table_retire(old); retired.push(old); }
+      if (old !== undefined) x.lk_table_retire(old); // a table the delta resets
       const bytes = encoder.encode(name);
       core.u8.set(bytes, core.KEY);
       const tree = x.lk_table_load_begin(bytes.length, keyFormat, valueFormat);
@@ -951,7 +950,7 @@ export class Connection implements SessionOwner {
         // A delta: its changes onto the trees loaded so far; tables it does not list were dropped.
         const listed = new Set(rec.tables!.map((t) => t.name));
         for (const [name, tree] of loading) {
-          if (!listed.has(name)) { x.lk_table_retire(tree); retired.push(tree); loading.delete(name); digests.delete(name); }
+          if (!listed.has(name)) { x.lk_table_retire(tree); loading.delete(name); digests.delete(name); }
         }
         for (let i = 0; i < rec.tables!.length; i++) {
           const t = rec.tables![i];

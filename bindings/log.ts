@@ -49,9 +49,9 @@ import type { PageStore } from './store.js';
 import { type CoreThread, HAS_WAIT_ASYNC, waitWord } from './core.js';
 import { crc32 } from './checkpoint.js';
 import {
-  LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_LSN, LOG_R_TERM, LOG_R_TYPE, LOG_R_FLAGS, LOG_R_SLOT, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN,
+  LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_LSN, LOG_R_TYPE, LOG_R_FLAGS, LOG_R_SLOT, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN,
   LOG_SKIP, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START, LOG_F_BATCH, LOG_RING_SIZE,
-  MAX_KEY, MAX_NAME,
+  MAX_NAME,
 } from './abi.generated.js';
 
 export const SEGMENT_MAGIC = 0x474c_4b4c; // "LKLG" little-endian
@@ -66,8 +66,7 @@ const startOf = (name: string) => Number(name.slice(SEGMENT_PREFIX.length));
 const RESERVED = 0;
 const DRAINED = 1;
 const DURABLE = 2;
-/** Words lk_log_word names. */
-const WORD_DRAIN = 0;
+/** Words lk_log_word names (0, SB_LOG_DRAIN_SEQ, is the core's hooks': bindings/core.ts). */
 const WORD_DURABLE = 1;
 const WORD_REQUEST = 2;
 
