@@ -37,14 +37,14 @@ import { injectArm, injectWake, injectArrivedAddr, injectHits, injectArrived, in
 import { sKey, sKey2, sValue, sOut, S_OUT_SIZE } from "./scratch";
 import { OK, EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, EAGAIN } from "./status";
 import {
-  logging, logAdmit, logDone, logAppend, logSize, logSetBatch, logReady, logRelease, logStart, logStop, logEpoch,
+  logging, logAdmit, logDone, logAppend, logSize, logPadded, logSetBatch, logReady, logRelease, logStart, logStop, logEpoch,
   LOG_HEADER, LOG_R_TYPE, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN, LOG_PUT, LOG_REMOVE, LOG_SKIP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START,
 } from "./log/log";
 import { tableLog } from "./catalog";
 import { SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DURABLE_SEQ, SB_LOG_DRAIN_SEQ, SB_LOG_REQUEST, SB_LOG_ON, LOG_RING_BASE } from "./arena";
 import { roleStamp } from "./conn/role";
 import { futexWake } from "./futex";
-import { BATCH_IN_SIZE } from "./btree/batch";
+import { BATCH_IN_SIZE, BATCH_OP_HEADER } from "./btree/batch";
 
 // ---- connection and threads ----
 
@@ -344,13 +344,13 @@ export function lk_batch_begin(count: i32): i32 {
 }
 
 /**
- * A chunk of the batch: `count` changes in `len` bytes at S_OUT, each [u8 1 put / 2 remove][u8 0]
- * [u16 dhandle][u16 klen][u16 vlen][key][value]. Returns how many were done (all, or those before
- * a failure), or the first one's failure.
+ * A chunk of the batch: `count` changes in `len` bytes at S_OUT (btree/batch.ts, BATCH_OP_HEADER:
+ * type LOG_PUT or LOG_REMOVE, dhandle, lengths, key, value). Returns how many were done (all, or
+ * those before a failure), or the first one's failure.
  */
 export function lk_batch_apply(count: i32, len: i32): i32 {
   if (!inBatch || count < 0 || len < 0 || <usize>len > BATCH_IN_SIZE) return EINVAL;
-  logAdmit(chunkLogBound(count, len, 9));
+  logAdmit(chunkLogBound(count, len, BATCH_OP_HEADER + 1));
   const base = sOut();
   const end = base + <usize>len;
   let at = base;
@@ -358,18 +358,18 @@ export function lk_batch_apply(count: i32, len: i32): i32 {
   let failure = OK;
   epochEnter();
   for (; n < count; n++) {
-    if (at + 8 > end) { failure = EINVAL; break; }
+    if (at + <usize>BATCH_OP_HEADER > end) { failure = EINVAL; break; }
     const type = load<u8>(at);
     const dh = <i32>load<u16>(at + 2);
     const klen = <i32>load<u16>(at + 4);
     const vlen = <i32>load<u16>(at + 6);
-    const key = at + 8;
-    if ((type != 1 && type != 2) || !dhandleInUse(dh) || dhandleStamp(dh) != batchWord) { failure = EINVAL; break; }
+    const key = at + <usize>BATCH_OP_HEADER;
+    if ((type != LOG_PUT && type != LOG_REMOVE) || !dhandleInUse(dh) || dhandleStamp(dh) != batchWord) { failure = EINVAL; break; }
     if (checkKey(klen) < 0) { failure = EKEYSIZE; break; }
-    if (type == 1 && vlen > valueMax(<i32>pageSize, klen)) { failure = EVALUESIZE; break; }
-    const vl = type == 1 ? vlen : 0;
+    if (type == LOG_PUT && vlen > valueMax(<i32>pageSize, klen)) { failure = EVALUESIZE; break; }
+    const vl = type == LOG_PUT ? vlen : 0;
     if (key + <usize>(klen + vl) > end) { failure = EINVAL; break; }
-    const r = type == 1 ? btreePut(dhandleTree(dh), key, klen, key + <usize>klen, vl, 0) : btreeRemove(dhandleTree(dh), key, klen);
+    const r = type == LOG_PUT ? btreePut(dhandleTree(dh), key, klen, key + <usize>klen, vl, 0) : btreeRemove(dhandleTree(dh), key, klen);
     if (r < 0) { failure = r; break; }
     at = key + <usize>(klen + vl);
   }
@@ -450,7 +450,7 @@ export function lk_log_apply(len: i32): i32 {
   epochEnter();
   while (pos + LOG_HEADER <= len) {
     const r = base + <usize>pos;
-    const size = (<i32>load<u32>(r) + 7) & ~7;
+    const size = logPadded(<i32>load<u32>(r));
     const type = load<u8>(r + LOG_R_TYPE);
     if (type != LOG_PUT && type != LOG_REMOVE && type != LOG_SKIP) break;
     const klen = <i32>load<u16>(r + LOG_R_KLEN);

@@ -72,6 +72,14 @@ export class Staging {
   length = 0;
   count = 0;
 
+  private view: DataView | undefined;
+
+  /** A DataView of the current buffer (renewed when it grows). */
+  dv(): DataView {
+    if (!this.view || this.view.buffer !== this.buf.buffer) this.view = new DataView(this.buf.buffer);
+    return this.view;
+  }
+
   /** Room for `n` more bytes. */
   reserve(n: number): void {
     if (this.length + n <= this.buf.length) return;

@@ -40,7 +40,7 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { parseConfig, parseReconfigure, type ConnectionConfig, type ReconfigureOptions, type ResolvedConfig, type Role } from './config.js';
-import { CoreThread, loadModule, openDirectory, threadCanBlock, waitWord } from './core.js';
+import { CoreThread, loadModule, openDirectory, threadCanBlock, waitWord, onProcessExit } from './core.js';
 import { Session, liveTables, type SessionOwner } from './session.js';
 import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
@@ -54,7 +54,6 @@ import {
 } from './abi.generated.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
 import { LogWriter, LogGap, flushRemote, replay, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
-import { onProcessExit } from './core.js';
 import { collectChanges, decodeDelta, encodeDelta, DELTA_CHAIN_MAX } from './delta.js';
 
 const WASM_PAGE = 65536;
@@ -612,8 +611,7 @@ export class Connection implements SessionOwner {
       try {
         await this.catchUp(store, checkpoint);
       } catch (e) {
-        // Pruned by a leader publishing meanwhile.
-        if (e instanceof ImageGone || (e instanceof LogGap && (await latestRecord(store))?.seq !== latest?.seq)) continue;
+        if (await this.prunedMeanwhile(e, store, latest)) continue;
         throw e;
       }
       const rec: LogRecord = {
@@ -660,11 +658,18 @@ export class Connection implements SessionOwner {
         await this.catchUp(store, latest?.checkpoint ?? 0);
         return;
       } catch (e) {
-        // An image, or the log after it, pruned while it was read (the leader checkpointed twice meanwhile).
-        const gone = e instanceof ImageGone || (e instanceof LogGap && (await latestRecord(store))?.seq !== latest?.seq);
-        if (!gone || attempt > 20) throw e;
+        if (!(await this.prunedMeanwhile(e, store, latest)) || attempt > 20) throw e;
       }
     }
+  }
+
+  /**
+   * Did catching up from `latest` fail because a leader pruned what it read (an image, or the log
+   * after it, when it published two newer checkpoints meanwhile)? Then the reader starts again
+   * from the newest record.
+   */
+  private async prunedMeanwhile(e: unknown, store: PageStore, latest: LogRecord | undefined): Promise<boolean> {
+    return e instanceof ImageGone || (e instanceof LogGap && (await latestRecord(store))?.seq !== latest?.seq);
   }
 
   /**

@@ -5,14 +5,15 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { Cursor, type CursorOwner, type Key, type Value } from './cursor.js';
-import { type Format, type FormatType, FORMATS, keyBytes } from './codec.js';
+import { type Format, type FormatType, FORMATS, writeBytesAt } from './codec.js';
+import { Staging, fromArgument } from './batch.js';
 import { describe, optionsOf, quoted } from './args.js';
 import type { CoreThread } from './core.js';
 import { readTreeShape, type TreeShape } from './shape.js';
 import {
   type TableStats, STATS_FIELDS, VERIFY_RULES, VERIFY_OUT_PAGE, VERIFY_OUT_RULE, VERIFY_OUT_LEVEL, VERIFY_OUT_PAGES,
   VERIFY_OUT_LEVELS, VERIFY_OUT_DETAIL, MAX_NAME, MAX_DHANDLES, MAX_TABLES, NEXT_NAME_LEN, NEXT_FORMATS, NEXT_NAME,
-  COMPACT_DELETED, COMPACT_FINISHED, COMPACT_RECYCLED, BATCH_IN_SIZE,
+  COMPACT_DELETED, COMPACT_FINISHED, COMPACT_RECYCLED, BATCH_IN_SIZE, BATCH_OP_HEADER, LOG_PUT, LOG_REMOVE,
 } from './abi.generated.js';
 
 export interface TableOptions<KF extends Format = Format, VF extends Format = Format> {
@@ -106,8 +107,6 @@ export interface BatchOp {
   value?: Value;
 }
 
-/** Bytes of a batch change's header in the core's chunk (index.ts lk_batch_apply). */
-const BATCH_OP_HEADER = 8;
 
 /** Tries to get a usable dhandle before giving up (each retry means another thread changed it). */
 const DHANDLE_TRIES = 10_000;
@@ -315,73 +314,83 @@ export class Session implements CursorOwner {
     this.checkOpen();
     const core = this.core;
     const x = core.x;
-    if (!Array.isArray(ops)) throw invalid(`batch: ops must be an array, got ${describe(ops)}`, "an array of { type: 'put' | 'remove', uri, key, value }");
-    const uris: string[] = [];
-    const staged: { type: number; table: number; key: Uint8Array; value: Uint8Array | undefined }[] = [];
+    const uris = new Map<string, number>(); // uri -> index in dhs
     const dhs: number[] = [];
+    // Every op checked and packed first, in the core's chunk layout (BATCH_OP_HEADER), the
+    // dhandle field holding the table's index in dhs until the chunk is sent.
+    const staged = new Staging();
     try {
-      // Check and encode every op first (and become a user of each table's dhandle).
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i] as unknown as Record<string, unknown>;
-        const at = `batch: op ${i}`;
-        if (op === null || typeof op !== 'object') throw invalid(`${at} is ${describe(op)}`, "an object { type: 'put' | 'remove', uri, key, value }");
-        const { type, uri, key, value } = op;
-        if (type !== 'put' && type !== 'remove') throw invalid(`${at}: type ${describe(type)}`, "'put' or 'remove'");
-        if (typeof uri !== 'string') throw invalid(`${at}: uri ${describe(uri)}`, "a string 'table:<name>'");
-        let table = uris.indexOf(uri);
-        if (table < 0) {
-          dhs.push(this.use(uri));
-          uris.push(uri);
-          table = uris.length - 1;
+      let i = 0;
+      try {
+        if (!Array.isArray(ops)) throw invalid(`ops must be an array, got ${describe(ops)}`, "an array of { type: 'put' | 'remove', uri, key, value }");
+        for (; i < ops.length; i++) {
+          const op = ops[i] as unknown as Record<string, unknown>;
+          if (op === null || typeof op !== 'object') throw invalid(`the op is ${describe(op)}`, "an object { type: 'put' | 'remove', uri, key, value }");
+          const { type, uri, key, value } = op;
+          if (type !== 'put' && type !== 'remove') throw invalid(`type ${typeof type === 'string' ? JSON.stringify(type) : describe(type)}`, "'put' or 'remove'");
+          if (typeof uri !== 'string') throw invalid(`uri ${describe(uri)}`, "a string 'table:<name>'");
+          let table = uris.get(uri);
+          if (table === undefined) {
+            table = dhs.push(this.use(uri)) - 1;
+            uris.set(uri, table);
+          }
+          const f = x.lk_table_formats(dhs[table]);
+          staged.reserve(BATCH_OP_HEADER + core.maxKey + core.maxValue);
+          const at = staged.length;
+          const b = staged.buf;
+          const kl = writeBytesAt(b, at + BATCH_OP_HEADER, formatOf(f >> 8), key, core.maxKey, 'key');
+          if (kl === 0) throw new LatchkeyError('EKEYSIZE', `empty key; accepted: keys of 1 to ${core.maxKey} bytes`);
+          const vl = type === 'put'
+            ? writeBytesAt(b, at + BATCH_OP_HEADER + kl, formatOf(f & 0xff), value, core.valueLimit(kl), 'value', kl + core.maxValue > core.itemMax ? core.itemLimitWhy : ' (a quarter page)')
+            : 0;
+          b[at] = type === 'put' ? LOG_PUT : LOG_REMOVE;
+          b[at + 1] = 0;
+          staged.dv().setUint16(at + 2, table, true);
+          staged.dv().setUint16(at + 4, kl, true);
+          staged.dv().setUint16(at + 6, vl, true);
+          staged.length = at + BATCH_OP_HEADER + kl + vl;
+          staged.count++;
         }
-        const f = x.lk_table_formats(dhs[table]);
-        const k = keyBytes(formatOf(f >> 8), key);
-        if (k.length < 1 || k.length > core.maxKey) throw new LatchkeyError('EKEYSIZE', `${at}: key of ${k.length} bytes; accepted: keys of 1 to ${core.maxKey} bytes`);
-        let v: Uint8Array | undefined;
-        if (type === 'put') {
-          v = keyBytes(formatOf(f & 0xff), value);
-          if (v.length > core.valueLimit(k.length)) throw new LatchkeyError('EVALUESIZE', `${at}: value of ${v.length} bytes exceeds the limit of ${core.valueLimit(k.length)} bytes for a ${k.length}-byte key`);
-        }
-        staged.push({ type: type === 'put' ? 1 : 2, table, key: k, value: v });
+      } catch (e) {
+        throw fromArgument(e, 'batch', `op ${i}`);
       }
       // Begin: every dhandle must be current (EAGAIN: a role change since; take current ones).
       for (let tries = 0; ; tries++) {
-        dhs.forEach((dh, i) => core.dv.setUint32(core.OUT + i * 4, dh, true));
+        dhs.forEach((dh, j) => core.dv.setUint32(core.OUT + j * 4, dh, true));
         const r = x.lk_batch_begin(dhs.length);
         if (r === Status.OK) break;
         if (r === Status.ENOTLEADER) throw notLeader('batch');
         if (r !== Status.EAGAIN || tries >= DHANDLE_TRIES) throw errorFromStatus(r, 'batch');
-        for (let i = 0; i < dhs.length; i++) dhs[i] = this.renew(uris[i], dhs[i], 'batch');
+        for (const [uri, j] of uris) dhs[j] = this.renew(uri, dhs[j], 'batch');
       }
       let done = 0;
       try {
-        while (done < staged.length) {
+        for (let at = 0; done < staged.count;) {
+          // A chunk: whole ops that fit the batch input, copied, then each one's dhandle filled in.
           let len = 0;
           let count = 0;
-          for (let i = done; i < staged.length; i++) {
-            const op = staged[i];
-            const size = BATCH_OP_HEADER + op.key.length + (op.value?.length ?? 0);
+          const b = staged.buf;
+          const sdv = staged.dv();
+          while (done + count < staged.count) {
+            const size = BATCH_OP_HEADER + sdv.getUint16(at + len + 4, true) + sdv.getUint16(at + len + 6, true);
             if (len + size > BATCH_IN_SIZE) break;
-            const at = core.OUT + len;
-            core.u8[at] = op.type;
-            core.u8[at + 1] = 0;
-            core.dv.setUint16(at + 2, dhs[op.table], true);
-            core.dv.setUint16(at + 4, op.key.length, true);
-            core.dv.setUint16(at + 6, op.value?.length ?? 0, true);
-            core.u8.set(op.key, at + BATCH_OP_HEADER);
-            if (op.value) core.u8.set(op.value, at + BATCH_OP_HEADER + op.key.length);
             len += size;
             count++;
           }
+          core.u8.set(b.subarray(at, at + len), core.OUT);
+          for (let o = 0; o < len; o += BATCH_OP_HEADER + core.dv.getUint16(core.OUT + o + 4, true) + core.dv.getUint16(core.OUT + o + 6, true)) {
+            core.dv.setUint16(core.OUT + o + 2, dhs[core.dv.getUint16(core.OUT + o + 2, true)], true);
+          }
           const r = x.lk_batch_apply(count, len);
           if (r < count) {
-            const why = r < 0 ? r : Status.ENOMEM;
-            throw errorFromStatus(why, `batch: op ${done + Math.max(r, 0)} failed; the ${done + Math.max(r, 0)} before it are applied in this memory but the batch has no commit record: after a crash none of it is there`);
+            const failed = done + Math.max(r, 0);
+            throw errorFromStatus(r < 0 ? r : Status.ENOMEM, `batch: op ${failed} failed; the ${failed} before it are applied in this memory but the batch has no commit record: after a crash none of it is there`);
           }
           done += count;
+          at += len;
         }
       } finally {
-        x.lk_batch_end(done === staged.length ? 1 : 0);
+        x.lk_batch_end(done === staged.count ? 1 : 0);
       }
     } finally {
       for (const dh of dhs) x.lk_dhandle_unuse(dh);

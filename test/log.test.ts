@@ -434,6 +434,32 @@ describe('flush', () => {
   });
 });
 
+describe('session.batch refuses bad input before applying anything', () => {
+  it('names the op and what was wrong (a value, a revoked Proxy, a throwing getter), and leaves the tables as they were', async () => {
+    const c = await connect({});
+    const s = c.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const getter = { type: 'put', uri: 'table:t', get key(): string { throw new Error('boom'); }, value: 'v' };
+    const cases: [unknown, RegExp][] = [
+      [[{ type: 'put', uri: 'table:t', key: 'a', value: 5 }], /^batch: op 0: value must be a string for format 'S'/],
+      [[{ type: 'put', uri: 'table:t', key: 'a', value: 'v' }, proxy], /^batch: op 1 threw TypeError/],
+      [[{ type: 'put', uri: 'table:t', key: 'a', value: 'v' }, getter], /^batch: op 1 threw Error: boom/],
+      [[{ type: 'drop', uri: 'table:t', key: 'a' }], /^batch: op 0: type "drop"/],
+      [[{ type: 'put', uri: 'table:t', key: 'a', value: 'x'.repeat(5000) }], /^batch: op 0: value of 5000 UTF-8 bytes exceeds the limit of 1024 bytes/],
+      [proxy, /^batch: /],
+    ];
+    for (const [ops, msg] of cases) {
+      let caught: unknown;
+      try { s.batch(ops as never); } catch (e) { caught = e; }
+      expect((caught as Error).constructor.name, String(msg)).toBe('LatchkeyError');
+      expect((caught as Error).message).toMatch(msg);
+    }
+    expect([...s.openCursor('table:t').range()]).toEqual([]);
+  });
+});
+
 describe('record order', () => {
   // Two workers overwrite one key. The first changes its leaf and parks just before reserving its
   // record (log-before-append). Reserved under the leaf's latch, its record must come before the

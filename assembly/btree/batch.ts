@@ -39,6 +39,11 @@ export const BATCH_IN_SIZE: usize = (S_OUT_SIZE >> 1) & ~(<usize>7);
 export const BATCH_OUT: usize = BATCH_IN_SIZE;
 /** Bytes of the batch output. */
 export const BATCH_OUT_SIZE: usize = S_OUT_SIZE - BATCH_OUT;
+/**
+ * session.batch's chunks (index.ts lk_batch_apply): each change is [u8 type: LOG_PUT or
+ * LOG_REMOVE][u8 0][u16 dhandle][u16 klen][u16 vlen], then the key, then the value (puts).
+ */
+export const BATCH_OP_HEADER: i32 = 8;
 /** getMany: the length written for a key that is absent (no value bytes follow). */
 export const BATCH_NOTFOUND: u32 = 0xffff;
 

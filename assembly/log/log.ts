@@ -81,9 +81,13 @@ if ((LOG_RING_SIZE & (LOG_RING_SIZE - 1)) != 0 || LOG_RING_SIZE < (1 << 20)) ERR
 // @ts-ignore: compile-time ERROR
 if ((LOG_HEADER & 7) != 0) ERROR("log.ts: the record header must be a multiple of 8 bytes");
 
+/** Log bytes a record of `len` (its LOG_R_LEN) takes: 8-byte aligned. */
+// @ts-ignore: decorator
+@inline export function logPadded(len: i32): i32 { return (len + 7) & ~7; }
+
 /** Ring bytes a record of these lengths takes. */
 // @ts-ignore: decorator
-@inline export function logSize(klen: i32, vlen: i32): i32 { return (LOG_HEADER + klen + vlen + 7) & ~7; }
+@inline export function logSize(klen: i32, vlen: i32): i32 { return logPadded(LOG_HEADER + klen + vlen); }
 
 // @ts-ignore: decorator
 @inline function ringAddr(pos: u64): usize { return LOG_RING_BASE + <usize>(pos & <u64>(LOG_RING_SIZE - 1)); }
@@ -197,7 +201,7 @@ export function logReady(max: i32, epoch: u32): i32 {
   while (n + LOG_HEADER <= max) {
     const len = atomic.load<u32>(ringAddr(d + <u64>n));
     if (len == 0) break;
-    const size = (<i32>len + 7) & ~7;
+    const size = logPadded(<i32>len);
     if (n + size > max) break;
     n += size;
   }
