@@ -67,14 +67,15 @@ export const SB_IMAGE_SEQ: usize = 96;    // the checkpoint the live trees equal
 export const SB_SWEEP_TICK: usize = 100;  // the dhandle sweep's clock
 // the log buffer (assembly/log/log.ts); u64 positions on 8-byte boundaries
 export const SB_LOG_ON: usize = 104;       // 1 while writes append records (a leader with its log on)
-export const SB_LOG_FREE: usize = 108;     // i32: ring bytes neither admitted nor holding undrained records
-export const SB_LOG_RESERVED: usize = 112; // u64: the log position after the last reserved record
 export const SB_LOG_DRAINED: usize = 120;  // u64: the log position up to which the ring was drained
 export const SB_LOG_DURABLE: usize = 128;  // u64: the log position up to which the page store holds the log
 export const SB_LOG_DRAIN_SEQ: usize = 136;   // bumped (and woken) after every drain: writers waiting for room
 export const SB_LOG_DURABLE_SEQ: usize = 140; // bumped (and woken) when SB_LOG_DURABLE moves: flushes waiting
 export const SB_LOG_REQUEST: usize = 144;     // bumped (and woken) by a flush or a full ring: the log's writer
-export const SB_LOG_EPOCH: usize = 148;       // bumped by every start of the log: names the writer that owns the ring
+// The log's two words that writers change (assembly/log/log.ts), each on a cache line of its own:
+// a write's fetch-add must not take away the line every write reads (the role word, the term, SB_LOG_ON).
+export const SB_LOG_CREDIT: usize = 192;   // u64: the log's start count (epoch) << 32 | ring bytes free to admit
+export const SB_LOG_RESERVED: usize = 256; // u64: the log position after the last reserved record
 // The fields lk_conn_get / lk_conn_set take: the u32 at SB_TERM + field * 4.
 export const CONN_TERM: i32 = 0;          // SB_TERM
 export const CONN_LAST_SEQ: i32 = 1;      // SB_LAST_SEQ
@@ -102,6 +103,7 @@ const TS_STATE: usize = 0;        // 0 free, else the owner's token (TOKEN_RECLA
 const TS_STASH_COUNT: usize = 4;
 export const TS_EPOCH: usize = 8;  // epoch announced by the thread's running operation; 0 = idle
 export const TS_WRITING: usize = 12; // 1 while the thread is inside a write (assembly/conn/role.ts)
+export const TS_LOG_CREDIT: usize = 16; // u64: log credit the slot holds (epoch << 32 | bytes; assembly/log/log.ts)
 const TS_STASH: usize = 64;       // u32[STASH_MAX]
 export const STASH_MAX: i32 = MAX_LEVELS + 2;
 
@@ -182,7 +184,7 @@ export function arenaInit(pgSize: u32, maxPages: u32, id: u64): i32 {
     store<u32>(SB + SB_HIGH_WATER, 1);
     store<u32>(SB + SB_EPOCH, 1);
     store<u64>(SB + SB_FREE_HEAD, 0);
-    store<i32>(SB + SB_LOG_FREE, LOG_RING_SIZE);
+    store<u64>(SB + SB_LOG_CREDIT, <u64>LOG_RING_SIZE);
     store<u64>(SB + TT_ID, id);
     store<u32>(SB + TT_TOKEN, TOKEN_FIRST);
     crcInit();

@@ -93,7 +93,9 @@ const padded = (len: number) => (len + 7) & ~7;
 /** Encodes a segment of `chunks` (record bytes, crc filled in) from position `start`. */
 export function encodeSegment(start: number, chunks: Uint8Array[], term: number, flags: number): Uint8Array {
   const bytes = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new Uint8Array(SEGMENT_HEADER + bytes);
+  // One drained chunk (the usual round) has room for the header before it (LogWriter.drain): no copy.
+  const only = chunks.length === 1 && chunks[0].byteOffset === SEGMENT_HEADER ? chunks[0] : undefined;
+  const out = only ? new Uint8Array(only.buffer, 0, SEGMENT_HEADER + bytes) : new Uint8Array(SEGMENT_HEADER + bytes);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, SEGMENT_MAGIC, true);
   dv.setBigUint64(8, BigInt(start), true);
@@ -102,7 +104,7 @@ export function encodeSegment(start: number, chunks: Uint8Array[], term: number,
   dv.setUint32(28, flags, true);
   dv.setUint32(4, crc32(out, 8, SEGMENT_HEADER), true);
   let at = SEGMENT_HEADER;
-  for (const c of chunks) {
+  for (const c of only ? [] : chunks) {
     out.set(c, at);
     at += c.length;
   }
@@ -444,7 +446,11 @@ export class LogWriter {
       const seen = Atomics.load(this.words, at);
       if (seen !== this.seenRequest) {
         this.seenRequest = seen;
-        await this.kick().catch((e) => { this.error = e; });
+        // Room first, at once, even while a round's write is out: a writer may be waiting for
+        // it (a full buffer). The round's records go in the next segment; the flush that asked
+        // asks again when the durable position moves (flushRemote).
+        this.drain();
+        this.kick().catch((e) => { this.error = e; });
         continue;
       }
       await waitWord(this.words, at, seen);
@@ -485,7 +491,7 @@ export class LogWriter {
       if (n === 0) return;
       const pos = x.lk_log_position(DRAINED);
       const off = pos % LOG_RING_SIZE;
-      const chunk = new Uint8Array(n);
+      const chunk = new Uint8Array(SEGMENT_HEADER + n).subarray(SEGMENT_HEADER); // room for a segment header (encodeSegment)
       const first = Math.min(n, LOG_RING_SIZE - off);
       chunk.set(core.u8.subarray(ring + off, ring + off + first));
       if (first < n) chunk.set(core.u8.subarray(ring, ring + n - first), first);

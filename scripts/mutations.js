@@ -250,4 +250,18 @@ export const MUTATIONS = [
     replace: '        if (bt === -1 && aborted.has(bt)) out[r + LOG_R_TYPE] = LOG_SKIP;\n',
     tests: ['test/log.test.ts'],
   },
+  {
+    name: 'log: a thread spends credit it kept from an earlier start of the log (the ring overcommitted)',
+    file: 'assembly/log/log.ts',
+    find: '  if (creditEpoch(held) == epoch && creditBytes(held) >= bytes) {\n',
+    replace: '  if (creditBytes(held) >= bytes) {\n',
+    tests: ['test/log.test.ts'],
+  },
+  {
+    name: 'log: a write\'s unused credit is kept, and what passes two grains never goes back to the ring',
+    file: 'assembly/log/log.ts',
+    find: '        if (atomic.cmpxchg<u64>(SB + SB_LOG_CREDIT, word, word + <u64>give) == word) break;\n',
+    replace: '        break;\n',
+    tests: ['test/log.test.ts'],
+  },
 ];

@@ -37,10 +37,14 @@ export function crcInit(): void {
   return t(7, lo) ^ t(6, lo >>> 8) ^ t(5, lo >>> 16) ^ t(4, lo >>> 24) ^ t(3, hi) ^ t(2, hi >>> 8) ^ t(1, hi >>> 16) ^ t(0, hi >>> 24);
 }
 
+/** Continues a crc32 over one byte. */
+// @ts-ignore: decorator
+@inline export function crcU8(c: u32, b: u8): u32 { return t(0, c ^ <u32>b) ^ (c >>> 8); }
+
 /** Continues a crc32 over `n` bytes at `p`. */
 export function crcBytes(c: u32, p: usize, n: i32): u32 {
   let i = 0;
   for (; i + 8 <= n; i += 8) c = crcU64(c, load<u64>(p + <usize>i));
-  for (; i < n; i++) c = t(0, c ^ <u32>load<u8>(p + <usize>i)) ^ (c >>> 8);
+  for (; i < n; i++) c = crcU8(c, load<u8>(p + <usize>i));
   return c;
 }

@@ -29,13 +29,20 @@
 // of a table comes after its create; a drop only happens with no user of the table's dhandles.
 //
 // ROOM. The ring is never overwritten before it was drained, and no writer waits for room while
-// it holds a latch: a write first ADMITS the most bytes its records can take (SB_LOG_FREE, a
-// credit of free ring bytes; logAdmit), before the write gate and before any latch, and waits
-// there for a drain if the credit is short (the host's lk_log_full: the log's writer drains, any
-// other thread asks it to and sleeps). Under the latch it reserves no more than it admitted, so
-// reserved - drained never exceeds the ring's size. Unused credit goes back when the write ends
-// (logDone); drained bytes go back in logRelease.
-//
+// it holds a latch: a write first ADMITS the most bytes its records can take, before the write
+// gate and before any latch, and waits there for a drain if the credit is short (the host's
+// lk_log_full: the log's writer drains, any other thread asks it to and sleeps). Under the latch
+// it reserves no more than it admitted. The credit (free ring bytes) is in SB_LOG_CREDIT, beside
+// the log's start count (epoch << 32 | bytes), and in the thread slots: a thread takes credit a
+// grain (LOG_CREDIT_GRAIN) beyond its write and keeps what it did not use, in its slot
+// (TS_LOG_CREDIT, tagged with the epoch), so most writes admit from their own slot without a
+// shared atomic. A slot holds at most 2 grains after a write (the rest goes back), and a slot's
+// next owner inherits what it holds. So the ring bytes are always the free credit, plus what the
+// slots and the writes in progress hold, plus reserved - drained: reserved - drained never exceeds
+// the ring's size. Drained bytes go back in logRelease. A new start of the log (logStart) sets the
+// credit to the whole ring under a new epoch: credit of an older epoch, in a slot or coming back
+// from a write, is dropped (its compare-and-swap sees the epoch changed), never added to the new.
+
 // COMPLETE RECORDS. The drain reads each record's len with an atomic load and stops at the first
 // 0: a reserved record still being written (or nothing yet). A writer stores len (seq-cst) after
 // every other byte of its record; the drain's load of a non-zero len therefore happens after
@@ -43,13 +50,13 @@
 // drain is always either a complete record's or 0.
 
 import {
-  SB, SB_TERM, SB_LOG_ON, SB_LOG_FREE, SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DRAIN_SEQ, SB_LOG_EPOCH,
-  LOG_RING_BASE, threadSlot,
+  SB, SB_TERM, SB_LOG_ON, SB_LOG_CREDIT, SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DRAIN_SEQ,
+  LOG_RING_BASE, TS_LOG_CREDIT, threadSlot, slotAddr,
 } from "../arena";
-import { LOG_RING_SIZE } from "../limits";
+import { LOG_RING_SIZE, LOG_CREDIT_GRAIN, MAX_THREADS } from "../limits";
 import { futexWake } from "../futex";
 import { inject, INJECT_LOG_APPEND } from "../inject";
-import { crcBytes, crcU64 } from "./crc";
+import { crcBytes, crcU64, crcU8 } from "./crc";
 
 // ---- the record ----
 export const LOG_HEADER: i32 = 32;
@@ -100,6 +107,31 @@ function ringCopy(pos: u64, src: usize, n: i32): void {
   if (first < n) memory.copy(LOG_RING_BASE, src + <usize>first, <usize>(n - first));
 }
 
+/**
+ * Copies `n` bytes to log position `pos` and continues the crc `c` over them: one pass over the
+ * source, a word at a time (no memory.copy, a call out of the module for the few bytes of a key).
+ */
+function ringPut(pos: u64, src: usize, n: i32, c: u32): u32 {
+  const off = <usize>(pos & <u64>(LOG_RING_SIZE - 1));
+  if (off + <usize>n > <usize>LOG_RING_SIZE) { // wraps at the ring's end: rare
+    ringCopy(pos, src, n);
+    return crcBytes(c, src, n);
+  }
+  const dst = LOG_RING_BASE + off;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v = load<u64>(src + <usize>i);
+    store<u64>(dst + <usize>i, v);
+    c = crcU64(c, v);
+  }
+  for (; i < n; i++) {
+    const b = load<u8>(src + <usize>i);
+    store<u8>(dst + <usize>i, b);
+    c = crcU8(c, b);
+  }
+  return c;
+}
+
 /** Zeroes `n` bytes from log position `pos`, wrapping at the ring's end. */
 function ringZero(pos: u64, n: i32): void {
   const off = <i32>(pos & <u64>(LOG_RING_SIZE - 1));
@@ -129,32 +161,85 @@ export let logFlags: u8 = 0;
 /** Credit this thread holds for the write in progress. */
 let admitted: i32 = 0;
 
+// @ts-ignore: decorator
+@inline function creditEpoch(word: u64): u64 { return word >> 32; }
+// @ts-ignore: decorator
+@inline function creditBytes(word: u64): i32 { return <i32>(<u32>word); }
+
 /**
- * Admits a write whose records take at most `bytes` (logSize of each): waits (lk_log_full) until
- * the ring's credit covers them. Nothing to do while the log is off. Called holding no latch,
- * outside the write gate.
+ * Admits a write whose records take at most `bytes` (logSize of each): from this thread's slot if
+ * it holds enough credit of the log's current start, else from the ring's, waiting (lk_log_full)
+ * until that covers them. Nothing to do while the log is off. Called holding no latch, outside the
+ * write gate.
  */
 export function logAdmit(bytes: i32): void {
   if (!ASC_NO_ASSERT) assert(admitted == 0, "log: an admission inside another");
+  logging = false;
+  if (atomic.load<u32>(SB + SB_LOG_ON) == 0) return;
+  const slot = slotAddr(threadSlot) + TS_LOG_CREDIT;
+  const held = load<u64>(slot); // only this slot's owner writes it
+  const epoch = creditEpoch(atomic.load<u64>(SB + SB_LOG_CREDIT));
+  if (creditEpoch(held) == epoch && creditBytes(held) >= bytes) {
+    store<u64>(slot, held - <u64>bytes);
+    admitted = bytes;
+    logging = true;
+    return;
+  }
   while (atomic.load<u32>(SB + SB_LOG_ON) != 0) {
-    if (atomic.sub<i32>(SB + SB_LOG_FREE, bytes) >= bytes) {
-      admitted = bytes;
-      logging = true;
-      return;
+    const word = atomic.load<u64>(SB + SB_LOG_CREDIT);
+    const e = creditEpoch(word);
+    const have = creditEpoch(held) == e ? creditBytes(held) : 0; // an older start's credit is void
+    const need = bytes - have;
+    const free = creditBytes(word);
+    if (free >= need) {
+      const take = min(free, need + LOG_CREDIT_GRAIN);
+      if (atomic.cmpxchg<u64>(SB + SB_LOG_CREDIT, word, word - <u64>take) == word) {
+        store<u64>(slot, (e << 32) | <u64>(have + take - bytes));
+        admitted = bytes;
+        logging = true;
+        return;
+      }
+      continue;
     }
-    atomic.add<i32>(SB + SB_LOG_FREE, bytes);
     logFull();
+  }
+}
+
+/** The write is over: its unused credit goes back to the slot, and past 2 grains to the ring (of the same start only). */
+export function logDone(): void {
+  if (admitted != 0) {
+    const slot = slotAddr(threadSlot) + TS_LOG_CREDIT;
+    const held = load<u64>(slot);
+    const e = creditEpoch(held);
+    let n = creditBytes(held) + admitted;
+    admitted = 0;
+    if (n > 2 * LOG_CREDIT_GRAIN) {
+      const give = n - LOG_CREDIT_GRAIN;
+      n = LOG_CREDIT_GRAIN;
+      for (;;) {
+        const word = atomic.load<u64>(SB + SB_LOG_CREDIT);
+        if (creditEpoch(word) != e) { n = 0; break; } // the log started again: this credit is void
+        if (atomic.cmpxchg<u64>(SB + SB_LOG_CREDIT, word, word + <u64>give) == word) break;
+      }
+    }
+    store<u64>(slot, (e << 32) | <u64>n);
   }
   logging = false;
 }
 
-/** The write is over: its unused credit goes back. */
-export function logDone(): void {
-  if (admitted != 0) {
-    atomic.add<i32>(SB + SB_LOG_FREE, admitted);
-    admitted = 0;
+/**
+ * Ring bytes that ROOM's sum misses: the ring's size less the free credit, the slots' credit of
+ * the log's current start and the undrained records. 0 whenever no write is in progress (a test's
+ * check that no credit is lost or counted twice); meaningless while writes run.
+ */
+export function logUnaccounted(): i32 {
+  const word = atomic.load<u64>(SB + SB_LOG_CREDIT);
+  let n = creditBytes(word) + <i32>(atomic.load<u64>(SB + SB_LOG_RESERVED) - atomic.load<u64>(SB + SB_LOG_DRAINED));
+  for (let i = 0; i < MAX_THREADS; i++) {
+    const held = atomic.load<u64>(slotAddr(i) + TS_LOG_CREDIT);
+    if (creditEpoch(held) == creditEpoch(word)) n += creditBytes(held);
   }
-  logging = false;
+  return LOG_RING_SIZE - n;
 }
 
 /**
@@ -174,11 +259,11 @@ export function logAppend(type: u8, tree: u32, key: usize, klen: i32, val: usize
   store<u64>(ringAddr(pos + 8), pos);
   store<u64>(ringAddr(pos + 16), w2);
   store<u64>(ringAddr(pos + 24), w3);
-  if (klen > 0) ringCopy(pos + <u64>LOG_HEADER, key, klen);
-  if (vlen > 0) ringCopy(pos + <u64>(LOG_HEADER + klen), val, vlen);
-  // The checksum of bytes 8..len, from the sources (the ring may wrap inside the record).
-  const crc = ~crcBytes(crcBytes(crcU64(crcU64(crcU64(0xffffffff, pos), w2), w3), key, klen), val, vlen);
-  store<u32>(ringAddr(pos) + 4, crc);
+  // The checksum of bytes 8..len, computed as the key and value are copied in.
+  let crc = crcU64(crcU64(crcU64(0xffffffff, pos), w2), w3);
+  crc = ringPut(pos + <u64>LOG_HEADER, key, klen, crc);
+  crc = ringPut(pos + <u64>(LOG_HEADER + klen), val, vlen, crc);
+  store<u32>(ringAddr(pos) + 4, ~crc);
   atomic.store<u32>(ringAddr(pos), <u32>(LOG_HEADER + klen + vlen)); // complete: the drain may take it
 }
 
@@ -186,12 +271,12 @@ export function logAppend(type: u8, tree: u32, key: usize, klen: i32, val: usize
 export function logSetBatch(on: bool): void { logFlags = on ? LOG_F_BATCH : 0; }
 
 // ---- the log's writer (one thread: the bindings' log writer) ----
-// The writer is whoever started the log last (logStart bumps SB_LOG_EPOCH); it passes the epoch it
+// The writer is whoever started the log last (logStart bumps the epoch in SB_LOG_CREDIT); it passes the epoch it
 // started to every drain, so a writer whose log was stopped and started again by another thread
 // (a step-down and step-up from a worker) can never take records of the new one.
 
 /** The log's start count: names the writer that owns the ring. */
-export function logEpoch(): u32 { return atomic.load<u32>(SB + SB_LOG_EPOCH); }
+export function logEpoch(): u32 { return <u32>creditEpoch(atomic.load<u64>(SB + SB_LOG_CREDIT)); }
 
 /** Bytes of complete records from the drained position on, at most `max` (whole records only); 0 for another epoch's writer. */
 export function logReady(max: i32, epoch: u32): i32 {
@@ -215,7 +300,11 @@ export function logRelease(n: i32, epoch: u32): bool {
   if (!ASC_NO_ASSERT) assert(d + <u64>n <= atomic.load<u64>(SB + SB_LOG_RESERVED), "log: a release past the reserved records");
   ringZero(d, n);
   atomic.store<u64>(SB + SB_LOG_DRAINED, d + <u64>n);
-  atomic.add<i32>(SB + SB_LOG_FREE, n);
+  for (;;) {
+    const word = atomic.load<u64>(SB + SB_LOG_CREDIT);
+    if (<u32>creditEpoch(word) != epoch) break; // started again meanwhile: the new start's credit is the whole ring
+    if (atomic.cmpxchg<u64>(SB + SB_LOG_CREDIT, word, word + <u64>n) == word) break;
+  }
   atomic.add<u32>(SB + SB_LOG_DRAIN_SEQ, 1);
   futexWake(SB + SB_LOG_DRAIN_SEQ, -1);
   return true;
@@ -231,8 +320,8 @@ export function logStart(pos: u64): void {
   atomic.store<u64>(SB + SB_LOG_RESERVED, pos);
   atomic.store<u64>(SB + SB_LOG_DRAINED, pos);
   atomic.store<u64>(SB + SB_LOG_DURABLE, pos);
-  atomic.store<i32>(SB + SB_LOG_FREE, LOG_RING_SIZE);
-  atomic.add<u32>(SB + SB_LOG_EPOCH, 1);
+  const e = creditEpoch(atomic.load<u64>(SB + SB_LOG_CREDIT)) + 1;
+  atomic.store<u64>(SB + SB_LOG_CREDIT, (e << 32) | <u64>LOG_RING_SIZE);
   atomic.store<u32>(SB + SB_LOG_ON, 1);
 }
 
