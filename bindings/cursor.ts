@@ -226,6 +226,8 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
         if (len !== BATCH_NOTFOUND) {
           values[done + i] = (this.vf === 'u' ? u8.slice(o, o + len) : readBytes(core, this.vf, o, len)) as V;
           o += len;
+        } else {
+          values[done + i] = undefined; // no hole: an absent key's slot holds undefined
         }
       }
       done += r;
