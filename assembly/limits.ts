@@ -55,16 +55,16 @@ export const GROW_STEP: i32 = 1 << 20;
  * Bytes of the log buffer (assembly/log/log.ts): records of every thread's writes wait there
  * until the log's writer drains them into a segment. A write that finds it full waits for a drain
  * (it never drops a record). A multiple of 8 (records are 8-byte aligned) and far above the
- * largest record and the largest chunk of a putMany (a full batch input's records). 4 MiB: with
- * 4 workers writing on 2 cores, the writer's thread is often off the CPU for longer than 2 MiB
- * of records take (bench/log.js puts: 0.81x of log: false with 2 MiB, 0.80x-0.88x with 4-8 MiB,
- * medians of 6 runs, noisy).
+ * largest record and the largest chunk of a putMany (a full batch input's records). 2 MiB: 4 MiB
+ * measured no clearly better (bench/log.js puts, 4 workers: 0.81x of log: false with 2 MiB, 0.80x
+ * with 4 MiB, paired medians of 6, noisy) and takes 2 MiB more from every connection's memory (the
+ * smallest cache, 16 MiB, would hold too few pages: test/errors-enomem.test.ts).
  */
-export const LOG_RING_SIZE: i32 = 4 << 20;
+export const LOG_RING_SIZE: i32 = 2 << 20;
 /**
  * Log credit a thread takes from the ring's at a time beyond what its write needs, and keeps
  * between writes (up to twice this): most writes admit their records without touching a shared
  * word (assembly/log/log.ts, ROOM). At most MAX_THREADS * 2 * LOG_CREDIT_GRAIN of the ring is
- * held this way (256 KiB of 4 MiB).
+ * held this way (256 KiB of 2 MiB).
  */
 export const LOG_CREDIT_GRAIN: i32 = 2048;
