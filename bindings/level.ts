@@ -89,31 +89,32 @@ function tableRange(o: LevelRange): RangeOptions<Bytes> {
 
 /**
  * An iterator's scan of the table: a cursor of its own and the range, restarted from the target on
- * seek (within the range it was opened with).
+ * seek (within the range it was opened with). `pick` makes each item (an entry, a key or a value)
+ * from the stored key and the value: the three iterator classes differ only in it.
  */
-class Scan {
+class Scan<T> {
   private readonly cursor: Cursor<Bytes, Bytes>;
   private it: Iterator<[Bytes, Bytes]>;
   private readonly range: RangeOptions<Bytes>;
 
-  constructor(db: LatchkeyLevel, options: LevelRange) {
+  constructor(db: LatchkeyLevel, options: LevelRange, private readonly pick: (key: Bytes, value: Bytes) => T) {
     this.cursor = db.session().openRawCursor(db.table);
     this.range = tableRange(options);
     this.it = this.cursor.range(this.range);
   }
 
-  /** The next entry, the key without its 0x00; undefined at the end. */
-  next(): [Bytes, Bytes] | undefined {
+  /** The next item (its key without the 0x00); undefined at the end. */
+  next(): T | undefined {
     const r = this.it.next();
-    return r.done ? undefined : [r.value[0].subarray(1), r.value[1]];
+    return r.done ? undefined : this.pick(r.value[0].subarray(1), r.value[1]);
   }
 
-  take(size: number): [Bytes, Bytes][] {
-    const out: [Bytes, Bytes][] = [];
+  take(size: number): T[] {
+    const out: T[] = [];
     while (out.length < size) {
-      const e = this.next();
-      if (!e) break;
-      out.push(e);
+      const r = this.it.next();
+      if (r.done) break;
+      out.push(this.pick(r.value[0].subarray(1), r.value[1]));
     }
     return out;
   }
@@ -140,41 +141,38 @@ class Scan {
   }
 }
 
+const entry = (k: Bytes, v: Bytes): [Bytes, Bytes] => [k, v];
+const keyOnly = (k: Bytes): Bytes => k;
+const valueOnly = (_k: Bytes, v: Bytes): Bytes => v;
+
+// abstract-level's three iterator bases, each delegating to a Scan (the same five methods: the
+// bases are distinct classes, so the delegation is written out for each).
 class LatchkeyIterator extends AbstractIterator<LatchkeyLevel, Bytes, Bytes> {
-  private readonly scan: Scan;
-  constructor(db: LatchkeyLevel, options: LevelRange & object) {
-    super(db, options as never);
-    this.scan = new Scan(db, options);
-  }
-  async _next(): Promise<[Bytes, Bytes] | undefined> { return this.scan.next(); }
-  async _nextv(size: number): Promise<[Bytes, Bytes][]> { return this.scan.take(size); }
-  async _all(): Promise<[Bytes, Bytes][]> { return this.scan.take(this.limit - this.count); }
+  private readonly scan: Scan<[Bytes, Bytes]>;
+  constructor(db: LatchkeyLevel, options: LevelRange & object) { super(db, options as never); this.scan = new Scan(db, options, entry); }
+  async _next() { return this.scan.next(); }
+  async _nextv(size: number) { return this.scan.take(size); }
+  async _all() { return this.scan.take(this.limit - this.count); }
   _seek(target: Bytes): void { this.scan.seek(target); }
   async _close(): Promise<void> { this.scan.close(); }
 }
 
 class LatchkeyKeyIterator extends AbstractKeyIterator<LatchkeyLevel, Bytes> {
-  private readonly scan: Scan;
-  constructor(db: LatchkeyLevel, options: LevelRange & object) {
-    super(db, options as never);
-    this.scan = new Scan(db, options);
-  }
-  async _next(): Promise<Bytes | undefined> { return this.scan.next()?.[0]; }
-  async _nextv(size: number): Promise<Bytes[]> { return this.scan.take(size).map((e) => e[0]); }
-  async _all(): Promise<Bytes[]> { return this.scan.take(this.limit - this.count).map((e) => e[0]); }
+  private readonly scan: Scan<Bytes>;
+  constructor(db: LatchkeyLevel, options: LevelRange & object) { super(db, options as never); this.scan = new Scan(db, options, keyOnly); }
+  async _next() { return this.scan.next(); }
+  async _nextv(size: number) { return this.scan.take(size); }
+  async _all() { return this.scan.take(this.limit - this.count); }
   _seek(target: Bytes): void { this.scan.seek(target); }
   async _close(): Promise<void> { this.scan.close(); }
 }
 
 class LatchkeyValueIterator extends AbstractValueIterator<LatchkeyLevel, Bytes, Bytes> {
-  private readonly scan: Scan;
-  constructor(db: LatchkeyLevel, options: LevelRange & object) {
-    super(db, options as never);
-    this.scan = new Scan(db, options);
-  }
-  async _next(): Promise<Bytes | undefined> { return this.scan.next()?.[1]; }
-  async _nextv(size: number): Promise<Bytes[]> { return this.scan.take(size).map((e) => e[1]); }
-  async _all(): Promise<Bytes[]> { return this.scan.take(this.limit - this.count).map((e) => e[1]); }
+  private readonly scan: Scan<Bytes>;
+  constructor(db: LatchkeyLevel, options: LevelRange & object) { super(db, options as never); this.scan = new Scan(db, options, valueOnly); }
+  async _next() { return this.scan.next(); }
+  async _nextv(size: number) { return this.scan.take(size); }
+  async _all() { return this.scan.take(this.limit - this.count); }
   _seek(target: Bytes): void { this.scan.seek(target); }
   async _close(): Promise<void> { this.scan.close(); }
 }
@@ -309,10 +307,10 @@ export class LatchkeyLevel extends AbstractLevel<Bytes, Bytes, Bytes> {
   }
 
   async _clear(options: LevelRange): Promise<void> {
-    const scan = new Scan(this, options);
+    const scan = new Scan(this, options, stored); // the keys as stored, to remove
     try {
       for (;;) {
-        const keys = scan.take(CLEAR_CHUNK).map((e) => stored(e[0]));
+        const keys = scan.take(CLEAR_CHUNK);
         if (keys.length === 0) break;
         this.cur!.removeMany(keys);
       }
