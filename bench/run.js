@@ -11,7 +11,9 @@
 // engine in a fresh process), latchkey's page sizes (micro.js), multi-worker throughput
 // (throughput.js: 1, 2, 4 workers, read-only and 50/50), delete-heavy churn with compaction
 // (delete.js), the epoch bookkeeping's cost (epoch.js), the disaggregated roles (roles.js) and
-// the write-ahead log (log.js: its cost, flush latency, replay, follower lag, durable writes).
+// the write-ahead log (log.js: its cost, flush latency, replay, follower lag, durable writes) and
+// the level API (level.js: latchkey/level against memory-level and classic-level, and shared
+// by worker threads).
 //
 // Benchmarks only print; nothing here asserts on a timing. A benchmark that fails, or hangs
 // (delete.js has its own watchdog; every step is also killed after stepTimeout), is reported,
@@ -30,7 +32,7 @@ const exe = nodeBinary(node);
  * about 25 s; a hang its watchdog cannot see (the main thread itself spinning in stats() or
  * verify() on a broken tree) would otherwise stall the whole run.
  */
-const stepTimeout = (script) => (script === 'delete.js' ? 60 : script === 'peer.js' ? 1800 : 300);
+const stepTimeout = (script) => (script === 'delete.js' ? 60 : script === 'peer.js' || script === 'level.js' ? 1800 : 300);
 
 const STEPS = quick
   ? [
@@ -42,6 +44,7 @@ const STEPS = quick
     ['epoch.js', '--variant', 'gate', '--n', '100000', '--rounds', '4', '--gets', '200000'],
     ['roles.js', '--sizes', '10000,100000'],
     ['log.js', '--n', '100000', '--rounds', '1', '--flushes', '100'],
+    ['level.js', '--n', '20000', '--runs', '1'],
   ]
   : [
     ['peer.js', '--sizes', '100000,1000000', '--runs', '3'],
@@ -52,6 +55,7 @@ const STEPS = quick
     ['epoch.js', '--variant', 'gate', '--n', '1000000', '--rounds', '6', '--gets', '500000'],
     ['roles.js', '--sizes', '100000,1000000'],
     ['log.js', '--n', '1000000', '--rounds', '3', '--flushes', '500'],
+    ['level.js', '--n', '1000000', '--runs', '3'],
   ];
 
 console.log(`# latchkey benchmarks${quick ? ' (--quick)' : ''}`);
