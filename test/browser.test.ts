@@ -7,10 +7,13 @@
  * Checks: 4 Web Workers and the main thread on one table against a model; verify in the page;
  * the demo page live (screenshot: test-results/browser.png); open() on a page served without the
  * isolation headers; OpfsPageStore; a Vite build of a tiny app using the package; a step-down
- * from the page (the workers get ENOTLEADER); an OPFS checkpoint surviving a reload.
+ * from the page (the workers get ENOTLEADER); an OPFS checkpoint surviving a reload;
+ * abstract-level's own conformance suite (tape) against latchkey/level in a Vite-built page
+ * (test/level/web), its assertion count next to the Node run's (test/level/suite.cjs).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, mkdirSync, cpSync, symlinkSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -234,4 +237,73 @@ describe('browser (Chromium): roles and checkpoints', () => {
     const read = await page.evaluate(() => (window as any).check.logReload('read'));
     expect(read).toEqual({ count: written.count, order: 0, checksum: written.checksum });
   });
+});
+
+/** Counts in tape's TAP text: assertions run, passed, failed, skipped; the first failures. */
+function tapCounts(out: string) {
+  const count = (label: string) => Number(new RegExp(`^# ${label} +(\\d+)$`, 'm').exec(out)?.[1] ?? NaN);
+  const lines = out.split('\n');
+  return {
+    tests: count('tests'), pass: count('pass'), fail: Number.isNaN(count('fail')) ? 0 : count('fail'),
+    skipped: lines.filter((l) => /^ok \d+ .*# SKIP/.test(l)).length,
+    failed: lines.filter((l) => l.startsWith('not ok')).slice(0, 10),
+  };
+}
+
+/** The Node run of the same suite in memory (node test/level/suite.cjs memory), in a child process. */
+function nodeSuite(): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'test', 'level', 'suite.cjs'), 'memory'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => { err += d; });
+    const timer = setTimeout(() => child.kill(), 120_000);
+    child.once('error', reject);
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
+  });
+}
+
+describe("browser (Chromium): abstract-level's suite", () => {
+  it("abstract-level's own suite, run by tape in a Vite-built page, passes against latchkey/level in memory: the Node run's assertions, and the 3 tests a shared connection's permanence adds", async () => {
+    const fromNode = nodeSuite(); // meanwhile, for the comparison
+    const { build } = await import('vite');
+    const dir = tempDir('level-web');
+    await build({ configFile: join(ROOT, 'test', 'level', 'web', 'vite.config.js'), build: { outDir: dir } });
+    const served = await startServer({ port: 0, host: '127.0.0.1', root: dir });
+    const errorsBefore = pageErrors.length;
+    let r: { done: true; output?: string; error?: string; ms?: number; databases?: number; connections?: number };
+    try {
+      await page.goto(`${served.url}/index.html`);
+      try {
+        await page.waitForFunction(() => (window as any).levelSuite?.done === true, undefined, { timeout: 100_000, polling: 250 });
+      } catch (e) {
+        const soFar: string = await page.evaluate(() => (window as any).levelSuiteSoFar?.() ?? '').catch(() => '');
+        throw new Error(`${String(e)}\ntape's output so far ends:\n${soFar.slice(-3000)}`);
+      }
+      r = await page.evaluate(() => (window as any).levelSuite);
+    } finally {
+      await served.close();
+    }
+    expect(r.error).toBeUndefined();
+    const web = tapCounts(r.output!);
+    const node = await fromNode;
+    const ref = tapCounts(node.out);
+    console.log(`abstract-level suite in memory: Chromium ${web.tests} assertions run, ${web.pass} passed, ${web.fail} failed, ${web.skipped} skipped (${r.ms} ms in the page, ${r.databases} databases on ${r.connections} connections); Node ${ref.tests} run, ${ref.pass} passed, ${ref.fail} failed, ${ref.skipped} skipped`);
+    expect(web.failed, r.output!.slice(-3000)).toEqual([]);
+    expect(web.fail).toBe(0);
+    expect(web.tests).toBeGreaterThan(4000);
+    expect(web.pass).toBe(web.tests);
+    expect(web.skipped).toBe(0);
+    expect(r.output).toMatch(/\n# ok\n/);
+    expect(pageErrors.slice(errorsBefore)).toEqual([]);
+    // The Node run of the same suite, for the comparison.
+    expect(node.code, node.err.slice(-2000)).toBe(0);
+    expect(ref.fail).toBe(0);
+    expect(ref.pass).toBe(ref.tests);
+    // The page's databases are tables on shared connections (test/level/web/main.js says why), so
+    // their manifest declares permanence, which in memory the Node run's (a connection each) does
+    // not: abstract-level then runs 3 more tests there (`for await...of ... (deferred)`, 2
+    // assertions each). Otherwise the same assertions.
+    expect(web.tests - ref.tests).toBe(6);
+  }, 150_000);
 });
