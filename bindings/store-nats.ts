@@ -24,14 +24,14 @@
  * `.` in either part is written `=`. So `list('wal-')` asks for `wal.*` only.
  *
  * READS go to the stream's leader (the buckets are made with allow_direct off: a direct get may
- * answer from a replica that has not seen the newest write before server 2.12). Listing runs an
- * ordered consumer; a list that misses the newest name is safe for the protocol (a claim of a
- * name that exists is refused by create and the caller starts again from the newest).
+ * answer from a replica that has not seen the newest write before server 2.12), and so does a
+ * list (the subjects of the KV stream, from its stream info). A removed name is purged from the
+ * stream (no delete marker), so the stream's subjects are exactly the names that exist.
  *
  * FAILURES. Every operation is bounded by `timeout` (default 10 s), retrying what the servers
  * refuse while a cluster elects a stream leader (about 5 s measured for R3); past it, a
  * LatchkeyError EIO naming the servers and the operation (each request is bounded by half the
- * timeout, at most 5 s, so the EIO comes within 1.5 × timeout; connecting, within timeout). A create whose answer was lost (a
+ * timeout, at most 2 s, so the EIO comes within 1.5 × timeout; connecting, within timeout). A create whose answer was lost (a
  * timeout) and whose retry finds the name taken reads the entry: if it holds this publish's
  * bytes, the publish won.
  *
@@ -47,6 +47,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import { LatchkeyError, invalid } from './errors.js';
 import type { PageStore } from './store.js';
@@ -186,17 +187,24 @@ export class NatsPageStore implements PageStore {
   readonly timeout: number;
   private readonly nc: NatsConnection;
   private readonly kv: KV;
+  private readonly jsm: JetStreamManager;
   private readonly objects: ObjectStore;
   private readonly inlineMax: number;
+  /** The KV bucket's stream, and the subject of key `k` in it is `${subjects}${k}`. */
+  private readonly stream: string;
+  private readonly subjects: string;
   private closed = false;
 
-  private constructor(o: { servers: readonly string[]; name: string; replicas: 1 | 3; timeout: number; nc: NatsConnection; kv: KV; objects: ObjectStore; inlineMax: number }) {
+  private constructor(o: { servers: readonly string[]; name: string; replicas: 1 | 3; timeout: number; nc: NatsConnection; kv: KV; jsm: JetStreamManager; objects: ObjectStore; inlineMax: number }) {
     this.servers = o.servers;
     this.name = o.name;
     this.replicas = o.replicas;
     this.timeout = o.timeout;
     this.nc = o.nc;
     this.kv = o.kv;
+    this.jsm = o.jsm;
+    this.stream = `KV_latchkey-${o.name}`;
+    this.subjects = `$KV.latchkey-${o.name}.`;
     this.objects = o.objects;
     this.inlineMax = o.inlineMax;
   }
@@ -231,9 +239,9 @@ export class NatsPageStore implements PageStore {
       const apiTimeout = apiTimeoutOf(timeout);
       const js = c.jetstream(nc, { timeout: apiTimeout });
       const bucket = `latchkey-${o.name}`;
+      const jsm = await retrying(where, 'reach JetStream', timeout, () => c.jetstreamManager(nc, { timeout: apiTimeout }));
       const opened = await retrying(where, 'open the buckets', timeout, async () => {
         if (o.create === false) {
-          const jsm = await c.jetstreamManager(nc, { timeout: apiTimeout });
           const missing: string[] = [];
           for (const stream of [`KV_${bucket}`, `OBJ_${bucket}-blobs`]) {
             await jsm.streams.info(stream).catch((e) => { if (errorCode(e) === 10059) missing.push(stream); else throw e; });
@@ -245,7 +253,7 @@ export class NatsPageStore implements PageStore {
         const objects = await new c.Objm(js).create(`${bucket}-blobs`, { replicas });
         return { kv, objects };
       });
-      return new NatsPageStore({ servers, name: o.name, replicas, timeout, nc, ...opened, inlineMax });
+      return new NatsPageStore({ servers, name: o.name, replicas, timeout, nc, jsm, ...opened, inlineMax });
     } catch (e) {
       await nc.close().catch(() => {});
       throw e;
@@ -346,7 +354,8 @@ export class NatsPageStore implements PageStore {
     const key = natsKey(name);
     const before = await this.op(`read ${name}`, () => this.entry(key));
     if (before === undefined) return;
-    await this.op(`remove ${name}`, () => this.kv.delete(key));
+    // Purged, not deleted: no marker stays behind, so list (the stream's subjects) never sees it.
+    await this.op(`remove ${name}`, () => this.jsm.streams.purge(this.stream, { filter: `${this.subjects}${key}` }));
     const object = NatsPageStore.objectOf(before);
     if (object) await this.op(`remove the object of ${name}`, () => this.objects.delete(object)).catch(() => {});
   }
@@ -357,9 +366,12 @@ export class NatsPageStore implements PageStore {
     // A prefix with a '-' fixes the first token; any other asks for every key.
     const filter = dash > 0 && /^[A-Za-z0-9][A-Za-z0-9._]*$/.test(prefix.slice(0, dash)) ? `${prefix.slice(0, dash).replace(/\./g, '=')}.*` : '>';
     return this.op(`list ${prefix || 'all names'}`, async () => {
+      // The stream's subjects, from its leader (a consumer, as KV keys() runs, may be placed on a
+      // node that died until the cluster notices: measured 2 s timeouts for 10 s after a kill).
+      const info = await this.jsm.streams.info(this.stream, { subjects_filter: `${this.subjects}${filter}` });
       const names: string[] = [];
-      for await (const key of await this.kv.keys(filter)) {
-        const name = natsName(key);
+      for (const subject of Object.keys(info.state.subjects ?? {})) {
+        const name = natsName(subject.slice(this.subjects.length));
         if (name !== undefined && name.startsWith(prefix)) names.push(name);
       }
       return names.sort();
@@ -376,7 +388,7 @@ export class NatsPageStore implements PageStore {
 
 /** Each request's own bound: at most half the operation's, so that an operation ends within 1.5 × timeout. */
 function apiTimeoutOf(timeout: number): number {
-  return Math.min(5000, Math.floor(timeout / 2));
+  return Math.min(2000, Math.floor(timeout / 2));
 }
 
 /**
