@@ -30,10 +30,13 @@
  *
  * FAILURES. Every operation is bounded by `timeout` (default 10 s), retrying what the servers
  * refuse while a cluster elects a stream leader (about 5 s measured for R3); past it, a
- * LatchkeyError EIO naming the servers and the operation (each request is bounded by half the
- * timeout, at most 2 s, so the EIO comes within 1.5 × timeout; connecting, within timeout). A create whose answer was lost (a
- * timeout) and whose retry finds the name taken reads the entry: if it holds this publish's
- * bytes, the publish won.
+ * LatchkeyError EIO naming the servers and the operation. Each request is bounded by half the
+ * timeout, at most 2 s, and no attempt starts after the deadline, so the EIO comes at most one
+ * attempt after it (a few requests; an upload, one a 128 KiB chunk); connecting is bounded by
+ * the timeout itself. A create whose answer was lost (a timeout) and whose retry finds the name
+ * taken reads the entry: if it holds this publish's bytes, the publish won. A publish that failed
+ * with EIO may still have landed: the log's next try of that segment then finds it taken and
+ * reports ESTALE (never a loss reported as saved; a spurious fence, not yet told apart).
  *
  * DURABILITY is the servers': nats-server 2.9 acknowledges a write once a quorum of replicas has
  * it in memory and syncs its files about every two minutes. With `replicas: 3` an acknowledged
@@ -386,7 +389,7 @@ export class NatsPageStore implements PageStore {
   }
 }
 
-/** Each request's own bound: at most half the operation's, so that an operation ends within 1.5 × timeout. */
+/** Each request's own bound: half the operation's, at most 2 s (a stream leader's failover is retried at that pace). */
 function apiTimeoutOf(timeout: number): number {
   return Math.min(2000, Math.floor(timeout / 2));
 }
