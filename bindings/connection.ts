@@ -40,7 +40,7 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { parseConfig, parseReconfigure, type ConnectionConfig, type ReconfigureOptions, type ResolvedConfig, type Role } from './config.js';
-import { CoreThread, loadModule, openDirectory, threadCanBlock, waitWord, onProcessExit } from './core.js';
+import { CoreThread, loadModule, openDirectory, openRemote, isRemoteHome, threadCanBlock, waitWord, onProcessExit } from './core.js';
 import { Session, liveTables, type SessionOwner } from './session.js';
 import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
@@ -153,6 +153,9 @@ export class Connection implements SessionOwner {
    */
   private deltaBase: { chain: number[]; lsn: number; fullBytes: number; changedBytes: number } | undefined;
 
+  /** The store of a server home, which open() made: closed by close(). */
+  private remote: { close(): Promise<void> } | undefined;
+
   private constructor(core: CoreThread, cfg: ShareHandle['config'], store: PageStore | undefined,
     storeRef: PageStoreRef | undefined, checkpointOnClose: boolean, holder?: Holder) {
     this.core = core;
@@ -174,12 +177,25 @@ export class Connection implements SessionOwner {
     const cfg: ResolvedConfig = parseConfig(config);
     let store: PageStore;
     let storeRef: PageStoreRef | undefined;
+    /** A server home's store: this connection made it, so its close() closes it. */
+    let remote: (PageStore & { close(): Promise<void> }) | undefined;
     if (cfg.home === undefined) store = new MemoryPageStore();
+    else if (typeof cfg.home === 'string' && isRemoteHome(cfg.home)) store = remote = await openRemote(cfg.home, cfg.create);
     else if (typeof cfg.home === 'string') {
       const dir = await openDirectory(cfg.home, cfg.create);
       store = dir;
       storeRef = dir.ref();
     } else store = cfg.home as PageStore;
+    try {
+      return await Connection.openOn(cfg, store, storeRef, remote);
+    } catch (e) {
+      await remote?.close();
+      throw e;
+    }
+  }
+
+  private static async openOn(cfg: ResolvedConfig, store: PageStore, storeRef: PageStoreRef | undefined,
+    remote: (PageStore & { close(): Promise<void> }) | undefined): Promise<Connection> {
     const latest = await latestRecord(store);
     if (!latest && !cfg.create) {
       throw new LatchkeyError('ENOENT', `home holds no latchkey checkpoints; accepted: an existing database, or create: true`);
@@ -198,6 +214,7 @@ export class Connection implements SessionOwner {
     core.x.lk_role_init(0);
     const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug, log: cfg.log, flushInterval: cfg.flushInterval, checkpointSize: cfg.checkpointSize },
       store, storeRef, cfg.home !== undefined);
+    conn.remote = remote;
     try {
       await conn.loadLatest(store); // the latest image, then the log after it (recovery)
       if (cfg.role === 'leader') await conn.locked(() => conn.stepUp(store, !cfg.takeover));
@@ -1027,6 +1044,7 @@ export class Connection implements SessionOwner {
     this.core.unregister();
     this.closed = true;
     if (this.ownHolder) dropHolder(this.holder);
+    await this.remote?.close();
     if (failure) throw failure;
   }
 }

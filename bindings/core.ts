@@ -26,6 +26,8 @@ export interface Platform {
   canBlock(): Promise<boolean>;
   /** A page store over a directory (`home` as a path); absent where there is no file system. */
   openDirectory?(path: string, create: boolean): Promise<PageStore & { ref(): PageStoreRef }>;
+  /** A page store on servers (`home` as a `nats://` string: bindings/store-nats.ts), loaded on first use; absent where it cannot run. */
+  openRemote?(home: string, create: boolean): Promise<PageStore & { close(): Promise<void> }>;
   /** This process: pid, host, thread, start time (bindings/leader.ts); absent where there are no processes. */
   identity?(): ProcessIdentity;
   /** Is process `pid` alive, and (if `start` is given and can be read) the one that started then? */
@@ -177,6 +179,19 @@ export function openDirectory(path: string, create: boolean): Promise<PageStore 
     throw new LatchkeyError('EINVAL', `home ${JSON.stringify(path)}: a directory home needs Node's file system; accepted here: a PageStore object (new OpfsPageStore(name) for a durable store in browsers, or new MemoryPageStore())`);
   }
   return platform.openDirectory(path, create);
+}
+
+/** Is `home` a server home (`nats://...`) rather than a directory path? */
+export function isRemoteHome(home: string): boolean {
+  return /^nats:\/\//i.test(home);
+}
+
+/** The platform's page store for a server home (Node), or EINVAL naming what works here. */
+export function openRemote(home: string, create: boolean): Promise<PageStore & { close(): Promise<void> }> {
+  if (!platform.openRemote) {
+    throw new LatchkeyError('EINVAL', `home ${JSON.stringify(home)}: a nats:// home needs Node (the NATS client's TCP transport); accepted here: a PageStore object`);
+  }
+  return platform.openRemote(home, create);
 }
 
 /** This process, as the leader lock records it (empty in browsers). */

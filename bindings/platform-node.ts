@@ -113,6 +113,8 @@ export const nodePlatform: Platform = {
   compile: async (url) => WebAssembly.compile(await readFile(url)),
   canBlock: async () => !isMainThread,
   openDirectory: (path, create) => DirectoryPageStore.open(path, create),
+  // Imported on first use: the NATS client is an optional peer dependency.
+  openRemote: async (home, create) => (await import('./store-nats.js')).NatsPageStore.open(home, create),
   identity: () => (self ??= { pid: process.pid, host: hostName(), thread: threadId, start: startTime('self') }),
   alive: (pid, start) => {
     try {

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open, type Connection, LatchkeyError, MemoryPageStore } from '../dist/index.js';
 import { decodeRecord, encodeRecord } from '../dist/checkpoint.js';
+import { DirectoryPageStore } from '../dist/store-dir.js';
+import { pageStoreContract } from './store-contract.js';
 
 const CHILD = new URL('./workers/ckpt-child.js', import.meta.url).pathname;
 const N = 3000;
@@ -77,6 +79,15 @@ async function expectError(code: string, p: Promise<unknown>, fragments: string[
 }
 const expectCorrupt = (p: Promise<unknown>, ...fragments: string[]) => expectError('ECORRUPT', p, fragments);
 const expectEio = (p: Promise<unknown>, ...fragments: string[]) => expectError('EIO', p, fragments);
+
+describe('the PageStore contract (test/store-contract.ts)', () => {
+  describe('MemoryPageStore', () => {
+    pageStoreContract({ refusesBadNames: false, make: async () => ({ store: new MemoryPageStore(), done: async () => {} }) });
+  });
+  describe('DirectoryPageStore', () => {
+    pageStoreContract({ refusesBadNames: true, make: async () => ({ store: await DirectoryPageStore.open(tempHome(), true), done: async () => {} }) });
+  });
+});
 
 describe('directory home', () => {
   it('write, checkpoint, exit the process; reopen: the data is equal', async () => {

@@ -1,0 +1,416 @@
+/**
+ * NatsPageStore: a PageStore on NATS JetStream (`latchkey/nats`, and `home: 'nats://...'` in
+ * Node), so that a leader and its followers on different machines share one home.
+ *
+ * LAYOUT. A home named `db` is two JetStream buckets: the KV bucket `latchkey-db` holds one entry
+ * per latchkey name, and the Object Store `latchkey-db-blobs` holds the bytes of the large ones.
+ * An entry's value is a tag byte and then either the blob itself (INLINE, for blobs up to
+ * `inlineMax`: log segments, records) or the name of the object holding it (OBJECT: checkpoint
+ * images, which may be MiBs; a KV value is bounded by the server's max_payload).
+ *
+ * PUBLISH is KV `create`, so the server itself refuses a second claimant of a name: of racing
+ * publishers exactly one is told true. That is the one atomic step latchkey's protocol needs
+ * (bindings/store.ts): log records `log-<seq>` and log segments `wal-<start>` are claimed through
+ * it, so a deposed leader's next claim is refused by NATS, not by this process's belief. A large
+ * blob is uploaded first under a name of its own (`<key>.<uuid>`), then the entry pointing at it
+ * is created; a publish that loses removes its upload. WRITE (replace) uploads, puts the entry,
+ * then removes the object the entry pointed at before; REMOVE deletes the entry, then its object.
+ * A reader that followed a pointer whose object was removed meanwhile reads the entry again.
+ *
+ * NAMES. KV keys allow `[-/_=.A-Za-z0-9]`, and `.` separates tokens that may not be empty; prefix
+ * listing goes by subject wildcards. A latchkey name (`[A-Za-z0-9][A-Za-z0-9._-]*`, as a directory
+ * home accepts) maps one to one onto a key: the part before its first `-` is the first token, the
+ * rest the second (`wal-0000000000000042` is `wal.0000000000000042`; an empty rest is `/`), and a
+ * `.` in either part is written `=`. So `list('wal-')` asks for `wal.*` only.
+ *
+ * READS go to the stream's leader (the buckets are made with allow_direct off: a direct get may
+ * answer from a replica that has not seen the newest write before server 2.12), and so does a
+ * list (the subjects of the KV stream, from its stream info). A removed name is purged from the
+ * stream (no delete marker), so the stream's subjects are exactly the names that exist.
+ *
+ * FAILURES. Every operation is bounded by `timeout` (default 10 s), retrying what the servers
+ * refuse while a cluster elects a stream leader (about 5 s measured for R3); past it, a
+ * LatchkeyError EIO naming the servers and the operation. Each request is bounded by half the
+ * timeout, at most 2 s, and no attempt starts after the deadline, so the EIO comes at most one
+ * attempt after it (a few requests; an upload, one a 128 KiB chunk); connecting is bounded by
+ * the timeout itself. A create whose answer was lost (a timeout) and whose retry finds the name
+ * taken reads the entry: if it holds this publish's bytes, the publish won. A publish that failed
+ * with EIO may still have landed: the log's next try of that segment then finds it taken and
+ * reports ESTALE (never a loss reported as saved; a spurious fence, not yet told apart).
+ *
+ * DURABILITY is the servers': nats-server 2.9 acknowledges a write once a quorum of replicas has
+ * it in memory and syncs its files about every two minutes. With `replicas: 3` an acknowledged
+ * write survives the loss of one node, not all three losing power at once; with one replica, not
+ * that node's power loss.
+ *
+ * The NATS client (`@nats-io/transport-node`, `@nats-io/jetstream`, `@nats-io/kv`, `@nats-io/obj`,
+ * optional peer dependencies) is imported when a store is opened, never before.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { ObjectStore } from '@nats-io/obj';
+import { LatchkeyError, invalid } from './errors.js';
+import type { PageStore } from './store.js';
+
+/** The oldest nats-server this store is known to work with (JetStream KV and Object Store, as tested on 2.9.10). */
+export const MIN_NATS_SERVER = '2.9.0';
+/** Default bound on each operation (and on connecting), in milliseconds. */
+export const DEFAULT_NATS_TIMEOUT = 10_000;
+/** Blobs up to this size are stored in the KV entry itself; larger ones in the Object Store. */
+export const DEFAULT_INLINE_MAX = 256 * 1024;
+
+const INLINE = 0;
+const OBJECT = 1;
+/** JetStream's "wrong last sequence": the create found the key taken. */
+const WRONG_LAST_SEQUENCE = 10071;
+const CLIENT_PACKAGES = '@nats-io/transport-node @nats-io/jetstream @nats-io/kv @nats-io/obj';
+
+export interface NatsPageStoreOptions {
+  /** `host:port` (or `nats://host:port`) of one or more servers of the cluster. */
+  servers: string | readonly string[];
+  /** The home's name: `[A-Za-z0-9_-]`, 1 to 64 characters. Its buckets are `latchkey-<name>` and `latchkey-<name>-blobs`. */
+  name: string;
+  /** Replicas of each bucket when this store creates them: 1 (default) or 3 (needs a cluster of 3 or more). */
+  replicas?: 1 | 3;
+  /** Make the buckets if they do not exist; default true. False: ENOENT if they are missing. */
+  create?: boolean;
+  /** Bound on connecting and on each operation, in milliseconds (1000 to 600000); default 10000. */
+  timeout?: number;
+  /** Blobs up to this many bytes go in the KV entry itself (at most the server's max_payload less 8 KiB); default 256 KiB. */
+  inlineMax?: number;
+  /** More options for the client's connect(): credentials (`user`/`pass`, `token`, `authenticator`), `tls`, `name`. */
+  connectOptions?: Omit<ConnectionOptions, 'servers' | 'timeout'>;
+}
+
+/** A `nats://host:port[,host:port...]/name[?replicas=3&timeout=ms]` home string, parsed. EINVAL if it is not one. */
+export function parseNatsHome(home: string): NatsPageStoreOptions {
+  const accepted = "nats://host:port[,host:port...]/name, optionally followed by ?replicas=1|3 and &timeout=<ms>, e.g. 'nats://127.0.0.1:4222/db'";
+  const m = /^nats:\/\/([^/?#]+)\/([^/?#]+)(?:\?([^#]*))?$/.exec(home);
+  if (!m) throw invalid(`home ${JSON.stringify(home)} is not a NATS home`, accepted);
+  const servers = m[1].split(',');
+  for (const s of servers) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/.test(s)) throw invalid(`home ${JSON.stringify(home)}: server ${JSON.stringify(s)} is not host:port`, accepted);
+  }
+  const opts: NatsPageStoreOptions = { servers, name: m[2] };
+  for (const [k, v] of new URLSearchParams(m[3] ?? '')) {
+    if (k === 'replicas' && (v === '1' || v === '3')) opts.replicas = Number(v) as 1 | 3;
+    else if (k === 'timeout' && /^\d+$/.test(v)) opts.timeout = Number(v);
+    else throw invalid(`home ${JSON.stringify(home)}: ${k}=${JSON.stringify(v)}`, accepted);
+  }
+  checkName(opts.name, home);
+  return opts;
+}
+
+function checkName(name: unknown, home: string): void {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+    throw invalid(`home ${JSON.stringify(home)}: name ${JSON.stringify(name)}`, "a name of 1 to 64 letters, digits, '_' and '-'");
+  }
+}
+
+/** A latchkey name as a KV key (see NAMES above); EINVAL for a name no page store accepts. */
+export function natsKey(name: string): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.length > 255) {
+    throw new LatchkeyError('EINVAL', `page store name ${JSON.stringify(name)}; accepted: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 255 characters`);
+  }
+  const esc = (s: string) => s.replace(/\./g, '=');
+  const dash = name.indexOf('-');
+  if (dash < 0) return esc(name);
+  const rest = name.slice(dash + 1);
+  return `${esc(name.slice(0, dash))}.${rest === '' ? '/' : esc(rest)}`;
+}
+
+/** The latchkey name of a KV key natsKey made; undefined for a key it cannot have made. */
+export function natsName(key: string): string | undefined {
+  const unesc = (s: string) => s.replace(/=/g, '.');
+  const parts = key.split('.');
+  if (parts.length > 2 || parts.some((p) => p === '')) return undefined;
+  const name = parts.length === 1 ? unesc(parts[0]) : `${unesc(parts[0])}-${parts[1] === '/' ? '' : unesc(parts[1])}`;
+  try {
+    return natsKey(name) === key ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** a < b for dotted versions ('2.9.10' < '2.10.0'). */
+function older(a: string, b: string): boolean {
+  const pa = a.split(/[.-]/).map((p) => Number.parseInt(p, 10) || 0);
+  const pb = b.split(/[.-]/).map((p) => Number.parseInt(p, 10) || 0);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) < (pb[i] ?? 0);
+  return false;
+}
+
+/** Refuses a server older than MIN_NATS_SERVER (EINVAL naming the version needed). */
+export function checkNatsServer(version: string, server: string): void {
+  if (older(version, MIN_NATS_SERVER)) {
+    throw new LatchkeyError('EINVAL', `nats server ${server} is version ${version}; accepted: nats-server ${MIN_NATS_SERVER} or newer (JetStream KV and Object Store as latchkey uses them)`);
+  }
+}
+
+type Client = {
+  connect: (opts: ConnectionOptions) => Promise<NatsConnection>;
+  jetstream: typeof import('@nats-io/jetstream').jetstream;
+  jetstreamManager: typeof import('@nats-io/jetstream').jetstreamManager;
+  Kvm: typeof import('@nats-io/kv').Kvm;
+  Objm: typeof import('@nats-io/obj').Objm;
+};
+
+let client: Promise<Client> | undefined;
+function loadClient(): Promise<Client> {
+  return client ??= (async () => {
+    try {
+      const [t, js, kv, obj] = await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream'), import('@nats-io/kv'), import('@nats-io/obj')]);
+      // Node's own SHA-256 for object digests: measured 4 to 6 times the default's rate.
+      obj.setSha256Backend('native');
+      return { connect: t.connect, jetstream: js.jetstream, jetstreamManager: js.jetstreamManager, Kvm: kv.Kvm, Objm: obj.Objm };
+    } catch (e) {
+      client = undefined;
+      throw new LatchkeyError('EINVAL', `a NATS home needs the NATS client, which did not load (${(e as Error).message}); accepted: npm install ${CLIENT_PACKAGES} (3.x)`);
+    }
+  })();
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const errorCode = (e: unknown) => (e as { code?: unknown }).code;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class NatsPageStore implements PageStore {
+  /** The servers as given (`host:port`). */
+  readonly servers: readonly string[];
+  readonly name: string;
+  readonly replicas: 1 | 3;
+  readonly timeout: number;
+  private readonly nc: NatsConnection;
+  private readonly kv: KV;
+  private readonly jsm: JetStreamManager;
+  private readonly objects: ObjectStore;
+  private readonly inlineMax: number;
+  /** The KV bucket's stream, and the subject of key `k` in it is `${subjects}${k}`. */
+  private readonly stream: string;
+  private readonly subjects: string;
+  private closed = false;
+
+  private constructor(o: { servers: readonly string[]; name: string; replicas: 1 | 3; timeout: number; nc: NatsConnection; kv: KV; jsm: JetStreamManager; objects: ObjectStore; inlineMax: number }) {
+    this.servers = o.servers;
+    this.name = o.name;
+    this.replicas = o.replicas;
+    this.timeout = o.timeout;
+    this.nc = o.nc;
+    this.kv = o.kv;
+    this.jsm = o.jsm;
+    this.stream = `KV_latchkey-${o.name}`;
+    this.subjects = `$KV.latchkey-${o.name}.`;
+    this.objects = o.objects;
+    this.inlineMax = o.inlineMax;
+  }
+
+  /** Opens a home from a `nats://` string (parseNatsHome) or options. */
+  static async open(home: string | NatsPageStoreOptions, create?: boolean): Promise<NatsPageStore> {
+    const o = typeof home === 'string' ? parseNatsHome(home) : { ...home };
+    if (create !== undefined) o.create = create;
+    const servers = (typeof o.servers === 'string' ? [o.servers] : [...o.servers]).map((s) => s.replace(/^nats:\/\//, ''));
+    const where = `nats://${servers.join(',')}/${o.name}`;
+    checkName(o.name, where);
+    if (servers.length === 0) throw invalid(`home ${where}: no servers`, 'one or more host:port');
+    const replicas = o.replicas ?? 1;
+    if (replicas !== 1 && replicas !== 3) throw invalid(`home ${where}: replicas ${JSON.stringify(replicas)}`, '1 or 3');
+    const timeout = o.timeout ?? DEFAULT_NATS_TIMEOUT;
+    if (!Number.isInteger(timeout) || timeout < 1000 || timeout > 600_000) throw invalid(`home ${where}: timeout ${JSON.stringify(timeout)}`, 'milliseconds, an integer from 1000 to 600000');
+    const c = await loadClient();
+    let nc: NatsConnection;
+    try {
+      nc = await c.connect({ ...o.connectOptions, servers, timeout, maxReconnectAttempts: -1 });
+    } catch (e) {
+      throw new LatchkeyError('EIO', `nats home ${where}: cannot connect to ${servers.join(', ')} within ${timeout} ms: ${(e as Error).message}`);
+    }
+    try {
+      const server = `${nc.info?.host ?? '?'}:${nc.info?.port ?? '?'}`;
+      checkNatsServer(nc.info?.version ?? '0', server);
+      if (!nc.info?.jetstream) {
+        throw new LatchkeyError('EINVAL', `nats server ${server} (of ${where}) has JetStream off; accepted: a server started with -js (or a jetstream { } block in its configuration)`);
+      }
+      const maxPayload = nc.info.max_payload;
+      const inlineMax = Math.min(o.inlineMax ?? DEFAULT_INLINE_MAX, maxPayload - 8192);
+      const apiTimeout = apiTimeoutOf(timeout);
+      const js = c.jetstream(nc, { timeout: apiTimeout });
+      const bucket = `latchkey-${o.name}`;
+      const jsm = await retrying(where, 'reach JetStream', timeout, () => c.jetstreamManager(nc, { timeout: apiTimeout }));
+      const opened = await retrying(where, 'open the buckets', timeout, async () => {
+        if (o.create === false) {
+          const missing: string[] = [];
+          for (const stream of [`KV_${bucket}`, `OBJ_${bucket}-blobs`]) {
+            await jsm.streams.info(stream).catch((e) => { if (errorCode(e) === 10059) missing.push(stream); else throw e; });
+          }
+          if (missing.length > 0) throw new LatchkeyError('ENOENT', `nats home ${where} does not exist (no stream ${missing.join(', ')}); accepted: an existing home, or create: true`);
+          return { kv: await new c.Kvm(js).open(bucket, { bindOnly: true }), objects: await new c.Objm(js).open(`${bucket}-blobs`) };
+        }
+        const kv = await new c.Kvm(js).create(bucket, { replicas, history: 1, allow_direct: false, timeout: apiTimeout });
+        const objects = await new c.Objm(js).create(`${bucket}-blobs`, { replicas });
+        return { kv, objects };
+      });
+      return new NatsPageStore({ servers, name: o.name, replicas, timeout, nc, jsm, ...opened, inlineMax });
+    } catch (e) {
+      await nc.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  private get where(): string {
+    return `nats://${this.servers.join(',')}/${this.name}`;
+  }
+
+  private op<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new LatchkeyError('ECLOSED', `page store ${this.where}: ${what}: the store is closed`));
+    return retrying(this.where, what, this.timeout, fn);
+  }
+
+  /** The entry's value for `data`: inline, or uploaded as an object (its name returned for cleanup). */
+  private async encode(key: string, name: string, data: Uint8Array): Promise<{ value: Uint8Array; object?: string }> {
+    if (!(data instanceof Uint8Array)) throw new LatchkeyError('EINVAL', `page store ${this.where}: ${name}: data is not a Uint8Array`);
+    if (data.length <= this.inlineMax) {
+      const value = new Uint8Array(1 + data.length);
+      value[0] = INLINE;
+      value.set(data, 1);
+      return { value };
+    }
+    const object = `${key}.${randomUUID()}`;
+    await this.op(`upload ${name} (${data.length} bytes)`, () => this.objects.putBlob({ name: object }, data));
+    const ref = new TextEncoder().encode(object);
+    const value = new Uint8Array(1 + ref.length);
+    value[0] = OBJECT;
+    value.set(ref, 1);
+    return { value, object };
+  }
+
+  /** The object an entry's value points at, if it is an OBJECT entry. */
+  private static objectOf(value: Uint8Array | undefined): string | undefined {
+    return value && value[0] === OBJECT ? new TextDecoder().decode(value.subarray(1)) : undefined;
+  }
+
+  /** The current value of `key`'s entry, undefined when absent or deleted. */
+  private async entry(key: string): Promise<Uint8Array | undefined> {
+    const e = await this.kv.get(key);
+    return e && e.operation === 'PUT' ? e.value : undefined;
+  }
+
+  async read(name: string): Promise<Uint8Array | undefined> {
+    const key = natsKey(name);
+    return this.op(`read ${name}`, async () => {
+      for (let attempt = 0; attempt < 16; attempt++) {
+        const value = await this.entry(key);
+        if (value === undefined) return undefined;
+        if (value[0] === INLINE) return value.slice(1);
+        const bytes = await this.objects.getBlob(NatsPageStore.objectOf(value)!);
+        if (bytes) return bytes;
+        // The object was removed after the entry was read: replaced or removed meanwhile.
+      }
+      throw new LatchkeyError('EIO', `page store ${this.where}: read ${name}: its object kept vanishing (16 tries)`);
+    });
+  }
+
+  async write(name: string, data: Uint8Array): Promise<void> {
+    const key = natsKey(name);
+    const before = await this.op(`read ${name}`, () => this.entry(key));
+    const { value } = await this.encode(key, name, data);
+    await this.op(`write ${name}`, () => this.kv.put(key, value));
+    const old = NatsPageStore.objectOf(before);
+    if (old) await this.op(`remove the old object of ${name}`, () => this.objects.delete(old)).catch(() => {});
+  }
+
+  async publish(name: string, data: Uint8Array): Promise<boolean> {
+    const key = natsKey(name);
+    const { value, object } = await this.encode(key, name, data);
+    let unsure = false;
+    let won: boolean;
+    try {
+      won = await this.op(`publish ${name}`, async () => {
+        try {
+          await this.kv.create(key, value);
+          return true;
+        } catch (e) {
+          if (errorCode(e) !== WRONG_LAST_SEQUENCE) {
+            unsure = true; // a lost answer: the create may have landed
+            throw e;
+          }
+          if (!unsure) return false;
+          const now = await this.entry(key);
+          return now !== undefined && sameBytes(now, value);
+        }
+      });
+    } catch (e) {
+      if (object && !unsure) await this.objects.delete(object).catch(() => {});
+      throw e;
+    }
+    if (!won && object) await this.op(`remove the upload of ${name}`, () => this.objects.delete(object)).catch(() => {});
+    return won;
+  }
+
+  async remove(name: string): Promise<void> {
+    const key = natsKey(name);
+    const before = await this.op(`read ${name}`, () => this.entry(key));
+    if (before === undefined) return;
+    // Purged, not deleted: no marker stays behind, so list (the stream's subjects) never sees it.
+    await this.op(`remove ${name}`, () => this.jsm.streams.purge(this.stream, { filter: `${this.subjects}${key}` }));
+    const object = NatsPageStore.objectOf(before);
+    if (object) await this.op(`remove the object of ${name}`, () => this.objects.delete(object)).catch(() => {});
+  }
+
+  async list(prefix = ''): Promise<string[]> {
+    if (typeof prefix !== 'string') throw new LatchkeyError('EINVAL', `page store ${this.where}: list: prefix is not a string`);
+    const dash = prefix.indexOf('-');
+    // A prefix with a '-' fixes the first token; any other asks for every key.
+    const filter = dash > 0 && /^[A-Za-z0-9][A-Za-z0-9._]*$/.test(prefix.slice(0, dash)) ? `${prefix.slice(0, dash).replace(/\./g, '=')}.*` : '>';
+    return this.op(`list ${prefix || 'all names'}`, async () => {
+      // The stream's subjects, from its leader (a consumer, as KV keys() runs, may be placed on a
+      // node that died until the cluster notices: measured 2 s timeouts for 10 s after a kill).
+      const info = await this.jsm.streams.info(this.stream, { subjects_filter: `${this.subjects}${filter}` });
+      const names: string[] = [];
+      for (const subject of Object.keys(info.state.subjects ?? {})) {
+        const name = natsName(subject.slice(this.subjects.length));
+        if (name !== undefined && name.startsWith(prefix)) names.push(name);
+      }
+      return names.sort();
+    });
+  }
+
+  /** Closes the connection to the servers (open() closes a store it made from a home string). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.nc.close().catch(() => {});
+  }
+}
+
+/** Each request's own bound: half the operation's, at most 2 s (a stream leader's failover is retried at that pace). */
+function apiTimeoutOf(timeout: number): number {
+  return Math.min(2000, Math.floor(timeout / 2));
+}
+
+/**
+ * Runs `fn` until it resolves, retrying failures of the servers (no JetStream leader yet, a
+ * timeout, a reconnect) with a growing pause, for at most `timeout` ms; then EIO naming the
+ * servers and `what`. A LatchkeyError from `fn` is passed on as it is.
+ */
+async function retrying<T>(where: string, what: string, timeout: number, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof LatchkeyError) throw e;
+      const pause = Math.min(25 * 2 ** attempt, 500);
+      if (Date.now() + pause >= deadline) {
+        throw new LatchkeyError('EIO', `page store ${where}: ${what} failed within ${timeout} ms: ${(e as Error).message}`);
+      }
+      await sleep(pause);
+    }
+  }
+}

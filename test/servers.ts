@@ -1,0 +1,167 @@
+/**
+ * Real servers for the tests: `nats-server` processes started from the binary on PATH, on
+ * 127.0.0.1 only, each with a fresh data directory and ports the kernel handed out, waited for
+ * until ready (bounded), and stopped by their pid. Nothing here mocks a server.
+ *
+ *   const c = await startNats({ nodes: 3 });   // a JetStream cluster with routes
+ *   c.url()                                    // 'nats://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3'
+ *   c.kill(0)                                  // SIGKILL one node, by its pid
+ *   await c.stop()                             // every process it started, and its directories
+ *
+ * Every process started here is also killed when the test process exits (a last resort for a
+ * test that failed before its afterAll), and at most MAX_PROCESSES run at once.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Is the binary on PATH? */
+export function onPath(binary: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).status === 0;
+}
+
+/** A bound on the processes the suites may run at once (a runaway test cannot fork a swarm). */
+const MAX_PROCESSES = 8;
+/** How long a node (or a cluster) may take to be ready: measured about 1 s for three. */
+const READY_TIMEOUT_MS = 20_000;
+
+const running = new Map<number, ChildProcess>();
+process.on('exit', () => {
+  for (const pid of running.keys()) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+  }
+});
+
+/** A port no one listens on now (the kernel's choice for port 0). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface NatsNode {
+  readonly name: string;
+  readonly port: number;
+  readonly monitorPort: number;
+  readonly pid: number;
+  /** Is the process still running (not killed, not exited)? */
+  alive: boolean;
+}
+
+export interface NatsCluster {
+  readonly nodes: readonly NatsNode[];
+  /** `nats://127.0.0.1:p1,...` for the given nodes (default all), with `/name` and a query when given. */
+  url(name?: string, query?: string, which?: readonly number[]): string;
+  /** SIGKILL node i by its pid and wait until it is gone (bounded). */
+  kill(i: number): Promise<void>;
+  /** Stops every process it started (SIGTERM, then SIGKILL after 5 s) and removes its directories. */
+  stop(): Promise<void>;
+}
+
+function waitExit(p: ChildProcess, ms: number): Promise<boolean> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.once('exit', () => { clearTimeout(t); resolve(true); });
+  });
+}
+
+async function get(url: string): Promise<{ status: number; body: string } | undefined> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return { status: r.status, body: await r.text() };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts `nodes` nats-server processes (1, or 3 routed into one cluster), JetStream on unless
+ * `jetstream: false`, and resolves once every node answers its health check (and, clustered,
+ * the JetStream meta group has a leader). Rejects, having stopped what it started, after
+ * READY_TIMEOUT_MS.
+ */
+export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean }): Promise<NatsCluster> {
+  const jetstream = opts.jetstream ?? true;
+  if (running.size + opts.nodes > MAX_PROCESSES) throw new Error(`test/servers.ts: more than ${MAX_PROCESSES} server processes at once`);
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-nats-'));
+  const ports = await Promise.all(Array.from({ length: opts.nodes }, async () => ({ client: await freePort(), monitor: await freePort(), route: await freePort() })));
+  const procs: ChildProcess[] = [];
+  const nodes: NatsNode[] = [];
+  const logs: string[] = [];
+  const stop = async () => {
+    for (const p of procs) if (p.pid !== undefined && running.has(p.pid)) p.kill('SIGTERM');
+    for (const p of procs) {
+      if (!(await waitExit(p, 5000))) { p.kill('SIGKILL'); await waitExit(p, 5000); }
+      if (p.pid !== undefined) running.delete(p.pid);
+    }
+    for (const n of nodes) n.alive = false;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < opts.nodes; i++) {
+      const name = `n${i + 1}`;
+      const lines = [
+        `server_name: ${name}`,
+        `listen: 127.0.0.1:${ports[i].client}`,
+        `http: 127.0.0.1:${ports[i].monitor}`,
+      ];
+      if (jetstream) lines.push(`jetstream { store_dir: ${JSON.stringify(join(dir, name))}, max_memory_store: 64MB, max_file_store: 1GB }`);
+      if (opts.nodes > 1) {
+        const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`).join(', ');
+        lines.push(`cluster { name: lk, listen: 127.0.0.1:${ports[i].route}, routes: [${routes}] }`);
+      }
+      const conf = join(dir, `${name}.conf`);
+      writeFileSync(conf, `${lines.join('\n')}\n`);
+      const log = join(dir, `${name}.log`);
+      logs.push(log);
+      const p = spawn('nats-server', ['-c', conf, '-l', log], { stdio: 'ignore' });
+      if (p.pid === undefined) throw new Error('nats-server did not start');
+      procs.push(p);
+      running.set(p.pid, p);
+      const node: NatsNode = { name, port: ports[i].client, monitorPort: ports[i].monitor, pid: p.pid, alive: true };
+      p.once('exit', () => { node.alive = false; running.delete(p.pid!); });
+      nodes.push(node);
+    }
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const dead = nodes.find((n) => !n.alive);
+      if (dead) throw new Error(`nats-server ${dead.name} exited while starting`);
+      const health = await Promise.all(nodes.map((n) => get(`http://127.0.0.1:${n.monitorPort}/healthz`)));
+      let ready = health.every((h) => h?.status === 200);
+      if (ready && jetstream && opts.nodes > 1) {
+        const jsz = await get(`http://127.0.0.1:${nodes[0].monitorPort}/jsz`);
+        const meta = jsz && (JSON.parse(jsz.body) as { meta_cluster?: { leader?: string; cluster_size?: number } }).meta_cluster;
+        ready = Boolean(meta?.leader) && meta?.cluster_size === opts.nodes;
+      }
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`nats-server not ready within ${READY_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (e) {
+    const tail = logs.filter(existsSync).map((l) => readFileSync(l, 'utf8').slice(-2000)).join('\n');
+    await stop();
+    throw new Error(`${(e as Error).message}\n${tail}`);
+  }
+  return {
+    nodes,
+    url(name, query, which) {
+      const hosts = (which ?? nodes.map((_, i) => i)).map((i) => `127.0.0.1:${nodes[i].port}`).join(',');
+      return `nats://${hosts}${name === undefined ? '' : `/${name}`}${query ? `?${query}` : ''}`;
+    },
+    async kill(i) {
+      const p = procs[i];
+      p.kill('SIGKILL');
+      if (!(await waitExit(p, 5000))) throw new Error(`nats-server ${nodes[i].name} (pid ${p.pid}) did not die`);
+      nodes[i].alive = false;
+    },
+    stop,
+  };
+}
