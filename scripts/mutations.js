@@ -260,8 +260,8 @@ export const MUTATIONS = [
   {
     name: 'log: a write\'s unused credit is kept, and what passes two grains never goes back to the ring',
     file: 'assembly/log/log.ts',
-    find: '        if (atomic.cmpxchg<u64>(SB + SB_LOG_CREDIT, word, word + <u64>give) == word) break;\n',
-    replace: '        break;\n',
+    find: '    if (n > 2 * LOG_CREDIT_GRAIN) n = creditReturn(e, n - LOG_CREDIT_GRAIN) ? LOG_CREDIT_GRAIN : 0;\n',
+    replace: '    if (n > 2 * LOG_CREDIT_GRAIN) n = LOG_CREDIT_GRAIN;\n',
     tests: ['test/log.test.ts'],
   },
 ];

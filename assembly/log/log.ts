@@ -205,6 +205,17 @@ export function logAdmit(bytes: i32): void {
   }
 }
 
+/** Gives `n` bytes of credit of the log's start `epoch` back to the ring; false (nothing given: the credit is void) if the log started again since. */
+function creditReturn(epoch: u64, n: i32): bool {
+  let word = atomic.load<u64>(SB + SB_LOG_CREDIT);
+  while (creditEpoch(word) == epoch) {
+    const seen = atomic.cmpxchg<u64>(SB + SB_LOG_CREDIT, word, word + <u64>n);
+    if (seen == word) return true;
+    word = seen;
+  }
+  return false;
+}
+
 /** The write is over: its unused credit goes back to the slot, and past 2 grains to the ring (of the same start only). */
 export function logDone(): void {
   if (admitted != 0) {
@@ -213,15 +224,7 @@ export function logDone(): void {
     const e = creditEpoch(held);
     let n = creditBytes(held) + admitted;
     admitted = 0;
-    if (n > 2 * LOG_CREDIT_GRAIN) {
-      const give = n - LOG_CREDIT_GRAIN;
-      n = LOG_CREDIT_GRAIN;
-      for (;;) {
-        const word = atomic.load<u64>(SB + SB_LOG_CREDIT);
-        if (creditEpoch(word) != e) { n = 0; break; } // the log started again: this credit is void
-        if (atomic.cmpxchg<u64>(SB + SB_LOG_CREDIT, word, word + <u64>give) == word) break;
-      }
-    }
+    if (n > 2 * LOG_CREDIT_GRAIN) n = creditReturn(e, n - LOG_CREDIT_GRAIN) ? LOG_CREDIT_GRAIN : 0;
     store<u64>(slot, (e << 32) | <u64>n);
   }
   logging = false;
@@ -300,11 +303,7 @@ export function logRelease(n: i32, epoch: u32): bool {
   if (!ASC_NO_ASSERT) assert(d + <u64>n <= atomic.load<u64>(SB + SB_LOG_RESERVED), "log: a release past the reserved records");
   ringZero(d, n);
   atomic.store<u64>(SB + SB_LOG_DRAINED, d + <u64>n);
-  for (;;) {
-    const word = atomic.load<u64>(SB + SB_LOG_CREDIT);
-    if (<u32>creditEpoch(word) != epoch) break; // started again meanwhile: the new start's credit is the whole ring
-    if (atomic.cmpxchg<u64>(SB + SB_LOG_CREDIT, word, word + <u64>n) == word) break;
-  }
+  creditReturn(<u64>epoch, n); // started again meanwhile: the new start's credit is already the whole ring
   atomic.add<u32>(SB + SB_LOG_DRAIN_SEQ, 1);
   futexWake(SB + SB_LOG_DRAIN_SEQ, -1);
   return true;
