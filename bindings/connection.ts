@@ -102,6 +102,21 @@ class ImageGone extends LatchkeyError {
 
 const encoder = new TextEncoder();
 
+/**
+ * The connection's shared memory, `cacheSize` of address space reserved. A runtime that cannot
+ * reserve it (a browser page holds only about 125 shared memories at once, measured in Chromium)
+ * throws a RangeError: ENOMEM, saying what to do instead.
+ */
+function sharedMemory(cacheSize: number): WebAssembly.Memory {
+  try {
+    return new WebAssembly.Memory({ initial: INITIAL_MEMORY_PAGES, maximum: Math.floor(cacheSize / WASM_PAGE), shared: true });
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new LatchkeyError('ENOMEM', `open: the runtime refused a shared memory of cacheSize ${cacheSize} bytes (${e.message}); ` +
+      'accepted: a smaller cacheSize, or fewer connections open at once (a browser page holds about 125): tables of one connection share its memory');
+  }
+}
+
 export class Connection implements SessionOwner {
   readonly core: CoreThread;
   private readonly cfg: ShareHandle['config'];
@@ -205,11 +220,7 @@ export class Connection implements SessionOwner {
       throw invalid(`pageSize ${cfg.pageSize} differs from the home's page size ${latest.pageSize}`, `${latest.pageSize} (fixed when the home was created), or no pageSize`);
     }
     const module = await loadModule(cfg.debug);
-    const memory = new WebAssembly.Memory({
-      initial: INITIAL_MEMORY_PAGES,
-      maximum: Math.floor(cfg.cacheSize / WASM_PAGE),
-      shared: true,
-    });
+    const memory = sharedMemory(cfg.cacheSize);
     const core = await CoreThread.create(module, memory, pageSize, cfg.cacheSize, await threadCanBlock());
     core.x.lk_role_init(0);
     const conn = new Connection(core, { pageSize, cacheSize: cfg.cacheSize, debug: cfg.debug, log: cfg.log, flushInterval: cfg.flushInterval, checkpointSize: cfg.checkpointSize },

@@ -171,3 +171,26 @@ describe('ENOMEM message', () => {
     await c0.close();
   });
 });
+
+describe('ENOMEM when the runtime refuses the shared memory', () => {
+  // A browser page holds only about 125 shared memories at once (measured in Chromium); past
+  // that, WebAssembly.Memory throws a RangeError. Node reserves what is asked, so the refusal is
+  // reproduced here by a constructor that refuses shared memories, as the page's does.
+  it('open() rejects with ENOMEM naming the cache size and what to do, not a bare RangeError', async () => {
+    const Real = WebAssembly.Memory;
+    const refusing = function (this: unknown, d: WebAssembly.MemoryDescriptor) {
+      if (d.shared) throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+      return new Real(d);
+    } as unknown as typeof WebAssembly.Memory;
+    (WebAssembly as { Memory: typeof WebAssembly.Memory }).Memory = refusing;
+    try {
+      const e = await expectRejection(open({ cacheSize: MIN_CACHE_SIZE }), 'ENOMEM', `cacheSize ${MIN_CACHE_SIZE} bytes`);
+      expect(e.message).toMatch(/could not allocate memory/);
+      expect(e.message).toMatch(/fewer connections open at once/);
+    } finally {
+      (WebAssembly as { Memory: typeof WebAssembly.Memory }).Memory = Real;
+    }
+    const c = await open({ cacheSize: MIN_CACHE_SIZE }); // and nothing stays broken
+    await c.close();
+  });
+});
