@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `latchkey`, the command line (package.json "bin"; Node only: nothing imports this file), in the
- * manner of WiredTiger's `wt` utility, over a directory home:
+ * manner of WiredTiger's `wt` utility, over a directory home or a `nats://` one (NatsPageStore):
  *
  *   latchkey verify -h <home> [table ...]          verify tables (all if none named)
  *   latchkey stat   -h <home> [table ...] [--json] home facts and per-table statistics
@@ -14,8 +14,9 @@
  * argument; `latchkey -h /data/db verify` is bad usage naming the right order.
  *
  * verify, stat and dump open the home as a FOLLOWER over a read-only view of the directory
- * (DirectoryPageStore's read-only view, store-dir.ts): they load the latest checkpoint and change nothing, so they are safe
- * beside a running leader. load opens it as the LEADER: a home that a live process leads is EBUSY
+ * (DirectoryPageStore's read-only view, store-dir.ts), or as a follower of a nats:// home (a
+ * follower publishes nothing): they load the latest checkpoint and change nothing, so they are
+ * safe beside a running leader. load opens it as the LEADER: a home that a live process leads is EBUSY
  * (bindings/leader.ts) unless --takeover, which claims a new term and so fences that leader (its
  * next checkpoint fails with ESTALE); it writes the table, and closing checkpoints it. A failed
  * load checkpoints nothing.
@@ -34,6 +35,8 @@ import { open, parseConfig, type Connection, type Session } from './index.js';
 import { LatchkeyError } from './errors.js';
 import { latestRecord, readRecord, recordName, type LogRecord } from './checkpoint.js';
 import { DirectoryPageStore } from './store-dir.js';
+import { isRemoteHome, openRemote } from './core.js';
+import type { PageStore } from './store.js';
 import { inspectLog } from './log.js';
 import { renderTreeSvg } from './svg.js';
 import * as dumpFormat from './dump-format.js';
@@ -59,7 +62,7 @@ const COMMON: Options = {
   'cache-size': { type: 'string' },
   help: { type: 'boolean' },
 };
-const COMMON_USAGE = `  -h, --home <dir>     the database directory (required)
+const COMMON_USAGE = `  -h, --home <dir>     the database directory, or nats://host:port[,...]/name (required)
   --cache-size <size>  memory for the tables, e.g. 512MB (default 256MB)
   --help               this text`;
 
@@ -153,7 +156,7 @@ function optionList(cmd: Command): string {
 }
 
 function home(command: string, v: Values): string {
-  if (typeof v.home !== 'string' || v.home === '') throw new UsageError(command, 'missing home', '-h <dir> or --home <dir>, the database directory');
+  if (typeof v.home !== 'string' || v.home === '') throw new UsageError(command, 'missing home', '-h <dir> or --home <dir>, the database directory (or a nats:// home)');
   return v.home;
 }
 
@@ -171,16 +174,18 @@ function cacheSize(command: string, v: Values): { cacheSize?: string } {
   return { cacheSize: size };
 }
 
-/** A follower over a read-only view of the home, with the latest record read before it loaded. */
-async function openFollower(command: string, dir: string, v: Values): Promise<{ conn: Connection; latest: LogRecord; store: DirectoryPageStore }> {
-  const size = cacheSize(command, v);
-  const store = await DirectoryPageStore.open(dir, false, true);
-  const latest = await latestRecord(store);
-  if (!latest) {
-    throw new LatchkeyError('ENOENT', `home ${JSON.stringify(dir)} holds no latchkey checkpoints; accepted: a home a leader has checkpointed (latchkey load --create makes one)`);
+/**
+ * `fn` on the home's store: a read-only view of a directory (ENOENT if it is not there), or an
+ * existing nats:// home's buckets (ENOENT if they are missing), let go of after.
+ */
+async function withStore<T>(dir: string, fn: (store: PageStore) => Promise<T>): Promise<T> {
+  if (!isRemoteHome(dir)) return fn(await DirectoryPageStore.open(dir, false, true));
+  const store = await openRemote(dir, false);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
   }
-  const conn = await open({ home: store, role: 'follower', create: false, ...size });
-  return { conn, latest, store };
 }
 
 /** Table arguments as uris ('users' means 'table:users'); ENOENT naming the tables there are. */
@@ -196,13 +201,21 @@ function tableUris(s: Session, dir: string, names: string[]): string[] {
   });
 }
 
-async function withFollower<T>(command: string, dir: string, v: Values, fn: (s: Session, conn: Connection, latest: LogRecord, store: DirectoryPageStore) => Promise<T>): Promise<T> {
-  const { conn, latest, store } = await openFollower(command, dir, v);
-  try {
-    return await fn(conn.openSession(), conn, latest, store);
-  } finally {
-    await conn.close();
-  }
+/** `fn` on a follower of the home, with the latest record read before it loaded; closed after. */
+async function withFollower<T>(command: string, dir: string, v: Values, fn: (s: Session, conn: Connection, latest: LogRecord, store: PageStore) => Promise<T>): Promise<T> {
+  const size = cacheSize(command, v);
+  return withStore(dir, async (store) => {
+    const latest = await latestRecord(store);
+    if (!latest) {
+      throw new LatchkeyError('ENOENT', `home ${JSON.stringify(dir)} holds no latchkey checkpoints; accepted: a home a leader has checkpointed (latchkey load --create makes one)`);
+    }
+    const conn = await open({ home: store, role: 'follower', create: false, ...size });
+    try {
+      return await fn(conn.openSession(), conn, latest, store);
+    } finally {
+      await conn.close();
+    }
+  });
 }
 
 // ---- commands ----
@@ -314,10 +327,10 @@ async function readInput(file: string | undefined): Promise<string> {
 async function logCommand(v: Values, args: string[]): Promise<number> {
   const dir = home('log', v);
   if (args.length) throw new UsageError('log', `unexpected arguments ${args.join(' ')}`, 'latchkey log -h <home> [--json]');
-  const store = await DirectoryPageStore.open(dir, false, true);
-  const latest = await latestRecord(store);
-  const ckpt = latest?.checkpoint ? await readRecord(store, latest.checkpoint) : undefined;
-  const segments = await inspectLog(store);
+  const { ckpt, segments } = await withStore(dir, async (store) => {
+    const latest = await latestRecord(store);
+    return { ckpt: latest?.checkpoint ? await readRecord(store, latest.checkpoint) : undefined, segments: await inspectLog(store) };
+  });
   const damaged = segments.slice(0, -1).filter((g) => g.bad);
   if (v.json) {
     await out.write(`${JSON.stringify({ home: dir, checkpoint: ckpt ? { seq: ckpt.seq, lsn: ckpt.lsn ?? 0 } : null, segments }, null, 2)}\n`);
@@ -343,7 +356,7 @@ async function load(v: Values, args: string[]): Promise<number> {
   // A home with no records is created with the dump's page size; an existing one keeps its own.
   let fresh = true;
   try {
-    fresh = !(await latestRecord(await DirectoryPageStore.open(dir, false, true)));
+    fresh = !(await withStore(dir, latestRecord));
   } catch (e) {
     if (!(e instanceof LatchkeyError && e.code === 'ENOENT')) throw e;
   }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { open } from '../dist/index.js';
 import { parsePrinted } from '../dist/dump-format.js';
 import { rng } from './helpers.js';
+import { onPath, startNats, type NatsCluster } from './servers.js';
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'latchkey-cli-'));
@@ -379,5 +380,45 @@ describe('latchkey log, and verify of a home with a log', () => {
     const v = cli(['verify', '-h', dir]);
     expect(v.code).toBe(1);
     expect(v.stderr).toMatch(new RegExp(`^ECORRUPT: log: segment ${names[2]}, log position \\d+: record checksum mismatch`, 'm'));
+  });
+});
+
+// The commands on a nats:// home: a real nats-server (test/servers.ts). Without nats-server on
+// PATH these are skipped (test/nats.test.ts says how to install it, and fails under
+// LATCHKEY_REQUIRE_NATS=1, as CI runs).
+describe.skipIf(!onPath('nats-server'))('latchkey on a nats:// home', () => {
+  let nats: NatsCluster;
+  beforeAll(async () => { nats = await startNats({ nodes: 1 }); });
+  afterAll(async () => { await nats?.stop(); });
+
+  it('load --create, then stat, verify, dump and log read the home from the servers', () => {
+    const dir = nats.url('cli');
+    const dump = cli(['dump', '-h', home, 'table:str']);
+    expect(dump.code).toBe(0);
+    const missing = cli(['load', '-h', dir], dump.out);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^ENOENT: /);
+    const load = cli(['load', '-h', dir, '--create'], dump.out);
+    expect(load.stderr).toBe('');
+    expect(load.stdout).toBe(`table:str: loaded ${strModel.size} entries into ${dir}\n`);
+    const st = JSON.parse(cli(['stat', '-h', dir, '--json']).stdout);
+    expect(st.home).toBe(dir);
+    expect(st.tables['table:str'].entries).toBe(strModel.size);
+    expect(cli(['verify', '-h', dir]).stdout).toMatch(/^table:str: ok \(\d+ pages, \d+ levels?\)\n$/);
+    const again = cli(['dump', '-h', dir, 'table:str']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(dump.stdout);
+    const log = cli(['log', '-h', dir, '--json']);
+    expect(log.code).toBe(0);
+    const facts = JSON.parse(log.stdout);
+    expect(facts.checkpoint.seq).toBe(st.latest.seq);
+    expect(facts.segments.length).toBeGreaterThan(0);
+    for (const g of facts.segments) expect(g.bad).toBeUndefined();
+  });
+
+  it('a home not on the servers is ENOENT, exit 1', () => {
+    const r = cli(['verify', '-h', nats.url('nothere')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ENOENT: /);
   });
 });
