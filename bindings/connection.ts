@@ -44,7 +44,7 @@ import { CoreThread, loadModule, openDirectory, openRemote, isRemoteHome, thread
 import { Session, liveTables, type SessionOwner } from './session.js';
 import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
-import { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
+import { MemoryPageStore, canWatch, type NameChange, type PageStore, type PageStoreRef } from './store.js';
 import {
   ImageWriter, type ImageTable, type LogRecord, blobName, crc32, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
 } from './checkpoint.js';
@@ -53,7 +53,7 @@ import {
   MAX_TABLES, ROLE_LEADER, INITIAL_MEMORY_PAGES, LOG_R_TREE, CONN_TERM as TERM, CONN_LAST_SEQ as LAST_SEQ, CONN_IMAGE_SEQ as IMAGE_SEQ,
 } from './abi.generated.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
-import { LogWriter, LogGap, flushRemote, replay, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
+import { LogWriter, LogGap, flushRemote, replay, segmentEnd, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
 import { collectChanges, decodeDelta, encodeDelta, DELTA_CHAIN_MAX } from './delta.js';
 
 const WASM_PAGE = 65536;
@@ -168,6 +168,17 @@ export class Connection implements SessionOwner {
    */
   private deltaBase: { chain: number[]; lsn: number; fullBytes: number; changedBytes: number } | undefined;
 
+  /**
+   * The feed of a follower whose store tells when names appear (a WatchablePageStore): the
+   * watch's stop; a refresh running, and another asked for meanwhile; the end of the newest log
+   * segment known of (from the watch, or a replay), and since when the trees have been behind it.
+   */
+  private unwatch: (() => void) | undefined;
+  private feeding = false;
+  private feedAgain = false;
+  private knownEnd = 0;
+  private behindSince: number | undefined;
+
   /** The store of a server home, which open() made: closed by close(). */
   private remote: { close(): Promise<void> } | undefined;
 
@@ -235,6 +246,7 @@ export class Connection implements SessionOwner {
       throw e;
     }
     conn.startTimers(cfg.refreshInterval);
+    conn.startFeed(store);
     // A process that ends without close() (its event loop ran empty) flushes its log first.
     conn.removeExitHook = onProcessExit(() => conn.log?.flush());
     return conn;
@@ -261,6 +273,63 @@ export class Connection implements SessionOwner {
       }, refreshInterval));
     }
     for (const t of this.timers) (t as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * A store that tells when names appear feeds this connection while it follows: each new log
+   * segment or checkpoint record (or a resync, after a reconnect) starts a refresh, which
+   * replays the log from where the trees stand; changes arriving during one start one more.
+   */
+  private startFeed(store: PageStore): void {
+    if (!canWatch(store)) return;
+    const fed = (c: NameChange) => this.fed(c);
+    const stops = [store.watch(SEGMENT_PREFIX, fed), store.watch('log-', fed)];
+    this.unwatch = () => { for (const stop of stops) stop(); };
+  }
+
+  private fed(c: NameChange): void {
+    if (this.closed) return;
+    if (!c.resync && c.data && c.name.startsWith(SEGMENT_PREFIX)) {
+      const end = segmentEnd(c.data);
+      if (end !== undefined && end > this.knownEnd) {
+        this.knownEnd = end;
+        if (end > Math.max(this.logPos, 0)) this.behindSince ??= performance.now();
+      }
+    }
+    if (this.role === 'leader') return;
+    if (this.feeding) {
+      this.feedAgain = true;
+      return;
+    }
+    this.feeding = true;
+    void (async () => {
+      try {
+        do {
+          this.feedAgain = false;
+          if (this.closed || this.role === 'leader') break;
+          await this.reconfigure({ checkpoint: 'latest' });
+          this.refreshError = undefined;
+        } while (this.feedAgain);
+      } catch (e) {
+        this.refreshError = e as LatchkeyError; // the next change, or refreshInterval, tries again
+      } finally {
+        this.feeding = false;
+      }
+    })();
+  }
+
+  /**
+   * How far this follower is behind the log it knows of: `bytes`, the log bytes between the end
+   * of the newest log segment it has heard of (from its store's watch, or seen by its last
+   * refresh) and the position its trees have applied; `ms`, how long it has been behind without
+   * a break (0 when bytes is 0). A leader's lag is 0. Without a watching store only refreshes
+   * learn of segments, and they apply what they see: lag is then 0 between refreshes.
+   */
+  get lag(): { bytes: number; ms: number } {
+    if (this.role === 'leader') return { bytes: 0, ms: 0 };
+    const bytes = Math.max(0, this.knownEnd - Math.max(this.logPos, 0));
+    if (bytes === 0) this.behindSince = undefined;
+    return { bytes, ms: bytes === 0 || this.behindSince === undefined ? 0 : performance.now() - this.behindSince };
   }
 
   checkOpen(): void {
@@ -370,6 +439,10 @@ export class Connection implements SessionOwner {
     if (this.logPos < 0) return;
     const r = await replay(store, this.replayTarget(), this.logPos, this.logTrees);
     this.logPos = r.end;
+    if (r.end >= this.knownEnd) {
+      this.knownEnd = r.end;
+      this.behindSince = undefined;
+    }
     this.logTrees = r.trees;
     for (const t of r.termStarts) if (!this.termStarts.includes(t)) this.termStarts.push(t);
     if (r.applied > 0) {
@@ -1038,6 +1111,7 @@ export class Connection implements SessionOwner {
   async close(): Promise<void> {
     if (this.closed) return;
     for (const t of this.timers) clearInterval(t);
+    this.unwatch?.();
     let failure: unknown;
     this.removeExitHook?.();
     if (this.checkpointOnClose && this.role === 'leader') {
