@@ -53,7 +53,7 @@ import {
   MAX_TABLES, ROLE_LEADER, INITIAL_MEMORY_PAGES, LOG_R_TREE, CONN_TERM as TERM, CONN_LAST_SEQ as LAST_SEQ, CONN_IMAGE_SEQ as IMAGE_SEQ,
 } from './abi.generated.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
-import { LogWriter, LogGap, flushRemote, replay, segmentEnd, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
+import { LogWriter, LogGap, flushRemote, replay, segmentBounds, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
 import { collectChanges, decodeDelta, encodeDelta, DELTA_CHAIN_MAX } from './delta.js';
 
 const WASM_PAGE = 65536;
@@ -176,6 +176,8 @@ export class Connection implements SessionOwner {
   private unwatch: (() => void) | undefined;
   private feeding = false;
   private feedAgain = false;
+  /** Segments the watch delivered, not yet applied, by start position (the fast path: no listing). */
+  private fedSegments = new Map<number, { name: string; data: Uint8Array }>();
   private knownEnd = 0;
   private behindSince: number | undefined;
 
@@ -276,9 +278,12 @@ export class Connection implements SessionOwner {
   }
 
   /**
-   * A store that tells when names appear feeds this connection while it follows: each new log
-   * segment or checkpoint record (or a resync, after a reconnect) starts a refresh, which
-   * replays the log from where the trees stand; changes arriving during one start one more.
+   * A store that tells when names appear feeds this connection while it follows. A new log
+   * segment delivered with its bytes that starts where the trees stand is replayed from those
+   * bytes alone (it is the history's next segment: each position is created once, by its one
+   * winner, and never re-created); anything else (a checkpoint record, a segment past a gap or
+   * without bytes, a resync after a reconnect) starts a refresh, which lists the store and
+   * replays the log from where the trees stand. Changes arriving during either start one more.
    */
   private startFeed(store: PageStore): void {
     if (!canWatch(store)) return;
@@ -289,33 +294,54 @@ export class Connection implements SessionOwner {
 
   private fed(c: NameChange): void {
     if (this.closed) return;
-    if (!c.resync && c.data && c.name.startsWith(SEGMENT_PREFIX)) {
-      const end = segmentEnd(c.data);
-      if (end !== undefined && end > this.knownEnd) {
-        this.knownEnd = end;
-        if (end > Math.max(this.logPos, 0)) this.behindSince ??= performance.now();
-      }
+    const bounds = !c.resync && c.data && c.name.startsWith(SEGMENT_PREFIX) ? segmentBounds(c.data) : undefined;
+    if (bounds && bounds.end > this.knownEnd) {
+      this.knownEnd = bounds.end;
+      if (bounds.end > Math.max(this.logPos, 0)) this.behindSince ??= performance.now();
     }
-    if (this.role === 'leader') return;
-    if (this.feeding) {
-      this.feedAgain = true;
+    if (this.role === 'leader') {
+      this.fedSegments.clear();
       return;
     }
+    if (bounds && !c.resync && c.data && c.name === segmentName(bounds.start)) this.fedSegments.set(bounds.start, { name: c.name, data: c.data });
+    else this.feedAgain = true; // a full refresh
+    if (this.feeding) return;
     this.feeding = true;
     void (async () => {
       try {
-        do {
-          this.feedAgain = false;
-          if (this.closed || this.role === 'leader') break;
-          await this.reconfigure({ checkpoint: 'latest' });
+        while (!this.closed && this.role !== 'leader' && (this.feedAgain || this.fedSegments.size > 0)) {
+          for (const start of this.fedSegments.keys()) if (start < this.logPos) this.fedSegments.delete(start);
+          const next = this.logPos >= 0 ? this.fedSegments.get(this.logPos) : undefined;
+          if (next && !this.feedAgain) {
+            this.fedSegments.delete(this.logPos);
+            await this.locked(() => this.applySegment(next.name, next.data));
+          } else {
+            this.feedAgain = false;
+            if (this.fedSegments.size > 0 && !next) this.fedSegments.clear(); // a gap: the refresh lists
+            await this.reconfigure({ checkpoint: 'latest' });
+          }
           this.refreshError = undefined;
-        } while (this.feedAgain);
+        }
       } catch (e) {
         this.refreshError = e as LatchkeyError; // the next change, or refreshInterval, tries again
+        this.fedSegments.clear();
       } finally {
         this.feeding = false;
       }
     })();
+  }
+
+  /** Replays one delivered segment, the history's next (under the checkpoint lock, as a follower). */
+  private async applySegment(name: string, data: Uint8Array): Promise<void> {
+    if (this.role === 'leader' || this.logPos < 0 || segmentName(this.logPos) !== name) return;
+    const one: PageStore = {
+      read: async (n) => (n === name ? data : undefined),
+      list: async (prefix = '') => (name.startsWith(prefix) ? [name] : []),
+      write: async () => { throw new LatchkeyError('EINVAL', 'a delivered segment is read only'); },
+      publish: async () => false,
+      remove: async () => {},
+    };
+    await this.replayLog(one);
   }
 
   /**
