@@ -10,7 +10,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { open, type Connection, canWatch, MemoryPageStore } from '../dist/index.js';
-import { NatsPageStore } from '../dist/store-nats.js';
+import { NatsPageStore, parseNatsHome } from '../dist/store-nats.js';
 import { onPath, startNats, type NatsCluster } from './servers.js';
 import { withWorkers, waitFor } from './helpers.js';
 
@@ -55,6 +55,20 @@ describe('followers fed by a NATS watch', () => {
   it('canWatch tells a watching store from one that is polled', () => {
     expect(canWatch(new MemoryPageStore())).toBe(false);
     expect(typeof NatsPageStore.prototype.watch).toBe('function');
+  });
+
+  it('ws:// and wss:// homes parse as NATS over WebSocket; where the runtime has no WebSocket, opening one is EINVAL saying what is needed', async () => {
+    expect(parseNatsHome('ws://127.0.0.1:8080/db1')).toEqual({ servers: ['127.0.0.1:8080'], name: 'db1', transport: 'ws' });
+    expect(parseNatsHome('wss://h1:443,h2:443/db1?timeout=2000')).toEqual({ servers: ['h1:443', 'h2:443'], name: 'db1', transport: 'wss', timeout: 2000 });
+    for (const bad of ['ws://127.0.0.1:8080', 'http://127.0.0.1:8080/db', 'ws://h/db']) {
+      expect(() => parseNatsHome(bad), bad).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    }
+    await expect(NatsPageStore.open({ servers: 'h:1', name: 'db', transport: 'udp' as never })).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining("'tcp', 'ws' or 'wss'") });
+    if (typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
+      await expect(open({ home: 'ws://127.0.0.1:1/db' })).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('needs a WebSocket') });
+    } else {
+      await expect(open({ home: 'ws://127.0.0.1:1/db?timeout=1000' })).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('127.0.0.1:1') });
+    }
   });
 
   describe.skipIf(!hasNats)('one node', () => {
