@@ -46,8 +46,9 @@
  *
  * WATCH (WatchablePageStore, bindings/store.ts): a KV watch of the prefix's keys, new entries
  * only, each reported with its bytes when they are inline. The watch is an ordered consumer the
- * client re-creates after a reconnect; every reconnect (and a watch that had to be made again)
- * is also reported as `resync`, so a follower looks at the store again from where it stands.
+ * client re-creates after a reconnect; the watch being in place, every reconnect, and a watch that
+ * had to be made again are reported as `resync`, so a follower looks at the store again from
+ * where it stands (names created before the watch's consumer existed are then not lost).
  *
  * The NATS client (`@nats-io/jetstream`, `@nats-io/kv`, `@nats-io/obj`, and the transport:
  * `@nats-io/transport-node` for `nats://`, `@nats-io/nats-core`'s WebSocket one for `ws://`;
@@ -437,8 +438,8 @@ export class NatsPageStore implements WatchablePageStore {
 
   /**
    * Reports names starting with `prefix` as they are created or replaced (WatchablePageStore):
-   * a KV watch of new entries, inline bytes passed along; `{ resync: true }` after each reconnect
-   * and each time the watch had to be made again. A prefix ending in '-' watches that token only
+   * a KV watch of new entries, inline bytes passed along; `{ resync: true }` once the watch is in
+   * place, after each reconnect, and each time it had to be made again. A prefix ending in '-' watches that token only
    * (`wal-`: `wal.*`); any other, every key. Returns the stop function.
    */
   watch(prefix: string, onChange: (change: NameChange) => void): () => void {
@@ -464,7 +465,8 @@ export class NatsPageStore implements WatchablePageStore {
           const it = await this.kv.watch({ key: filter, include: 'updates' });
           if (stopped || this.closed) { it.stop(); break; }
           current = it;
-          if (attempt > 0) resync(); // made again: whatever came meanwhile was missed
+          // In place (again): whatever came before it (since watch() was called, or meanwhile) was missed.
+          resync();
           for await (const e of it) deliver(e);
         } catch {
           // The servers refused or went away: tried again (bounded pace), reported as a resync.
