@@ -60,6 +60,8 @@ const WASM_PAGE = 65536;
 /** The sweep closes dhandles unused for this many sweeps (one a second, and at each role change). */
 const SWEEP_IDLE_TICKS = 2;
 const SWEEP_INTERVAL_MS = 1000;
+/** A follower's feed tries a failed refresh again after this long. */
+const FEED_RETRY_MS = 1000;
 /** Claims a step-up makes before giving up (each lost to another node publishing first). */
 const STEP_UP_ATTEMPTS = 1000;
 
@@ -323,8 +325,12 @@ export class Connection implements SessionOwner {
           this.refreshError = undefined;
         }
       } catch (e) {
-        this.refreshError = e as LatchkeyError; // the next change, or refreshInterval, tries again
+        this.refreshError = e as LatchkeyError;
         this.fedSegments.clear();
+        // Tried again in a second (sooner if another change comes), so that a follower with no
+        // refreshInterval does not stay behind when no more writes come.
+        const retry = setTimeout(() => this.fed({ resync: true }), FEED_RETRY_MS);
+        (retry as { unref?: () => void }).unref?.();
       } finally {
         this.feeding = false;
       }
