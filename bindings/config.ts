@@ -24,7 +24,7 @@ export type Role = 'leader' | 'follower';
 
 /** Configuration as a caller writes it (object form). */
 export interface ConnectionConfig {
-  /** A directory (string), a `nats://host:port[,host:port...]/name` home (Node), or a PageStore object. */
+  /** A directory (string), a `nats://host:port[,host:port...]/name` home (Node), a `ws://host:port/name` one (NATS over WebSocket), or a PageStore object. */
   home?: string | PageStore;
   /** Create the database if it does not exist; default true. */
   create?: boolean;
@@ -161,8 +161,8 @@ const SIZE_ACCEPTED =
 export const CONFIG_KEYS = [
   {
     name: 'home', path: 'home', kind: 'home', calls: 'open', default: undefined,
-    accepted: "a non-empty directory path, a 'nats://host:port[,host:port...]/name' string (Node), or a PageStore object",
-    doc: "a directory path (Node), `'nats://host:port[,host:port...]/name[?replicas=3]'` (Node, NATS JetStream: `latchkey/nats`; quote it in the string form), or a `PageStore` object: `new MemoryPageStore()` (shared by connections of one thread), `new OpfsPageStore('db')` (browsers)",
+    accepted: "a non-empty directory path, a 'nats://host:port[,host:port...]/name' string (Node), a 'ws://host:port/name' string (NATS over WebSocket), or a PageStore object",
+    doc: "a directory path (Node), `'nats://host:port[,host:port...]/name[?replicas=3]'` (Node, NATS JetStream: `latchkey/nats`; quote it in the string form), `'ws://host:port/name'` (the same over WebSocket: browsers), or a `PageStore` object: `new MemoryPageStore()` (shared by connections of one thread), `new OpfsPageStore('db')` (browsers)",
     example: '/data/db', shownDefault: 'an in-memory page store',
   },
   { name: 'create', path: 'create', kind: 'boolean', calls: 'open', default: true, doc: 'create the home if missing' },

@@ -44,7 +44,7 @@ import { CoreThread, loadModule, openDirectory, openRemote, isRemoteHome, thread
 import { Session, liveTables, type SessionOwner } from './session.js';
 import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
-import { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
+import { MemoryPageStore, canWatch, type NameChange, type PageStore, type PageStoreRef } from './store.js';
 import {
   ImageWriter, type ImageTable, type LogRecord, blobName, crc32, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
 } from './checkpoint.js';
@@ -53,13 +53,15 @@ import {
   MAX_TABLES, ROLE_LEADER, INITIAL_MEMORY_PAGES, LOG_R_TREE, CONN_TERM as TERM, CONN_LAST_SEQ as LAST_SEQ, CONN_IMAGE_SEQ as IMAGE_SEQ,
 } from './abi.generated.js';
 import { type Holder, newHolder, dropHolder, describeHolder, holderLive } from './leader.js';
-import { LogWriter, LogGap, flushRemote, replay, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
+import { LogWriter, LogGap, flushRemote, replay, segmentBounds, segmentName, SEGMENT_PREFIX, type ReplayTarget } from './log.js';
 import { collectChanges, decodeDelta, encodeDelta, DELTA_CHAIN_MAX } from './delta.js';
 
 const WASM_PAGE = 65536;
 /** The sweep closes dhandles unused for this many sweeps (one a second, and at each role change). */
 const SWEEP_IDLE_TICKS = 2;
 const SWEEP_INTERVAL_MS = 1000;
+/** A follower's feed tries a failed refresh again after this long. */
+const FEED_RETRY_MS = 1000;
 /** Claims a step-up makes before giving up (each lost to another node publishing first). */
 const STEP_UP_ATTEMPTS = 1000;
 
@@ -168,6 +170,19 @@ export class Connection implements SessionOwner {
    */
   private deltaBase: { chain: number[]; lsn: number; fullBytes: number; changedBytes: number } | undefined;
 
+  /**
+   * The feed of a follower whose store tells when names appear (a WatchablePageStore): the
+   * watch's stop; a refresh running, and another asked for meanwhile; the end of the newest log
+   * segment known of (from the watch, or a replay), and since when the trees have been behind it.
+   */
+  private unwatch: (() => void) | undefined;
+  private feeding = false;
+  private feedAgain = false;
+  /** Segments the watch delivered, not yet applied, by start position (the fast path: no listing). */
+  private fedSegments = new Map<number, { name: string; data: Uint8Array }>();
+  private knownEnd = 0;
+  private behindSince: number | undefined;
+
   /** The store of a server home, which open() made: closed by close(). */
   private remote: { close(): Promise<void> } | undefined;
 
@@ -235,6 +250,7 @@ export class Connection implements SessionOwner {
       throw e;
     }
     conn.startTimers(cfg.refreshInterval);
+    conn.startFeed(store);
     // A process that ends without close() (its event loop ran empty) flushes its log first.
     conn.removeExitHook = onProcessExit(() => conn.log?.flush());
     return conn;
@@ -261,6 +277,91 @@ export class Connection implements SessionOwner {
       }, refreshInterval));
     }
     for (const t of this.timers) (t as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * A store that tells when names appear feeds this connection while it follows. A new log
+   * segment delivered with its bytes that starts where the trees stand is replayed from those
+   * bytes alone (it is the history's next segment: each position is created once, by its one
+   * winner, and never re-created); anything else (a checkpoint record, a segment past a gap or
+   * without bytes, a resync after a reconnect) starts a refresh, which lists the store and
+   * replays the log from where the trees stand. Changes arriving during either start one more.
+   */
+  private startFeed(store: PageStore): void {
+    if (!canWatch(store)) return;
+    const fed = (c: NameChange) => this.fed(c);
+    const stops = [store.watch(SEGMENT_PREFIX, fed), store.watch('log-', fed)];
+    this.unwatch = () => { for (const stop of stops) stop(); };
+  }
+
+  private fed(c: NameChange): void {
+    if (this.closed) return;
+    const bounds = !c.resync && c.data && c.name.startsWith(SEGMENT_PREFIX) ? segmentBounds(c.data) : undefined;
+    if (bounds && bounds.end > this.knownEnd) {
+      this.knownEnd = bounds.end;
+      if (bounds.end > Math.max(this.logPos, 0)) this.behindSince ??= performance.now();
+    }
+    if (this.role === 'leader') {
+      this.fedSegments.clear();
+      return;
+    }
+    if (bounds && !c.resync && c.data && c.name === segmentName(bounds.start)) this.fedSegments.set(bounds.start, { name: c.name, data: c.data });
+    else this.feedAgain = true; // a full refresh
+    if (this.feeding) return;
+    this.feeding = true;
+    void (async () => {
+      try {
+        while (!this.closed && this.role !== 'leader' && (this.feedAgain || this.fedSegments.size > 0)) {
+          for (const start of this.fedSegments.keys()) if (start < this.logPos) this.fedSegments.delete(start);
+          const next = this.logPos >= 0 ? this.fedSegments.get(this.logPos) : undefined;
+          if (next && !this.feedAgain) {
+            this.fedSegments.delete(this.logPos);
+            await this.locked(() => this.applySegment(next.name, next.data));
+          } else {
+            this.feedAgain = false;
+            if (this.fedSegments.size > 0 && !next) this.fedSegments.clear(); // a gap: the refresh lists
+            await this.reconfigure({ checkpoint: 'latest' });
+          }
+          this.refreshError = undefined;
+        }
+      } catch (e) {
+        this.refreshError = e as LatchkeyError;
+        this.fedSegments.clear();
+        // Tried again in a second (sooner if another change comes), so that a follower with no
+        // refreshInterval does not stay behind when no more writes come.
+        const retry = setTimeout(() => this.fed({ resync: true }), FEED_RETRY_MS);
+        (retry as { unref?: () => void }).unref?.();
+      } finally {
+        this.feeding = false;
+      }
+    })();
+  }
+
+  /** Replays one delivered segment, the history's next (under the checkpoint lock, as a follower). */
+  private async applySegment(name: string, data: Uint8Array): Promise<void> {
+    if (this.role === 'leader' || this.logPos < 0 || segmentName(this.logPos) !== name) return;
+    const one: PageStore = {
+      read: async (n) => (n === name ? data : undefined),
+      list: async (prefix = '') => (name.startsWith(prefix) ? [name] : []),
+      write: async () => { throw new LatchkeyError('EINVAL', 'a delivered segment is read only'); },
+      publish: async () => false,
+      remove: async () => {},
+    };
+    await this.replayLog(one);
+  }
+
+  /**
+   * How far this follower is behind the log it knows of: `bytes`, the log bytes between the end
+   * of the newest log segment it has heard of (from its store's watch, or seen by its last
+   * refresh) and the position its trees have applied; `ms`, how long it has been behind without
+   * a break (0 when bytes is 0). A leader's lag is 0. Without a watching store only refreshes
+   * learn of segments, and they apply what they see: lag is then 0 between refreshes.
+   */
+  get lag(): { bytes: number; ms: number } {
+    if (this.role === 'leader') return { bytes: 0, ms: 0 };
+    const bytes = Math.max(0, this.knownEnd - Math.max(this.logPos, 0));
+    if (bytes === 0) this.behindSince = undefined;
+    return { bytes, ms: bytes === 0 || this.behindSince === undefined ? 0 : performance.now() - this.behindSince };
   }
 
   checkOpen(): void {
@@ -370,6 +471,10 @@ export class Connection implements SessionOwner {
     if (this.logPos < 0) return;
     const r = await replay(store, this.replayTarget(), this.logPos, this.logTrees);
     this.logPos = r.end;
+    if (r.end >= this.knownEnd) {
+      this.knownEnd = r.end;
+      this.behindSince = undefined;
+    }
     this.logTrees = r.trees;
     for (const t of r.termStarts) if (!this.termStarts.includes(t)) this.termStarts.push(t);
     if (r.applied > 0) {
@@ -1038,6 +1143,7 @@ export class Connection implements SessionOwner {
   async close(): Promise<void> {
     if (this.closed) return;
     for (const t of this.timers) clearInterval(t);
+    this.unwatch?.();
     let failure: unknown;
     this.removeExitHook?.();
     if (this.checkpointOnClose && this.role === 'leader') {

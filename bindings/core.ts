@@ -26,7 +26,7 @@ export interface Platform {
   canBlock(): Promise<boolean>;
   /** A page store over a directory (`home` as a path); absent where there is no file system. */
   openDirectory?(path: string, create: boolean): Promise<PageStore & { ref(): PageStoreRef }>;
-  /** A page store on servers (`home` as a `nats://` string: bindings/store-nats.ts), loaded on first use; absent where it cannot run. */
+  /** A page store on servers (`home` as a `nats://` or `ws://` string: bindings/store-nats.ts), loaded on first use; absent where it cannot run. */
   openRemote?(home: string, create: boolean): Promise<PageStore & { close(): Promise<void> }>;
   /** This process: pid, host, thread, start time (bindings/leader.ts); absent where there are no processes. */
   identity?(): ProcessIdentity;
@@ -122,6 +122,8 @@ const webPlatform: Platform = {
   compile: (url) => WebAssembly.compileStreaming(fetch(url)),
   canBlock: async () => typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
   liveness: webLiveness(),
+  // NATS over WebSocket (`ws://` homes); the client is imported on first use (optional peer dependencies).
+  openRemote: async (home, create) => (await import('./store-nats.js')).NatsPageStore.open(home, create),
 };
 
 /**
@@ -181,9 +183,9 @@ export function openDirectory(path: string, create: boolean): Promise<PageStore 
   return platform.openDirectory(path, create);
 }
 
-/** Is `home` a server home (`nats://...`) rather than a directory path? */
+/** Is `home` a server home (`nats://...`, or `ws://` / `wss://`: NATS over WebSocket) rather than a directory path? */
 export function isRemoteHome(home: string): boolean {
-  return /^nats:\/\//i.test(home);
+  return /^(nats|wss?):\/\//i.test(home);
 }
 
 /** The platform's page store for a server home (Node), or EINVAL naming what works here. */

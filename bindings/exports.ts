@@ -10,7 +10,7 @@ export { Session, type Table, type TableOptions, type TableStats, type CompactRe
 export { Cursor, type Key, type Value, type RangeOptions, type EntryBatch } from './cursor.js';
 export { type Format, type FormatType } from './codec.js';
 export { LatchkeyError, ERROR_CODES, type LatchkeyErrorCode } from './errors.js';
-export { MemoryPageStore, type PageStore, type PageStoreRef } from './store.js';
+export { MemoryPageStore, canWatch, type PageStore, type PageStoreRef, type WatchablePageStore, type NameChange } from './store.js';
 export { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } from './config.js';
 export { type TreeShape, type TreePage, type PageFlag, PAGE_FLAGS } from './shape.js';
 export { renderTreeSvg, type SvgOptions } from './svg.js';

@@ -112,6 +112,17 @@ export function encodeSegment(start: number, chunks: Uint8Array[], term: number,
 }
 
 /**
+ * The log positions a segment starts and ends at, from its header (what a watching store
+ * delivered); undefined if the bytes are not a segment's (too short, wrong magic, bad header crc).
+ */
+export function segmentBounds(bytes: Uint8Array): { start: number; end: number } | undefined {
+  if (bytes.length < SEGMENT_HEADER) return undefined;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dv.getUint32(0, true) !== SEGMENT_MAGIC || dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return undefined;
+  return { start: u64(dv, 8), end: u64(dv, 16) };
+}
+
+/**
  * A segment's records, checked: `ats`, each record's offset in `bytes` (its log position is
  * start + at - SEGMENT_HEADER: records are contiguous); `goodEnd`, the position after the last
  * good one; `bad`, where checking stopped (undefined: all good).

@@ -17,6 +17,7 @@ import { hostname } from 'node:os';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { setPlatform, type Platform, type ProcessIdentity, type Liveness } from './core.js';
 import { DirectoryPageStore } from './store-dir.js';
+import { NatsPageStore, setNatsTransport } from './store-nats.js';
 
 /**
  * A process's start time: field 22 of /proc/<pid>/stat (clock ticks after boot), which tells a
@@ -114,7 +115,7 @@ export const nodePlatform: Platform = {
   canBlock: async () => !isMainThread,
   openDirectory: (path, create) => DirectoryPageStore.open(path, create),
   // Imported on first use: the NATS client is an optional peer dependency.
-  openRemote: async (home, create) => (await import('./store-nats.js')).NatsPageStore.open(home, create),
+  openRemote: (home, create) => NatsPageStore.open(home, create),
   identity: () => (self ??= { pid: process.pid, host: hostName(), thread: threadId, start: startTime('self') }),
   alive: (pid, start) => {
     try {
@@ -136,3 +137,5 @@ export const nodePlatform: Platform = {
 };
 
 setPlatform(nodePlatform);
+// nats:// homes connect over TCP; the client itself is imported on first use (optional peer dependencies).
+setNatsTransport(async () => (await import('@nats-io/transport-node')).connect);

@@ -1,6 +1,7 @@
 /**
- * NatsPageStore: a PageStore on NATS JetStream (`latchkey/nats`, and `home: 'nats://...'` in
- * Node), so that a leader and its followers on different machines share one home.
+ * NatsPageStore: a PageStore on NATS JetStream (`latchkey/nats`, `home: 'nats://...'` in Node,
+ * and `home: 'ws://...'` (or `wss://`) over WebSocket, in browsers and in Node 22+), so that a
+ * leader and its followers on different machines share one home.
  *
  * LAYOUT. A home named `db` is two JetStream buckets: the KV bucket `latchkey-db` holds one entry
  * per latchkey name, and the Object Store `latchkey-db-blobs` holds the bytes of the large ones.
@@ -43,17 +44,25 @@
  * write survives the loss of one node, not all three losing power at once; with one replica, not
  * that node's power loss.
  *
- * The NATS client (`@nats-io/transport-node`, `@nats-io/jetstream`, `@nats-io/kv`, `@nats-io/obj`,
- * optional peer dependencies) is imported when a store is opened, never before.
+ * WATCH (WatchablePageStore, bindings/store.ts): a KV watch of the prefix's keys, new entries
+ * only, each reported with its bytes when they are inline. The watch is an ordered consumer the
+ * client re-creates after a reconnect; the watch being in place, every reconnect, and a watch that
+ * had to be made again are reported as `resync`, so a follower looks at the store again from
+ * where it stands (names created before the watch's consumer existed are then not lost).
+ *
+ * The NATS client (`@nats-io/jetstream`, `@nats-io/kv`, `@nats-io/obj`, and the transport:
+ * `@nats-io/transport-node` for `nats://`, `@nats-io/nats-core`'s WebSocket one for `ws://`;
+ * optional peer dependencies) is imported when a store is opened, never before. Nothing here
+ * imports a Node module: the TCP transport is registered by the Node platform
+ * (bindings/platform-node.ts, setNatsTransport), so that this file also runs in a browser page.
  */
 
-import { randomUUID } from 'node:crypto';
-import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
-import type { KV } from '@nats-io/kv';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import { LatchkeyError, invalid } from './errors.js';
-import type { PageStore } from './store.js';
+import type { NameChange, WatchablePageStore } from './store.js';
 
 /** The oldest nats-server this store is known to work with (JetStream KV and Object Store, as tested on 2.9.10). */
 export const MIN_NATS_SERVER = '2.9.0';
@@ -66,11 +75,23 @@ const INLINE = 0;
 const OBJECT = 1;
 /** JetStream's "wrong last sequence": the create found the key taken. */
 const WRONG_LAST_SEQUENCE = 10071;
-const CLIENT_PACKAGES = '@nats-io/transport-node @nats-io/jetstream @nats-io/kv @nats-io/obj';
+const CLIENT_PACKAGES = '@nats-io/jetstream @nats-io/kv @nats-io/obj';
+/** The transports: a `nats://` home's (TCP, Node) and a `ws://`/`wss://` home's (WebSocket). */
+export type NatsTransport = 'tcp' | 'ws' | 'wss';
+type Connect = (opts: ConnectionOptions) => Promise<NatsConnection>;
+
+/** The TCP transport's loader, which the Node platform registers (absent in browsers). */
+let tcpTransport: (() => Promise<Connect>) | undefined;
+/** @internal Registers how `nats://` homes connect (bindings/platform-node.ts). */
+export function setNatsTransport(load: () => Promise<Connect>): void {
+  tcpTransport = load;
+}
 
 export interface NatsPageStoreOptions {
   /** `host:port` (or `nats://host:port`) of one or more servers of the cluster. */
   servers: string | readonly string[];
+  /** How to reach them: 'tcp' (default; Node), or NATS over WebSocket, 'ws' or 'wss' (the servers' `websocket` ports). */
+  transport?: NatsTransport;
   /** The home's name: `[A-Za-z0-9_-]`, 1 to 64 characters. Its buckets are `latchkey-<name>` and `latchkey-<name>-blobs`. */
   name: string;
   /** Replicas of each bucket when this store creates them: 1 (default) or 3 (needs a cluster of 3 or more). */
@@ -85,17 +106,21 @@ export interface NatsPageStoreOptions {
   connectOptions?: Omit<ConnectionOptions, 'servers' | 'timeout'>;
 }
 
-/** A `nats://host:port[,host:port...]/name[?replicas=3&timeout=ms]` home string, parsed. EINVAL if it is not one. */
+/**
+ * A `nats://host:port[,host:port...]/name[?replicas=3&timeout=ms]` home string (or `ws://`,
+ * `wss://`: NATS over WebSocket), parsed. EINVAL if it is not one.
+ */
 export function parseNatsHome(home: string): NatsPageStoreOptions {
-  const accepted = "nats://host:port[,host:port...]/name, optionally followed by ?replicas=1|3 and &timeout=<ms>, e.g. 'nats://127.0.0.1:4222/db'";
-  const m = /^nats:\/\/([^/?#]+)\/([^/?#]+)(?:\?([^#]*))?$/.exec(home);
+  const accepted = "nats://host:port[,host:port...]/name (or ws:// or wss://, NATS over WebSocket), optionally followed by ?replicas=1|3 and &timeout=<ms>, e.g. 'nats://127.0.0.1:4222/db'";
+  const m = /^(nats|wss?):\/\/([^/?#]+)\/([^/?#]+)(?:\?([^#]*))?$/.exec(home);
   if (!m) throw invalid(`home ${JSON.stringify(home)} is not a NATS home`, accepted);
-  const servers = m[1].split(',');
+  const servers = m[2].split(',');
   for (const s of servers) {
     if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/.test(s)) throw invalid(`home ${JSON.stringify(home)}: server ${JSON.stringify(s)} is not host:port`, accepted);
   }
-  const opts: NatsPageStoreOptions = { servers, name: m[2] };
-  for (const [k, v] of new URLSearchParams(m[3] ?? '')) {
+  const opts: NatsPageStoreOptions = { servers, name: m[3] };
+  if (m[1] !== 'nats') opts.transport = m[1] as NatsTransport;
+  for (const [k, v] of new URLSearchParams(m[4] ?? '')) {
     if (k === 'replicas' && (v === '1' || v === '3')) opts.replicas = Number(v) as 1 | 3;
     else if (k === 'timeout' && /^\d+$/.test(v)) opts.timeout = Number(v);
     else throw invalid(`home ${JSON.stringify(home)}: ${k}=${JSON.stringify(v)}`, accepted);
@@ -151,7 +176,6 @@ export function checkNatsServer(version: string, server: string): void {
 }
 
 type Client = {
-  connect: (opts: ConnectionOptions) => Promise<NatsConnection>;
   jetstream: typeof import('@nats-io/jetstream').jetstream;
   jetstreamManager: typeof import('@nats-io/jetstream').jetstreamManager;
   Kvm: typeof import('@nats-io/kv').Kvm;
@@ -162,15 +186,35 @@ let client: Promise<Client> | undefined;
 function loadClient(): Promise<Client> {
   return client ??= (async () => {
     try {
-      const [t, js, kv, obj] = await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream'), import('@nats-io/kv'), import('@nats-io/obj')]);
+      const [js, kv, obj] = await Promise.all([import('@nats-io/jetstream'), import('@nats-io/kv'), import('@nats-io/obj')]);
       // Node's own SHA-256 for object digests: measured 4 to 6 times the default's rate.
-      obj.setSha256Backend('native');
-      return { connect: t.connect, jetstream: js.jetstream, jetstreamManager: js.jetstreamManager, Kvm: kv.Kvm, Objm: obj.Objm };
+      if (tcpTransport) obj.setSha256Backend('native');
+      return { jetstream: js.jetstream, jetstreamManager: js.jetstreamManager, Kvm: kv.Kvm, Objm: obj.Objm };
     } catch (e) {
       client = undefined;
       throw new LatchkeyError('EINVAL', `a NATS home needs the NATS client, which did not load (${(e as Error).message}); accepted: npm install ${CLIENT_PACKAGES} (3.x)`);
     }
   })();
+}
+
+/** The transport's connect(): TCP as the platform registered it, or the client's WebSocket one. */
+async function loadConnect(transport: NatsTransport, where: string): Promise<Connect> {
+  if (transport === 'tcp') {
+    if (!tcpTransport) throw new LatchkeyError('EINVAL', `home ${where}: a nats:// home needs Node (the NATS client's TCP transport); accepted here: a ws:// or wss:// home (NATS over WebSocket), or a PageStore object`);
+    try {
+      return await tcpTransport();
+    } catch (e) {
+      throw new LatchkeyError('EINVAL', `a nats:// home needs the NATS client's TCP transport, which did not load (${(e as Error).message}); accepted: npm install @nats-io/transport-node ${CLIENT_PACKAGES} (3.x)`);
+    }
+  }
+  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
+    throw new LatchkeyError('EINVAL', `home ${where}: a ${transport}:// home needs a WebSocket in this runtime (browsers; Node 22, or Node 20 with --experimental-websocket); accepted here: a nats:// home`);
+  }
+  try {
+    return (await import('@nats-io/nats-core')).wsconnect;
+  } catch (e) {
+    throw new LatchkeyError('EINVAL', `a ${transport}:// home needs the NATS client's WebSocket transport, which did not load (${(e as Error).message}); accepted: npm install @nats-io/nats-core ${CLIENT_PACKAGES} (3.x)`);
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -182,9 +226,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export class NatsPageStore implements PageStore {
+export class NatsPageStore implements WatchablePageStore {
   /** The servers as given (`host:port`). */
   readonly servers: readonly string[];
+  /** How they are reached: 'tcp' (`nats://`), 'ws' or 'wss' (NATS over WebSocket). */
+  readonly transport: NatsTransport;
   readonly name: string;
   readonly replicas: 1 | 3;
   readonly timeout: number;
@@ -197,9 +243,12 @@ export class NatsPageStore implements PageStore {
   private readonly stream: string;
   private readonly subjects: string;
   private closed = false;
+  /** Each live watch's resync, called when the connection is back after a disconnect. */
+  private readonly resyncs = new Set<() => void>();
 
-  private constructor(o: { servers: readonly string[]; name: string; replicas: 1 | 3; timeout: number; nc: NatsConnection; kv: KV; jsm: JetStreamManager; objects: ObjectStore; inlineMax: number }) {
+  private constructor(o: { servers: readonly string[]; transport: NatsTransport; name: string; replicas: 1 | 3; timeout: number; nc: NatsConnection; kv: KV; jsm: JetStreamManager; objects: ObjectStore; inlineMax: number }) {
     this.servers = o.servers;
+    this.transport = o.transport;
     this.name = o.name;
     this.replicas = o.replicas;
     this.timeout = o.timeout;
@@ -210,24 +259,31 @@ export class NatsPageStore implements PageStore {
     this.subjects = `$KV.latchkey-${o.name}.`;
     this.objects = o.objects;
     this.inlineMax = o.inlineMax;
+    void (async () => {
+      for await (const st of o.nc.status()) if (st.type === 'reconnect') for (const r of this.resyncs) r();
+    })().catch(() => {});
   }
 
   /** Opens a home from a `nats://` string (parseNatsHome) or options. */
   static async open(home: string | NatsPageStoreOptions, create?: boolean): Promise<NatsPageStore> {
     const o = typeof home === 'string' ? parseNatsHome(home) : { ...home };
     if (create !== undefined) o.create = create;
-    const servers = (typeof o.servers === 'string' ? [o.servers] : [...o.servers]).map((s) => s.replace(/^nats:\/\//, ''));
-    const where = `nats://${servers.join(',')}/${o.name}`;
+    const transport = o.transport ?? 'tcp';
+    if (transport !== 'tcp' && transport !== 'ws' && transport !== 'wss') throw invalid(`nats home: transport ${JSON.stringify(transport)}`, "'tcp', 'ws' or 'wss'");
+    const servers = (typeof o.servers === 'string' ? [o.servers] : [...o.servers]).map((s) => s.replace(/^(nats|wss?):\/\//, ''));
+    const scheme = transport === 'tcp' ? 'nats' : transport;
+    const where = `${scheme}://${servers.join(',')}/${o.name}`;
     checkName(o.name, where);
     if (servers.length === 0) throw invalid(`home ${where}: no servers`, 'one or more host:port');
     const replicas = o.replicas ?? 1;
     if (replicas !== 1 && replicas !== 3) throw invalid(`home ${where}: replicas ${JSON.stringify(replicas)}`, '1 or 3');
     const timeout = o.timeout ?? DEFAULT_NATS_TIMEOUT;
     if (!Number.isInteger(timeout) || timeout < 1000 || timeout > 600_000) throw invalid(`home ${where}: timeout ${JSON.stringify(timeout)}`, 'milliseconds, an integer from 1000 to 600000');
+    const connect = await loadConnect(transport, where);
     const c = await loadClient();
     let nc: NatsConnection;
     try {
-      nc = await c.connect({ ...o.connectOptions, servers, timeout, maxReconnectAttempts: -1 });
+      nc = await connect({ ...o.connectOptions, servers: transport === 'tcp' ? servers : servers.map((s) => `${scheme}://${s}`), timeout, maxReconnectAttempts: -1 });
     } catch (e) {
       throw new LatchkeyError('EIO', `nats home ${where}: cannot connect to ${servers.join(', ')} within ${timeout} ms: ${(e as Error).message}`);
     }
@@ -256,7 +312,7 @@ export class NatsPageStore implements PageStore {
         const objects = await new c.Objm(js).create(`${bucket}-blobs`, { replicas });
         return { kv, objects };
       });
-      return new NatsPageStore({ servers, name: o.name, replicas, timeout, nc, jsm, ...opened, inlineMax });
+      return new NatsPageStore({ servers, transport, name: o.name, replicas, timeout, nc, jsm, ...opened, inlineMax });
     } catch (e) {
       await nc.close().catch(() => {});
       throw e;
@@ -264,7 +320,7 @@ export class NatsPageStore implements PageStore {
   }
 
   private get where(): string {
-    return `nats://${this.servers.join(',')}/${this.name}`;
+    return `${this.transport === 'tcp' ? 'nats' : this.transport}://${this.servers.join(',')}/${this.name}`;
   }
 
   private op<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -281,7 +337,7 @@ export class NatsPageStore implements PageStore {
       value.set(data, 1);
       return { value };
     }
-    const object = `${key}.${randomUUID()}`;
+    const object = `${key}.${globalThis.crypto.randomUUID()}`;
     await this.op(`upload ${name} (${data.length} bytes)`, () => this.objects.putBlob({ name: object }, data));
     const ref = new TextEncoder().encode(object);
     const value = new Uint8Array(1 + ref.length);
@@ -365,9 +421,8 @@ export class NatsPageStore implements PageStore {
 
   async list(prefix = ''): Promise<string[]> {
     if (typeof prefix !== 'string') throw new LatchkeyError('EINVAL', `page store ${this.where}: list: prefix is not a string`);
-    const dash = prefix.indexOf('-');
     // A prefix with a '-' fixes the first token; any other asks for every key.
-    const filter = dash > 0 && /^[A-Za-z0-9][A-Za-z0-9._]*$/.test(prefix.slice(0, dash)) ? `${prefix.slice(0, dash).replace(/\./g, '=')}.*` : '>';
+    const filter = keyFilter(prefix);
     return this.op(`list ${prefix || 'all names'}`, async () => {
       // The stream's subjects, from its leader (a consumer, as KV keys() runs, may be placed on a
       // node that died until the cluster notices: measured 2 s timeouts for 10 s after a kill).
@@ -381,12 +436,64 @@ export class NatsPageStore implements PageStore {
     });
   }
 
+  /**
+   * Reports names starting with `prefix` as they are created or replaced (WatchablePageStore):
+   * a KV watch of new entries, inline bytes passed along; `{ resync: true }` once the watch is in
+   * place, after each reconnect, and each time it had to be made again. A prefix ending in '-' watches that token only
+   * (`wal-`: `wal.*`); any other, every key. Returns the stop function.
+   */
+  watch(prefix: string, onChange: (change: NameChange) => void): () => void {
+    if (typeof prefix !== 'string') throw new LatchkeyError('EINVAL', `page store ${this.where}: watch: prefix is not a string`);
+    if (typeof onChange !== 'function') throw new LatchkeyError('EINVAL', `page store ${this.where}: watch: onChange is not a function`);
+    if (this.closed) throw new LatchkeyError('ECLOSED', `page store ${this.where}: watch: the store is closed`);
+    const filter = keyFilter(prefix);
+    let stopped = false;
+    let current: { stop(): void } | undefined;
+    const resync = () => { if (!stopped) onChange({ resync: true }); };
+    const deliver = (e: KvWatchEntry) => {
+      if (e.operation !== 'PUT') return;
+      const name = natsName(e.key);
+      if (name === undefined || !name.startsWith(prefix)) return;
+      const v = e.value;
+      onChange(v.length > 0 && v[0] === INLINE ? { name, data: v.slice(1) } : { name });
+    };
+    this.resyncs.add(resync);
+    void (async () => {
+      for (let attempt = 0; !stopped && !this.closed; attempt++) {
+        try {
+          // New entries only: what exists now the watcher has read (or reads at the resync).
+          const it = await this.kv.watch({ key: filter, include: 'updates' });
+          if (stopped || this.closed) { it.stop(); break; }
+          current = it;
+          // In place (again): whatever came before it (since watch() was called, or meanwhile) was missed.
+          resync();
+          for await (const e of it) deliver(e);
+        } catch {
+          // The servers refused or went away: tried again (bounded pace), reported as a resync.
+        }
+        current = undefined;
+        if (!stopped && !this.closed) await sleep(Math.min(50 * 2 ** Math.min(attempt, 4), 1000));
+      }
+    })();
+    return () => {
+      stopped = true;
+      this.resyncs.delete(resync);
+      current?.stop();
+    };
+  }
+
   /** Closes the connection to the servers (open() closes a store it made from a home string). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.nc.close().catch(() => {});
   }
+}
+
+/** The KV key filter of a name prefix: one first token (`wal-` is `wal.*`), or every key. */
+function keyFilter(prefix: string): string {
+  const dash = prefix.indexOf('-');
+  return dash > 0 && /^[A-Za-z0-9][A-Za-z0-9._]*$/.test(prefix.slice(0, dash)) ? `${prefix.slice(0, dash).replace(/\./g, '=')}.*` : '>';
 }
 
 /** Each request's own bound: half the operation's, at most 2 s (a stream leader's failover is retried at that pace). */

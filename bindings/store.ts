@@ -28,6 +28,32 @@ export interface PageStore {
   list(prefix?: string): Promise<string[]>;
 }
 
+/**
+ * What a watching store reports (WatchablePageStore): a name that was created or replaced, with
+ * its bytes when the store had them at hand (`data`, else read it); or `resync`: the store may
+ * have missed changes (it reconnected to its servers, or its watch was re-established), so the
+ * watcher should look at the store again as a whole.
+ */
+export type NameChange = { name: string; data?: Uint8Array; resync?: false } | { resync: true };
+
+/**
+ * An optional extension of PageStore: a store that can tell when names appear, so that a
+ * follower applies new log segments as they arrive instead of polling (refreshInterval).
+ * `watch(prefix, onChange)` calls onChange for every name starting with `prefix` created or
+ * replaced after it was called (in the order the store took them; possibly also for names that
+ * already existed, and spuriously), and with `{ resync: true }` whenever it may have missed some.
+ * Removals are not reported. Returns the function that stops the watch. NatsPageStore has it (a
+ * KV watch); MemoryPageStore and DirectoryPageStore do not: their followers poll.
+ */
+export interface WatchablePageStore extends PageStore {
+  watch(prefix: string, onChange: (change: NameChange) => void): () => void;
+}
+
+/** Can `s` tell when names appear (WatchablePageStore)? */
+export function canWatch(s: PageStore): s is WatchablePageStore {
+  return typeof (s as Partial<WatchablePageStore>).watch === 'function';
+}
+
 /** A store another thread can reopen: what conn.share() carries for attach(). */
 export interface PageStoreRef {
   kind: 'directory';

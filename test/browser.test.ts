@@ -9,7 +9,9 @@
  * isolation headers; OpfsPageStore; a Vite build of a tiny app using the package; a step-down
  * from the page (the workers get ENOTLEADER); an OPFS checkpoint surviving a reload;
  * abstract-level's own conformance suite (tape) against latchkey/level in a Vite-built page
- * (test/level/web), its assertion count next to the Node run's (test/level/suite.cjs).
+ * (test/level/web), its assertion count next to the Node run's (test/level/suite.cjs); a
+ * Vite-built page (test/nats/web) following a Node leader over NATS on WebSocket (needs
+ * nats-server: otherwise reported as not run).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, mkdirSync, cpSync, symlinkSync, readdirSync, rmSync } from 'node:fs';
@@ -24,6 +26,8 @@ import { startServer } from '../demo/web/server.js';
 import { expectedKeys, fnv, FNV_START } from '../demo/web/model.js';
 // @ts-ignore: a plain JS module (no types)
 import { launchChromium } from '../scripts/chromium.js';
+import { open as openNode } from '../dist/index.js';
+import { onPath, startNats } from './servers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 type Server = { url: string; close(): Promise<void> };
@@ -306,4 +310,67 @@ describe("browser (Chromium): abstract-level's suite", () => {
     // assertions each). Otherwise the same assertions.
     expect(web.tests - ref.tests).toBe(6);
   }, 150_000);
+});
+
+// A browser tab as a follower of a Node leader, over NATS on WebSocket (test/nats/web). Without
+// nats-server on PATH: reported as not run (skipped), unless LATCHKEY_REQUIRE_NATS=1 (a failure).
+const hasNats = onPath('nats-server');
+const NATS_HOW = 'nats-server is not on PATH: the browser follower on a ws:// home was NOT tested. Install it with `apt-get install -y nats-server` (Debian/Ubuntu; 2.9 or newer).';
+if (!hasNats) console.warn(`test/browser.test.ts: ${NATS_HOW}`);
+
+describe('browser (Chromium): a tab as a follower of a NATS home', () => {
+  if (!hasNats && process.env.LATCHKEY_REQUIRE_NATS === '1') {
+    it('nats-server is installed (LATCHKEY_REQUIRE_NATS=1)', () => {
+      expect.fail(NATS_HOW);
+    });
+  }
+
+  it.skipIf(!hasNats)("a page opens ws://host:port/name as a follower and stays current with a Node leader: at every flushed point its table's count and checksum equal the model's, and its lag is then 0", async () => {
+    const { build } = await import('vite');
+    const dir = tempDir('nats-web');
+    await build({ configFile: join(ROOT, 'test', 'nats', 'web', 'vite.config.js'), build: { outDir: dir } });
+    const served = await startServer({ port: 0, host: '127.0.0.1', root: dir });
+    const nats = await startNats({ nodes: 1, websocket: true });
+    const name = `tab-${process.pid}`;
+    const leader = await openNode({ home: nats.url(name), pageSize: 4096, cacheSize: '64MB' });
+    const errorsBefore = pageErrors.length;
+    try {
+      const s = leader.openSession();
+      s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+      const c = s.openCursor<string, string>('table:t');
+      const model = new Map<string, string>();
+      const put = (k: string, v: string) => { c.put(k, v); model.set(k, v); };
+      for (let i = 0; i < 500; i++) put(`k${String(i).padStart(6, '0')}`, `v0-${i}`);
+      await s.flush();
+      await page.goto(`${served.url}/index.html`);
+      await page.waitForFunction(() => (window as any).natsFollowerReady === true);
+      expect(await page.evaluate((home) => (window as any).natsFollower.open(home), nats.wsUrl(name))).toBe('follower');
+      const modelState = () => {
+        let count = 0, checksum = FNV_START;
+        for (const [k, v] of [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) { count++; checksum = fnv(fnv(checksum, k), v); }
+        return { count, checksum };
+      };
+      for (let round = 1; round <= 8; round++) {
+        for (let i = 0; i < 300; i++) put(`k${String((round * 137 + i * 7) % 3000).padStart(6, '0')}`, `v${round}-${i}`);
+        if (round % 3 === 0) for (let i = 0; i < 50; i++) { const k = `k${String(i * 11 + round).padStart(6, '0')}`; c.remove(k); model.delete(k); }
+        await s.flush();
+        const want = modelState();
+        await page.waitForFunction((w) => {
+          const st = (window as any).natsFollower.state('table:t');
+          return st.count === w.count && st.checksum === w.checksum;
+        }, want, { timeout: 10_000, polling: 5 });
+        const st = await page.evaluate(() => (window as any).natsFollower.state('table:t'));
+        expect(st.refreshError).toBeNull();
+        expect({ count: st.count, checksum: st.checksum }).toEqual(want);
+      }
+      await page.waitForFunction(() => (window as any).natsFollower.state('table:t').lag.bytes === 0, undefined, { timeout: 5000 });
+      expect((await page.evaluate(() => (window as any).natsFollower.state('table:t'))).lag).toEqual({ bytes: 0, ms: 0 });
+      expect(await page.evaluate(() => (window as any).natsFollower.close())).toBe(true);
+      expect(pageErrors.slice(errorsBefore)).toEqual([]);
+    } finally {
+      await leader.close().catch(() => {});
+      await nats.stop();
+      await served.close();
+    }
+  }, 60_000);
 });

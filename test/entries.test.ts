@@ -89,8 +89,13 @@ describe('entry points', () => {
   it('no Node module is on the browser entry path', () => {
     const graph = importGraph('browser.js');
     expect(graph.has('store-opfs-worker.js') || graph.has('connection.js')).toBe(true);
+    // Bare specifiers: only the NATS client a ws:// home imports on first use (optional peer
+    // dependencies, its WebSocket transport; never the TCP one, which needs node:net).
     const bare = [...graph].filter((m) => !m.endsWith('.js'));
-    expect(bare).toEqual([]);
+    expect(bare.sort()).toEqual(['@nats-io/jetstream', '@nats-io/kv', '@nats-io/nats-core', '@nats-io/obj']);
+    const dynamicOnly = readFileSync(new URL('../dist/store-nats.js', import.meta.url), 'utf8');
+    for (const m of bare) expect(dynamicOnly).toContain(`import('${m}')`);
+    expect(dynamicOnly).not.toMatch(/^import [^t].*@nats-io/m); // type imports only, erased
     expect(graph.has('platform-node.js') || graph.has('store-dir.js')).toBe(false);
     expect(importGraph('index.js').has('platform-node.js')).toBe(true);
   });

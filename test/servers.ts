@@ -6,6 +6,8 @@
  *   const c = await startNats({ nodes: 3 });   // a JetStream cluster with routes
  *   c.url()                                    // 'nats://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3'
  *   c.kill(0)                                  // SIGKILL one node, by its pid
+ *   await c.restart(0)                         // stop it (SIGTERM) and start it again: same ports and data
+ *   startNats({ nodes: 1, websocket: true })   // also NATS over WebSocket: c.wsUrl('db') is 'ws://127.0.0.1:p/db'
  *   await c.stop()                             // every process it started, and its directories
  *
  * Every process started here is also killed when the test process exits (a last resort for a
@@ -50,7 +52,9 @@ export interface NatsNode {
   readonly name: string;
   readonly port: number;
   readonly monitorPort: number;
-  readonly pid: number;
+  /** The WebSocket port, when started with `websocket: true`. */
+  readonly wsPort?: number;
+  pid: number;
   /** Is the process still running (not killed, not exited)? */
   alive: boolean;
 }
@@ -59,8 +63,12 @@ export interface NatsCluster {
   readonly nodes: readonly NatsNode[];
   /** `nats://127.0.0.1:p1,...` for the given nodes (default all), with `/name` and a query when given. */
   url(name?: string, query?: string, which?: readonly number[]): string;
+  /** `ws://127.0.0.1:p1,...` (the WebSocket ports; started with `websocket: true`), with `/name` when given. */
+  wsUrl(name?: string): string;
   /** SIGKILL node i by its pid and wait until it is gone (bounded). */
   kill(i: number): Promise<void>;
+  /** Stops node i (SIGTERM, by its pid) and starts it again with the same ports and data; resolves once it is healthy (bounded). */
+  restart(i: number): Promise<void>;
   /** Stops every process it started (SIGTERM, then SIGKILL after 5 s) and removes its directories. */
   stop(): Promise<void>;
 }
@@ -88,14 +96,25 @@ async function get(url: string): Promise<{ status: number; body: string } | unde
  * the JetStream meta group has a leader). Rejects, having stopped what it started, after
  * READY_TIMEOUT_MS.
  */
-export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean }): Promise<NatsCluster> {
+export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; websocket?: boolean }): Promise<NatsCluster> {
   const jetstream = opts.jetstream ?? true;
   if (running.size + opts.nodes > MAX_PROCESSES) throw new Error(`test/servers.ts: more than ${MAX_PROCESSES} server processes at once`);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-nats-'));
-  const ports = await Promise.all(Array.from({ length: opts.nodes }, async () => ({ client: await freePort(), monitor: await freePort(), route: await freePort() })));
+  const ports = await Promise.all(Array.from({ length: opts.nodes }, async () => ({ client: await freePort(), monitor: await freePort(), route: await freePort(), ws: opts.websocket ? await freePort() : undefined })));
   const procs: ChildProcess[] = [];
   const nodes: NatsNode[] = [];
   const logs: string[] = [];
+  const confs: [string, string][] = [];
+  const launch = (i: number, conf: string, log: string): ChildProcess => {
+    const p = spawn('nats-server', ['-c', conf, '-l', log], { stdio: 'ignore' });
+    if (p.pid === undefined) throw new Error('nats-server did not start');
+    running.set(p.pid, p);
+    const node = nodes[i];
+    node.pid = p.pid;
+    node.alive = true;
+    p.once('exit', () => { if (node.pid === p.pid) node.alive = false; running.delete(p.pid!); });
+    return p;
+  };
   const stop = async () => {
     for (const p of procs) if (p.pid !== undefined && running.has(p.pid)) p.kill('SIGTERM');
     for (const p of procs) {
@@ -114,6 +133,7 @@ export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean }): Pr
         `http: 127.0.0.1:${ports[i].monitor}`,
       ];
       if (jetstream) lines.push(`jetstream { store_dir: ${JSON.stringify(join(dir, name))}, max_memory_store: 64MB, max_file_store: 1GB }`);
+      if (ports[i].ws !== undefined) lines.push(`websocket { host: 127.0.0.1, port: ${ports[i].ws}, no_tls: true }`);
       if (opts.nodes > 1) {
         const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`).join(', ');
         lines.push(`cluster { name: lk, listen: 127.0.0.1:${ports[i].route}, routes: [${routes}] }`);
@@ -122,13 +142,10 @@ export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean }): Pr
       writeFileSync(conf, `${lines.join('\n')}\n`);
       const log = join(dir, `${name}.log`);
       logs.push(log);
-      const p = spawn('nats-server', ['-c', conf, '-l', log], { stdio: 'ignore' });
-      if (p.pid === undefined) throw new Error('nats-server did not start');
-      procs.push(p);
-      running.set(p.pid, p);
-      const node: NatsNode = { name, port: ports[i].client, monitorPort: ports[i].monitor, pid: p.pid, alive: true };
-      p.once('exit', () => { node.alive = false; running.delete(p.pid!); });
+      const node: NatsNode = { name, port: ports[i].client, monitorPort: ports[i].monitor, ...(ports[i].ws !== undefined ? { wsPort: ports[i].ws } : {}), pid: 0, alive: false };
       nodes.push(node);
+      procs.push(launch(i, conf, log));
+      confs.push([conf, log]);
     }
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
@@ -155,6 +172,25 @@ export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean }): Pr
     url(name, query, which) {
       const hosts = (which ?? nodes.map((_, i) => i)).map((i) => `127.0.0.1:${nodes[i].port}`).join(',');
       return `nats://${hosts}${name === undefined ? '' : `/${name}`}${query ? `?${query}` : ''}`;
+    },
+    wsUrl(name) {
+      const hosts = nodes.map((n) => {
+        if (n.wsPort === undefined) throw new Error('test/servers.ts: wsUrl needs startNats({ websocket: true })');
+        return `127.0.0.1:${n.wsPort}`;
+      }).join(',');
+      return `ws://${hosts}${name === undefined ? '' : `/${name}`}`;
+    },
+    async restart(i) {
+      const old = procs[i];
+      old.kill('SIGTERM');
+      if (!(await waitExit(old, 5000))) { old.kill('SIGKILL'); await waitExit(old, 5000); }
+      procs[i] = launch(i, confs[i][0], confs[i][1]);
+      const deadline = Date.now() + READY_TIMEOUT_MS;
+      while ((await get(`http://127.0.0.1:${nodes[i].monitorPort}/healthz`))?.status !== 200) {
+        if (!nodes[i].alive) throw new Error(`nats-server ${nodes[i].name} exited while restarting`);
+        if (Date.now() > deadline) throw new Error(`nats-server ${nodes[i].name} not ready within ${READY_TIMEOUT_MS} ms of a restart`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async kill(i) {
       const p = procs[i];
