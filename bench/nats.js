@@ -2,6 +2,11 @@
 // a follower fed by the store's watch (no refreshInterval), the follower in a process of its own.
 //
 //   node bench/nats.js [--n 1000] [--value 100] [--pause 2] [--nats nats://127.0.0.1:4222]
+//   node bench/nats.js --case flush [--flushes 500] [--value 100]
+//
+// --case flush: flush latency p50/p99 (--flushes sequential put + flush), 100k puts and one
+// flush, and a checkpoint of them, on a directory home, a 1-node NATS home and a 3-node R3 one
+// (servers started here as below).
 //
 // Without --nats it starts one nats-server (JetStream, on 127.0.0.1, ports the kernel picks, a
 // fresh data directory; the binary from PATH) and stops it by its pid at the end. The leader puts
@@ -21,16 +26,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open } from '../dist/index.js';
 import { benchArgs } from './args.js';
+import { printTable } from './format.js';
 
 const o = benchArgs('nats.js', {
   n: { type: 'number', default: 1000 },
   value: { type: 'number', default: 100 },
   pause: { type: 'number', default: 2 },
   nats: { type: 'string' },
+  case: { type: 'string', default: 'lag' },
+  flushes: { type: 'number', default: 500 },
 });
 if (!(o.n >= 1 && o.n <= 1e6) || !(o.value >= 1 && o.value <= 65536) || !(o.pause >= 0 && o.pause <= 1000)) {
   throw new Error('nats.js: --n 1..1000000, --value 1..65536 bytes, --pause 0..1000 ms');
 }
+if (o.case !== 'lag' && o.case !== 'flush') throw new Error(`nats.js: --case ${o.case}: accepted: lag, flush`);
 const now = () => performance.timeOrigin + performance.now();
 
 const freePort = () => new Promise((resolve, reject) => {
@@ -39,26 +48,79 @@ const freePort = () => new Promise((resolve, reject) => {
   s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
-/** One nats-server with JetStream: its url and stop(). */
-async function startServer() {
+/** `nodes` nats-servers with JetStream (3: routed into one cluster): the url of all and stop(). */
+async function startServer(nodes = 1) {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-nats-'));
-  const [port, http] = [await freePort(), await freePort()];
-  const conf = join(dir, 'n1.conf');
-  writeFileSync(conf, `server_name: n1\nlisten: 127.0.0.1:${port}\nhttp: 127.0.0.1:${http}\njetstream { store_dir: ${JSON.stringify(join(dir, 'js'))}, max_memory_store: 64MB, max_file_store: 1GB }\n`);
-  const p = spawn('nats-server', ['-c', conf, '-l', join(dir, 'n1.log')], { stdio: 'ignore' });
-  const exited = new Promise((r) => p.once('exit', r));
-  p.once('error', (e) => { console.error(`nats.js: nats-server did not start (${e.message}); install it (apt-get install -y nats-server) or pass --nats`); process.exit(1); });
+  const ports = [];
+  for (let i = 0; i < nodes; i++) ports.push({ port: await freePort(), http: await freePort(), route: await freePort() });
+  const routes = ports.map((q) => `nats-route://127.0.0.1:${q.route}`).join(', ');
+  const procs = ports.map((q, i) => {
+    const conf = join(dir, `n${i + 1}.conf`);
+    writeFileSync(conf, `server_name: n${i + 1}\nlisten: 127.0.0.1:${q.port}\nhttp: 127.0.0.1:${q.http}\n` +
+      `jetstream { store_dir: ${JSON.stringify(join(dir, `js${i + 1}`))}, max_memory_store: 64MB, max_file_store: 1GB }\n` +
+      (nodes > 1 ? `cluster { name: bench, listen: 127.0.0.1:${q.route}, routes: [${routes}] }\n` : ''));
+    const p = spawn('nats-server', ['-c', conf, '-l', join(dir, `n${i + 1}.log`)], { stdio: 'ignore' });
+    p.once('error', (e) => { console.error(`nats.js: nats-server did not start (${e.message}); install it (apt-get install -y nats-server) or pass --nats`); process.exit(1); });
+    return { p, exited: new Promise((r) => p.once('exit', r)) };
+  });
+  const get = (url) => fetch(url, { signal: AbortSignal.timeout(1000) }).then(async (r) => (r.status === 200 ? r.text() : undefined), () => undefined);
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${http}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
+    let ok = (await Promise.all(ports.map((q) => get(`http://127.0.0.1:${q.http}/healthz`)))).every((x) => x !== undefined);
+    if (ok && nodes > 1) ok = JSON.parse((await get(`http://127.0.0.1:${ports[0].http}/jsz`)) ?? '{}').meta_cluster?.cluster_size === nodes;
     if (ok) break;
     if (Date.now() > deadline) throw new Error('nats.js: nats-server not ready within 20 s');
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url: `nats://127.0.0.1:${port}`,
-    stop: async () => { p.kill('SIGTERM'); await exited; rmSync(dir, { recursive: true, force: true }); },
+    url: `nats://${ports.map((q) => `127.0.0.1:${q.port}`).join(',')}`,
+    stop: async () => {
+      for (const { p } of procs) p.kill('SIGTERM');
+      for (const { exited } of procs) await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+}
+
+/** Sequential put + flush (--flushes), then 100k puts and one flush, then a checkpoint, on `home`. */
+async function flushCase(home) {
+  const conn = await open({ home, cacheSize: '256MB' });
+  const s = conn.openSession();
+  s.create('table:f', { keyFormat: 'S', valueFormat: 'S' });
+  const c = s.openCursor('table:f');
+  const value = 'v'.repeat(o.value);
+  const lat = [];
+  for (let i = 0; i < o.flushes; i++) {
+    c.put(`k${i}`, value);
+    const t = performance.now();
+    await s.flush();
+    lat.push(performance.now() - t);
+  }
+  lat.sort((a, b) => a - b);
+  let t = performance.now();
+  for (let i = 0; i < 100_000; i++) c.put(`b${i}`, value);
+  await s.flush();
+  const rate = 100_000 / ((performance.now() - t) / 1000);
+  t = performance.now();
+  await s.checkpoint();
+  const ckpt = performance.now() - t;
+  await conn.close();
+  const q = (p) => `${lat[Math.min(lat.length - 1, Math.floor(p * lat.length))].toFixed(2)} ms`;
+  return [q(0.5), q(0.99), `${(rate / 1000).toFixed(0)} k/s`, `${ckpt.toFixed(0)} ms`];
+}
+
+if (o.case === 'flush') {
+  console.log(`flush latency and write rate: ${o.flushes} sequential put + flush of ${o.value} bytes, then 100k puts and one flush, then a checkpoint of them`);
+  console.log(`command: node bench/nats.js ${process.argv.slice(2).join(' ')}`.trimEnd());
+  const rows = [];
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-nats-dir-'));
+  try { rows.push(['directory (fsync)', ...(await flushCase(dir))]); } finally { rmSync(dir, { recursive: true, force: true }); }
+  for (const [nodes, label, query] of [[1, 'NATS, 1 node', ''], [3, 'NATS, 3 nodes, R3', '?replicas=3']]) {
+    const srv = await startServer(nodes);
+    try { rows.push([label, ...(await flushCase(`${srv.url}/flush-${process.pid}${query}`))]); } finally { await srv.stop(); }
+  }
+  printTable(['home', 'flush p50', 'flush p99', '100k puts + flush', 'checkpoint'], rows);
+  process.exit(0);
 }
 
 const server = o.nats ? undefined : await startServer();

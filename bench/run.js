@@ -13,7 +13,8 @@
 // (delete.js), the epoch bookkeeping's cost (epoch.js), the disaggregated roles (roles.js) and
 // the write-ahead log (log.js: its cost, flush latency, replay, follower lag, durable writes) and
 // the level API (level.js: latchkey/level against memory-level and classic-level, and shared
-// by worker threads).
+// by worker threads), and a NATS home (nats.js, where nats-server is installed: flush latency
+// and write rate against a directory home, follower lag).
 //
 // Benchmarks only print; nothing here asserts on a timing. A benchmark that fails, or hangs
 // (delete.js has its own watchdog; every step is also killed after stepTimeout), is reported,
@@ -45,6 +46,8 @@ const STEPS = quick
     ['roles.js', '--sizes', '10000,100000'],
     ['log.js', '--n', '100000', '--rounds', '1', '--flushes', '100'],
     ['level.js', '--n', '20000', '--runs', '1'],
+    ['nats.js', '--case', 'flush', '--flushes', '100'],
+    ['nats.js', '--n', '200'],
   ]
   : [
     ['peer.js', '--sizes', '100000,1000000', '--runs', '3'],
@@ -56,6 +59,8 @@ const STEPS = quick
     ['roles.js', '--sizes', '100000,1000000'],
     ['log.js', '--n', '1000000', '--rounds', '3', '--flushes', '500'],
     ['level.js', '--n', '1000000', '--runs', '3'],
+    ['nats.js', '--case', 'flush'],
+    ['nats.js', '--n', '1000'],
   ];
 
 console.log(`# latchkey benchmarks${quick ? ' (--quick)' : ''}`);
@@ -70,7 +75,14 @@ if (loadavg()[0] > 0.5 * availableParallelism()) {
 
 const t0 = performance.now();
 const failed = [];
+/** Steps that need a server binary: not run (and said so) where it is missing. */
+const NEEDS = { 'nats.js': 'nats-server' };
+const onPath = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 for (const [script, ...args] of STEPS) {
+  if (NEEDS[script] && !onPath(NEEDS[script])) {
+    console.log(`\nbench/${script} ${args.join(' ')}: NOT RUN, ${NEEDS[script]} is not on PATH (apt-get install -y ${NEEDS[script]})`);
+    continue;
+  }
   const file = fileURLToPath(new URL(script, import.meta.url));
   // --expose-gc lets micro.js collect between engines, so each starts from a clean heap.
   const r = spawnSync(exe, ['--expose-gc', file, ...args],
