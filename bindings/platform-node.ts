@@ -115,6 +115,8 @@ export const nodePlatform: Platform = {
   openDirectory: (path, create) => DirectoryPageStore.open(path, create),
   // Imported on first use: the NATS client is an optional peer dependency.
   openRemote: async (home, create) => (await import('./store-nats.js')).NatsPageStore.open(home, create),
+  // The same for the etcd client (elections).
+  openElection: async (opts, ttl, id, target) => (await import('./election.js')).EtcdElection.start(opts, ttl, id, target),
   identity: () => (self ??= { pid: process.pid, host: hostName(), thread: threadId, start: startTime('self') }),
   alive: (pid, start) => {
     try {
