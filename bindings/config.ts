@@ -95,8 +95,6 @@ export interface ResolvedConfig {
   election: ElectionOptions | undefined;
   /** Seconds. */
   electionTtl: number;
-  /** Was role given (refused with election)? */
-  roleGiven: boolean;
 }
 
 /** What may change on an open connection. */
@@ -664,8 +662,7 @@ export function parseConfig(input?: ConnectionConfig | string | null): ResolvedC
     out[key.name] = s === undefined ? key.default : check(key, s);
   }
   out.pageSizeGiven = settings.has('pageSize');
-  out.roleGiven = settings.has('role');
-  if (out.election !== undefined && out.roleGiven) {
+  if (out.election !== undefined && settings.has('role')) {
     throw invalid(`${settings.get('role')!.name} with ${settings.get('election')!.name}: the election decides the role`, 'election without role (the connection opens as a follower and campaigns), or role without election');
   }
   if (settings.has('electionTtl') && out.election === undefined) {
