@@ -7,9 +7,8 @@
  * a deposed leader that still believes it holds its lease cannot append (ESTALE).
  *
  * That last test can fail: with the NATS store's create-if-absent removed (`this.kv.create` made
- * `this.kv.put` in NatsPageStore.publish, bindings/store-nats.ts), the deposed leader's flush
- * resolved and its segment replaced the new leader's: the test failed at
- * "the deposed leader's append was refused". (Checked by hand; see the commit message.)
+ * `this.kv.put` in NatsPageStore.publish, dist/store-nats.js, by hand) the deposed leader's flush
+ * resolved: the test failed with "expected undefined to be an instance of LatchkeyError".
  *
  * Without etcd or nats-server on PATH these tests are SKIPPED (reported as skipped, never as
  * passed) with the reason printed, unless LATCHKEY_REQUIRE_ETCD=1 (CI sets it): then a failure.
