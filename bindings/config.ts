@@ -48,6 +48,23 @@ export interface ConnectionConfig {
    * is durable once a checkpoint holds it); an object sets its options.
    */
   log?: boolean | LogOptions;
+  /**
+   * `'etcd://host:port[,host:port...]/name'` (Node): campaign for leadership of `name` on etcd;
+   * the winner steps up, a node whose lease lapses steps down, close() resigns. The role is then
+   * the election's: `role` and reconfigure({ role }) are refused.
+   */
+  election?: string;
+  /** The election's lease, in seconds: a leader that dies is replaced within about this; default 10. */
+  electionTtl?: number;
+}
+
+/** An `election` string, parsed (parseElection). */
+export interface ElectionOptions {
+  /** host:port of each etcd member. */
+  endpoints: string[];
+  name: string;
+  /** Milliseconds every call to etcd may take, and open() to learn who leads (`?timeout=`); default 5000. */
+  timeout: number;
 }
 
 /** The log's options (`log: { ... }`; string form `log=(enabled=true,flush_interval=10)`). */
@@ -75,6 +92,9 @@ export interface ResolvedConfig {
   flushInterval: number;
   /** Bytes. */
   checkpointSize: number;
+  election: ElectionOptions | undefined;
+  /** Seconds. */
+  electionTtl: number;
 }
 
 /** What may change on an open connection. */
@@ -108,6 +128,32 @@ const MAX_FLUSH_INTERVAL = 60_000;
 /** A day: the longest refresh interval. */
 const MAX_REFRESH_INTERVAL = 86_400_000;
 
+/** The election lease's default TTL (s): a dead leader is replaced about this long after it died. */
+export const DEFAULT_ELECTION_TTL = 10;
+/** etcd 3.4 (default heartbeat and election timeout) grants no lease shorter than 2 s. */
+const MIN_ELECTION_TTL = 2;
+const MAX_ELECTION_TTL = 3600;
+export const DEFAULT_ELECTION_TIMEOUT = 5000;
+const ELECTION_ACCEPTED = "'etcd://host:port[,host:port...]/name', optionally followed by ?timeout=<ms> (1000 to 600000), e.g. 'etcd://127.0.0.1:2379/db1'; a name of 1 to 128 letters, digits, '_', '-' and '.'";
+
+/** Parses an `election` string; EINVAL naming what is accepted. */
+export function parseElection(text: string, key = 'election'): ElectionOptions {
+  const refuse = (why: string) => invalid(`${key} ${JSON.stringify(text)}${why}`, ELECTION_ACCEPTED);
+  const m = /^etcd:\/\/([^/?#]+)\/([^/?#]*)(?:\?([^#]*))?$/i.exec(text);
+  if (!m) throw refuse(' is not an etcd election');
+  const endpoints = m[1].split(',');
+  for (const h of endpoints) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/.test(h)) throw refuse(`: endpoint ${JSON.stringify(h)} is not host:port`);
+  }
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(m[2])) throw refuse(`: name ${JSON.stringify(m[2])}`);
+  const out: ElectionOptions = { endpoints, name: m[2], timeout: DEFAULT_ELECTION_TIMEOUT };
+  for (const [k, v] of new URLSearchParams(m[3] ?? '')) {
+    if (k === 'timeout' && /^\d+$/.test(v) && Number(v) >= 1000 && Number(v) <= 600_000) out.timeout = Number(v);
+    else throw refuse(`: ${k}=${JSON.stringify(v)}`);
+  }
+  return out;
+}
+
 /** `16777216` -> `16MiB`; falls back to plain bytes when there is no exact binary unit. */
 export function formatBytes(bytes: number): string {
   if (bytes > 0 && bytes % GiB === 0) return `${bytes / GiB}GiB`;
@@ -133,7 +179,7 @@ export interface ConfigKey {
   readonly path: string;
   /** The object form writes this key inside the object of that key (`log: { flushInterval }`). */
   readonly objectIn?: string;
-  readonly kind: 'boolean' | 'home' | 'size' | 'integer' | 'choice';
+  readonly kind: 'boolean' | 'home' | 'size' | 'integer' | 'choice' | 'election';
   /** Which calls take it: open() (ConnectionConfig), reconfigure() (ReconfigureOptions), or both. */
   readonly calls: 'open' | 'reconfigure' | 'both';
   /** The value when the key is not given (open() only). */
@@ -215,6 +261,18 @@ export const CONFIG_KEYS = [
     doc: 'the leader takes a checkpoint by itself once the log since the last one passes this many bytes (replay after a crash reads at most about this much log)', example: '64MB',
   },
   {
+    name: 'election', path: 'disaggregated.election', kind: 'election', calls: 'open', default: undefined,
+    accepted: ELECTION_ACCEPTED,
+    doc: "`'etcd://host:port[,host:port...]/name[?timeout=ms]'` (Node, the `etcd3` client; quote it in the string form): campaign for leadership of `name` with a lease; the winner steps up, a node whose lease lapses steps down at once, `close()` resigns; every change fires `rolechange`. `role` and `reconfigure({ role })` are then refused (EINVAL); etcd not answering within the timeout (default 5000 ms) is EIO",
+    example: '"etcd://127.0.0.1:2379/db1"', shownDefault: 'none: roles change by reconfigure()',
+  },
+  {
+    name: 'electionTtl', path: 'disaggregated.election_ttl', kind: 'integer', calls: 'open', default: DEFAULT_ELECTION_TTL,
+    min: MIN_ELECTION_TTL, max: MAX_ELECTION_TTL, noun: 'lease TTL',
+    accepted: `seconds, an integer from ${MIN_ELECTION_TTL} (etcd's shortest lease) to ${MAX_ELECTION_TTL}`,
+    doc: "the election's lease in seconds: a leader that dies or loses etcd is replaced within about this (2 TTLs at most, measured); a leader steps down by itself once a fifth of it remains unrenewed", example: '10',
+  },
+  {
     name: 'checkpoint', path: 'checkpoint', kind: 'choice', calls: 'reconfigure', values: ['latest'], noun: 'checkpoint',
     doc: 'a follower loads the newest checkpoint of its page store', example: 'latest',
   },
@@ -228,6 +286,7 @@ type Holds<K extends Schema> =
   : K['kind'] extends 'home' ? string | PageStore
   : K['kind'] extends 'size' ? number | string
   : K['kind'] extends 'integer' ? number
+  : K['kind'] extends 'election' ? string
   : K extends { values: readonly (infer V)[] } ? V : never;
 type Form<C extends string> = { [K in Schema as K extends { calls: C | 'both'; objectIn?: undefined } ? K['name'] : never]?: Holds<K> };
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -578,6 +637,9 @@ function check(key: ConfigKey, { value: v, name, form }: Setting): unknown {
       if (why === undefined) return v;
       throw refuse(`${literal(v)} ${key.noun === undefined ? why : `is not a ${key.noun}`}`);
     }
+    case 'election':
+      if (typeof v !== 'string') throw refuse(`${literal(v)} is not a string`);
+      return parseElection(v, name);
     case 'choice':
       if (typeof v === 'string' && key.values!.includes(v)) return v;
       throw refuse(`${literal(v)} is not a ${key.noun}`);
@@ -600,6 +662,12 @@ export function parseConfig(input?: ConnectionConfig | string | null): ResolvedC
     out[key.name] = s === undefined ? key.default : check(key, s);
   }
   out.pageSizeGiven = settings.has('pageSize');
+  if (out.election !== undefined && settings.has('role')) {
+    throw invalid(`${settings.get('role')!.name} with ${settings.get('election')!.name}: the election decides the role`, 'election without role (the connection opens as a follower and campaigns), or role without election');
+  }
+  if (settings.has('electionTtl') && out.election === undefined) {
+    throw invalid(`${settings.get('electionTtl')!.name} without election`, 'electionTtl together with election');
+  }
   return out as unknown as ResolvedConfig;
 }
 

@@ -40,7 +40,9 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { parseConfig, parseReconfigure, type ConnectionConfig, type ReconfigureOptions, type ResolvedConfig, type Role } from './config.js';
-import { CoreThread, loadModule, openDirectory, openRemote, isRemoteHome, threadCanBlock, waitWord, onProcessExit } from './core.js';
+import {
+  CoreThread, loadModule, openDirectory, openRemote, isRemoteHome, threadCanBlock, waitWord, onProcessExit, openElection, processIdentity, type ElectionHandle,
+} from './core.js';
 import { Session, liveTables, type SessionOwner } from './session.js';
 import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
@@ -119,7 +121,30 @@ function sharedMemory(cacheSize: number): WebAssembly.Memory {
   }
 }
 
-export class Connection implements SessionOwner {
+/**
+ * Fired on the connection at every change of its role: reconfigure(), an election won or a
+ * lease lost, a close() that lets go, fencing (ESTALE). `conn.role` is already `role` when it
+ * fires.
+ */
+export class RoleChangeEvent extends Event {
+  readonly role: Role;
+  readonly previous: Role;
+  constructor(role: Role, previous: Role) {
+    super('rolechange');
+    this.role = role;
+    this.previous = previous;
+  }
+}
+
+/** The connection's events, typed (Connection is an EventTarget). */
+export interface Connection {
+  addEventListener(type: 'rolechange', listener: ((event: RoleChangeEvent) => void) | { handleEvent(event: RoleChangeEvent): void } | null, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener(type: 'rolechange', listener: ((event: RoleChangeEvent) => void) | { handleEvent(event: RoleChangeEvent): void } | null, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+export class Connection extends EventTarget implements SessionOwner {
   readonly core: CoreThread;
   private readonly cfg: ShareHandle['config'];
   private readonly store: PageStore | undefined;
@@ -183,11 +208,18 @@ export class Connection implements SessionOwner {
   private knownEnd = 0;
   private behindSince: number | undefined;
 
+  /** The role the last rolechange event announced (or the role open() or attach() ended with). */
+  private lastRole: Role;
+  /** This connection's part in an election (`election`), if it campaigns. */
+  private election: ElectionHandle | undefined;
+  private closing = false;
+
   /** The store of a server home, which open() made: closed by close(). */
   private remote: { close(): Promise<void> } | undefined;
 
   private constructor(core: CoreThread, cfg: ShareHandle['config'], store: PageStore | undefined,
     storeRef: PageStoreRef | undefined, checkpointOnClose: boolean, holder?: Holder) {
+    super();
     this.core = core;
     this.cfg = cfg;
     this.store = store;
@@ -199,6 +231,17 @@ export class Connection implements SessionOwner {
     // turns leader, and a directory store's publish resolves after an fsync); a step-down
     // publishes a record naming no holder, and a fenced holder has a newer record after it.
     this.holder = holder ?? newHolder(() => !this.closed);
+    this.lastRole = this.role;
+  }
+
+  /** Fires rolechange if the role moved since the last one announced. */
+  private noteRole(): void {
+    if (this.closed) return;
+    const role = this.role;
+    if (role === this.lastRole) return;
+    const previous = this.lastRole;
+    this.lastRole = role;
+    this.dispatchEvent(new RoleChangeEvent(role, previous));
   }
 
   /** @internal */
@@ -216,12 +259,53 @@ export class Connection implements SessionOwner {
       store = dir;
       storeRef = dir.ref();
     } else store = cfg.home as PageStore;
+    let conn: Connection;
     try {
-      return await Connection.openOn(cfg, store, storeRef, remote);
+      // With an election the connection opens as a follower; the election steps it up.
+      conn = await Connection.openOn(cfg.election ? { ...cfg, role: 'follower' } : cfg, store, storeRef, remote);
     } catch (e) {
       await remote?.close();
       throw e;
     }
+    if (cfg.election) {
+      const me = processIdentity();
+      const id = `${me.host ?? 'host'}:${me.pid ?? 0}:${me.thread ?? 0}:${Math.random().toString(36).slice(2, 10)}`;
+      try {
+        conn.election = await openElection(cfg.election, cfg.electionTtl, id, {
+          up: () => conn.electedUp(store),
+          down: () => conn.electedDown(store),
+        });
+      } catch (e) {
+        await conn.close().catch(() => {});
+        throw e;
+      }
+    }
+    return conn;
+  }
+
+  /** The election won: step up as reconfigure({ role: 'leader' }) would (a deliberate act: it fences). */
+  private async electedUp(store: PageStore): Promise<void> {
+    if (this.closing) throw new LatchkeyError('ECLOSED', 'connection is closing');
+    try {
+      await this.locked(() => this.stepUp(store, false));
+    } finally {
+      this.noteRole();
+    }
+  }
+
+  /** The lease may have lapsed: step down now, and stay down whatever the final checkpoint gives. */
+  private async electedDown(store: PageStore): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.locked(() => this.stepDown(store, false));
+    } finally {
+      this.noteRole();
+    }
+  }
+
+  /** @internal Tests (latchkey/testing, deafenElection): this connection's election. */
+  electionHandle(): ElectionHandle | undefined {
+    return this.election;
   }
 
   private static async openOn(cfg: ResolvedConfig, store: PageStore, storeRef: PageStoreRef | undefined,
@@ -244,6 +328,7 @@ export class Connection implements SessionOwner {
     try {
       await conn.loadLatest(store); // the latest image, then the log after it (recovery)
       if (cfg.role === 'leader') await conn.locked(() => conn.stepUp(store, !cfg.takeover));
+      conn.lastRole = conn.role; // open() itself announces nothing
     } catch (e) {
       dropHolder(conn.holder);
       core.unregister();
@@ -608,10 +693,17 @@ export class Connection implements SessionOwner {
   async reconfigure(options: ReconfigureOptions | string): Promise<void> {
     this.checkOpen();
     const o = parseReconfigure(options);
+    if (o.role !== undefined && this.election) {
+      throw invalid(`reconfigure role '${o.role}' on a connection opened with election: the election decides the role`, 'checkpoint=latest; to hand leadership over, close() the leader (it resigns)');
+    }
     const store = this.needStore('reconfigure');
-    if (o.role === 'follower') await this.locked(() => this.stepDown(store));
-    if (o.role === 'leader') await this.locked(() => this.stepUp(store, false));
-    if (o.checkpoint === 'latest') await this.locked(() => this.refresh(store));
+    try {
+      if (o.role === 'follower') await this.locked(() => this.stepDown(store));
+      if (o.role === 'leader') await this.locked(() => this.stepUp(store, false));
+      if (o.checkpoint === 'latest') await this.locked(() => this.refresh(store));
+    } finally {
+      this.noteRole();
+    }
     this.core.x.lk_sweep(SWEEP_IDLE_TICKS);
   }
 
@@ -700,7 +792,8 @@ export class Connection implements SessionOwner {
     x.lk_conn_set(LAST_SEQ, seq);
   }
 
-  private async stepDown(store: PageStore): Promise<void> {
+  /** Step-down; with `revert` false (an election's lease lapsed), a failed final checkpoint leaves it a follower all the same. */
+  private async stepDown(store: PageStore, revert = true): Promise<void> {
     const x = this.core.x;
     if (this.role === 'follower') return;
     x.lk_role_change(0); // new writes refused from here; returns once in-flight writes are done
@@ -715,7 +808,19 @@ export class Connection implements SessionOwner {
       // Fenced (ESTALE): another node leads; stay a follower. Any other failure (I/O): the final
       // checkpoint is not there, so this node must not give up the writes only it holds: it goes
       // back to leading (a new role word: cursors move to new dhandles) and reports.
-      if (!(e instanceof LatchkeyError && e.code === 'ESTALE')) x.lk_role_change(1);
+      if (!(e instanceof LatchkeyError && e.code === 'ESTALE')) {
+        if (revert) x.lk_role_change(1);
+        else {
+          // No longer entitled to lead: what was not durable stays unacknowledged; the trees
+          // may hold writes the history lacks, so the next refresh loads an image.
+          this.log?.stop();
+          this.log = undefined;
+          this.deltaBase = undefined;
+          this.logPos = -1;
+          x.lk_tables_readonly(1);
+          x.lk_conn_set(IMAGE_SEQ, 0);
+        }
+      }
       throw e;
     }
     x.lk_tables_readonly(1);
@@ -1017,7 +1122,10 @@ export class Connection implements SessionOwner {
     x.lk_tables_readonly(1);
     x.lk_conn_set(IMAGE_SEQ, 0);
     this.fenced = `${reason}; another node took the leader role, and this connection is now a follower; ${lost} of its ${tables} table${tables === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
-    return new LatchkeyError('ESTALE', this.fenced);
+    const error = new LatchkeyError('ESTALE', this.fenced);
+    this.noteRole();
+    this.election?.demoted();
+    return error;
   }
 
   /** How many tables of `image` differ from the last image published or loaded (added and dropped ones count). */
@@ -1142,6 +1250,7 @@ export class Connection implements SessionOwner {
    */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
     for (const t of this.timers) clearInterval(t);
     this.unwatch?.();
     let failure: unknown;
@@ -1157,6 +1266,9 @@ export class Connection implements SessionOwner {
       // stops (the leader's writes are then durable at its checkpoints; flush() takes one).
       await this.stopLog().catch((e) => { failure = e; });
     }
+    // Resign once the final checkpoint is out: the next leader is elected at once and finds it.
+    // A resign etcd does not answer leaves the lease to lapse by itself.
+    await this.election?.close().catch(() => {});
     for (const s of [...this.sessions]) s.close();
     this.core.unregister();
     this.closed = true;

@@ -6,6 +6,7 @@
 
 import { LatchkeyError, Status, errorFromStatus } from './errors.js';
 import type { PageStore, PageStoreRef } from './store.js';
+import type { ElectionOptions } from './config.js';
 import {
   type CoreExports, S_KEY, S_KEY2, S_VALUE, S_OUT, S_OUT_SIZE, MAX_KEY, MAX_THREADS, ARENA_GUARD, TOKEN_NONE, TOKEN_RECLAIMING,
 } from './abi.generated.js';
@@ -28,6 +29,8 @@ export interface Platform {
   openDirectory?(path: string, create: boolean): Promise<PageStore & { ref(): PageStoreRef }>;
   /** A page store on servers (`home` as a `nats://` or `ws://` string: bindings/store-nats.ts), loaded on first use; absent where it cannot run. */
   openRemote?(home: string, create: boolean): Promise<PageStore & { close(): Promise<void> }>;
+  /** Joins an etcd election (`election`: bindings/election.ts), loaded on first use; absent where it cannot run. */
+  openElection?(opts: ElectionOptions, ttl: number, id: string, target: ElectionTarget): Promise<ElectionHandle>;
   /** This process: pid, host, thread, start time (bindings/leader.ts); absent where there are no processes. */
   identity?(): ProcessIdentity;
   /** Is process `pid` alive, and (if `start` is given and can be read) the one that started then? */
@@ -45,6 +48,26 @@ export interface Platform {
    * beforeExit): the log is flushed before the process ends. Returns the unregistration.
    */
   onExit?(fn: () => Promise<void> | undefined): () => void;
+}
+
+/** What an election asks of its connection (bindings/election.ts). */
+export interface ElectionTarget {
+  /** Won: step up (claim a term, replay the log); a rejection resigns and campaigns again. */
+  up(): Promise<void>;
+  /** The lease may have lapsed: step down at once. */
+  down(why: string): Promise<void>;
+}
+
+/** A connection's part in an election. */
+export interface ElectionHandle {
+  /** The last failure of the background campaign, if any. */
+  readonly error: LatchkeyError | undefined;
+  /** The connection was fenced while leading: resign and campaign again. */
+  demoted(): void;
+  /** Tests: keepalives and the local lease check stop (the node keeps believing it leads). */
+  deafen(): void;
+  /** Resigns and disconnects. */
+  close(): Promise<void>;
 }
 
 export interface ProcessIdentity {
@@ -194,6 +217,14 @@ export function openRemote(home: string, create: boolean): Promise<PageStore & {
     throw new LatchkeyError('EINVAL', `home ${JSON.stringify(home)}: a nats:// home needs Node (the NATS client's TCP transport); accepted here: a PageStore object`);
   }
   return platform.openRemote(home, create);
+}
+
+/** Joins an election (Node), or EINVAL naming what works here. */
+export function openElection(opts: ElectionOptions, ttl: number, id: string, target: ElectionTarget): Promise<ElectionHandle> {
+  if (!platform.openElection) {
+    throw new LatchkeyError('EINVAL', `election etcd://${opts.endpoints.join(',')}/${opts.name}: elections need Node (the etcd3 client speaks gRPC); accepted here: roles changed by reconfigure({ role })`);
+  }
+  return platform.openElection(opts, ttl, id, target);
 }
 
 /** This process, as the leader lock records it (empty in browsers). */

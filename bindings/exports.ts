@@ -5,13 +5,13 @@
  * are `latchkey/testing` (testing.ts).
  */
 
-export { open, attach, Connection, type ShareHandle } from './connection.js';
+export { open, attach, Connection, RoleChangeEvent, type ShareHandle } from './connection.js';
 export { Session, type Table, type TableOptions, type TableStats, type CompactResult, type VerifyReport, type VerifyOptions, VERIFY_RULES } from './session.js';
 export { Cursor, type Key, type Value, type RangeOptions, type EntryBatch } from './cursor.js';
 export { type Format, type FormatType } from './codec.js';
 export { LatchkeyError, ERROR_CODES, type LatchkeyErrorCode } from './errors.js';
 export { MemoryPageStore, canWatch, type PageStore, type PageStoreRef, type WatchablePageStore, type NameChange } from './store.js';
-export { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role } from './config.js';
+export { parseConfig, type ConnectionConfig, type ResolvedConfig, type Role, type ElectionOptions } from './config.js';
 export { type TreeShape, type TreePage, type PageFlag, PAGE_FLAGS } from './shape.js';
 export { renderTreeSvg, type SvgOptions } from './svg.js';
 export { ISOLATION_HEADERS } from './isolation.js';

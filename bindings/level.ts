@@ -196,7 +196,7 @@ export class LatchkeyLevel extends AbstractLevel<Bytes, Bytes, Bytes> {
 
   constructor(location?: string | LatchkeyLevelOptions, options?: Record<string, unknown>) {
     const o: LatchkeyLevelOptions = typeof location === 'object' && location !== null ? location : { ...(location === undefined ? {} : { home: location }) };
-    const { connection, table, home, create, cacheSize, pageSize, role, refreshInterval, debug, takeover, log, [ATTACH]: handle, ...level } = o as LatchkeyLevelOptions & { [ATTACH]?: ShareHandle };
+    const { connection, table, home, create, cacheSize, pageSize, role, refreshInterval, debug, takeover, log, election, electionTtl, [ATTACH]: handle, ...level } = o as LatchkeyLevelOptions & { [ATTACH]?: ShareHandle };
     if (table !== undefined && (typeof table !== 'string' || !table.startsWith('table:'))) {
       throw new LatchkeyError('EINVAL', `LatchkeyLevel: table ${String(table)}; accepted: a table uri such as 'table:level'`);
     }

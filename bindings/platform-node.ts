@@ -116,6 +116,8 @@ export const nodePlatform: Platform = {
   openDirectory: (path, create) => DirectoryPageStore.open(path, create),
   // Imported on first use: the NATS client is an optional peer dependency.
   openRemote: (home, create) => NatsPageStore.open(home, create),
+  // The etcd client (elections): imported when a connection has an election, never before.
+  openElection: async (opts, ttl, id, target) => (await import('./election.js')).EtcdElection.start(opts, ttl, id, target),
   identity: () => (self ??= { pid: process.pid, host: hostName(), thread: threadId, start: startTime('self') }),
   alive: (pid, start) => {
     try {

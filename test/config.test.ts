@@ -31,6 +31,8 @@ const DEFAULTS: ResolvedConfig = {
   log: true,
   flushInterval: 10,
   checkpointSize: 64 * 1024 * 1024,
+  election: undefined,
+  electionTtl: 10,
 };
 
 /** Runs `fn`, which must throw a LatchkeyError EINVAL whose message contains every fragment. */
@@ -362,6 +364,8 @@ describe('string form', () => {
       log: true,
       flushInterval: 10,
       checkpointSize: 64 * MiB,
+      election: undefined,
+      electionTtl: 10,
     });
   });
 
@@ -429,7 +433,7 @@ describe('string form', () => {
   it('refuses a group where a value belongs and a value where a group belongs', () => {
     expectEinval(() => parseConfig('home=(a=b)'), 'home is a group');
     expectEinval(() => parseConfig('create=()'), 'create is a group');
-    expectEinval(() => parseConfig('disaggregated=follower'), 'disaggregated "follower" is not a group', 'disaggregated=(role=...,refresh_interval=...)');
+    expectEinval(() => parseConfig('disaggregated=follower'), 'disaggregated "follower" is not a group', 'disaggregated=(role=...,refresh_interval=...,election=...,election_ttl=...)');
     expectEinval(() => parseConfig('disaggregated'), 'disaggregated needs a group');
   });
 
@@ -437,7 +441,7 @@ describe('string form', () => {
     expectEinval(
       () => parseConfig('create,statistics=(enabled)'),
       '"statistics"',
-      'home, create, cache_size, page_size, debug, takeover, disaggregated=(role, refresh_interval), log=(enabled, flush_interval, checkpoint_size)',
+      'home, create, cache_size, page_size, debug, takeover, disaggregated=(role, refresh_interval, election, election_ttl), log=(enabled, flush_interval, checkpoint_size)',
     );
   });
 

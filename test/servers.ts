@@ -1,5 +1,5 @@
 /**
- * Real servers for the tests: `nats-server` processes started from the binary on PATH, on
+ * Real servers for the tests: `nats-server` and `etcd` processes started from the binary on PATH, on
  * 127.0.0.1 only, each with a fresh data directory and ports the kernel handed out, waited for
  * until ready (bounded), and stopped by their pid. Nothing here mocks a server.
  *
@@ -197,6 +197,98 @@ export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; webso
       p.kill('SIGKILL');
       if (!(await waitExit(p, 5000))) throw new Error(`nats-server ${nodes[i].name} (pid ${p.pid}) did not die`);
       nodes[i].alive = false;
+    },
+    stop,
+  };
+}
+
+export interface EtcdMember {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly pid: number;
+  alive: boolean;
+}
+
+export interface EtcdCluster {
+  readonly members: readonly EtcdMember[];
+  /** `etcd://127.0.0.1:p1,...` for the given members (default all), with `/name` and a query when given. */
+  url(name?: string, query?: string, which?: readonly number[]): string;
+  /** SIGKILL member i by its pid and wait until it is gone (bounded). */
+  kill(i: number): Promise<void>;
+  /** Stops every process it started (SIGTERM, then SIGKILL after 5 s) and removes its directories. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `members` etcd processes (1, or 3 in one cluster) with fresh data directories, and
+ * resolves once every member's /health says true (a cluster has a Raft leader then). Rejects,
+ * having stopped what it started, after READY_TIMEOUT_MS.
+ */
+export async function startEtcd(opts: { members: 1 | 3 }): Promise<EtcdCluster> {
+  if (running.size + opts.members > MAX_PROCESSES) throw new Error(`test/servers.ts: more than ${MAX_PROCESSES} server processes at once`);
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-etcd-'));
+  const ports = await Promise.all(Array.from({ length: opts.members }, async () => ({ client: await freePort(), peer: await freePort() })));
+  const names = ports.map((_, i) => `e${i + 1}`);
+  const cluster = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i].peer}`).join(',');
+  const procs: ChildProcess[] = [];
+  const members: EtcdMember[] = [];
+  const logs: string[] = [];
+  const stop = async () => {
+    for (const p of procs) if (p.pid !== undefined && running.has(p.pid)) p.kill('SIGTERM');
+    for (const p of procs) {
+      if (!(await waitExit(p, 5000))) { p.kill('SIGKILL'); await waitExit(p, 5000); }
+      if (p.pid !== undefined) running.delete(p.pid);
+    }
+    for (const m of members) m.alive = false;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < opts.members; i++) {
+      const name = names[i];
+      const client = `http://127.0.0.1:${ports[i].client}`;
+      const peer = `http://127.0.0.1:${ports[i].peer}`;
+      const args = [
+        '--name', name, '--data-dir', join(dir, name),
+        '--listen-client-urls', client, '--advertise-client-urls', client,
+        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+        '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `lk-${process.pid}-${ports[0].peer}`,
+        '--logger', 'zap', '--log-outputs', join(dir, `${name}.log`),
+      ];
+      logs.push(join(dir, `${name}.log`));
+      const p = spawn('etcd', args, { stdio: 'ignore' });
+      if (p.pid === undefined) throw new Error('etcd did not start');
+      procs.push(p);
+      running.set(p.pid, p);
+      const member: EtcdMember = { name, clientPort: ports[i].client, peerPort: ports[i].peer, pid: p.pid, alive: true };
+      p.once('exit', () => { member.alive = false; running.delete(p.pid!); });
+      members.push(member);
+    }
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const dead = members.find((m) => !m.alive);
+      if (dead) throw new Error(`etcd ${dead.name} exited while starting`);
+      const health = await Promise.all(members.map((m) => get(`http://127.0.0.1:${m.clientPort}/health`)));
+      if (health.every((h) => h?.status === 200 && /"health":\s*"true"/.test(h.body))) break;
+      if (Date.now() > deadline) throw new Error(`etcd not ready within ${READY_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (e) {
+    const tail = logs.filter(existsSync).map((l) => readFileSync(l, 'utf8').slice(-2000)).join('\n');
+    await stop();
+    throw new Error(`${(e as Error).message}\n${tail}`);
+  }
+  return {
+    members,
+    url(name, query, which) {
+      const hosts = (which ?? members.map((_, i) => i)).map((i) => `127.0.0.1:${members[i].clientPort}`).join(',');
+      return `etcd://${hosts}${name === undefined ? '' : `/${name}`}${query ? `?${query}` : ''}`;
+    },
+    async kill(i) {
+      const p = procs[i];
+      p.kill('SIGKILL');
+      if (!(await waitExit(p, 5000))) throw new Error(`etcd ${members[i].name} (pid ${p.pid}) did not die`);
+      members[i].alive = false;
     },
     stop,
   };
