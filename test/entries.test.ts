@@ -61,7 +61,7 @@ describe('entry points', () => {
     const testing = await import('../dist/testing.js');
     const node = await import('../dist/index.js');
     const browser = await import('../dist/browser.js');
-    expect(Object.keys(testing).sort()).toEqual(['INJECTION_POINTS', 'InjectionPoint']);
+    expect(Object.keys(testing).sort()).toEqual(['INJECTION_POINTS', 'InjectionPoint', 'deafenElection']);
     for (const name of Object.keys(testing)) expect([name in node, name in browser]).toEqual([false, false]);
     // conn.inject(name) is still a Connection method; its points are the testing entry's class.
     const conn = await openTest();
