@@ -587,7 +587,7 @@ export class Connection extends EventTarget implements SessionOwner {
     }
     if (this.cfg.log) {
       this.log = w;
-      w.checkpointAt = this.logPos;
+      w.checkpointed(this.logPos);
       w.checkpointSize = this.cfg.checkpointSize;
       w.checkpointDue = () => this.autoCheckpoint();
       w.startTimer(this.cfg.flushInterval);
@@ -1076,7 +1076,7 @@ export class Connection extends EventTarget implements SessionOwner {
       ? { ...base, chain: image.delta.chain, lsn: image.lsn, changedBytes: base.changedBytes + image.delta.bytes }
       : { chain: [seq], lsn: image.lsn, fullBytes: image.blobs.reduce((n, b) => n + (b?.length ?? 0), 0), changedBytes: 0 };
     if (this.log) {
-      this.log.checkpointAt = image.lsn;
+      this.log.checkpointed(image.lsn);
       this.log.dropRetained(image.lsn);
     }
     await this.truncateLog(store);

@@ -264,4 +264,11 @@ export const MUTATIONS = [
     replace: '    if (n > 2 * LOG_CREDIT_GRAIN) n = LOG_CREDIT_GRAIN;\n',
     tests: ['test/log.test.ts'],
   },
+  {
+    name: 'log: a leader checkpoints by bytes only, however many small segments it leaves to replay',
+    file: 'bindings/log.ts',
+    find: ' || ++this.segmentsSince > CHECKPOINT_SEGMENTS) this.checkpointDue();\n',
+    replace: ') this.checkpointDue();\n',
+    tests: ['test/log.test.ts'],
+  },
 ];

@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, writeFileSync, truncateSync, statSync } from
 import { join } from 'node:path';
 import { MemoryPageStore, type PageStore, type Connection } from '../dist/index.js';
 import { LOG_RING_SIZE } from '../dist/abi.generated.js';
+import { CHECKPOINT_SEGMENTS } from '../dist/log.js';
 import { testHomes, openTest, rng, TEST_DEBUG, withWorkers, levelInfo, latchWord, waitFor, LATCH_WAITERS } from './helpers.js';
 
 const { tempHome, connect, close } = testHomes('log');
@@ -668,6 +669,36 @@ describe('log.checkpointSize', () => {
     c.core.unregister();
     const r = await connect({ home, role: 'follower' });
     expect(r.openSession().stats('table:t').entries).toBeGreaterThan(1000);
+  });
+});
+
+describe('CHECKPOINT_SEGMENTS', () => {
+  it('a leader that flushes small writes often checkpoints by itself after CHECKPOINT_SEGMENTS segments, far below checkpointSize', async () => {
+    const home = tempHome();
+    const c = await connect({ home }); // the default checkpointSize (64 MiB): never reached here
+    const s = c.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    const cur = s.openCursor('table:t');
+    const images = () => readdirSync(home).filter((n) => n.startsWith('ckpt-')).length;
+    const before = images();
+    let flushes = 0;
+    for (; flushes < CHECKPOINT_SEGMENTS + 50 && images() === before; flushes++) {
+      cur.put(`k${pad(flushes)}`, 'v');
+      await s.flush(); // one segment each: nothing else writes
+    }
+    await waitFor(() => images() > before && !(c as unknown as { autoCheckpointing: boolean }).autoCheckpointing, 'the checkpoint ends');
+    expect(c.checkpointError).toBeUndefined();
+    expect(flushes).toBeGreaterThan(CHECKPOINT_SEGMENTS - 10);
+    expect(flushes).toBeLessThan(CHECKPOINT_SEGMENTS + 50);
+    // An open replays from the newest checkpoint's log position: only a short tail of segments.
+    const latest = readdirSync(home).filter((n) => n.startsWith('log-')).sort().at(-1)!;
+    const rec = JSON.parse(new TextDecoder().decode(readFileSync(join(home, latest)).subarray(8)));
+    const after = segments(home).filter((n) => Number(n.slice(4)) >= rec.lsn);
+    expect(segments(home).length).toBeGreaterThan(CHECKPOINT_SEGMENTS - 10); // (the older checkpoint's log is kept)
+    expect(after.length).toBeLessThan(60);
+    c.core.unregister();
+    const r = await connect({ home, role: 'follower' });
+    expect(r.openSession().stats('table:t').entries).toBe(flushes);
   });
 });
 
