@@ -191,7 +191,8 @@ describe('elections on etcd', () => {
       const t0 = Date.now();
       await a.close();
       opened.splice(opened.indexOf(a), 1);
-      await until('b elected after a resigned', () => b.role === 'leader', 2 * TTL * 1000);
+      // Its rolechange follows the step-up's end (a few microtasks after b.role reads leader).
+      await until('b elected after a resigned', () => b.role === 'leader' && events.length > 0, 2 * TTL * 1000);
       const handover = Date.now() - t0;
       console.log(`test/election.test.ts: resign handover (close() called -> the other connection leads): ${handover} ms`);
       expect(handover).toBeLessThan(TTL * 1000); // a resign, not a lease running out
