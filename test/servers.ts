@@ -90,6 +90,41 @@ async function get(url: string): Promise<{ status: number; body: string } | unde
   }
 }
 
+/** Stops `procs` (SIGTERM, then SIGKILL after 5 s), forgets them, removes `dir`. */
+async function stopAll(procs: readonly ChildProcess[], dir: string): Promise<void> {
+  for (const p of procs) if (p.pid !== undefined && running.has(p.pid)) p.kill('SIGTERM');
+  for (const p of procs) {
+    if (!(await waitExit(p, 5000))) { p.kill('SIGKILL'); await waitExit(p, 5000); }
+    if (p.pid !== undefined) running.delete(p.pid);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Polls `ready` every 50 ms until true; throws if one of `servers` exited, or after READY_TIMEOUT_MS. */
+async function untilReady(what: string, servers: readonly { name: string; alive: boolean }[], ready: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const gone = servers.find((x) => !x.alive);
+    if (gone) throw new Error(`${what} ${gone.name} exited while starting`);
+    if (await ready()) return;
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${READY_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The error of a start that failed, with the end of each server log, after stopping what it started. */
+async function startFailed(e: unknown, logs: readonly string[], stop: () => Promise<void>): Promise<Error> {
+  const tail = logs.filter(existsSync).map((l) => readFileSync(l, 'utf8').slice(-2000)).join('\n');
+  await stop();
+  return new Error(`${(e as Error).message}\n${tail}`);
+}
+
+/** `scheme://127.0.0.1:p1,...` for the given ports (default all), with `/name` and a query when given. */
+function urlOf(scheme: string, ports: readonly number[], name?: string, query?: string, which?: readonly number[]): string {
+  const hosts = (which ?? ports.map((_, i) => i)).map((i) => `127.0.0.1:${ports[i]}`).join(',');
+  return `${scheme}://${hosts}${name === undefined ? '' : `/${name}`}${query ? `?${query}` : ''}`;
+}
+
 /**
  * Starts `nodes` nats-server processes (1, or 3 routed into one cluster), JetStream on unless
  * `jetstream: false`, and resolves once every node answers its health check (and, clustered,
@@ -116,13 +151,8 @@ export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; webso
     return p;
   };
   const stop = async () => {
-    for (const p of procs) if (p.pid !== undefined && running.has(p.pid)) p.kill('SIGTERM');
-    for (const p of procs) {
-      if (!(await waitExit(p, 5000))) { p.kill('SIGKILL'); await waitExit(p, 5000); }
-      if (p.pid !== undefined) running.delete(p.pid);
-    }
+    await stopAll(procs, dir);
     for (const n of nodes) n.alive = false;
-    rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (let i = 0; i < opts.nodes; i++) {
@@ -147,32 +177,20 @@ export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; webso
       procs.push(launch(i, conf, log));
       confs.push([conf, log]);
     }
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      const dead = nodes.find((n) => !n.alive);
-      if (dead) throw new Error(`nats-server ${dead.name} exited while starting`);
+    await untilReady('nats-server', nodes, async () => {
       const health = await Promise.all(nodes.map((n) => get(`http://127.0.0.1:${n.monitorPort}/healthz`)));
-      let ready = health.every((h) => h?.status === 200);
-      if (ready && jetstream && opts.nodes > 1) {
-        const jsz = await get(`http://127.0.0.1:${nodes[0].monitorPort}/jsz`);
-        const meta = jsz && (JSON.parse(jsz.body) as { meta_cluster?: { leader?: string; cluster_size?: number } }).meta_cluster;
-        ready = Boolean(meta?.leader) && meta?.cluster_size === opts.nodes;
-      }
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error(`nats-server not ready within ${READY_TIMEOUT_MS} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      if (!health.every((h) => h?.status === 200)) return false;
+      if (!jetstream || opts.nodes === 1) return true;
+      const jsz = await get(`http://127.0.0.1:${nodes[0].monitorPort}/jsz`);
+      const meta = jsz && (JSON.parse(jsz.body) as { meta_cluster?: { leader?: string; cluster_size?: number } }).meta_cluster;
+      return Boolean(meta?.leader) && meta?.cluster_size === opts.nodes;
+    });
   } catch (e) {
-    const tail = logs.filter(existsSync).map((l) => readFileSync(l, 'utf8').slice(-2000)).join('\n');
-    await stop();
-    throw new Error(`${(e as Error).message}\n${tail}`);
+    throw await startFailed(e, logs, stop);
   }
   return {
     nodes,
-    url(name, query, which) {
-      const hosts = (which ?? nodes.map((_, i) => i)).map((i) => `127.0.0.1:${nodes[i].port}`).join(',');
-      return `nats://${hosts}${name === undefined ? '' : `/${name}`}${query ? `?${query}` : ''}`;
-    },
+    url: (name, query, which) => urlOf('nats', nodes.map((n) => n.port), name, query, which),
     wsUrl(name) {
       const hosts = nodes.map((n) => {
         if (n.wsPort === undefined) throw new Error('test/servers.ts: wsUrl needs startNats({ websocket: true })');
@@ -235,13 +253,8 @@ export async function startEtcd(opts: { members: 1 | 3 }): Promise<EtcdCluster> 
   const members: EtcdMember[] = [];
   const logs: string[] = [];
   const stop = async () => {
-    for (const p of procs) if (p.pid !== undefined && running.has(p.pid)) p.kill('SIGTERM');
-    for (const p of procs) {
-      if (!(await waitExit(p, 5000))) { p.kill('SIGKILL'); await waitExit(p, 5000); }
-      if (p.pid !== undefined) running.delete(p.pid);
-    }
+    await stopAll(procs, dir);
     for (const m of members) m.alive = false;
-    rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (let i = 0; i < opts.members; i++) {
@@ -264,26 +277,16 @@ export async function startEtcd(opts: { members: 1 | 3 }): Promise<EtcdCluster> 
       p.once('exit', () => { member.alive = false; running.delete(p.pid!); });
       members.push(member);
     }
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      const dead = members.find((m) => !m.alive);
-      if (dead) throw new Error(`etcd ${dead.name} exited while starting`);
+    await untilReady('etcd', members, async () => {
       const health = await Promise.all(members.map((m) => get(`http://127.0.0.1:${m.clientPort}/health`)));
-      if (health.every((h) => h?.status === 200 && /"health":\s*"true"/.test(h.body))) break;
-      if (Date.now() > deadline) throw new Error(`etcd not ready within ${READY_TIMEOUT_MS} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return health.every((h) => h?.status === 200 && /"health":\s*"true"/.test(h.body));
+    });
   } catch (e) {
-    const tail = logs.filter(existsSync).map((l) => readFileSync(l, 'utf8').slice(-2000)).join('\n');
-    await stop();
-    throw new Error(`${(e as Error).message}\n${tail}`);
+    throw await startFailed(e, logs, stop);
   }
   return {
     members,
-    url(name, query, which) {
-      const hosts = (which ?? members.map((_, i) => i)).map((i) => `127.0.0.1:${members[i].clientPort}`).join(',');
-      return `etcd://${hosts}${name === undefined ? '' : `/${name}`}${query ? `?${query}` : ''}`;
-    },
+    url: (name, query, which) => urlOf('etcd', members.map((m) => m.clientPort), name, query, which),
     async kill(i) {
       const p = procs[i];
       p.kill('SIGKILL');
