@@ -256,6 +256,32 @@ describe('elections on etcd', () => {
       for (const ms of failovers) expect(ms, 'kill -> elected').toBeLessThan(2 * TTL * 1000);
     });
 
+    it('a leader paused past its lease (SIGSTOP: a partition of the whole process) resumes as a follower, and nothing it reports after the other took over is lost', { timeout: 60_000 }, async () => {
+      const name = fresh('pause');
+      const home = nats.url(name);
+      const election = etcd.url(name);
+      const a = new Child(home, election);
+      await a.line(/^open leader$/);
+      const b = new Child(home, election);
+      await b.line(/^open follower$/);
+      await until('a reported writes', () => a.reported().length >= 50);
+      a.p.kill('SIGSTOP'); // mid-write loop: a flush may be out
+      const bMark = b.lines.length;
+      const won = await b.line(/^role leader follower$/, bMark);
+      const aMark = a.lines.length;
+      a.p.kill('SIGCONT');
+      // Whatever comes first on waking (its local lease deadline or its next append refused), it
+      // ends a follower, announced by a rolechange.
+      await a.line(/^role follower leader$/, aMark);
+      expect(await a.ask('role')).toBe('follower');
+      expect(await b.ask('role')).toBe('leader');
+      await b.line(/^w /, won.index); // b writes
+      const reported = [...a.reported(), ...b.reported()]; // before the dump: b goes on writing
+      const keys = new Set((await b.ask('dump')).split(' ').slice(1));
+      const missing = reported.filter((k) => !keys.has(k));
+      expect(missing, 'writes reported flushed but missing on the new leader').toEqual([]);
+    });
+
     it('a deposed leader that still believes it holds its lease cannot append once another took over (ESTALE), and turns follower with a rolechange', async () => {
       const name = fresh('deaf');
       const home = nats.url(name);
