@@ -265,6 +265,13 @@ export const MUTATIONS = [
     tests: ['test/log.test.ts'],
   },
   {
+    name: 'nats: publish replaces a name another node claimed (KV put, not create): a deposed leader\'s append lands',
+    file: 'bindings/store-nats.ts',
+    find: '          await this.kv.create(key, value);\n',
+    replace: '          await this.kv.put(key, value);\n',
+    tests: ['test/election.test.ts', 'test/nats.test.ts'],
+  },
+  {
     name: 'log: a leader checkpoints by bytes only, however many small segments it leaves to replay',
     file: 'bindings/log.ts',
     find: ' || ++this.segmentsSince > CHECKPOINT_SEGMENTS) this.checkpointDue();\n',
