@@ -103,6 +103,13 @@ function checkString(v: unknown, what: 'key' | 'value'): string {
   return v;
 }
 
+/** Unsigned byte order, shorter first on a common prefix (the tables' key order): < 0, 0 or > 0. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
 /**
  * Writes a key or value into `area` (this thread's key or value area, core.keyArea or
  * core.valueArea: no copy into it can run past it); returns its byte length. `what` names the

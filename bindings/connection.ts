@@ -809,17 +809,9 @@ export class Connection extends EventTarget implements SessionOwner {
       // checkpoint is not there, so this node must not give up the writes only it holds: it goes
       // back to leading (a new role word: cursors move to new dhandles) and reports.
       if (!(e instanceof LatchkeyError && e.code === 'ESTALE')) {
+        // No longer entitled to lead (revert false): what was not durable stays unacknowledged.
         if (revert) x.lk_role_change(1);
-        else {
-          // No longer entitled to lead: what was not durable stays unacknowledged; the trees
-          // may hold writes the history lacks, so the next refresh loads an image.
-          this.log?.stop();
-          this.log = undefined;
-          this.deltaBase = undefined;
-          this.logPos = -1;
-          x.lk_tables_readonly(1);
-          x.lk_conn_set(IMAGE_SEQ, 0);
-        }
+        else this.staleFollower();
       }
       throw e;
     }
@@ -1113,6 +1105,20 @@ export class Connection extends EventTarget implements SessionOwner {
 
   /** This node was fenced (`reason`): it stops writing and logging at once; the ESTALE to throw. */
   private fenceWith(reason: string, lost: number, tables: number): LatchkeyError {
+    this.staleFollower();
+    this.fenced = `${reason}; another node took the leader role, and this connection is now a follower; ${lost} of its ${tables} table${tables === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
+    const error = new LatchkeyError('ESTALE', this.fenced);
+    this.noteRole();
+    this.election?.demoted();
+    return error;
+  }
+
+  /**
+   * Makes this node a follower whose trees may hold writes the history lacks (fenced, or a lapsed
+   * lease's step-down whose final checkpoint failed): the log stopped, incremental checkpoints
+   * over, and the next refresh loads an image rather than replaying onto these trees.
+   */
+  private staleFollower(): void {
     const x = this.core.x;
     this.deltaBase = undefined;
     if (this.role === 'leader') x.lk_role_change(0);
@@ -1121,11 +1127,6 @@ export class Connection extends EventTarget implements SessionOwner {
     this.logPos = -1;
     x.lk_tables_readonly(1);
     x.lk_conn_set(IMAGE_SEQ, 0);
-    this.fenced = `${reason}; another node took the leader role, and this connection is now a follower; ${lost} of its ${tables} table${tables === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
-    const error = new LatchkeyError('ESTALE', this.fenced);
-    this.noteRole();
-    this.election?.demoted();
-    return error;
   }
 
   /** How many tables of `image` differ from the last image published or loaded (added and dropped ones count). */

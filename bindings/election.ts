@@ -22,7 +22,7 @@
  * writing: a node stopped past its lease (SIGSTOP, a long pause) still believes it leads when it
  * wakes; its next append is refused by the page store (create-if-absent), as for any fenced node.
  */
-import { LatchkeyError } from './errors.js';
+import { LatchkeyError, peerMissing } from './errors.js';
 import type { ElectionTarget } from './core.js';
 import type { ElectionOptions } from './config.js';
 
@@ -41,7 +41,7 @@ let client: Promise<Etcd3Module> | undefined;
 function loadClient(): Promise<Etcd3Module> {
   return client ??= import('etcd3').catch((e: unknown) => {
     client = undefined;
-    throw new LatchkeyError('EINVAL', `election: the etcd3 client is not installed (${(e as Error).message}); accepted: npm install etcd3 (an optional peer dependency of latchkey)`);
+    throw peerMissing('an election needs the etcd3 client', e, 'etcd3 (1.x, an optional peer dependency of latchkey)');
   });
 }
 

@@ -75,3 +75,8 @@ export function errorFromStatus(status: number, what: string): LatchkeyError {
 export function invalid(what: string, accepted: string): LatchkeyError {
   return new LatchkeyError('EINVAL', `${what}; accepted: ${accepted}`);
 }
+
+/** EINVAL for an optional peer dependency that did not load: `need` says what wanted it, `install` the packages to install. */
+export function peerMissing(need: string, e: unknown, install: string): LatchkeyError {
+  return invalid(`${need}, which did not load (${(e as Error).message})`, `npm install ${install}`);
+}

@@ -27,6 +27,7 @@ import type { Session, BatchOp } from './session.js';
 import type { Cursor, RangeOptions } from './cursor.js';
 import { LatchkeyError } from './errors.js';
 import { MemoryPageStore } from './store.js';
+import { compareBytes } from './codec.js';
 
 type Bytes = Uint8Array;
 
@@ -58,12 +59,6 @@ function stored(key: Bytes): Bytes {
   return out;
 }
 
-/** Unsigned byte order (the table's). */
-function compareBytes(a: Bytes, b: Bytes): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-}
 
 interface LevelRange {
   gt?: Bytes;

@@ -124,10 +124,16 @@ export function encodeSegment(start: number, chunks: Uint8Array[], term: number,
  * delivered); undefined if the bytes are not a segment's (too short, wrong magic, bad header crc).
  */
 export function segmentBounds(bytes: Uint8Array): { start: number; end: number } | undefined {
-  if (bytes.length < SEGMENT_HEADER) return undefined;
+  const h = segmentHeader(bytes);
+  return typeof h === 'string' ? undefined : { start: h.start, end: h.end };
+}
+
+/** A segment's header (its positions and flags), checked; or why the bytes do not start with one. */
+function segmentHeader(bytes: Uint8Array): { start: number; end: number; flags: number } | string {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (dv.getUint32(0, true) !== SEGMENT_MAGIC || dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return undefined;
-  return { start: u64(dv, 8), end: u64(dv, 16) };
+  if (bytes.length < SEGMENT_HEADER || dv.getUint32(0, true) !== SEGMENT_MAGIC) return 'not a latchkey log segment (bad magic)';
+  if (dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return 'segment header checksum mismatch';
+  return { start: u64(dv, 8), end: u64(dv, 16), flags: dv.getUint32(28, true) };
 }
 
 /**
@@ -153,12 +159,11 @@ function parseSegment(name: string, bytes: Uint8Array): Parsed {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = startOf(name);
   const head = (why: string): Parsed => ({ name, start, end: start, goodEnd: start, flags: 0, bytes, ats: [], bad: { lsn: start, why } });
-  if (bytes.length < SEGMENT_HEADER || dv.getUint32(0, true) !== SEGMENT_MAGIC) return head('not a latchkey log segment (bad magic)');
-  if (dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return head('segment header checksum mismatch');
-  const hStart = u64(dv, 8);
-  const end = u64(dv, 16);
-  if (hStart !== start || end < start) return head(`segment header names positions ${hStart}..${end}`);
-  const seg: Parsed = { name, start, end, goodEnd: start, flags: dv.getUint32(28, true), bytes, ats: [] };
+  const h = segmentHeader(bytes);
+  if (typeof h === 'string') return head(h);
+  const end = h.end;
+  if (h.start !== start || end < start) return head(`segment header names positions ${h.start}..${end}`);
+  const seg: Parsed = { name, start, end, goodEnd: start, flags: h.flags, bytes, ats: [] };
   let at = SEGMENT_HEADER;
   let lsn = start;
   const stop = (why: string) => { seg.bad = { lsn, why }; seg.goodEnd = lsn; return seg; };

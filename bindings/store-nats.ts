@@ -61,8 +61,9 @@ import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
-import { LatchkeyError, invalid } from './errors.js';
+import { LatchkeyError, invalid, peerMissing } from './errors.js';
 import type { NameChange, WatchablePageStore } from './store.js';
+import { compareBytes } from './codec.js';
 
 /** The oldest nats-server this store is known to work with (JetStream KV and Object Store, as tested on 2.9.10). */
 export const MIN_NATS_SERVER = '2.9.0';
@@ -192,7 +193,7 @@ function loadClient(): Promise<Client> {
       return { jetstream: js.jetstream, jetstreamManager: js.jetstreamManager, Kvm: kv.Kvm, Objm: obj.Objm };
     } catch (e) {
       client = undefined;
-      throw new LatchkeyError('EINVAL', `a NATS home needs the NATS client, which did not load (${(e as Error).message}); accepted: npm install ${CLIENT_PACKAGES} (3.x)`);
+      throw peerMissing('a NATS home needs the NATS client', e, `${CLIENT_PACKAGES} (3.x)`);
     }
   })();
 }
@@ -204,7 +205,7 @@ async function loadConnect(transport: NatsTransport, where: string): Promise<Con
     try {
       return await tcpTransport();
     } catch (e) {
-      throw new LatchkeyError('EINVAL', `a nats:// home needs the NATS client's TCP transport, which did not load (${(e as Error).message}); accepted: npm install @nats-io/transport-node ${CLIENT_PACKAGES} (3.x)`);
+      throw peerMissing('a nats:// home needs the NATS client\'s TCP transport', e, `@nats-io/transport-node ${CLIENT_PACKAGES} (3.x)`);
     }
   }
   if (typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
@@ -213,17 +214,19 @@ async function loadConnect(transport: NatsTransport, where: string): Promise<Con
   try {
     return (await import('@nats-io/nats-core')).wsconnect;
   } catch (e) {
-    throw new LatchkeyError('EINVAL', `a ${transport}:// home needs the NATS client's WebSocket transport, which did not load (${(e as Error).message}); accepted: npm install @nats-io/nats-core ${CLIENT_PACKAGES} (3.x)`);
+    throw peerMissing(`a ${transport}:// home needs the NATS client's WebSocket transport`, e, `@nats-io/nats-core ${CLIENT_PACKAGES} (3.x)`);
   }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const errorCode = (e: unknown) => (e as { code?: unknown }).code;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** An entry's value: its tag byte (INLINE or OBJECT), then `bytes`. */
+function tagged(tag: number, bytes: Uint8Array): Uint8Array {
+  const value = new Uint8Array(1 + bytes.length);
+  value[0] = tag;
+  value.set(bytes, 1);
+  return value;
 }
 
 export class NatsPageStore implements WatchablePageStore {
@@ -242,11 +245,14 @@ export class NatsPageStore implements WatchablePageStore {
   /** The KV bucket's stream, and the subject of key `k` in it is `${subjects}${k}`. */
   private readonly stream: string;
   private readonly subjects: string;
+  /** The home as messages name it (`nats://h:p,.../name`). */
+  private readonly where: string;
   private closed = false;
   /** Each live watch's resync, called when the connection is back after a disconnect. */
   private readonly resyncs = new Set<() => void>();
 
-  private constructor(o: { servers: readonly string[]; transport: NatsTransport; name: string; replicas: 1 | 3; timeout: number; nc: NatsConnection; kv: KV; jsm: JetStreamManager; objects: ObjectStore; inlineMax: number }) {
+  private constructor(o: { where: string; servers: readonly string[]; transport: NatsTransport; name: string; replicas: 1 | 3; timeout: number; nc: NatsConnection; kv: KV; jsm: JetStreamManager; objects: ObjectStore; inlineMax: number }) {
+    this.where = o.where;
     this.servers = o.servers;
     this.transport = o.transport;
     this.name = o.name;
@@ -312,16 +318,13 @@ export class NatsPageStore implements WatchablePageStore {
         const objects = await new c.Objm(js).create(`${bucket}-blobs`, { replicas });
         return { kv, objects };
       });
-      return new NatsPageStore({ servers, transport, name: o.name, replicas, timeout, nc, jsm, ...opened, inlineMax });
+      return new NatsPageStore({ where, servers, transport, name: o.name, replicas, timeout, nc, jsm, ...opened, inlineMax });
     } catch (e) {
       await nc.close().catch(() => {});
       throw e;
     }
   }
 
-  private get where(): string {
-    return `${this.transport === 'tcp' ? 'nats' : this.transport}://${this.servers.join(',')}/${this.name}`;
-  }
 
   private op<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new LatchkeyError('ECLOSED', `page store ${this.where}: ${what}: the store is closed`));
@@ -331,19 +334,10 @@ export class NatsPageStore implements WatchablePageStore {
   /** The entry's value for `data`: inline, or uploaded as an object (its name returned for cleanup). */
   private async encode(key: string, name: string, data: Uint8Array): Promise<{ value: Uint8Array; object?: string }> {
     if (!(data instanceof Uint8Array)) throw new LatchkeyError('EINVAL', `page store ${this.where}: ${name}: data is not a Uint8Array`);
-    if (data.length <= this.inlineMax) {
-      const value = new Uint8Array(1 + data.length);
-      value[0] = INLINE;
-      value.set(data, 1);
-      return { value };
-    }
+    if (data.length <= this.inlineMax) return { value: tagged(INLINE, data) };
     const object = `${key}.${globalThis.crypto.randomUUID()}`;
     await this.op(`upload ${name} (${data.length} bytes)`, () => this.objects.putBlob({ name: object }, data));
-    const ref = new TextEncoder().encode(object);
-    const value = new Uint8Array(1 + ref.length);
-    value[0] = OBJECT;
-    value.set(ref, 1);
-    return { value, object };
+    return { value: tagged(OBJECT, new TextEncoder().encode(object)), object };
   }
 
   /** The object an entry's value points at, if it is an OBJECT entry. */
@@ -398,7 +392,7 @@ export class NatsPageStore implements WatchablePageStore {
           }
           if (!unsure) return false;
           const now = await this.entry(key);
-          return now !== undefined && sameBytes(now, value);
+          return now !== undefined && compareBytes(now, value) === 0;
         }
       });
     } catch (e) {
