@@ -59,9 +59,11 @@ function frame(now) {
     return;
   }
   follow.width = Math.max(900, document.body.clientWidth - 48);
+  const t0 = performance.now();
   $('tree').innerHTML = renderTreeSvg(session.treeShape(uri), { width: follow.width });
   follow.draws++;
   $('stats').textContent = `${st.entries} entries, depth ${st.depth}, ${st.pages} pages (${st.leafPages} leaves), `
-    + `${st.deleted} deleted awaiting reclamation; lag ${lag.bytes} bytes, ${lag.ms} ms; drawn ${follow.draws} times${err}`;
+    + `${st.deleted} deleted awaiting reclamation; lag ${lag.bytes} bytes, ${lag.ms} ms; drawn ${follow.draws} times `
+    + `(this one in ${(performance.now() - t0).toFixed(1)} ms)${err}`;
 }
 requestAnimationFrame(frame);
