@@ -30,6 +30,8 @@ try {
 
 const follow = {
   conn, session, uri, draws: 0, width: 0,
+  /** How long each drawing took (treeShape, renderTreeSvg, into the page), in ms: the last 1000. */
+  drawMs: [],
   /** The table in this tab's copy: entry count and checksum of a scan, lag, the last refresh error. */
   state() {
     let pairs = [];
@@ -62,8 +64,11 @@ function frame(now) {
   const t0 = performance.now();
   $('tree').innerHTML = renderTreeSvg(session.treeShape(uri), { width: follow.width });
   follow.draws++;
+  const ms = performance.now() - t0;
+  follow.drawMs.push(ms);
+  if (follow.drawMs.length > 1000) follow.drawMs.shift();
   $('stats').textContent = `${st.entries} entries, depth ${st.depth}, ${st.pages} pages (${st.leafPages} leaves), `
     + `${st.deleted} deleted awaiting reclamation; lag ${lag.bytes} bytes, ${lag.ms} ms; drawn ${follow.draws} times `
-    + `(this one in ${(performance.now() - t0).toFixed(1)} ms)${err}`;
+    + `(this one in ${ms.toFixed(1)} ms)${err}`;
 }
 requestAnimationFrame(frame);
