@@ -21,3 +21,10 @@ export function fnv(h, s) {
   return h;
 }
 export const FNV_START = 0x811c9dc5;
+
+/** Count and FNV checksum of [key, value] pairs (in the order given: a scan's, or a sorted model's). */
+export function checksumOf(pairs) {
+  let count = 0, checksum = FNV_START;
+  for (const [k, v] of pairs) { count++; checksum = fnv(fnv(checksum, k), v); }
+  return { count, checksum };
+}

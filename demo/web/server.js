@@ -3,6 +3,11 @@
 // Web Workers needs them). Node modules only (node:http, node:fs, node:path).
 //
 //   node demo/web/server.js [--port 8080] [--host 127.0.0.1] [--no-isolation] [--root DIR]
+//   node demo/web/server.js --follow [--port 8080] [--workers 4]   (npm run demo:web -- --follow)
+//
+// --follow: the follower mode (demo/web/follow-demo.js): a nats-server, a Node leader written by
+// worker threads, and the page follow.html, a browser tab following it over WebSocket. Without
+// nats-server on PATH it says how to install it and exits 1.
 //
 // Paths under /no-isolation/ serve the same files WITHOUT the headers (the test checks that
 // open() then explains what is missing); --no-isolation drops them everywhere.
@@ -28,19 +33,22 @@ const TYPES = {
 /**
  * Starts the server; resolves { url, port, close() }. port 0 picks a free port.
  * `root`: serve every file under this directory instead of the package's SERVED folders.
+ * `mounts`: `{ '/prefix/': dir }`, the files under dir served at /prefix/ too.
+ * `start`: where `/` redirects (default the demo page).
  */
-export function startServer({ port = 8080, host = '127.0.0.1', isolation = true, root } = {}) {
-  const base = root ? resolve(root) : PACKAGE_ROOT;
+export function startServer({ port = 8080, host = '127.0.0.1', isolation = true, root, mounts = {}, start } = {}) {
   const server = createServer(async (req, res) => {
     let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let isolated = isolation;
     if (path.startsWith('/no-isolation/')) { isolated = false; path = path.slice('/no-isolation'.length); }
-    if (path === '/') { res.writeHead(302, { Location: root ? '/index.html' : '/demo/web/' }); res.end(); return; }
+    if (path === '/') { res.writeHead(302, { Location: start ?? (root ? '/index.html' : '/demo/web/') }); res.end(); return; }
     if (path.endsWith('/')) path += 'index.html';
-    const rel = path.slice(1);
+    const mount = Object.keys(mounts).find((m) => path.startsWith(m));
+    const base = resolve(mount ? mounts[mount] : root ?? PACKAGE_ROOT);
+    const rel = path.slice(mount ? mount.length : 1);
     const file = resolve(base, rel);
     const allowed = (file.startsWith(base.endsWith(sep) ? base : base + sep))
-      && (root !== undefined || SERVED.some((d) => rel.startsWith(d)));
+      && (root !== undefined || mount !== undefined || SERVED.some((d) => rel.startsWith(d)));
     const headers = { 'Cache-Control': 'no-store', 'Cross-Origin-Resource-Policy': 'same-origin', ...(isolated ? ISOLATION_HEADERS : {}) };
     try {
       if (!allowed || !(await stat(file)).isFile()) throw new Error('not found');
@@ -65,12 +73,22 @@ export function startServer({ port = 8080, host = '127.0.0.1', isolation = true,
   });
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
+// The command line. Not a top-level await: follow-demo.js imports this module, which must have
+// finished evaluating first.
+async function main(args) {
   const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+  if (args.includes('--follow')) {
+    const { runFollowDemo } = await import('./follow-demo.js');
+    await runFollowDemo({ port: Number(opt('--port', '8080')), workers: Number(opt('--workers', '4')) });
+    return;
+  }
   const { url } = await startServer({
     port: Number(opt('--port', '8080')), host: opt('--host', '127.0.0.1'),
     isolation: !args.includes('--no-isolation'), root: opt('--root', undefined),
   });
   console.log(`latchkey demo: ${url}/demo/web/  (without isolation headers: ${url}/no-isolation/demo/web/)`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((e) => { console.error(e); process.exit(1); });
 }

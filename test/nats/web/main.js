@@ -4,7 +4,7 @@
 // its last refresh error. Bundled by Vite (./vite.config.js): the NATS client comes in by the
 // package's dynamic import, only because a ws:// home is opened.
 import { open } from 'latchkey';
-import { fnv, FNV_START } from '../../../demo/web/model.js';
+import { checksumOf } from '../../../demo/web/model.js';
 
 let conn;
 window.natsFollower = {
@@ -14,13 +14,13 @@ window.natsFollower = {
     return conn.role;
   },
   state(uri) {
-    let count = 0, checksum = FNV_START;
+    let pairs = [];
     try {
-      for (const [k, v] of conn.openSession().openCursor(uri).range()) { count++; checksum = fnv(fnv(checksum, k), v); }
+      pairs = conn.openSession().openCursor(uri).range();
     } catch (e) {
       if (e?.code !== 'ENOENT') throw e; // the table has not reached the follower yet
     }
-    return { count, checksum, lag: conn.lag, refreshError: conn.refreshError ? `${conn.refreshError.code}: ${conn.refreshError.message}` : null };
+    return { ...checksumOf(pairs), lag: conn.lag, refreshError: conn.refreshError ? `${conn.refreshError.code}: ${conn.refreshError.message}` : null };
   },
   async close() { await conn?.close(); return true; },
 };
