@@ -3,7 +3,7 @@
 //
 //   node bench/nats.js [--n 1000] [--value 100] [--pause 2] [--nats nats://127.0.0.1:4222]
 //   node bench/nats.js --case flush [--flushes 500] [--value 100]
-//   node bench/nats.js --case failover [--ttls 2,5] [--kills 5] [--resigns 5]    (bench/nats-failover.js)
+//   node bench/nats.js --case failover [--ttls 2,5] [--kills 5] [--resigns 1]    (bench/nats-failover.js)
 //   node bench/nats.js --case image [--sizes 64,256] [--rounds 3] [--value 1000] (bench/nats-image.js)
 //
 // --case flush: flush latency p50/p99 (--flushes sequential put + flush), 100k puts and one
@@ -42,7 +42,7 @@ const o = benchArgs('nats.js', {
   flushes: { type: 'number', default: 500 },
   ttls: { type: 'list', default: [2] },
   kills: { type: 'number', default: 5 },
-  resigns: { type: 'number', default: 5 },
+  resigns: { type: 'number', default: 1 },
   sizes: { type: 'list', default: [64, 256] },
   rounds: { type: 'number', default: 3 },
 });
