@@ -127,11 +127,12 @@ function urlOf(scheme: string, ports: readonly number[], name?: string, query?: 
 
 /**
  * Starts `nodes` nats-server processes (1, or 3 routed into one cluster), JetStream on unless
- * `jetstream: false`, and resolves once every node answers its health check (and, clustered,
+ * `jetstream: false` (each node's file store bounded by `maxFileStore`, default '1GB'), and
+ * resolves once every node answers its health check (and, clustered,
  * the JetStream meta group has a leader). Rejects, having stopped what it started, after
  * READY_TIMEOUT_MS.
  */
-export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; websocket?: boolean }): Promise<NatsCluster> {
+export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; websocket?: boolean; maxFileStore?: string }): Promise<NatsCluster> {
   const jetstream = opts.jetstream ?? true;
   if (running.size + opts.nodes > MAX_PROCESSES) throw new Error(`test/servers.ts: more than ${MAX_PROCESSES} server processes at once`);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-nats-'));
@@ -162,7 +163,7 @@ export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; webso
         `listen: 127.0.0.1:${ports[i].client}`,
         `http: 127.0.0.1:${ports[i].monitor}`,
       ];
-      if (jetstream) lines.push(`jetstream { store_dir: ${JSON.stringify(join(dir, name))}, max_memory_store: 64MB, max_file_store: 1GB }`);
+      if (jetstream) lines.push(`jetstream { store_dir: ${JSON.stringify(join(dir, name))}, max_memory_store: 64MB, max_file_store: ${opts.maxFileStore ?? '1GB'} }`);
       if (ports[i].ws !== undefined) lines.push(`websocket { host: 127.0.0.1, port: ${ports[i].ws}, no_tls: true }`);
       if (opts.nodes > 1) {
         const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`).join(', ');
