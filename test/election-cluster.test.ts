@@ -6,7 +6,8 @@
  * sample (each millisecond) at most one connection leads, one leads at the end (the same, its
  * lease kept alive through another member, or the other, elected), and writes keep being
  * accepted; every write reported flushed (before or after the kill) is on the leader; then the
- * leader's close() resigns and the other leads at once, holding all of them.
+ * leader's close() resigns and the other leads at once (well within a TTL of close() resolving),
+ * holding all of them.
  *
  * Without etcd or nats-server on PATH this is SKIPPED (reported as skipped, never as passed)
  * with the reason printed, unless LATCHKEY_REQUIRE_ETCD=1 (CI sets it): then a failure.
@@ -116,13 +117,16 @@ describe('elections over a 3-member etcd cluster', () => {
       const have = keysOf(first);
       expect(reported.filter((k) => !have.has(k)), 'reported flushed but missing on the leader').toEqual([]);
       // A resign (close()) hands over at once, through the two members left.
+      // close() resigns after its final checkpoint (which removes the log segments it no longer
+      // needs, one a write here): timed from its end, a lease running out would take about a TTL.
       const t1 = Date.now();
       await first.close();
+      const closed = Date.now();
       conns.splice(conns.indexOf(first), 1);
       await until('the other elected after the resign', () => second.role === 'leader', 2 * TTL * 1000);
-      const handover = Date.now() - t1;
-      console.log(`test/election-cluster.test.ts: resign handover over 2 of 3 members (close() called -> the other leads): ${handover} ms`);
-      expect(handover).toBeLessThan(TTL * 1000); // a resign, not a lease running out
+      const handover = Date.now() - closed;
+      console.log(`test/election-cluster.test.ts: resign over 2 of 3 members: close() took ${closed - t1} ms, then the other led after ${handover} ms`);
+      expect(handover).toBeLessThan(TTL * 1000 / 2); // a resign, not a lease running out
       const after = keysOf(second);
       expect(reported.filter((k) => !after.has(k)), 'reported flushed but missing after the resign').toEqual([]);
       const c = second.openSession().openCursor<string, string>('table:t');
