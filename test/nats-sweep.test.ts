@@ -49,6 +49,14 @@ describe('NATS page store: the sweep of leftover objects', () => {
     });
   }
 
+  it('orphanGrace: milliseconds from 0 to 86400000, else EINVAL naming it and what is accepted (before connecting)', async () => {
+    for (const bad of [-1, 1.5, 86_400_001, '5']) {
+      const e = await NatsPageStore.open({ servers: ['127.0.0.1:1'], name: 'x', orphanGrace: bad as number }).then(() => undefined, (err: unknown) => err);
+      expect(e, String(bad)).toMatchObject({ code: 'EINVAL', message: expect.stringContaining('orphanGrace') });
+      expect((e as Error).message).toContain('an integer from 0 to 86400000');
+    }
+  });
+
   describe.skipIf(!hasNats)('with a server', () => {
     let nats: NatsCluster;
     let nc: NatsConnection;
