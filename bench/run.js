@@ -2,7 +2,8 @@
 // process so that one benchmark's heap, JIT state and shared memory do not colour the next.
 //
 //   node bench/run.js            the full run (about 6 minutes on a quiet 2-core machine, estimated,
-//                                and level.js's 13 to 17 more, measured on a busy one)
+//                                and level.js's 13 to 17 more, measured on a busy one, and
+//                                nats.js failover's and image's about 4 each, measured on a busy one)
 //   node bench/run.js --quick    smaller N and shorter runs (about 1 minute), for a smoke test
 //   node bench/run.js --node node24   every step under another Node: node22 or node24 (the
 //                                binaries test/runtimes installs: npm ci there), or a path
