@@ -3,13 +3,16 @@
 //
 //   node bench/nats.js [--n 1000] [--value 100] [--pause 2] [--nats nats://127.0.0.1:4222]
 //   node bench/nats.js --case flush [--flushes 500] [--value 100]
+//   node bench/nats.js --case failover [--ttls 2,5] [--kills 5] [--resigns 1]    (bench/nats-failover.js)
+//   node bench/nats.js --case image [--sizes 64,256] [--rounds 3] [--value 1000] (bench/nats-image.js)
 //
 // --case flush: flush latency p50/p99 (--flushes sequential put + flush), 100k puts and one
 // flush, and a checkpoint of them, on a directory home, a 1-node NATS home and a 3-node R3 one
 // (servers started here as below).
 //
 // Without --nats it starts one nats-server (JetStream, on 127.0.0.1, ports the kernel picks, a
-// fresh data directory; the binary from PATH) and stops it by its pid at the end. The leader puts
+// fresh data directory; the binary from PATH: test/servers.ts, through bench/servers.js) and
+// stops it by its pid at the end; failover also starts one etcd member. The leader puts
 // key m<i> (a --value byte value), awaits the flush, notes the time and pauses --pause ms; the
 // follower (bench/nats-follower.js) reads m<i> until it is there and notes the time. Times are
 // performance.timeOrigin + performance.now() in each process (one machine, one clock). Printed:
@@ -19,67 +22,52 @@
 // (a key missing or wrong on the follower) exits 1.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open } from '../dist/index.js';
 import { benchArgs } from './args.js';
 import { printTable } from './format.js';
+import { loadServers } from './servers.js';
+import { failoverCase } from './nats-failover.js';
+import { imageCase } from './nats-image.js';
 
 const o = benchArgs('nats.js', {
   n: { type: 'number', default: 1000 },
-  value: { type: 'number', default: 100 },
+  value: { type: 'number' },
   pause: { type: 'number', default: 2 },
   nats: { type: 'string' },
   case: { type: 'string', default: 'lag' },
   flushes: { type: 'number', default: 500 },
+  ttls: { type: 'list', default: [2] },
+  kills: { type: 'number', default: 5 },
+  resigns: { type: 'number', default: 1 },
+  sizes: { type: 'list', default: [64, 256] },
+  rounds: { type: 'number', default: 3 },
 });
+o.value ??= o.case === 'image' ? 1000 : 100; // bytes
 if (!(o.n >= 1 && o.n <= 1e6) || !(o.value >= 1 && o.value <= 65536) || !(o.pause >= 0 && o.pause <= 1000)) {
   throw new Error('nats.js: --n 1..1000000, --value 1..65536 bytes, --pause 0..1000 ms');
 }
-if (o.case !== 'lag' && o.case !== 'flush') throw new Error(`nats.js: --case ${o.case}: accepted: lag, flush`);
+const CASES = ['lag', 'flush', 'failover', 'image'];
+if (!CASES.includes(o.case)) throw new Error(`nats.js: --case ${o.case}: accepted: ${CASES.join(', ')}`);
+if (o.ttls.some((t) => !Number.isInteger(t) || t < 2 || t > 60) || !(o.kills >= 0 && o.kills <= 100) || !(o.resigns >= 0 && o.resigns <= 100)) {
+  throw new Error('nats.js: --ttls integers 2..60 (seconds), --kills 0..100, --resigns 0..100');
+}
+if (o.sizes.some((m) => !(m >= 1 && m <= 512)) || !(o.rounds >= 1 && o.rounds <= 20)) throw new Error('nats.js: --sizes 1..512 (MiB), --rounds 1..20');
 const now = () => performance.timeOrigin + performance.now();
 
-const freePort = () => new Promise((resolve, reject) => {
-  const s = createServer();
-  s.once('error', reject);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
-/** `nodes` nats-servers with JetStream (3: routed into one cluster): the url of all and stop(). */
+const { startNats, startEtcd } = await loadServers();
+/** `nodes` nats-servers with JetStream (3: routed into one cluster; test/servers.ts): the url of all and stop(). */
 async function startServer(nodes = 1) {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-nats-'));
-  const ports = [];
-  for (let i = 0; i < nodes; i++) ports.push({ port: await freePort(), http: await freePort(), route: await freePort() });
-  const routes = ports.map((q) => `nats-route://127.0.0.1:${q.route}`).join(', ');
-  const procs = ports.map((q, i) => {
-    const conf = join(dir, `n${i + 1}.conf`);
-    writeFileSync(conf, `server_name: n${i + 1}\nlisten: 127.0.0.1:${q.port}\nhttp: 127.0.0.1:${q.http}\n` +
-      `jetstream { store_dir: ${JSON.stringify(join(dir, `js${i + 1}`))}, max_memory_store: 64MB, max_file_store: 1GB }\n` +
-      (nodes > 1 ? `cluster { name: bench, listen: 127.0.0.1:${q.route}, routes: [${routes}] }\n` : ''));
-    const p = spawn('nats-server', ['-c', conf, '-l', join(dir, `n${i + 1}.log`)], { stdio: 'ignore' });
-    p.once('error', (e) => { console.error(`nats.js: nats-server did not start (${e.message}); install it (apt-get install -y nats-server) or pass --nats`); process.exit(1); });
-    return { p, exited: new Promise((r) => p.once('exit', r)) };
-  });
-  const get = (url) => fetch(url, { signal: AbortSignal.timeout(1000) }).then(async (r) => (r.status === 200 ? r.text() : undefined), () => undefined);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    let ok = (await Promise.all(ports.map((q) => get(`http://127.0.0.1:${q.http}/healthz`)))).every((x) => x !== undefined);
-    if (ok && nodes > 1) ok = JSON.parse((await get(`http://127.0.0.1:${ports[0].http}/jsz`)) ?? '{}').meta_cluster?.cluster_size === nodes;
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('nats.js: nats-server not ready within 20 s');
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    const c = await startNats({ nodes });
+    return { url: c.url(), cluster: c, stop: () => c.stop() };
+  } catch (e) {
+    console.error(`nats.js: nats-server did not start (${e.message}); install it (apt-get install -y nats-server) or pass --nats`);
+    process.exit(1);
   }
-  return {
-    url: `nats://${ports.map((q) => `127.0.0.1:${q.port}`).join(',')}`,
-    stop: async () => {
-      for (const { p } of procs) p.kill('SIGTERM');
-      for (const { exited } of procs) await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Sequential put + flush (--flushes), then 100k puts and one flush, then a checkpoint, on `home`. */
@@ -107,6 +95,13 @@ async function flushCase(home) {
   await conn.close();
   const q = (p) => `${lat[Math.min(lat.length - 1, Math.floor(p * lat.length))].toFixed(2)} ms`;
   return [q(0.5), q(0.99), `${(rate / 1000).toFixed(0)} k/s`, `${ckpt.toFixed(0)} ms`];
+}
+
+if (o.case === 'failover' || o.case === 'image') {
+  console.log(`command: node bench/nats.js ${process.argv.slice(2).join(' ')}`.trimEnd());
+  if (o.case === 'failover') await failoverCase({ startNats, startEtcd, ttls: o.ttls, kills: o.kills, resigns: o.resigns });
+  else await imageCase({ startNats, sizes: o.sizes, value: o.value, rounds: o.rounds });
+  process.exit(0);
 }
 
 if (o.case === 'flush') {

@@ -2,7 +2,8 @@
 // process so that one benchmark's heap, JIT state and shared memory do not colour the next.
 //
 //   node bench/run.js            the full run (about 6 minutes on a quiet 2-core machine, estimated,
-//                                and level.js's 13 to 17 more, measured on a busy one)
+//                                and level.js's 13 to 17 more, measured on a busy one, and
+//                                nats.js failover's and image's about 4 each, measured on a busy one)
 //   node bench/run.js --quick    smaller N and shorter runs (about 1 minute), for a smoke test
 //   node bench/run.js --node node24   every step under another Node: node22 or node24 (the
 //                                binaries test/runtimes installs: npm ci there), or a path
@@ -15,7 +16,8 @@
 // the write-ahead log (log.js: its cost, flush latency, replay, follower lag, durable writes) and
 // the level API (level.js: latchkey/level against memory-level and classic-level, and shared
 // by worker threads), and a NATS home (nats.js, where nats-server is installed: flush latency
-// and write rate against a directory home, follower lag).
+// and write rate against a directory home, follower lag, checkpoint image upload and download
+// rates; and, where etcd is installed too, failover times of an elected leader).
 //
 // Benchmarks only print; nothing here asserts on a timing. A benchmark that fails, or hangs
 // (delete.js has its own watchdog; every step is also killed after stepTimeout), is reported,
@@ -34,7 +36,7 @@ const exe = nodeBinary(node);
  * about 25 s; a hang its watchdog cannot see (the main thread itself spinning in stats() or
  * verify() on a broken tree) would otherwise stall the whole run.
  */
-const stepTimeout = (script) => (script === 'delete.js' ? 60 : script === 'peer.js' || script === 'level.js' ? 1800 : 300);
+const stepTimeout = (script) => (script === 'delete.js' ? 60 : script === 'peer.js' || script === 'level.js' ? 1800 : script === 'nats.js' ? 600 : 300);
 
 const STEPS = quick
   ? [
@@ -49,6 +51,8 @@ const STEPS = quick
     ['level.js', '--n', '20000', '--runs', '1'],
     ['nats.js', '--case', 'flush', '--flushes', '100'],
     ['nats.js', '--n', '200'],
+    ['nats.js', '--case', 'failover', '--kills', '2', '--resigns', '1'],
+    ['nats.js', '--case', 'image', '--sizes', '16', '--rounds', '1'],
   ]
   : [
     ['peer.js', '--sizes', '100000,1000000', '--runs', '3'],
@@ -62,6 +66,8 @@ const STEPS = quick
     ['level.js', '--n', '1000000', '--runs', '3'],
     ['nats.js', '--case', 'flush'],
     ['nats.js', '--n', '1000'],
+    ['nats.js', '--case', 'failover', '--ttls', '2,5'],
+    ['nats.js', '--case', 'image'],
   ];
 
 console.log(`# latchkey benchmarks${quick ? ' (--quick)' : ''}`);
@@ -76,12 +82,14 @@ if (loadavg()[0] > 0.5 * availableParallelism()) {
 
 const t0 = performance.now();
 const failed = [];
-/** Steps that need a server binary: not run (and said so) where it is missing. */
-const NEEDS = { 'nats.js': 'nats-server' };
+/** Steps that need server binaries: not run (and said so) where one is missing. */
+const needs = (script, args) => (script !== 'nats.js' ? [] : args.includes('failover') ? ['nats-server', 'etcd'] : ['nats-server']);
+const PACKAGE = { 'nats-server': 'nats-server', etcd: 'etcd-server' };
 const onPath = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 for (const [script, ...args] of STEPS) {
-  if (NEEDS[script] && !onPath(NEEDS[script])) {
-    console.log(`\nbench/${script} ${args.join(' ')}: NOT RUN, ${NEEDS[script]} is not on PATH (apt-get install -y ${NEEDS[script]})`);
+  const missing = needs(script, args).filter((bin) => !onPath(bin));
+  if (missing.length) {
+    console.log(`\nbench/${script} ${args.join(' ')}: NOT RUN, ${missing.join(' and ')} not on PATH (apt-get install -y ${missing.map((b) => PACKAGE[b]).join(' ')})`);
     continue;
   }
   const file = fileURLToPath(new URL(script, import.meta.url));

@@ -28,7 +28,7 @@
  */
 
 import { LatchkeyError } from './errors.js';
-import type { PageStore } from './store.js';
+import { canSweep, type PageStore } from './store.js';
 import type { Holder } from './leader.js';
 import { MIN_PAGE_SIZE, MAX_PAGE_SIZE } from './config.js';
 import { FORMATS } from './codec.js';
@@ -328,7 +328,8 @@ export function readImage(name: string, blob: Uint8Array, rec: LogRecord, table:
  * checkpoint (a follower still loading the newest-but-one finishes; an older one retries from
  * the latest) with their blobs, and blobs at or below `mySeq` that belong to no checkpoint record
  * (left by a leader that crashed or was fenced before publishing). Nothing above `mySeq` is
- * touched: another node may be writing the blobs of its next checkpoint there. Best effort: a
+ * touched: another node may be writing the blobs of its next checkpoint there. Then a store that
+ * can be left with parts of blobs no name points at sweeps them (canSweep). Best effort: a
  * failure leaves garbage for the next prune, never a missing image.
  */
 export async function pruneStore(store: PageStore, mySeq: number): Promise<void> {
@@ -352,6 +353,8 @@ export async function pruneStore(store: PageStore, mySeq: number): Promise<void>
       if (s < cutoff || (s <= mySeq && !checkpoints.has(s))) await store.remove(b);
     }
     for (const r of records) if (seqOf(r) < cutoff) await store.remove(r);
+    // Parts of blobs no name points at (SweepablePageStore, bindings/store.ts).
+    if (canSweep(store)) await store.sweep();
   } catch {
     // Garbage stays until the next prune.
   }

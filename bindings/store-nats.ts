@@ -39,6 +39,23 @@
  * with EIO may still have landed: the log's next try of that segment then finds it taken and
  * reports ESTALE (never a loss reported as saved; a spurious fence, not yet told apart).
  *
+ * SWEEP (SweepablePageStore, bindings/store.ts). A writer that dies between an upload and its
+ * entry, a publish that lost and could not remove its upload, a write whose old object outlived
+ * it, or an upload cut off mid-way (chunks, no object) leaves bytes nothing points at. `sweep()`
+ * (the leader's, at step-up and after each checkpoint: pruneStore) removes an object whose entry
+ * (`<key>` of its name `<key>.<uuid>`) does not point at it, and chunks of no object, once older
+ * than `orphanGrace` (default 10 min; by the object's mtime, by the newest chunk's timestamp).
+ * Why that never removes an upload in flight: an entry follows its upload within one bounded
+ * operation (`timeout`, plus one request of at most 2 s), and chunks of an upload come at most a
+ * request apart. This store's own uploads are also marked from their start until 2 `timeout`s
+ * after their end, so a shorter grace is safe where this store is the only writer; chunks of no
+ * object are left at least 2 `timeout`s whatever the grace. The other writer that can exist is a deposed leader
+ * (only a leader writes; the sweeper claimed the newest term): paused past the grace (SIGSTOP,
+ * a frozen VM), its entry then lands pointing at nothing, and harms nothing: its publish is
+ * refused (fencing: the names it claims are taken), and its `write` of a checkpoint blob is
+ * named by no record it can publish, so no reader follows it; pruning removes that entry. The
+ * grace must also exceed the clock skew between the writers' hosts and this one.
+ *
  * DURABILITY is the servers': nats-server 2.9 acknowledges a write once a quorum of replicas has
  * it in memory and syncs its files about every two minutes. With `replicas: 3` an acknowledged
  * write survives the loss of one node, not all three losing power at once; with one replica, not
@@ -62,7 +79,7 @@ import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import { LatchkeyError, invalid, peerMissing } from './errors.js';
-import type { NameChange, WatchablePageStore } from './store.js';
+import type { NameChange, SweepablePageStore, WatchablePageStore } from './store.js';
 import { compareBytes } from './codec.js';
 
 /** The oldest nats-server this store is known to work with (JetStream KV and Object Store, as tested on 2.9.10). */
@@ -71,6 +88,8 @@ export const MIN_NATS_SERVER = '2.9.0';
 export const DEFAULT_NATS_TIMEOUT = 10_000;
 /** Blobs up to this size are stored in the KV entry itself; larger ones in the Object Store. */
 export const DEFAULT_INLINE_MAX = 256 * 1024;
+/** Default age past which sweep() removes objects and chunks nothing points at (SWEEP above). */
+export const DEFAULT_ORPHAN_GRACE = 10 * 60_000;
 
 const INLINE = 0;
 const OBJECT = 1;
@@ -103,6 +122,8 @@ export interface NatsPageStoreOptions {
   timeout?: number;
   /** Blobs up to this many bytes go in the KV entry itself (at most the server's max_payload less 8 KiB); default 256 KiB. */
   inlineMax?: number;
+  /** Milliseconds an object or chunks nothing points at are left before sweep() removes them (0 to 86400000); default 600000 (SWEEP above). */
+  orphanGrace?: number;
   /** More options for the client's connect(): credentials (`user`/`pass`, `token`, `authenticator`), `tls`, `name`. */
   connectOptions?: Omit<ConnectionOptions, 'servers' | 'timeout'>;
 }
@@ -229,7 +250,7 @@ function tagged(tag: number, bytes: Uint8Array): Uint8Array {
   return value;
 }
 
-export class NatsPageStore implements WatchablePageStore {
+export class NatsPageStore implements WatchablePageStore, SweepablePageStore {
   /** The servers as given (`host:port`). */
   readonly servers: readonly string[];
   /** How they are reached: 'tcp' (`nats://`), 'ws' or 'wss' (NATS over WebSocket). */
@@ -248,10 +269,16 @@ export class NatsPageStore implements WatchablePageStore {
   /** The home as messages name it (`nats://h:p,.../name`). */
   private readonly where: string;
   private closed = false;
+  private readonly orphanGrace: number;
+  /** The Object Store's stream, and the subject of chunks of object nuid `n` is `${chunks}${n}`. */
+  private readonly objectStream: string;
+  private readonly chunks: string;
+  /** This store's uploads whose entry may not exist yet: object name -> when its upload ended, Infinity while it runs (SWEEP). */
+  private readonly uploaded = new Map<string, number>();
   /** Each live watch's resync, called when the connection is back after a disconnect. */
   private readonly resyncs = new Set<() => void>();
 
-  private constructor(o: { where: string; servers: readonly string[]; transport: NatsTransport; name: string; replicas: 1 | 3; timeout: number; nc: NatsConnection; kv: KV; jsm: JetStreamManager; objects: ObjectStore; inlineMax: number }) {
+  private constructor(o: { where: string; servers: readonly string[]; transport: NatsTransport; name: string; replicas: 1 | 3; timeout: number; nc: NatsConnection; kv: KV; jsm: JetStreamManager; objects: ObjectStore; inlineMax: number; orphanGrace: number }) {
     this.where = o.where;
     this.servers = o.servers;
     this.transport = o.transport;
@@ -265,6 +292,9 @@ export class NatsPageStore implements WatchablePageStore {
     this.subjects = `$KV.latchkey-${o.name}.`;
     this.objects = o.objects;
     this.inlineMax = o.inlineMax;
+    this.orphanGrace = o.orphanGrace;
+    this.objectStream = `OBJ_latchkey-${o.name}-blobs`;
+    this.chunks = `$O.latchkey-${o.name}-blobs.C.`;
     void (async () => {
       for await (const st of o.nc.status()) if (st.type === 'reconnect') for (const r of this.resyncs) r();
     })().catch(() => {});
@@ -285,6 +315,8 @@ export class NatsPageStore implements WatchablePageStore {
     if (replicas !== 1 && replicas !== 3) throw invalid(`home ${where}: replicas ${JSON.stringify(replicas)}`, '1 or 3');
     const timeout = o.timeout ?? DEFAULT_NATS_TIMEOUT;
     if (!Number.isInteger(timeout) || timeout < 1000 || timeout > 600_000) throw invalid(`home ${where}: timeout ${JSON.stringify(timeout)}`, 'milliseconds, an integer from 1000 to 600000');
+    const orphanGrace = o.orphanGrace ?? DEFAULT_ORPHAN_GRACE;
+    if (!Number.isInteger(orphanGrace) || orphanGrace < 0 || orphanGrace > 86_400_000) throw invalid(`home ${where}: orphanGrace ${JSON.stringify(orphanGrace)}`, 'milliseconds, an integer from 0 to 86400000');
     const connect = await loadConnect(transport, where);
     const c = await loadClient();
     let nc: NatsConnection;
@@ -318,7 +350,7 @@ export class NatsPageStore implements WatchablePageStore {
         const objects = await new c.Objm(js).create(`${bucket}-blobs`, { replicas });
         return { kv, objects };
       });
-      return new NatsPageStore({ where, servers, transport, name: o.name, replicas, timeout, nc, jsm, ...opened, inlineMax });
+      return new NatsPageStore({ where, servers, transport, name: o.name, replicas, timeout, nc, jsm, ...opened, inlineMax, orphanGrace });
     } catch (e) {
       await nc.close().catch(() => {});
       throw e;
@@ -336,7 +368,14 @@ export class NatsPageStore implements WatchablePageStore {
     if (!(data instanceof Uint8Array)) throw new LatchkeyError('EINVAL', `page store ${this.where}: ${name}: data is not a Uint8Array`);
     if (data.length <= this.inlineMax) return { value: tagged(INLINE, data) };
     const object = `${key}.${globalThis.crypto.randomUUID()}`;
-    await this.op(`upload ${name} (${data.length} bytes)`, () => this.objects.putBlob({ name: object }, data));
+    this.uploaded.set(object, Infinity); // marked until its entry can exist (SWEEP)
+    try {
+      await this.op(`upload ${name} (${data.length} bytes)`, () => this.objects.putBlob({ name: object }, data));
+    } catch (e) {
+      this.uploaded.delete(object);
+      throw e;
+    }
+    this.uploaded.set(object, Date.now());
     return { value: tagged(OBJECT, new TextEncoder().encode(object)), object };
   }
 
@@ -474,6 +513,39 @@ export class NatsPageStore implements WatchablePageStore {
       this.resyncs.delete(resync);
       current?.stop();
     };
+  }
+
+  /**
+   * Removes objects no entry points at and chunks of no object, older than orphanGrace, never one
+   * of this store's uploads whose entry may still be on its way (SWEEP above); resolves how many
+   * (objects and chunk sets) it removed. The leader calls it (pruneStore); EIO past the timeout.
+   */
+  async sweep(): Promise<number> {
+    const now = Date.now();
+    for (const [object, at] of this.uploaded) if (now - at > 2 * this.timeout) this.uploaded.delete(object);
+    let removed = 0;
+    const infos = await this.op('sweep: list the objects', () => this.objects.list());
+    for (const info of infos) {
+      const dot = info.name.lastIndexOf('.');
+      if (dot <= 0 || this.uploaded.has(info.name) || now - Date.parse(info.mtime) < this.orphanGrace) continue;
+      const value = await this.op(`sweep: read the entry of ${info.name}`, () => this.entry(info.name.slice(0, dot)));
+      if (NatsPageStore.objectOf(value) === info.name) continue; // live
+      await this.op(`sweep: remove ${info.name}`, () => this.objects.delete(info.name));
+      removed++;
+    }
+    // Chunks of an upload under way (any writer's) have no object yet, and its newest chunk is at
+    // most one request old: past 2 timeouts, chunks of no object are an upload that was cut off.
+    const chunkGrace = Math.max(this.orphanGrace, 2 * this.timeout);
+    const live = new Set(infos.map((i) => i.nuid));
+    const stream = await this.op('sweep: list the chunks', () => this.jsm.streams.info(this.objectStream, { subjects_filter: `${this.chunks}>` }));
+    for (const subject of Object.keys(stream.state.subjects ?? {})) {
+      if (live.has(subject.slice(this.chunks.length))) continue;
+      const last = await this.op(`sweep: read ${subject}`, () => this.jsm.streams.getMessage(this.objectStream, { last_by_subj: subject }));
+      if (!last || now - last.time.getTime() < chunkGrace) continue;
+      await this.op(`sweep: remove ${subject}`, () => this.jsm.streams.purge(this.objectStream, { filter: subject }));
+      removed++;
+    }
+    return removed;
   }
 
   /** Closes the connection to the servers (open() closes a store it made from a home string). */

@@ -54,6 +54,23 @@ export function canWatch(s: PageStore): s is WatchablePageStore {
   return typeof (s as Partial<WatchablePageStore>).watch === 'function';
 }
 
+/**
+ * An optional extension of PageStore: a store that keeps a blob's bytes apart from its name
+ * (NatsPageStore: large blobs in an Object Store, a KV entry pointing at each) can be left with
+ * parts no name points at, by a writer that crashed between the two steps or lost a publish.
+ * `sweep()` removes those older than the store's grace and resolves how many it removed. The
+ * leader calls it where it prunes (pruneStore, bindings/checkpoint.ts: at its step-up and after
+ * each of its checkpoints); best effort, as pruning.
+ */
+export interface SweepablePageStore extends PageStore {
+  sweep(): Promise<number>;
+}
+
+/** Does `s` leave parts that need sweeping (SweepablePageStore)? */
+export function canSweep(s: PageStore): s is SweepablePageStore {
+  return typeof (s as Partial<SweepablePageStore>).sweep === 'function';
+}
+
 /** A store another thread can reopen: what conn.share() carries for attach(). */
 export interface PageStoreRef {
   kind: 'directory';

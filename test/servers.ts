@@ -127,11 +127,12 @@ function urlOf(scheme: string, ports: readonly number[], name?: string, query?: 
 
 /**
  * Starts `nodes` nats-server processes (1, or 3 routed into one cluster), JetStream on unless
- * `jetstream: false`, and resolves once every node answers its health check (and, clustered,
+ * `jetstream: false` (each node's file store bounded by `maxFileStore`, default '1GB'), and
+ * resolves once every node answers its health check (and, clustered,
  * the JetStream meta group has a leader). Rejects, having stopped what it started, after
  * READY_TIMEOUT_MS.
  */
-export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; websocket?: boolean }): Promise<NatsCluster> {
+export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; websocket?: boolean; maxFileStore?: string }): Promise<NatsCluster> {
   const jetstream = opts.jetstream ?? true;
   if (running.size + opts.nodes > MAX_PROCESSES) throw new Error(`test/servers.ts: more than ${MAX_PROCESSES} server processes at once`);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-nats-'));
@@ -162,7 +163,7 @@ export async function startNats(opts: { nodes: 1 | 3; jetstream?: boolean; webso
         `listen: 127.0.0.1:${ports[i].client}`,
         `http: 127.0.0.1:${ports[i].monitor}`,
       ];
-      if (jetstream) lines.push(`jetstream { store_dir: ${JSON.stringify(join(dir, name))}, max_memory_store: 64MB, max_file_store: 1GB }`);
+      if (jetstream) lines.push(`jetstream { store_dir: ${JSON.stringify(join(dir, name))}, max_memory_store: 64MB, max_file_store: ${opts.maxFileStore ?? '1GB'} }`);
       if (ports[i].ws !== undefined) lines.push(`websocket { host: 127.0.0.1, port: ${ports[i].ws}, no_tls: true }`);
       if (opts.nodes > 1) {
         const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`).join(', ');
@@ -234,8 +235,21 @@ export interface EtcdCluster {
   url(name?: string, query?: string, which?: readonly number[]): string;
   /** SIGKILL member i by its pid and wait until it is gone (bounded). */
   kill(i: number): Promise<void>;
+  /** The index of the member that is the Raft leader, as the live members agree (bounded wait until they do). */
+  leader(): Promise<number>;
   /** Stops every process it started (SIGTERM, then SIGKILL after 5 s) and removes its directories. */
   stop(): Promise<void>;
+}
+
+/** A member's view (the v3 gRPC gateway's maintenance status): its own id and its leader's. */
+async function etcdStatus(m: EtcdMember): Promise<{ member: string; leader: string } | undefined> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${m.clientPort}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) });
+    const j = await r.json() as { header?: { member_id?: string }; leader?: string };
+    return j.header?.member_id && j.leader && j.leader !== '0' ? { member: j.header.member_id, leader: j.leader } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -292,6 +306,17 @@ export async function startEtcd(opts: { members: 1 | 3 }): Promise<EtcdCluster> 
       p.kill('SIGKILL');
       if (!(await waitExit(p, 5000))) throw new Error(`etcd ${members[i].name} (pid ${p.pid}) did not die`);
       members[i].alive = false;
+    },
+    async leader() {
+      let found = -1;
+      await untilReady('etcd leader', [], async () => {
+        const live = members.filter((m) => m.alive);
+        const views = await Promise.all(live.map(etcdStatus));
+        if (views.some((v) => v === undefined) || new Set(views.map((v) => v!.leader)).size !== 1) return false;
+        found = members.indexOf(live[views.findIndex((v) => v!.member === views[0]!.leader)]);
+        return found >= 0;
+      });
+      return found;
     },
     stop,
   };
