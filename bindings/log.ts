@@ -98,13 +98,18 @@ export class LogGap extends LatchkeyError {
 /** A record's length in the log (padded to 8). */
 const padded = (len: number) => (len + 7) & ~7;
 
-/** Encodes a segment of `chunks` (record bytes, crc filled in) from position `start`. */
-export function encodeSegment(start: number, chunks: Uint8Array[], term: number, flags: number): Uint8Array {
+/**
+ * Encodes a segment of `chunks` (record bytes, crc filled in) from position `start`. One drained
+ * chunk has room for the header before it (LogWriter.drain): no copy. Several are copied into
+ * `into` where it is big enough (the writer's reused buffer: memory touched for the first time
+ * costs a put more than the copy itself, bench/log-parts.js), else into a new buffer.
+ */
+export function encodeSegment(start: number, chunks: Uint8Array[], term: number, flags: number, into?: Uint8Array): Uint8Array {
   const bytes = chunks.reduce((n, c) => n + c.length, 0);
-  // One drained chunk (the usual round) has room for the header before it (LogWriter.drain): no copy.
   const only = chunks.length === 1 && chunks[0].byteOffset === SEGMENT_HEADER ? chunks[0] : undefined;
-  const out = only ? new Uint8Array(only.buffer, 0, SEGMENT_HEADER + bytes) : new Uint8Array(SEGMENT_HEADER + bytes);
-  const dv = new DataView(out.buffer);
+  const out = only ? new Uint8Array(only.buffer, 0, SEGMENT_HEADER + bytes)
+    : into && into.length >= SEGMENT_HEADER + bytes ? into.subarray(0, SEGMENT_HEADER + bytes) : new Uint8Array(SEGMENT_HEADER + bytes);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(0, SEGMENT_MAGIC, true);
   dv.setBigUint64(8, BigInt(start), true);
   dv.setBigUint64(16, BigInt(start + bytes), true);
@@ -391,6 +396,13 @@ export class LogWriter {
    */
   private retainedChunks: Uint8Array[] = [];
   private retainedStart = 0;
+  /**
+   * The buffer a segment of several chunks is copied into (encodeSegment), reused round after
+   * round: a store keeps no reference to a blob's bytes once its publish resolved. Undefined while
+   * a round's publish holds it, and dropped if that publish failed (a store's timed-out call may
+   * still be reading it); it grows to twice the largest such segment at most.
+   */
+  private segmentBuffer: Uint8Array | undefined;
   private running: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private seenRequest = 0;
@@ -565,14 +577,18 @@ export class LogWriter {
     this.pendingStart = start + bytes;
     const term = this.x.lk_conn_get(0);
     let published: boolean;
+    let into = this.segmentBuffer ?? new Uint8Array(0);
+    if (chunks.length > 1 && into.length < SEGMENT_HEADER + bytes) into = new Uint8Array(Math.max(SEGMENT_HEADER + bytes, 2 * into.length));
+    this.segmentBuffer = undefined;
     try {
-      published = await this.store.publish(segmentName(start), encodeSegment(start, chunks, term, this.nextFlags));
+      published = await this.store.publish(segmentName(start), encodeSegment(start, chunks, term, this.nextFlags, into));
     } catch (e) {
       // Not written: the records go back in front, for the next round.
       this.pending = [...chunks, ...this.pending];
       this.pendingStart = start;
       throw e;
     }
+    this.segmentBuffer = into;
     if (!published) return false;
     this.nextFlags = 0;
     if (this.active) this.x.lk_log_set_durable(start + bytes);

@@ -20,7 +20,8 @@ export interface PageStore {
   /**
    * Atomically creates `name` with `data` if no blob has that name: written and flushed under a
    * temporary name, then moved into place. Resolves false (and changes nothing) if `name` exists.
-   * Two concurrent publishers of one name: exactly one gets true.
+   * Two concurrent publishers of one name: exactly one gets true. Once the promise resolves the
+   * store holds no reference to `data` (the log's writer reuses the buffer for its next segment).
    */
   publish(name: string, data: Uint8Array): Promise<boolean>;
   remove(name: string): Promise<void>;
