@@ -278,4 +278,18 @@ export const MUTATIONS = [
     replace: ') this.checkpointDue();\n',
     tests: ['test/log.test.ts'],
   },
+  {
+    name: 'step-up: claims the term it found, not the next one (two leaders write in one term)',
+    file: 'bindings/connection.ts',
+    find: 'term: (latest?.term ?? 0) + 1, pageSize',
+    replace: 'term: latest?.term ?? 1, pageSize',
+    tests: ['test/election.test.ts'],
+  },
+  {
+    name: 'log: a worker\'s flush resolves once the writer drained its records, before they are durable',
+    file: 'bindings/log.ts',
+    find: '  while (x.lk_log_position(DURABLE) < target) {\n',
+    replace: '  while (x.lk_log_position(DRAINED) < target) {\n',
+    tests: ['test/election.test.ts'],
+  },
 ];
