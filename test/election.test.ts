@@ -164,6 +164,20 @@ class Child {
     this.p.stdin!.write(`${cmd}\n`);
     return (await this.line(/^> /, from)).text.slice(2);
   }
+  /**
+   * Lines that say something went wrong in the child: a rolechange whose role conn.role did not
+   * show, a writer that failed other than by the role leaving leader (ENOTLEADER, ESTALE, EIO) or
+   * whose thread ended, a checkpoint that failed, an open that failed.
+   */
+  troubles(): string[] {
+    return this.lines.map((l) => l.text).filter((t) => / MISMATCH /.test(t) || /^werr \S+ (?!(ENOTLEADER|ESTALE|EIO) )/.test(t) || /^(checkpoint failed|openerr) /.test(t));
+  }
+  /** How its writers' batches failed: code -> count (each ends a batch; the role left leader). */
+  writeErrors(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const l of this.lines) if (l.text.startsWith('werr ')) { const code = l.text.split(' ')[2]; out[code] = (out[code] ?? 0) + 1; }
+    return out;
+  }
   /** Keys this child reported written (after their flush resolved). */
   reported(): string[] {
     return this.writes.map((w) => w.key);
@@ -341,6 +355,9 @@ describe('elections on etcd', () => {
       for (const w of all.flatMap((n) => n.writes)) pids.set(w.term, (pids.get(w.term) ?? new Set()).add(w.pid));
       const shared = [...pids].filter(([, ps]) => ps.size > 1).map(([t, ps]) => `term ${t}: pids ${[...ps].join(', ')}`);
       expect(shared, 'terms whose reported writes came from more than one process').toEqual([]);
+      expect(all.flatMap((n) => n.troubles()), 'lines of trouble from the children').toEqual([]);
+      const errors = all.map((n) => n.writeErrors()).filter((e) => Object.keys(e).length > 0);
+      if (errors.length > 0) console.log(`test/election.test.ts: writer batches that failed (a role change under them): ${JSON.stringify(errors)}`);
       const sorted = (xs: number[]) => [...xs].sort((x, y) => x - y);
       console.log(`test/election.test.ts: ${KILLS} SIGKILLs (${KILL_KINDS.join(', ')} in turn), lease TTL ${TTL} s, 4 writer threads: kill -> elected ${sorted(failovers).join(', ')} ms; kill -> first write accepted by the new leader ${sorted(firstWrites).join(', ')} ms; terms ${terms.join(', ')}; ${reported.size} reported writes, all found`);
       for (const n of nodes) await n.kill();
@@ -368,6 +385,7 @@ describe('elections on etcd', () => {
       await a.line(/^role follower leader$/, aMark);
       expect(await a.ask('role')).toBe('follower');
       expect(await b.ask('role')).toBe('leader');
+      expect([...a.troubles(), ...b.troubles()], 'lines of trouble from the children').toEqual([]);
       await b.line(/^w /, won.index); // b writes
       const reported = [...a.reported(), ...b.reported()]; // before the dump: b goes on writing
       const keys = new Set((await b.ask('dump')).split(' ').slice(1));

@@ -13,6 +13,9 @@
 // flush resolved (term: conn.term when the worker made the puts), "werr <worker> <code> <message>"
 // when a batch failed (the role left leader); a worker starts again at each step-up.
 //
+// The leader checkpoints by itself every CHECKPOINT_SIZE log bytes (incremental checkpoints, log
+// truncation), so a step-up loads an image and replays the log after it.
+//
 // THE HOME is opened here, as a PageStore object (`home: <store>`): NatsPageStore.open with a
 // small inlineMax (checkpoint images go to the Object Store), wrapped so that an armed kill
 // fires at a chosen moment: the process prints "dying <kind> <where>" and SIGKILLs itself.
@@ -40,6 +43,8 @@ import { NatsPageStore, parseNatsHome } from '../../dist/store-nats-node.js';
 const WRITERS = 4;
 /** Blobs above this go to the Object Store: checkpoint images of a few hundred keys, not 10-put segments. */
 const INLINE_MAX = 4096;
+/** The leader checkpoints by itself every this many log bytes (about a second of the writers' load): step-ups load an image, then the log after it. */
+const CHECKPOINT_SIZE = 64 * 1024;
 /** How long an armed flush-before holds the segment back before dying: past flushRemote's 50 ms waits and several flush intervals. */
 const STALL_MS = 200;
 const KINDS = ['checkpoint', 'flush-before', 'flush-after'];
@@ -91,7 +96,7 @@ const home = new Proxy(store, {
 });
 
 try {
-  conn = await open({ home, election, electionTtl: Number(ttl), cacheSize: '64MB', refreshInterval: 500 });
+  conn = await open({ home, election, electionTtl: Number(ttl), cacheSize: '64MB', refreshInterval: 500, log: { checkpointSize: CHECKPOINT_SIZE } });
 } catch (e) {
   say(`openerr ${e.code ?? 'ERROR'} ${e.message}`);
   await new Promise(() => {});
