@@ -239,8 +239,8 @@ export const MUTATIONS = [
   {
     name: 'log: a segment whose position another node took counts as written (no fence)',
     file: 'bindings/log.ts',
-    find: '    if (!published) return false;\n',
-    replace: '',
+    find: '    if (!published) {\n      const landed',
+    replace: '    if (false) {\n      const landed',
     tests: ['test/log.test.ts'],
   },
   {
