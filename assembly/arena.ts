@@ -72,6 +72,7 @@ export const SB_LOG_DURABLE: usize = 128;  // u64: the log position up to which 
 export const SB_LOG_DRAIN_SEQ: usize = 136;   // bumped (and woken) after every drain: writers waiting for room
 export const SB_LOG_DURABLE_SEQ: usize = 140; // bumped (and woken) when SB_LOG_DURABLE moves: flushes waiting
 export const SB_LOG_REQUEST: usize = 144;     // bumped (and woken) by a flush or a full ring: the log's writer
+export const SB_LOG_FAILED: usize = 148;      // bumped by the log's writer when a segment's write failed (I/O): other threads' flushes reject
 // The log's two words that writers change (assembly/log/log.ts), each on a cache line of its own:
 // a write's fetch-add must not take away the line every write reads (the role word, the term, SB_LOG_ON).
 export const SB_LOG_CREDIT: usize = 192;   // u64: the log's start count (epoch) << 32 | ring bytes free to admit

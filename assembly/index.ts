@@ -41,7 +41,7 @@ import {
   LOG_HEADER, LOG_R_TYPE, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN, LOG_PUT, LOG_REMOVE, LOG_SKIP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START,
 } from "./log/log";
 import { tableLog } from "./catalog";
-import { SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DURABLE_SEQ, SB_LOG_DRAIN_SEQ, SB_LOG_REQUEST, SB_LOG_ON, LOG_RING_BASE } from "./arena";
+import { SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DURABLE_SEQ, SB_LOG_DRAIN_SEQ, SB_LOG_REQUEST, SB_LOG_FAILED, SB_LOG_ON, LOG_RING_BASE } from "./arena";
 import { roleStamp } from "./conn/role";
 import { futexWake } from "./futex";
 import { BATCH_IN_SIZE, BATCH_OP_HEADER } from "./btree/batch";
@@ -420,9 +420,12 @@ export function lk_log_set_durable(pos: f64): void {
   atomic.add<u32>(SB + SB_LOG_DURABLE_SEQ, 1);
   futexWake(SB + SB_LOG_DURABLE_SEQ, -1);
 }
-/** Words to wait on: 0 SB_LOG_DRAIN_SEQ (writers wanting room), 1 SB_LOG_DURABLE_SEQ (flushes), 2 SB_LOG_REQUEST (the log's writer). */
+/**
+ * Words to wait on: 0 SB_LOG_DRAIN_SEQ (writers wanting room), 1 SB_LOG_DURABLE_SEQ (flushes),
+ * 2 SB_LOG_REQUEST (the log's writer); and 3 SB_LOG_FAILED (the writer's failed segment writes).
+ */
 export function lk_log_word(which: i32): usize {
-  return SB + (which == 0 ? SB_LOG_DRAIN_SEQ : which == 1 ? SB_LOG_DURABLE_SEQ : SB_LOG_REQUEST);
+  return SB + (which == 0 ? SB_LOG_DRAIN_SEQ : which == 1 ? SB_LOG_DURABLE_SEQ : which == 2 ? SB_LOG_REQUEST : SB_LOG_FAILED);
 }
 /** Starts the log at position `pos` (a step-up, before its role change): empty ring, log on. */
 export function lk_log_start(pos: f64): void { logStart(<u64>pos); }

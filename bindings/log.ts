@@ -28,8 +28,13 @@
  * segment is due exactly where the new term's first segment is: its publish finds the name taken
  * and it is fenced (ESTALE) before it acknowledges anything more. If the deposed leader wins that
  * position first, the new leader's publish fails instead: it replays the winner's segment (those
- * writes were acknowledged) and tries at the new end. Term starts are never removed from the
- * store (TRUNCATION), so the name a deposed leader would write next is always taken.
+ * writes were acknowledged) and tries at the new end. A publish that failed with an error (a
+ * stalled server, a lost answer) may have landed all the same: the next try at that position
+ * finds it taken, reads it, and a segment of this writer's term holding its own first records is
+ * taken as written (ownLanded), not as a fence. Other threads' flushes waiting on the writer
+ * learn of a failed write through SB_LOG_FAILED and reject with EIO, as the writer's own do. Term
+ * starts are never removed from the store (TRUNCATION), so the name a deposed leader would write
+ * next is always taken.
  *
  * RECOVERY replays the history after the latest checkpoint: every record is checked (its crc,
  * its position, its lengths). A bad record in the last segment is a torn tail: replay ends before
@@ -48,6 +53,7 @@ import { LatchkeyError, errorFromStatus } from './errors.js';
 import type { PageStore } from './store.js';
 import { type CoreThread, HAS_WAIT_ASYNC, waitWord } from './core.js';
 import { crc32 } from './checkpoint.js';
+import { compareBytes } from './codec.js';
 import {
   LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_LSN, LOG_R_TYPE, LOG_R_FLAGS, LOG_R_SLOT, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN,
   LOG_SKIP, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START, LOG_F_BATCH, LOG_RING_SIZE,
@@ -77,6 +83,7 @@ const DURABLE = 2;
 /** Words lk_log_word names (0, SB_LOG_DRAIN_SEQ, is the core's hooks': bindings/core.ts). */
 const WORD_DURABLE = 1;
 const WORD_REQUEST = 2;
+const WORD_FAILED = 3;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -93,6 +100,15 @@ export class LogGap extends LatchkeyError {
   constructor(missing: number, next: string) {
     super('ECORRUPT', `log: segment ${segmentName(missing)} (log position ${missing}) is missing: the log continues at ${next}`);
   }
+}
+
+/** Chunks as one array (the one chunk itself when there is one). */
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
 }
 
 /** A record's length in the log (padded to 8). */
@@ -134,11 +150,11 @@ export function segmentBounds(bytes: Uint8Array): { start: number; end: number }
 }
 
 /** A segment's header (its positions and flags), checked; or why the bytes do not start with one. */
-function segmentHeader(bytes: Uint8Array): { start: number; end: number; flags: number } | string {
+function segmentHeader(bytes: Uint8Array): { start: number; end: number; term: number; flags: number } | string {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < SEGMENT_HEADER || dv.getUint32(0, true) !== SEGMENT_MAGIC) return 'not a latchkey log segment (bad magic)';
   if (dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return 'segment header checksum mismatch';
-  return { start: u64(dv, 8), end: u64(dv, 16), flags: dv.getUint32(28, true) };
+  return { start: u64(dv, 8), end: u64(dv, 16), term: dv.getUint32(24, true), flags: dv.getUint32(28, true) };
 }
 
 /**
@@ -406,6 +422,8 @@ export class LogWriter {
   private running: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private seenRequest = 0;
+  /** The start of the last segment whose publish failed with an error (it may have landed: ownLanded); -1: none. */
+  private uncertain = -1;
   /** Set when a publish found its position taken: this node was fenced. */
   fenced: LatchkeyError | undefined;
   /** The last background flush's failure (I/O), if any. */
@@ -576,6 +594,7 @@ export class LogWriter {
     this.pending = [];
     this.pendingStart = start + bytes;
     const term = this.x.lk_conn_get(0);
+    let end = start + bytes;
     let published: boolean;
     let into = this.segmentBuffer ?? new Uint8Array(0);
     if (chunks.length > 1 && into.length < SEGMENT_HEADER + bytes) into = new Uint8Array(Math.max(SEGMENT_HEADER + bytes, 2 * into.length));
@@ -583,17 +602,52 @@ export class LogWriter {
     try {
       published = await this.store.publish(segmentName(start), encodeSegment(start, chunks, term, this.nextFlags, into));
     } catch (e) {
-      // Not written: the records go back in front, for the next round.
+      // Not written, or not known to be: the records go back in front, for the next round; flushes
+      // of other threads waiting meanwhile are told (SB_LOG_FAILED), as this thread's are by the rejection.
       this.pending = [...chunks, ...this.pending];
       this.pendingStart = start;
+      this.uncertain = start;
+      this.failed();
       throw e;
     }
     this.segmentBuffer = into;
-    if (!published) return false;
+    if (!published) {
+      const landed = start === this.uncertain ? await this.ownLanded(start, chunks, term) : undefined;
+      if (landed === undefined) return false;
+      // The failed attempt landed after all: durable to its end; the rest goes in the next segment.
+      end = landed;
+      const rest = concat(chunks).subarray(landed - start);
+      if (rest.length > 0) this.pending = [rest, ...this.pending];
+      this.pendingStart = landed;
+    }
+    this.uncertain = -1;
     this.nextFlags = 0;
-    if (this.active) this.x.lk_log_set_durable(start + bytes);
-    if (start + bytes - this.checkpointAt > this.checkpointSize || ++this.segmentsSince > CHECKPOINT_SEGMENTS) this.checkpointDue();
+    if (this.active) this.x.lk_log_set_durable(end);
+    if (end - this.checkpointAt > this.checkpointSize || ++this.segmentsSince > CHECKPOINT_SEGMENTS) this.checkpointDue();
     return true;
+  }
+
+  /**
+   * The end of the segment at `start` if it is this writer's own earlier attempt, one whose
+   * publish failed (EIO: a stalled server, a lost answer) but landed anyway: this term's, its
+   * records the first of `chunks`. Undefined for another writer's (a newer leader's: fenced).
+   */
+  private async ownLanded(start: number, chunks: Uint8Array[], term: number): Promise<number | undefined> {
+    const stored = await this.store.read(segmentName(start));
+    if (!stored) return undefined;
+    const h = segmentHeader(stored);
+    if (typeof h === 'string' || h.start !== start || h.term !== term) return undefined;
+    const ours = concat(chunks);
+    const len = h.end - start;
+    return len <= ours.length && compareBytes(stored.subarray(SEGMENT_HEADER), ours.subarray(0, len)) === 0 ? h.end : undefined;
+  }
+
+  /** Counts a failed segment write (SB_LOG_FAILED) and wakes the flushes of other threads waiting (flushRemote). */
+  private failed(): void {
+    Atomics.add(this.words, this.x.lk_log_word(WORD_FAILED) >> 2, 1);
+    const durable = this.x.lk_log_word(WORD_DURABLE) >> 2;
+    Atomics.add(this.words, durable, 1);
+    Atomics.notify(this.words, durable);
   }
 
   /** Runs a round, or returns the one running; a taken position fences this node (onFenced). */
@@ -624,16 +678,23 @@ export class LogWriter {
 
 /**
  * A flush from a thread that is not the log's writer: asks the writer (SB_LOG_REQUEST) and waits
- * for the durable position to pass `target`, without blocking the thread.
+ * for the durable position to pass `target`, without blocking the thread. EIO once a segment
+ * write of the writer fails meanwhile (SB_LOG_FAILED; its own flush rejects with the store's
+ * error), as that thread's flush would: bounded by the page store's own timeout, never a hang.
  */
 export async function flushRemote(core: CoreThread, target: number): Promise<void> {
   const x = core.x;
   const words = new Int32Array(core.memory.buffer);
   const durableWord = x.lk_log_word(WORD_DURABLE) >> 2;
   const request = x.lk_log_word(WORD_REQUEST) >> 2;
+  const failedWord = x.lk_log_word(WORD_FAILED) >> 2;
+  const failures = Atomics.load(words, failedWord);
   while (x.lk_log_position(DURABLE) < target) {
     if (!x.lk_log_on()) {
       throw new LatchkeyError('ESTALE', `flush: the log stopped at log position ${x.lk_log_position(DURABLE)} before this thread's writes up to ${target} were durable (the connection stepped down or was fenced)`);
+    }
+    if (Atomics.load(words, failedWord) !== failures) {
+      throw new LatchkeyError('EIO', `flush: the log's writer (the thread that opened the connection) could not write the log to the page store: durable up to log position ${x.lk_log_position(DURABLE)}, this thread's writes need ${target}; the store's error is what a flush() on that thread rejects with; the writes stay in memory and a later flush writes them`);
     }
     const seen = Atomics.load(words, durableWord);
     Atomics.add(words, request, 1);
