@@ -129,10 +129,17 @@ function sharedMemory(cacheSize: number): WebAssembly.Memory {
 export class RoleChangeEvent extends Event {
   readonly role: Role;
   readonly previous: Role;
-  constructor(role: Role, previous: Role) {
+  /**
+   * What changed it, a sentence starting with one word: 'reconfigure', 'elected' (an election
+   * won), 'lease: ...' (the election's lease lapsed or was lost: why), 'fenced: ...' (an append or
+   * checkpoint refused: another node's term started; the ESTALE's message).
+   */
+  readonly reason: string;
+  constructor(role: Role, previous: Role, reason: string) {
     super('rolechange');
     this.role = role;
     this.previous = previous;
+    this.reason = reason;
   }
 }
 
@@ -234,14 +241,14 @@ export class Connection extends EventTarget implements SessionOwner {
     this.lastRole = this.role;
   }
 
-  /** Fires rolechange if the role moved since the last one announced. */
-  private noteRole(): void {
+  /** Fires rolechange (saying `reason`) if the role moved since the last one announced. */
+  private noteRole(reason: string): void {
     if (this.closed) return;
     const role = this.role;
     if (role === this.lastRole) return;
     const previous = this.lastRole;
     this.lastRole = role;
-    this.dispatchEvent(new RoleChangeEvent(role, previous));
+    this.dispatchEvent(new RoleChangeEvent(role, previous, reason));
   }
 
   /** @internal */
@@ -273,7 +280,7 @@ export class Connection extends EventTarget implements SessionOwner {
       try {
         conn.election = await openElection(cfg.election, cfg.electionTtl, id, {
           up: () => conn.electedUp(store),
-          down: () => conn.electedDown(store),
+          down: (why) => conn.electedDown(store, why),
         });
       } catch (e) {
         await conn.close().catch(() => {});
@@ -289,17 +296,17 @@ export class Connection extends EventTarget implements SessionOwner {
     try {
       await this.locked(() => this.stepUp(store, false));
     } finally {
-      this.noteRole();
+      this.noteRole('elected');
     }
   }
 
   /** The lease may have lapsed: step down now, and stay down whatever the final checkpoint gives. */
-  private async electedDown(store: PageStore): Promise<void> {
+  private async electedDown(store: PageStore, why: string): Promise<void> {
     if (this.closed) return;
     try {
       await this.locked(() => this.stepDown(store, false));
     } finally {
-      this.noteRole();
+      this.noteRole(`lease: ${why}`);
     }
   }
 
@@ -702,7 +709,7 @@ export class Connection extends EventTarget implements SessionOwner {
       if (o.role === 'leader') await this.locked(() => this.stepUp(store, false));
       if (o.checkpoint === 'latest') await this.locked(() => this.refresh(store));
     } finally {
-      this.noteRole();
+      this.noteRole('reconfigure');
     }
     this.core.x.lk_sweep(SWEEP_IDLE_TICKS);
   }
@@ -1108,7 +1115,7 @@ export class Connection extends EventTarget implements SessionOwner {
     this.staleFollower();
     this.fenced = `${reason}; another node took the leader role, and this connection is now a follower; ${lost} of its ${tables} table${tables === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
     const error = new LatchkeyError('ESTALE', this.fenced);
-    this.noteRole();
+    this.noteRole(`fenced: ${this.fenced}`);
     this.election?.demoted();
     return error;
   }

@@ -394,6 +394,15 @@ export class LogWriter {
   private running: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private seenRequest = 0;
+  /**
+   * The segment whose publish failed (EIO: its answer lost, so it may be in the store all the
+   * same): the next round publishes exactly these bytes under its name again, and only then the
+   * records drained since, in the segment after it. Never other bytes under a name whose create
+   * may have landed: a retry finding its own segment there is told apart by its bytes
+   * (PageStore.publish: true when the name holds exactly the bytes published), and a request
+   * delivered late (a cut healed) can only land the same segment.
+   */
+  private unsettled: { start: number; end: number; bytes: Uint8Array } | undefined;
   /** Set when a publish found its position taken: this node was fenced. */
   fenced: LatchkeyError | undefined;
   /** The last background flush's failure (I/O), if any. */
@@ -556,27 +565,30 @@ export class LogWriter {
       this.retire();
       return true;
     }
-    this.drain();
-    if (this.pending.length === 0) return true;
-    const chunks = this.pending;
-    const start = this.pendingStart;
-    const bytes = chunks.reduce((n, c) => n + c.length, 0);
-    this.pending = [];
-    this.pendingStart = start + bytes;
-    const term = this.x.lk_conn_get(0);
+    let seg = this.unsettled;
+    if (!seg) {
+      this.drain();
+      if (this.pending.length === 0) return true;
+      const chunks = this.pending;
+      const start = this.pendingStart;
+      const end = start + chunks.reduce((n, c) => n + c.length, 0);
+      this.pending = [];
+      this.pendingStart = end;
+      seg = { start, end, bytes: encodeSegment(start, chunks, this.x.lk_conn_get(0), this.nextFlags) };
+    }
     let published: boolean;
     try {
-      published = await this.store.publish(segmentName(start), encodeSegment(start, chunks, term, this.nextFlags));
+      published = await this.store.publish(segmentName(seg.start), seg.bytes);
     } catch (e) {
-      // Not written: the records go back in front, for the next round.
-      this.pending = [...chunks, ...this.pending];
-      this.pendingStart = start;
+      // Not known to be written (it may have landed): the next round tries exactly it again.
+      this.unsettled = seg;
       throw e;
     }
+    this.unsettled = undefined;
     if (!published) return false;
     this.nextFlags = 0;
-    if (this.active) this.x.lk_log_set_durable(start + bytes);
-    if (start + bytes - this.checkpointAt > this.checkpointSize || ++this.segmentsSince > CHECKPOINT_SEGMENTS) this.checkpointDue();
+    if (this.active) this.x.lk_log_set_durable(seg.end);
+    if (seg.end - this.checkpointAt > this.checkpointSize || ++this.segmentsSince > CHECKPOINT_SEGMENTS) this.checkpointDue();
     return true;
   }
 

@@ -20,7 +20,9 @@ export interface PageStore {
   /**
    * Atomically creates `name` with `data` if no blob has that name: written and flushed under a
    * temporary name, then moved into place. Resolves false (and changes nothing) if `name` exists.
-   * Two concurrent publishers of one name: exactly one gets true.
+   * Two concurrent publishers of one name: exactly one gets true. A store whose publish can fail
+   * after it landed (a server's answer lost) may resolve true when `name` holds exactly `data`
+   * already: the retry of a publish whose outcome was unknown (bindings/store-nats.ts, sameAs).
    */
   publish(name: string, data: Uint8Array): Promise<boolean>;
   remove(name: string): Promise<void>;
