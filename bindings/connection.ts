@@ -804,10 +804,12 @@ export class Connection extends EventTarget implements SessionOwner {
     const x = this.core.x;
     if (this.role === 'follower') return;
     x.lk_role_change(0); // new writes refused from here; returns once in-flight writes are done
-    // Read after the drain: every write that passed has cleared IMAGE_SEQ, and none can pass now.
-    const same = await this.unchanged(store);
-    const seq = same ? same.checkpoint : x.lk_conn_get(LAST_SEQ) + 1;
+    let seq = 0;
     try {
+      // Read after the drain: every write that passed has cleared IMAGE_SEQ, and none can pass
+      // now. Inside the try: reading the newest record can fail (I/O) like the rest.
+      const same = await this.unchanged(store);
+      seq = same ? same.checkpoint : x.lk_conn_get(LAST_SEQ) + 1;
       await this.stopLog(); // every logged write durable, then the log stops
       if (same) await this.release(store, same, false);
       else await this.publishImage(store, this.takeImage(seq, false), true);
