@@ -172,6 +172,8 @@ export class Connection extends EventTarget implements SessionOwner {
    * holder: a close() that changed nothing can remove it and leave the home as it found it.
    */
   private claimAfterRelease: number | undefined;
+  /** An image whose record's publish failed (EIO): it may be in the store (publishRecord, settle). */
+  private unsettled: { image: Image; bytes: Uint8Array } | undefined;
   /** Set when a checkpoint found this node fenced: the ESTALE its next checkpoint and close() give. */
   private fenced: string | undefined;
   /** The last error of a background refresh (refreshInterval), if it failed. */
@@ -731,6 +733,7 @@ export class Connection extends EventTarget implements SessionOwner {
         if (this.fenced) throw new LatchkeyError('ESTALE', this.fenced);
         throw new LatchkeyError('ENOTLEADER', 'checkpoint: this connection is a follower; accepted: checkpoints on the leader');
       }
+      await this.settle(store);
       const same = await this.unchanged(store);
       if (same) {
         if (release) await this.release(store, same, true);
@@ -808,6 +811,7 @@ export class Connection extends EventTarget implements SessionOwner {
     try {
       // Read after the drain: every write that passed has cleared IMAGE_SEQ, and none can pass
       // now. Inside the try: reading the newest record can fail (I/O) like the rest.
+      await this.settle(store);
       const same = await this.unchanged(store);
       seq = same ? same.checkpoint : x.lk_conn_get(LAST_SEQ) + 1;
       await this.stopLog(); // every logged write durable, then the log stops
@@ -862,6 +866,7 @@ export class Connection extends EventTarget implements SessionOwner {
     if (!claimed) throw new LatchkeyError('EBUSY', `step-up: could not claim a term in ${STEP_UP_ATTEMPTS} attempts: other nodes kept publishing first`);
     x.lk_conn_set(TERM, claimed.term);
     x.lk_conn_set(LAST_SEQ, claimed.seq);
+    this.unsettled = undefined; // an earlier term's: its seq is behind the claim
     // The term in the log: every segment the old leader published is replayed first (IMAGE_SEQ
     // stays the image's only if nothing was: catchUp, replayLog).
     await this.startLog(store);
@@ -1062,7 +1067,33 @@ export class Connection extends EventTarget implements SessionOwner {
     }
     if (!this.cfg.log) rec.logOff = true;
     if (!release) rec.holder = this.holder;
-    const published = await store.publish(recordName(seq), encodeRecord(rec));
+    await this.publishRecord(store, image, encodeRecord(rec));
+  }
+
+  /**
+   * Publishes the record of `image` (its blobs written), then what follows a published image:
+   * LAST_SEQ, pruning, truncation. ESTALE if its seq is taken by another record. A publish that
+   * fails (EIO: its answer may have been lost after the record landed) leaves the image
+   * UNSETTLED: before another record is published under this term, settle() publishes exactly
+   * these bytes again. Never other bytes under a seq whose record may be there: a second image at
+   * the same seq would overwrite the blobs the landed record names (same names: seq and term),
+   * then find the seq taken, remove them and fence this node, leaving a record whose image is
+   * gone (every open of the home then ECORRUPT). The same bytes are told apart from another
+   * writer's record by the store (PageStore.publish), and a request delivered late lands the same
+   * record.
+   */
+  private async publishRecord(store: PageStore, image: Image, bytes: Uint8Array): Promise<void> {
+    const { seq } = image;
+    const x = this.core.x;
+    const term = x.lk_conn_get(TERM);
+    let published: boolean;
+    try {
+      published = await store.publish(recordName(seq), bytes);
+    } catch (e) {
+      this.unsettled = { image, bytes };
+      throw e;
+    }
+    this.unsettled = undefined;
     const newest = published ? await latestRecord(store) : await readRecord(store, seq).catch(() => undefined);
     if (!published || (newest && newest.seq > seq)) {
       if (!published) for (let i = 0; i < image.blobs.length; i++) if (image.blobs[i]) await store.remove(blobName(seq, term, i));
@@ -1081,6 +1112,11 @@ export class Connection extends EventTarget implements SessionOwner {
       this.log.dropRetained(image.lsn);
     }
     await this.truncateLog(store);
+  }
+
+  /** An unsettled image's record (publishRecord), published again as it was: before any checkpoint or step-down picks its seq. */
+  private async settle(store: PageStore): Promise<void> {
+    if (this.unsettled) await this.publishRecord(store, this.unsettled.image, this.unsettled.bytes);
   }
 
   /** Remembers a checkpoint's log position (the two newest: pruneStore keeps both images). */
@@ -1130,6 +1166,7 @@ export class Connection extends EventTarget implements SessionOwner {
   private staleFollower(): void {
     const x = this.core.x;
     this.deltaBase = undefined;
+    this.unsettled = undefined; // its term is over: never this node's to settle now
     if (this.role === 'leader') x.lk_role_change(0);
     this.log?.stop();
     this.log = undefined;

@@ -27,13 +27,23 @@
  *      - the failed segment's records put back in front of the pending ones (the old round(): the
  *        retry publishes a longer segment under the same name): the same ESTALE.
  *
- * 3. A STEP-DOWN WHILE CUT OFF: a leader whose trees equal its newest image reads the newest
+ * 3. A CHECKPOINT WHOSE RECORD'S ANSWER WAS LOST (the proxy drops the answer to the record's
+ *    create, `$KV.latchkey-<name>.log.<seq>`): the checkpoint fails with EIO; healed, the next
+ *    checkpoint must resolve and a node opening afterwards load the image whole. The connection
+ *    publishes the unsettled record again, the same bytes, before picking a seq (Connection.
+ *    settle). Shown to fail without it (the settle() calls removed): the next checkpoint rejected
+ *    with "ESTALE checkpoint 2 refused: the page store already has record 2 (a checkpoint of term
+ *    1; this node's term is 1) ..." after overwriting and then removing the blobs of the landed
+ *    record 2, and every open of the home then failed with "ECORRUPT checkpoint 2: its image
+ *    ckpt-0000000002-t1-0 is missing".
+ *
+ * 4. A STEP-DOWN WHILE CUT OFF: a leader whose trees equal its newest image reads the newest
  *    record first; that read failing (EIO) left the role word follower (the read was outside
  *    the step-down's recovery), though a failed step-down must leave the node leading. Shown to
  *    fail without the fix (the read moved back out of the try in Connection.stepDown): "expected
  *    'follower' to be 'leader'".
  *
- * 4. THE CONNECTION RESET, reconnects held off (the proxy cut) past the timeout: the flush fails
+ * 5. THE CONNECTION RESET, reconnects held off (the proxy cut) past the timeout: the flush fails
  *    with EIO; once healed the client reconnects and the next flush resolves, the unsettled
  *    segment first (whether or not it landed meanwhile); the follower then has every write, the
  *    unsettled ones too, and no key that was never written. What the NATS client (nats-core 3.4)
@@ -298,6 +308,29 @@ describe('network cuts', () => {
       await leader.flush(); // not ESTALE: its own segment is there, then the next one goes in
       expect(leader.role).toBe('leader');
       await until('the follower has both', () => [...first, ...second].every((k) => keys(follower).includes(k)));
+    });
+
+    it('a checkpoint whose record\'s answer was lost: the checkpoint fails EIO, the next one resolves (no fence), and a node opening afterwards loads it whole', { timeout: 30_000 }, async () => {
+      const name = fresh('ckpt');
+      const np = await proxy(nats.nodes[0].port);
+      const { leader } = await pair(`nats://${np.address}/${name}?timeout=${TIMEOUT}`, nats.url(name));
+      const first = put(leader, 'first', 50);
+      await leader.flush();
+      const fired = np.cutAfter(new RegExp(`\\$KV\\.latchkey-${name}\\.log\\.`));
+      const t = Date.now();
+      const e = await rejection(leader.checkpoint());
+      expect(e.code, e.message).toBe('EIO');
+      expect(e.message).toContain(np.address);
+      expect(Date.now() - t).toBeLessThan(EIO_WITHIN);
+      await fired; // the record reached the server; its answer did not come back
+      np.heal();
+      const second = put(leader, 'second', 50);
+      await leader.flush();
+      await leader.checkpoint(); // the unsettled record first (the same bytes: it is there), then a new one
+      expect(leader.role).toBe('leader');
+      const late = await connect({ home: nats.url(name), role: 'follower' });
+      expect(keys(late).filter((k) => !k.startsWith('first') && !k.startsWith('second'))).toEqual([]);
+      expect(keys(late)).toHaveLength(first.length + second.length);
     });
 
     it('a step-down of an unchanged leader while cut off fails with EIO in time and leaves it leading; healed, it writes and steps down', { timeout: 30_000 }, async () => {
