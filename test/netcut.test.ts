@@ -62,6 +62,7 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { open, type Connection, LatchkeyError, type RoleChangeEvent } from '../dist/index.js';
 import { onPath, startNats, startEtcd, type NatsCluster, type EtcdCluster } from './servers.js';
 import { startProxy, type Proxy } from './proxy.js';
+import { waitFor, rejection } from './helpers.js';
 
 const hasServers = onPath('etcd') && onPath('nats-server');
 const REQUIRE = process.env.LATCHKEY_REQUIRE_ETCD === '1' || process.env.LATCHKEY_REQUIRE_NATS === '1';
@@ -100,18 +101,15 @@ async function proxy(port: number): Promise<Proxy> {
 }
 
 /** Resolves once `cond` holds, polling; rejects after `ms` naming `what`. */
-async function until(what: string, cond: () => boolean, ms = STEP_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (what: string, cond: () => boolean, ms = STEP_MS) => waitFor(cond, what, ms);
 
-async function rejection(p: Promise<unknown>): Promise<LatchkeyError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(LatchkeyError);
-  return e as LatchkeyError;
+/** `p`'s rejection: an EIO naming the servers (`via`, the proxy the node was given), within EIO_WITHIN of `since`. */
+async function eio(p: Promise<unknown>, via: Proxy, since = Date.now()): Promise<LatchkeyError> {
+  const e = await rejection(p);
+  expect(e.code, e.message).toBe('EIO');
+  expect(e.message).toContain(via.address);
+  expect(Date.now() - since, e.message).toBeLessThan(EIO_WITHIN);
+  return e;
 }
 
 /** Every key of table:t on `c` (an empty list before the table exists there). */
@@ -295,11 +293,7 @@ describe('network cuts', () => {
       const { leader, follower } = await pair(`nats://${np.address}/${name}?timeout=${TIMEOUT}`, nats.url(name));
       const fired = np.cutAfter(new RegExp(`\\$KV\\.latchkey-${name}\\.wal\\.`));
       const first = put(leader, 'first', 20);
-      const t = Date.now();
-      const e = await rejection(leader.flush());
-      expect(e.code, e.message).toBe('EIO');
-      expect(e.message).toContain(np.address);
-      expect(Date.now() - t).toBeLessThan(EIO_WITHIN);
+      await eio(leader.flush(), np);
       await fired;
       // The server stored it: the follower applies the segment whose answer the leader lost.
       await until('the follower has the lost-answer segment', () => first.every((k) => keys(follower).includes(k)));
@@ -317,11 +311,7 @@ describe('network cuts', () => {
       const first = put(leader, 'first', 50);
       await leader.flush();
       const fired = np.cutAfter(new RegExp(`\\$KV\\.latchkey-${name}\\.log\\.`));
-      const t = Date.now();
-      const e = await rejection(leader.checkpoint());
-      expect(e.code, e.message).toBe('EIO');
-      expect(e.message).toContain(np.address);
-      expect(Date.now() - t).toBeLessThan(EIO_WITHIN);
+      await eio(leader.checkpoint(), np);
       await fired; // the record reached the server; its answer did not come back
       np.heal();
       const second = put(leader, 'second', 50);
@@ -341,11 +331,7 @@ describe('network cuts', () => {
       await leader.flush();
       await leader.checkpoint(); // the trees equal the newest image: the step-down reads the newest record first
       np.cut();
-      const t = Date.now();
-      const e = await rejection(leader.reconfigure({ role: 'follower' }));
-      expect(e.code, e.message).toBe('EIO');
-      expect(e.message).toContain(np.address);
-      expect(Date.now() - t).toBeLessThan(EIO_WITHIN);
+      await eio(leader.reconfigure({ role: 'follower' }), np);
       expect(leader.role).toBe('leader'); // a failed step-down gives nothing up
       np.heal();
       put(leader, 'after', 5);
@@ -363,11 +349,7 @@ describe('network cuts', () => {
       np.cut();
       np.reset(); // the client sees its connection reset; its reconnects are held (accepted, never answered)
       const unsure = put(leader, 'unsure', 20);
-      const t = Date.now();
-      const e = await rejection(leader.flush());
-      expect(e.code, e.message).toBe('EIO');
-      expect(e.message).toContain(np.address);
-      expect(Date.now() - t).toBeLessThan(EIO_WITHIN);
+      await eio(leader.flush(), np);
       expect(keys(follower).filter((k) => k.startsWith('unsure')), 'landed while cut off').toEqual([]);
       const dials = np.accepted;
       np.heal();
