@@ -129,10 +129,17 @@ function sharedMemory(cacheSize: number): WebAssembly.Memory {
 export class RoleChangeEvent extends Event {
   readonly role: Role;
   readonly previous: Role;
-  constructor(role: Role, previous: Role) {
+  /**
+   * What changed it, a sentence starting with one word: 'reconfigure', 'elected' (an election
+   * won), 'lease: ...' (the election's lease lapsed or was lost: why), 'fenced: ...' (an append or
+   * checkpoint refused: another node's term started; the ESTALE's message).
+   */
+  readonly reason: string;
+  constructor(role: Role, previous: Role, reason: string) {
     super('rolechange');
     this.role = role;
     this.previous = previous;
+    this.reason = reason;
   }
 }
 
@@ -165,6 +172,8 @@ export class Connection extends EventTarget implements SessionOwner {
    * holder: a close() that changed nothing can remove it and leave the home as it found it.
    */
   private claimAfterRelease: number | undefined;
+  /** An image whose record's publish failed (EIO): it may be in the store (publishRecord, settle). */
+  private unsettled: { image: Image; bytes: Uint8Array } | undefined;
   /** Set when a checkpoint found this node fenced: the ESTALE its next checkpoint and close() give. */
   private fenced: string | undefined;
   /** The last error of a background refresh (refreshInterval), if it failed. */
@@ -234,14 +243,14 @@ export class Connection extends EventTarget implements SessionOwner {
     this.lastRole = this.role;
   }
 
-  /** Fires rolechange if the role moved since the last one announced. */
-  private noteRole(): void {
+  /** Fires rolechange (saying `reason`) if the role moved since the last one announced. */
+  private noteRole(reason: string): void {
     if (this.closed) return;
     const role = this.role;
     if (role === this.lastRole) return;
     const previous = this.lastRole;
     this.lastRole = role;
-    this.dispatchEvent(new RoleChangeEvent(role, previous));
+    this.dispatchEvent(new RoleChangeEvent(role, previous, reason));
   }
 
   /** @internal */
@@ -273,7 +282,7 @@ export class Connection extends EventTarget implements SessionOwner {
       try {
         conn.election = await openElection(cfg.election, cfg.electionTtl, id, {
           up: () => conn.electedUp(store),
-          down: () => conn.electedDown(store),
+          down: (why) => conn.electedDown(store, why),
         });
       } catch (e) {
         await conn.close().catch(() => {});
@@ -289,17 +298,17 @@ export class Connection extends EventTarget implements SessionOwner {
     try {
       await this.locked(() => this.stepUp(store, false));
     } finally {
-      this.noteRole();
+      this.noteRole('elected');
     }
   }
 
   /** The lease may have lapsed: step down now, and stay down whatever the final checkpoint gives. */
-  private async electedDown(store: PageStore): Promise<void> {
+  private async electedDown(store: PageStore, why: string): Promise<void> {
     if (this.closed) return;
     try {
       await this.locked(() => this.stepDown(store, false));
     } finally {
-      this.noteRole();
+      this.noteRole(`lease: ${why}`);
     }
   }
 
@@ -702,7 +711,7 @@ export class Connection extends EventTarget implements SessionOwner {
       if (o.role === 'leader') await this.locked(() => this.stepUp(store, false));
       if (o.checkpoint === 'latest') await this.locked(() => this.refresh(store));
     } finally {
-      this.noteRole();
+      this.noteRole('reconfigure');
     }
     this.core.x.lk_sweep(SWEEP_IDLE_TICKS);
   }
@@ -724,6 +733,7 @@ export class Connection extends EventTarget implements SessionOwner {
         if (this.fenced) throw new LatchkeyError('ESTALE', this.fenced);
         throw new LatchkeyError('ENOTLEADER', 'checkpoint: this connection is a follower; accepted: checkpoints on the leader');
       }
+      await this.settle(store);
       const same = await this.unchanged(store);
       if (same) {
         if (release) await this.release(store, same, true);
@@ -797,10 +807,13 @@ export class Connection extends EventTarget implements SessionOwner {
     const x = this.core.x;
     if (this.role === 'follower') return;
     x.lk_role_change(0); // new writes refused from here; returns once in-flight writes are done
-    // Read after the drain: every write that passed has cleared IMAGE_SEQ, and none can pass now.
-    const same = await this.unchanged(store);
-    const seq = same ? same.checkpoint : x.lk_conn_get(LAST_SEQ) + 1;
+    let seq = 0;
     try {
+      // Read after the drain: every write that passed has cleared IMAGE_SEQ, and none can pass
+      // now. Inside the try: reading the newest record can fail (I/O) like the rest.
+      await this.settle(store);
+      const same = await this.unchanged(store);
+      seq = same ? same.checkpoint : x.lk_conn_get(LAST_SEQ) + 1;
       await this.stopLog(); // every logged write durable, then the log stops
       if (same) await this.release(store, same, false);
       else await this.publishImage(store, this.takeImage(seq, false), true);
@@ -853,6 +866,7 @@ export class Connection extends EventTarget implements SessionOwner {
     if (!claimed) throw new LatchkeyError('EBUSY', `step-up: could not claim a term in ${STEP_UP_ATTEMPTS} attempts: other nodes kept publishing first`);
     x.lk_conn_set(TERM, claimed.term);
     x.lk_conn_set(LAST_SEQ, claimed.seq);
+    this.unsettled = undefined; // an earlier term's: its seq is behind the claim
     // The term in the log: every segment the old leader published is replayed first (IMAGE_SEQ
     // stays the image's only if nothing was: catchUp, replayLog).
     await this.startLog(store);
@@ -1053,7 +1067,33 @@ export class Connection extends EventTarget implements SessionOwner {
     }
     if (!this.cfg.log) rec.logOff = true;
     if (!release) rec.holder = this.holder;
-    const published = await store.publish(recordName(seq), encodeRecord(rec));
+    await this.publishRecord(store, image, encodeRecord(rec));
+  }
+
+  /**
+   * Publishes the record of `image` (its blobs written), then what follows a published image:
+   * LAST_SEQ, pruning, truncation. ESTALE if its seq is taken by another record. A publish that
+   * fails (EIO: its answer may have been lost after the record landed) leaves the image
+   * UNSETTLED: before another record is published under this term, settle() publishes exactly
+   * these bytes again. Never other bytes under a seq whose record may be there: a second image at
+   * the same seq would overwrite the blobs the landed record names (same names: seq and term),
+   * then find the seq taken, remove them and fence this node, leaving a record whose image is
+   * gone (every open of the home then ECORRUPT). The same bytes are told apart from another
+   * writer's record by the store (PageStore.publish), and a request delivered late lands the same
+   * record.
+   */
+  private async publishRecord(store: PageStore, image: Image, bytes: Uint8Array): Promise<void> {
+    const { seq } = image;
+    const x = this.core.x;
+    const term = x.lk_conn_get(TERM);
+    let published: boolean;
+    try {
+      published = await store.publish(recordName(seq), bytes);
+    } catch (e) {
+      this.unsettled = { image, bytes };
+      throw e;
+    }
+    this.unsettled = undefined;
     const newest = published ? await latestRecord(store) : await readRecord(store, seq).catch(() => undefined);
     if (!published || (newest && newest.seq > seq)) {
       if (!published) for (let i = 0; i < image.blobs.length; i++) if (image.blobs[i]) await store.remove(blobName(seq, term, i));
@@ -1072,6 +1112,11 @@ export class Connection extends EventTarget implements SessionOwner {
       this.log.dropRetained(image.lsn);
     }
     await this.truncateLog(store);
+  }
+
+  /** An unsettled image's record (publishRecord), published again as it was: before any checkpoint or step-down picks its seq. */
+  private async settle(store: PageStore): Promise<void> {
+    if (this.unsettled) await this.publishRecord(store, this.unsettled.image, this.unsettled.bytes);
   }
 
   /** Remembers a checkpoint's log position (the two newest: pruneStore keeps both images). */
@@ -1108,7 +1153,7 @@ export class Connection extends EventTarget implements SessionOwner {
     this.staleFollower();
     this.fenced = `${reason}; another node took the leader role, and this connection is now a follower; ${lost} of its ${tables} table${tables === 1 ? '' : 's'} had changes since its last published checkpoint that were not published and are lost`;
     const error = new LatchkeyError('ESTALE', this.fenced);
-    this.noteRole();
+    this.noteRole(`fenced: ${this.fenced}`);
     this.election?.demoted();
     return error;
   }
@@ -1121,6 +1166,7 @@ export class Connection extends EventTarget implements SessionOwner {
   private staleFollower(): void {
     const x = this.core.x;
     this.deltaBase = undefined;
+    this.unsettled = undefined; // its term is over: never this node's to settle now
     if (this.role === 'leader') x.lk_role_change(0);
     this.log?.stop();
     this.log = undefined;

@@ -34,10 +34,11 @@
  * LatchkeyError EIO naming the servers and the operation. Each request is bounded by half the
  * timeout, at most 2 s, and no attempt starts after the deadline, so the EIO comes at most one
  * attempt after it (a few requests; an upload, one a 128 KiB chunk); connecting is bounded by
- * the timeout itself. A create whose answer was lost (a timeout) and whose retry finds the name
- * taken reads the entry: if it holds this publish's bytes, the publish won. A publish that failed
- * with EIO may still have landed: the log's next try of that segment then finds it taken and
- * reports ESTALE (never a loss reported as saved; a spurious fence, not yet told apart).
+ * the timeout itself. A publish that failed with EIO may still have landed (its answer was lost);
+ * a create that finds its name taken reads the entry, and if it holds exactly the bytes being
+ * published, the publish is reported won (publish, sameAs: why that is safe). So this call's own
+ * retry, and a later publish of the same bytes (the log tries an unsettled segment again as it
+ * was: bindings/log.ts), both tell their own landed entry from another writer's.
  *
  * SWEEP (SweepablePageStore, bindings/store.ts). A writer that dies between an upload and its
  * entry, a publish that lost and could not remove its upload, a write whose old object outlived
@@ -414,32 +415,69 @@ export class NatsPageStore implements WatchablePageStore, SweepablePageStore {
     if (old) await this.op(`remove the old object of ${name}`, () => this.objects.delete(old)).catch(() => {});
   }
 
+  /**
+   * KV create of `name`; true if this call's create landed, or if the name is taken by an entry
+   * holding exactly `data` (sameAs). A create's answer can be lost after the server stored it
+   * (the connection cut or reset, a timeout): this call's own retry, or a later publish of the
+   * same bytes (the log publishes a segment whose outcome is unknown again, unchanged:
+   * bindings/log.ts, LogWriter.unsettled), then finds the name taken by its own entry, which
+   * must not read as a lost race (the leader would fence itself, ESTALE, over its own segment).
+   */
   async publish(name: string, data: Uint8Array): Promise<boolean> {
     const key = natsKey(name);
     const { value, object } = await this.encode(key, name, data);
     let unsure = false;
-    let won: boolean;
+    /** 'created': this call's entry (pointing at `object`); 'same': an entry holding `data` was there. */
+    let won: 'created' | 'same' | false;
     try {
       won = await this.op(`publish ${name}`, async () => {
         try {
           await this.kv.create(key, value);
-          return true;
+          return 'created' as const;
         } catch (e) {
           if (errorCode(e) !== WRONG_LAST_SEQUENCE) {
             unsure = true; // a lost answer: the create may have landed
             throw e;
           }
-          if (!unsure) return false;
-          const now = await this.entry(key);
-          return now !== undefined && compareBytes(now, value) === 0;
+          return (await this.sameAs(key, data)) ? 'same' as const : false;
         }
       });
     } catch (e) {
       if (object && !unsure) await this.objects.delete(object).catch(() => {});
       throw e;
     }
-    if (!won && object) await this.op(`remove the upload of ${name}`, () => this.objects.delete(object)).catch(() => {});
-    return won;
+    if (won !== 'created' && object) await this.op(`remove the upload of ${name}`, () => this.objects.delete(object)).catch(() => {});
+    return won !== false;
+  }
+
+  /**
+   * Does `key`'s entry hold exactly `data` (inline, or in the object it points at)? Asked only
+   * when a create found the name taken: one read more on a path that is rare (a fence, a race
+   * for a term, a lost answer).
+   *
+   * WHY EQUAL BYTES MEAN "PUBLISHED". A name is claimed once: its bytes are the record the store
+   * holds under it from then on, whoever sent them. If they are exactly the bytes this publish
+   * would have stored, the store is in the state this publish's create winning would have left it
+   * in, and reporting true acknowledges nothing that is not there. Fencing is not weakened: the
+   * bytes a newer leader claims a name with always differ from a deposed leader's.
+   *   - A log segment's header names its writer's term (and its positions); every record in it
+   *     names its log position. Two nodes write the same name with the same term only if the
+   *     term was claimed twice, and a term is claimed by publishing its term record at the seq
+   *     after the newest record: won once. (A connection that changed nothing removes its term
+   *     record at close, and the next leader may claim that term again: it removes the term's
+   *     only segment too, so the next leader's segment under that name does not meet it; if that
+   *     removal failed, the segment is in the history and the next leader starts after it.)
+   *   - A term record names its holder (bindings/leader.ts: a random id per connection, and the
+   *     process), so two claimants of one seq never send equal bytes.
+   *   - A checkpoint record names its term and seq, its tables' digests and its log position;
+   *     under one term only its leader publishes records (a final one without a holder included).
+   */
+  private async sameAs(key: string, data: Uint8Array): Promise<boolean> {
+    const now = await this.entry(key);
+    if (now === undefined) return false; // removed since: not this publish's to claim
+    if (now[0] === INLINE) return compareBytes(now.subarray(1), data) === 0;
+    const bytes = await this.objects.getBlob(NatsPageStore.objectOf(now)!);
+    return bytes !== null && compareBytes(bytes, data) === 0;
   }
 
   async remove(name: string): Promise<void> {

@@ -22,6 +22,9 @@ export interface PageStore {
    * temporary name, then moved into place. Resolves false (and changes nothing) if `name` exists.
    * Two concurrent publishers of one name: exactly one gets true. Once the promise resolves the
    * store holds no reference to `data` (the log's writer reuses the buffer for its next segment).
+   * A store whose publish can fail after it landed (a server's answer lost) may resolve true when
+   * `name` holds exactly `data` already (bindings/store-nats.ts, sameAs: a checkpoint record sent
+   * again by settle()).
    */
   publish(name: string, data: Uint8Array): Promise<boolean>;
   remove(name: string): Promise<void>;

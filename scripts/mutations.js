@@ -272,6 +272,20 @@ export const MUTATIONS = [
     tests: ['test/election.test.ts', 'test/nats.test.ts'],
   },
   {
+    name: 'nats: a name taken by exactly the bytes being published counts as lost: the leader fences itself over its own segment whose answer was lost',
+    file: 'bindings/store-nats.ts',
+    find: "          return (await this.sameAs(key, data)) ? 'same' as const : false;\n",
+    replace: '          return false;\n',
+    tests: ['test/netcut.test.ts'],
+  },
+  {
+    name: 'checkpoint: a record whose publish failed is not published again before the next seq is picked: a second image overwrites, then removes, the landed record\'s blobs',
+    file: 'bindings/connection.ts',
+    find: '      await this.settle(store);\n      const same = await this.unchanged(store);\n      if (same) {\n',
+    replace: '      const same = await this.unchanged(store);\n      if (same) {\n',
+    tests: ['test/netcut.test.ts'],
+  },
+  {
     name: 'log: a leader checkpoints by bytes only, however many small segments it leaves to replay',
     file: 'bindings/log.ts',
     find: ' || ++this.segmentsSince > CHECKPOINT_SEGMENTS) this.checkpointDue();\n',

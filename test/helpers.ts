@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open, type Connection, type ShareHandle } from '../dist/index.js';
+import { open, LatchkeyError, type Connection, type ShareHandle } from '../dist/index.js';
 
 const WORKER = new URL('./workers/worker.js', import.meta.url);
 
@@ -108,6 +108,13 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 1));
   }
+}
+
+/** What `p` rejects with, checked to be a LatchkeyError (a resolve fails the test). */
+export async function rejection(p: Promise<unknown>): Promise<LatchkeyError> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(LatchkeyError);
+  return e as LatchkeyError;
 }
 
 /** Deterministic PRNG (mulberry32): a float in [0, 1), so failures are reproducible. */
