@@ -28,7 +28,7 @@
  */
 
 import { LatchkeyError } from './errors.js';
-import { canSweep, type PageStore } from './store.js';
+import { canSweep, removeAll, type PageStore } from './store.js';
 import type { Holder } from './leader.js';
 import { MIN_PAGE_SIZE, MAX_PAGE_SIZE } from './config.js';
 import { FORMATS } from './codec.js';
@@ -348,11 +348,8 @@ export async function pruneStore(store: PageStore, mySeq: number): Promise<void>
     const sorted = [...checkpoints].sort((a, b) => a - b);
     // The second-newest checkpoint and every checkpoint its chain loads (a delta's full image and deltas).
     const cutoff = sorted.length >= 2 ? Math.min(...chains.get(sorted[sorted.length - 2])!) : 0;
-    for (const b of await store.list('ckpt-')) {
-      const s = seqOf(b);
-      if (s < cutoff || (s <= mySeq && !checkpoints.has(s))) await store.remove(b);
-    }
-    for (const r of records) if (seqOf(r) < cutoff) await store.remove(r);
+    await removeAll(store, (await store.list('ckpt-')).filter((b) => { const s = seqOf(b); return s < cutoff || (s <= mySeq && !checkpoints.has(s)); }));
+    await removeAll(store, records.filter((r) => seqOf(r) < cutoff));
     // Parts of blobs no name points at (SweepablePageStore, bindings/store.ts).
     if (canSweep(store)) await store.sweep();
   } catch {

@@ -46,7 +46,7 @@ import {
 import { Session, liveTables, type SessionOwner } from './session.js';
 import type { RawBatch } from './cursor.js';
 import { InjectionPoint } from './inject.js';
-import { MemoryPageStore, canWatch, type NameChange, type PageStore, type PageStoreRef } from './store.js';
+import { MemoryPageStore, canWatch, removeAll, type NameChange, type PageStore, type PageStoreRef } from './store.js';
 import {
   ImageWriter, type ImageTable, type LogRecord, blobName, crc32, encodeRecord, latestRecord, pruneStore, readImage, readRecord, recordName,
 } from './checkpoint.js';
@@ -1135,9 +1135,7 @@ export class Connection extends EventTarget implements SessionOwner {
     const keep = this.checkpointLsn[0];
     try {
       const starts = (await store.list(SEGMENT_PREFIX)).map((n) => Number(n.slice(SEGMENT_PREFIX.length))).sort((a, b) => a - b);
-      for (let i = 0; i + 1 < starts.length; i++) {
-        if (starts[i + 1] <= keep && !this.termStarts.includes(starts[i])) await store.remove(segmentName(starts[i]));
-      }
+      await removeAll(store, starts.filter((start, i) => i + 1 < starts.length && starts[i + 1] <= keep && !this.termStarts.includes(start)).map(segmentName));
     } catch {
       // Garbage stays until the next checkpoint.
     }

@@ -114,6 +114,22 @@ export class MemoryPageStore implements PageStore {
 }
 
 /** Is `x` usable as a PageStore? */
+/** How many removes a prune keeps in flight at once (a NATS home answers each in about a round trip). */
+export const REMOVES_IN_FLIGHT = 32;
+
+/**
+ * Removes `names` from `store`, REMOVES_IN_FLIGHT at a time, in no particular order: for garbage
+ * (old segments, records and images no kept checkpoint needs), where the order cannot matter. The
+ * first failure rejects once the removes in flight have settled.
+ */
+export async function removeAll(store: PageStore, names: string[]): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < names.length) await store.remove(names[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(REMOVES_IN_FLIGHT, names.length) }, lane));
+}
+
 export function isPageStore(x: unknown): x is PageStore {
   if (x === null || typeof x !== 'object') return false;
   const s = x as Record<string, unknown>;

@@ -16,12 +16,17 @@ const STRESS = process.env.LATCHKEY_STRESS === '1';
 const pad = (n: number) => String(n).padStart(8, '0');
 const segments = (home: string) => readdirSync(home).filter((n) => n.startsWith('wal-')).sort();
 
-/** Runs the log writer on `home` from step `first`; SIGKILLs it after `ms`; the last step it reported durable. */
+/**
+ * Runs the log writer on `home` from step `first`; SIGKILLs it `ms` after it reported its home
+ * open (timed from then, not from the spawn: on a loaded machine the start alone can take longer
+ * than `ms`, and the kill would then never land among the writes); the last step it reported durable.
+ */
 function runAndKill(home: string, first: number, ms: number): Promise<{ acked: number; opened: boolean }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [WRITER, home, String(first), TEST_DEBUG ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let acked = -1;
     let opened = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => {
@@ -29,12 +34,11 @@ function runAndKill(home: string, first: number, ms: number): Promise<{ acked: n
       const lines = out.split('\n');
       out = lines.pop()!;
       for (const l of lines) {
-        if (l === 'open') opened = true;
+        if (l === 'open') { opened = true; timer ??= setTimeout(() => p.kill('SIGKILL'), ms); }
         else if (l.startsWith('acked ')) acked = Number(l.slice(6));
       }
     });
     p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    const timer = setTimeout(() => p.kill('SIGKILL'), ms);
     p.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (signal !== 'SIGKILL') reject(new Error(`log writer exited (${code}) before it was killed: ${err}`));
