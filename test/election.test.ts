@@ -38,10 +38,11 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { open, parseConfig, type Connection, LatchkeyError, RoleChangeEvent } from '../dist/index.js';
+import { open, parseConfig, type Connection, RoleChangeEvent } from '../dist/index.js';
 import { deafenElection } from '../dist/testing.js';
 import { NatsPageStore, natsKey } from '../dist/store-nats-node.js';
 import { onPath, startNats, startEtcd, type NatsCluster, type EtcdCluster } from './servers.js';
+import { rejection } from './helpers.js';
 
 const hasEtcd = onPath('etcd') && onPath('nats-server');
 const REQUIRE = process.env.LATCHKEY_REQUIRE_ETCD === '1';
@@ -81,12 +82,6 @@ async function until(what: string, cond: () => boolean, ms = ANSWER_MS): Promise
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<LatchkeyError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(LatchkeyError);
-  return e as LatchkeyError;
 }
 
 /**
