@@ -320,4 +320,12 @@ export const MUTATIONS = [
     replace: 'const landed = false ? await this.ownLanded(start, chunks, term) : undefined;',
     tests: ['test/nats-worker-flush.test.ts'],
   },
+  {
+    name: 'a batch group reads keys the chunk then has no room for (read again by the next chunk)',
+    file: 'bindings/batch.ts',
+    // ...and packs up to the room instead: the keys read past it are read again by the next chunk.
+    find: 'for (let bound = pos; g < m && bound <= end; g++) {\n        const v = keys[i + g];\n        group[g] = v;\n        bound += 2 + Math.min(touchBytes(v), maxKey);\n      }\n      for (let j = 0; j < g; j++, i++) {',
+    replace: 'for (let bound = pos; g < m; g++) {\n        const v = keys[i + g];\n        group[g] = v;\n        bound += 2 + Math.min(touchBytes(v), maxKey);\n      }\n      for (let j = 0; j < g && pos <= end; j++, i++) {',
+    tests: ['test/errors-batches.test.ts'],
+  },
 ];
