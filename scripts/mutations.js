@@ -316,8 +316,8 @@ export const MUTATIONS = [
   {
     name: 'log: a segment whose failed publish landed anyway is taken for a newer leader\'s (a spurious fence)',
     file: 'bindings/log.ts',
-    find: 'const landed = start === this.uncertain ? await this.ownLanded(start, chunks, term) : undefined;',
-    replace: 'const landed = false ? await this.ownLanded(start, chunks, term) : undefined;',
+    find: 'const landed = start === this.uncertain ? await this.ownLanded(start, records, term) : undefined;',
+    replace: 'const landed = false ? await this.ownLanded(start, records, term) : undefined;',
     tests: ['test/nats-worker-flush.test.ts'],
   },
 ];
