@@ -73,8 +73,8 @@ export const SEGMENT_PREFIX = 'wal-';
  * 3.7, 6 and then 10 s as the log of 10-put flushes grew).
  */
 export const CHECKPOINT_SEGMENTS = 1024;
-/** The segment buffer's first size (bytes of records; it grows to the largest round: LogWriter.segment). */
-const SEGMENT_BUFFER = 64 * 1024;
+/** The segment buffer's first size in record bytes (a whole ring's drain fits; it grows to the largest round: LogWriter.segment). */
+const SEGMENT_BUFFER = LOG_RING_SIZE;
 /**
  * A published segment of at most this many record bytes keeps a copy of them for the next
  * incremental checkpoint; a larger one is read back (LogWriter.segments).
