@@ -574,6 +574,15 @@ class CountingStore extends MemoryPageStore {
 
 describe('incremental checkpoints', () => {
   const dump = (c: Connection, uri: string) => [...c.openSession().openCursor<string, string>(uri).range()];
+  /** A leader on `store` with a table 'table:t' of strings, and a cursor on it. */
+  const leaderOn = async (store: PageStore) => {
+    const c = await connect({ home: store });
+    const s = c.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    return { c, s, cur: s.openCursor('table:t') };
+  };
+  /** The newest checkpoint record of `store`, parsed. */
+  const latestRecord = async (store: PageStore) => JSON.parse(new TextDecoder().decode((await store.read((await store.list('log-')).at(-1)!))!.subarray(8)));
 
   it('a checkpoint after changing 10 keys of 20000 writes under 1% of the full image; a reader loads the chain', async () => {
     const store = new CountingStore();
@@ -628,10 +637,7 @@ describe('incremental checkpoints', () => {
 
   it('a damaged delta is ECORRUPT naming the checkpoint, the table and its blob', async () => {
     const store = new MemoryPageStore();
-    const c = await connect({ home: store });
-    const s = c.openSession();
-    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
-    const cur = s.openCursor('table:t');
+    const { s, cur } = await leaderOn(store);
     for (let i = 0; i < 1000; i++) cur.put(`k${pad(i)}`, 'v');
     await s.checkpoint();
     cur.put('k00000001', 'w');
@@ -653,13 +659,10 @@ describe('incremental checkpoints', () => {
   // expected [ 2, 3, 4 ] to be undefined").
   it('a delta over segments too large to keep reads them back from the store; a damaged one gives a full image, never a wrong delta', async () => {
     const store = new ReadCountingStore();
-    const c = await connect({ home: store });
-    const s = c.openSession();
-    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
-    const cur = s.openCursor('table:t');
+    const { c, s, cur } = await leaderOn(store);
     for (let i = 0; i < 10_000; i++) cur.put(`k${pad(i)}`, 'base');
     await s.checkpoint(); // full
-    const latest = async () => JSON.parse(new TextDecoder().decode((await store.read((await store.list('log-')).at(-1)!))!.subarray(8)));
+    const latest = () => latestRecord(store);
     /** Enough changes of the same 100 keys for a segment past KEEP_RECORDS, flushed; then a small one. */
     const change = async (v: string) => {
       for (let i = 0; i < (2 * KEEP_RECORDS) / 48; i++) cur.put(`k${pad((i * 7) % 100)}`, `${v}${i}`);
@@ -685,15 +688,12 @@ describe('incremental checkpoints', () => {
 
   it('when the changes pass a quarter of the full image, the checkpoint writes a full image again (the merge)', async () => {
     const store = new CountingStore();
-    const c = await connect({ home: store });
-    const s = c.openSession();
-    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
-    const cur = s.openCursor('table:t');
+    const { s, cur } = await leaderOn(store);
     for (let i = 0; i < 4000; i++) cur.put(`k${pad(i)}`, 'v');
     await s.checkpoint();
     for (let i = 0; i < 4000; i++) cur.put(`k${pad(i)}`, 'w'); // every key changed
     await s.checkpoint();
-    const rec = JSON.parse(new TextDecoder().decode((await store.read((await store.list('log-')).at(-1)!))!.subarray(8)));
+    const rec = await latestRecord(store);
     expect(rec.chain).toBeUndefined();
     expect(rec.prev).toBeUndefined();
   });
