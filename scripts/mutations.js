@@ -300,6 +300,13 @@ export const MUTATIONS = [
     tests: ['test/election.test.ts'],
   },
   {
+    name: 'log: an incremental checkpoint takes a segment it read back from the store unchecked (a damaged record goes into a delta)',
+    file: 'bindings/log.ts',
+    find: '    return seg.bad || seg.end !== end ? undefined : bytes.subarray(',
+    replace: '    return false ? undefined : bytes.subarray(',
+    tests: ['test/log.test.ts'],
+  },
+  {
     name: 'log: a worker\'s flush resolves once the writer drained its records, before they are durable',
     file: 'bindings/log.ts',
     find: '  while (x.lk_log_position(DURABLE) < target) {\n',
@@ -316,8 +323,8 @@ export const MUTATIONS = [
   {
     name: 'log: a segment whose failed publish landed anyway is taken for a newer leader\'s (a spurious fence)',
     file: 'bindings/log.ts',
-    find: 'const landed = start === this.uncertain ? await this.ownLanded(start, chunks, term) : undefined;',
-    replace: 'const landed = false ? await this.ownLanded(start, chunks, term) : undefined;',
+    find: 'const landed = start === this.uncertain ? await this.ownLanded(start, records, term) : undefined;',
+    replace: 'const landed = false ? await this.ownLanded(start, records, term) : undefined;',
     tests: ['test/nats-worker-flush.test.ts'],
   },
   {
