@@ -36,7 +36,8 @@
  * attempt after it (a few requests; an upload, one a 128 KiB chunk); connecting is bounded by
  * the timeout itself. A publish that failed with EIO may still have landed (its answer was lost);
  * a create that finds its name taken reads the entry, and if it holds exactly the bytes being
- * published, the publish is reported won (publish, sameAs: why that is safe). So this call's own
+ * published, the publish is reported won (publish, sameAs; why that is safe: SAME_BYTES in
+ * bindings/store.ts). So this call's own
  * retry, and a later publish of the same bytes (the log tries an unsettled segment again as it
  * was: bindings/log.ts), both tell their own landed entry from another writer's.
  *
@@ -455,22 +456,7 @@ export class NatsPageStore implements WatchablePageStore, SweepablePageStore {
    * when a create found the name taken: one read more on a path that is rare (a fence, a race
    * for a term, a lost answer).
    *
-   * WHY EQUAL BYTES MEAN "PUBLISHED". A name is claimed once: its bytes are the record the store
-   * holds under it from then on, whoever sent them. If they are exactly the bytes this publish
-   * would have stored, the store is in the state this publish's create winning would have left it
-   * in, and reporting true acknowledges nothing that is not there. Fencing is not weakened: the
-   * bytes a newer leader claims a name with always differ from a deposed leader's.
-   *   - A log segment's header names its writer's term (and its positions); every record in it
-   *     names its log position. Two nodes write the same name with the same term only if the
-   *     term was claimed twice, and a term is claimed by publishing its term record at the seq
-   *     after the newest record: won once. (A connection that changed nothing removes its term
-   *     record at close, and the next leader may claim that term again: it removes the term's
-   *     only segment too, so the next leader's segment under that name does not meet it; if that
-   *     removal failed, the segment is in the history and the next leader starts after it.)
-   *   - A term record names its holder (bindings/leader.ts: a random id per connection, and the
-   *     process), so two claimants of one seq never send equal bytes.
-   *   - A checkpoint record names its term and seq, its tables' digests and its log position;
-   *     under one term only its leader publishes records (a final one without a holder included).
+   * Why equal bytes mean "published": SAME_BYTES in bindings/store.ts.
    */
   private async sameAs(key: string, data: Uint8Array): Promise<boolean> {
     const now = await this.entry(key);

@@ -7,6 +7,7 @@
  */
 
 import type { OpfsRequest, OpfsReply } from './store-opfs.js';
+import { compareBytes } from './codec.js';
 
 // The worker-only parts of OPFS (lib.dom lacks them).
 interface SyncAccessHandle {
@@ -83,6 +84,23 @@ async function writeFile(f: OpfsFile, data: Uint8Array): Promise<void> {
   }
 }
 
+/** A file's whole content. */
+async function readFile(f: OpfsFile): Promise<Uint8Array> {
+  const h = await f.createSyncAccessHandle();
+  try {
+    const buf = new Uint8Array(h.getSize());
+    let at = 0;
+    while (at < buf.length) {
+      const n = h.read(buf.subarray(at), { at });
+      if (n <= 0) throw new Error(`short read at ${at} of ${buf.length} bytes`);
+      at += n;
+    }
+    return buf;
+  } finally {
+    h.close();
+  }
+}
+
 function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   return navigator.locks.request(`latchkey-opfs:${storeName}/${name}`, { mode: 'exclusive' }, fn) as Promise<T>;
 }
@@ -93,20 +111,7 @@ async function run(req: OpfsRequest): Promise<ArrayBuffer | boolean | string[] |
     case 'read':
       return withLock(req.name, async () => {
         const f = await fileIfExists(d, req.name);
-        if (!f) return null;
-        const h = await f.createSyncAccessHandle();
-        try {
-          const buf = new Uint8Array(h.getSize());
-          let at = 0;
-          while (at < buf.length) {
-            const n = h.read(buf.subarray(at), { at });
-            if (n <= 0) throw new Error(`short read at ${at} of ${buf.length} bytes`);
-            at += n;
-          }
-          return buf.buffer;
-        } finally {
-          h.close();
-        }
+        return f ? (await readFile(f)).buffer as ArrayBuffer : null;
       });
     case 'write':
       return withLock(req.name, async () => {
@@ -115,7 +120,9 @@ async function run(req: OpfsRequest): Promise<ArrayBuffer | boolean | string[] |
       });
     case 'publish':
       return withLock(req.name, async () => {
-        if (await fileIfExists(d, req.name)) return false;
+        const taken = await fileIfExists(d, req.name);
+        // Taken: true only if it holds exactly these bytes (SAME_BYTES, bindings/store.ts).
+        if (taken) return compareBytes(await readFile(taken), new Uint8Array(req.data)) === 0;
         const tmp = `~${req.name}~${Date.now().toString(36)}~${++tmpSeq}`;
         const f = (await d.getFileHandle(tmp, { create: true })) as OpfsFile;
         try {

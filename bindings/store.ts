@@ -12,6 +12,27 @@
  * browser's durable store.
  */
 
+import { compareBytes } from './codec.js';
+
+/*
+ * SAME_BYTES: why equal bytes mean "published". A name is claimed once: its bytes are what the
+ * store holds under it from then on, whoever sent them. If they are exactly the bytes this
+ * publish would have stored, the store is in the state this publish winning would have left it
+ * in, and reporting true acknowledges nothing that is not there. Fencing is not weakened: the
+ * bytes a newer leader claims a name with always differ from a deposed leader's.
+ *   - A log segment's header names its writer's term (and its positions); every record in it
+ *     names its log position. Two nodes write the same name with the same term only if the
+ *     term was claimed twice, and a term is claimed by publishing its term record at the seq
+ *     after the newest record: won once. (A connection that changed nothing removes its term
+ *     record at close, and the next leader may claim that term again: it removes the term's
+ *     only segment too, so the next leader's segment under that name does not meet it; if that
+ *     removal failed, the segment is in the history and the next leader starts after it.)
+ *   - A term record names its holder (bindings/leader.ts: a random id per connection, and the
+ *     process), so two claimants of one seq never send equal bytes.
+ *   - A checkpoint record names its term and seq, its tables' digests and its log position;
+ *     under one term only its leader publishes records (a final one without a holder included).
+ */
+
 export interface PageStore {
   /** The blob, or undefined if absent. */
   read(name: string): Promise<Uint8Array | undefined>;
@@ -22,9 +43,10 @@ export interface PageStore {
    * temporary name, then moved into place. Resolves false (and changes nothing) if `name` exists.
    * Two concurrent publishers of one name: exactly one gets true. Once the promise resolves the
    * store holds no reference to `data` (the log's writer reuses the buffer for its next segment).
-   * A store whose publish can fail after it landed (a server's answer lost) may resolve true when
-   * `name` holds exactly `data` already (bindings/store-nats.ts, sameAs: a checkpoint record sent
-   * again by settle()).
+   * Also true when `name` holds exactly `data` already: a publish can fail after it landed (a
+   * server's answer lost, a directory's fsync failing after the link), and the writer's retry
+   * with the same bytes (the log's unsettled segment, a checkpoint record sent again by settle())
+   * must not read its own landed blob as a lost race. Why that is safe: SAME_BYTES below.
    */
   publish(name: string, data: Uint8Array): Promise<boolean>;
   remove(name: string): Promise<void>;
@@ -94,7 +116,7 @@ export class MemoryPageStore implements PageStore {
   }
 
   async publish(name: string, data: Uint8Array): Promise<boolean> {
-    if (this.blobs.has(name)) return false;
+    if (this.blobs.has(name)) return compareBytes(this.blobs.get(name)!, data) === 0; // SAME_BYTES
     this.blobs.set(name, data.slice());
     return true;
   }

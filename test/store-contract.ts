@@ -68,6 +68,24 @@ export function pageStoreContract(o: ContractOptions): void {
     same(await s.read('w-1'), bytes(5, 5));
   }));
 
+  // A publish whose answer was lost after it landed is retried with the same bytes by its writer
+  // (the log's unsettled segment, settle()'s checkpoint record): it must not read as a lost race
+  // (bindings/store.ts, SAME_BYTES). Bytes that differ anywhere, or in length, still lose.
+  it('publish of a name that holds exactly the same bytes is true, and changes nothing', withStore(async (s) => {
+    const large = o.largeBytes ?? 3 << 20;
+    for (const [name, data] of [['log-0000000003', bytes(40, 7)], ['ckpt-0000000004-t1-0', bytes(large, 8)], ['e-1', new Uint8Array(0)]] as const) {
+      expect(await s.publish(name, data)).toBe(true);
+      expect(await s.publish(name, data.slice())).toBe(true);
+      same(await s.read(name), data);
+      if (data.length === 0) continue;
+      const flipped = data.slice();
+      flipped[data.length - 1] ^= 1;
+      expect(await s.publish(name, flipped)).toBe(false);
+      expect(await s.publish(name, data.subarray(0, data.length - 1))).toBe(false);
+      same(await s.read(name), data);
+    }
+  }));
+
   it('20 racing publishes of one name: exactly one wins, and the name holds its bytes', withStore(async (s) => {
     for (const name of ['wal-0000000000004096', 'log-0000000007']) {
       const won = await Promise.all(Array.from({ length: 20 }, (_, i) => s.publish(name, bytes(64, i))));

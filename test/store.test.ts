@@ -279,6 +279,44 @@ describe('the checkpoint log under fencing, crashes and concurrent readers', () 
     for (const x of [c, d]) await x.close();
   });
 
+  // A checkpoint record whose publish landed but failed (on a directory: the link made, then the
+  // directory's fsync failed; here its error is thrown after the real publish) is sent again,
+  // the same bytes, by the next checkpoint (connection.ts, settle()), and the directory store
+  // tells it from another writer's record by its bytes (PageStore.publish, SAME_BYTES). Without
+  // that the leader fenced itself over its own record (shown with store-dir.ts's EEXIST answering
+  // false again): "checkpoint 2 refused: the page store already has record 2 (a checkpoint of
+  // term 1; this node's term is 1); another node took the leader role, ..."
+  it('a checkpoint record that landed although its publish failed is settled on a directory home, not taken for a newer leader', async () => {
+    const home = tempHome();
+    const dir = await DirectoryPageStore.open(home, true);
+    let lose = false;
+    const store = {
+      read: (n: string) => dir.read(n), write: (n: string, d: Uint8Array) => dir.write(n, d),
+      remove: (n: string) => dir.remove(n), list: (p?: string) => dir.list(p),
+      publish: async (n: string, d: Uint8Array) => {
+        const won = await dir.publish(n, d);
+        if (lose && n.startsWith('log-')) { lose = false; throw new LatchkeyError('EIO', `simulated: ${n} linked, then the directory's fsync failed`); }
+        return won;
+      },
+    };
+    const a = await open({ home: store, log: false });
+    const s = a.openSession();
+    s.create('table:t', S);
+    const c = s.openCursor<string, string>('table:t');
+    c.put('k1', 'v1');
+    lose = true;
+    await expect(s.checkpoint()).rejects.toMatchObject({ code: 'EIO' });
+    c.put('k2', 'v2');
+    await s.checkpoint();
+    expect(a.role).toBe('leader');
+    c.put('k3', 'v3');
+    await a.close();
+    const b = await open({ home, role: 'follower' });
+    const bc = b.openSession().openCursor<string, string>('table:t');
+    expect([...bc.range({})]).toEqual([['k1', 'v1'], ['k2', 'v2'], ['k3', 'v3']]);
+    await b.close();
+  });
+
   it("a follower's open retries when the leader checkpoints twice while it reads the image", async () => {
     const mem = new MemoryPageStore();
     const leader = await open({ home: mem });
