@@ -71,10 +71,10 @@
 //   40      entries (SCAN_ENTRIES) [u16 klen][u16 vlen][key][value], in scan order (a leaf's
 //                                 cells have this layout: each is copied whole)
 
-import { pageAddr, pageNo, arenaHighWater } from "../arena";
+import { pageAddr, pageNo, arenaHighWater, pageSize } from "../arena";
 import { pageLatchShared, pageUnlatchShared, latchesHeld } from "../latch";
 import {
-  P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
+  P_GEN, P_TREE, P_VERSION, P_UPPER, F_LEAF, F_FREE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
   cellAddr, pageSearchLeaf, searchFound, keyCompare,
 } from "../page";
 import { copyBytes } from "../bytes";
@@ -161,6 +161,24 @@ let outLeafVersion: u32 = 0;
 let outFirst: i32 = 0;
 /** Entries of the batch before those of outLeaf. */
 let outPrior: u32 = 0;
+
+/** Where touchCells' loads go, so that no compiler drops them. */
+let touched: u32 = 0;
+/** Entries a batch must still want for touchCells to pay. */
+const TOUCH_MIN: i32 = 32;
+
+/**
+ * Reads one byte of every cache line of latched leaf p's cell area, in address order, before the
+ * batch copies its cells in key order (which is not their order in the page: cells are placed as
+ * they are inserted). A sequential sweep is prefetched by the hardware and its loads overlap; the
+ * copies that follow then hit the cache instead of waiting on a miss every second entry or so.
+ */
+function touchCells(p: usize): void {
+  let sum: u32 = 0;
+  const end = p + <usize>pageSize;
+  for (let a = p + <usize>load<u32>(p, P_UPPER); a < end; a += 64) sum += <u32>load<u8>(a);
+  touched += sum;
+}
 
 /** The batch starts reading latched leaf p at index i. */
 // @ts-ignore: decorator
@@ -285,6 +303,7 @@ export function scanForward(
     }
     const n = pCount(p);
     readingLeaf(p, i);
+    if (limit <= 0 || limit - <i32>outCount >= TOUCH_MIN) touchCells(p);
     for (; i < n; i++) {
       if (pastEnd(p, i, end, endLen, endMode, false)) {
         pageUnlatchShared(p);
@@ -410,6 +429,7 @@ export function scanBackward(
     }
     while (true) {
       readingLeaf(p, i);
+      if (limit <= 0 || limit - <i32>outCount >= TOUCH_MIN) touchCells(p);
       for (; i >= 0; i--) {
         if (pastEnd(p, i, end, endLen, endMode, true)) {
           pageUnlatchShared(p);
