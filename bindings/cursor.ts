@@ -1,11 +1,12 @@
 /**
  * Cursors: point operations, range iteration and positioned movement over one table.
  *
- * A cursor never holds a latch between calls. Scans are read a leaf at a time into this thread's
- * scratch area (assembly/btree/scan.ts) and decoded into a batch of copies. Each batch carries the
- * core's resume record; the next call passes it back with how many entries were taken and the
- * last of them, and the core decides whether the batch still serves the next step, where to
- * continue, or to search again by key. Every key present for the whole scan is returned once, in
+ * A cursor never holds a latch between calls. Scans are read a batch at a time into this thread's
+ * scratch area (assembly/btree/scan.ts: a positioned cursor's batch is one leaf; range() and
+ * batches() take one leaf first, then several leaves a call) and decoded into a batch of copies.
+ * Each batch carries the core's resume record; the next call passes it back with how many entries
+ * were taken and the last of them, and the core decides whether the batch still serves the next
+ * step, where to continue, or to search again by key. Every key present for the whole scan is returned once, in
  * order.
  */
 

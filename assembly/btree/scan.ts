@@ -1,8 +1,9 @@
-// Range scans, one leaf per call (nbtsearch.c's _bt_readpage / _bt_steppage / _bt_walk_left).
+// Range scans, a batch per call (nbtsearch.c's _bt_readpage / _bt_steppage / _bt_walk_left).
 //
 // A scan batch latches one leaf (shared), copies the qualifying items into this thread's output
-// area and releases it. Nothing is held between batches, so an idle cursor never blocks a
-// writer. Every batch's entries come from one leaf.
+// area and releases it; a spanning batch (SCAN_SPAN) then goes on to the next leaf the same way,
+// one latch at a time. Nothing is held between batches, so an idle cursor never blocks a
+// writer. A batch without SCAN_SPAN has entries of one leaf.
 //
 // Resuming (nbtree's scan position, BTScanPosData, kept by the caller between calls). A batch
 // ends with a resume record: the leaf it read, that leaf's recycle generation and version as they
