@@ -3,6 +3,10 @@
 // written straight into the thread's scratch KEY area). For in-page search work (issue 11).
 //
 //   node bench/core-lookup.js [--dist ../other/dist/index.js] [--base <dist>] [--n 1000000] [--m 1000000] [--rounds 5]
+//                             [--many K] [--page-size 4096|8192|16384|...]
+//
+// With --many K, the same lookups go through the raw `lk_get_many` export instead, K keys per
+// call (packed as getMany packs them), so that the batch path's core cost is measured alone.
 //
 // Prints, per build, the median ns per lookup over the rounds and arena bytes per entry (pages x
 // pageSize / entries). With --base, that build runs too, in the same process, rounds alternating
@@ -16,7 +20,10 @@ import { benchArgs } from './args.js';
 const opts = benchArgs('core-lookup.js', {
   dist: { type: 'string' }, base: { type: 'string' }, n: { type: 'number', default: 1_000_000 },
   m: { type: 'number', default: 1_000_000 }, rounds: { type: 'number', default: 5 },
+  many: { type: 'number', default: 0 }, 'page-size': { type: 'number' },
 });
+const MANY = opts.many;
+if (!Number.isInteger(MANY) || MANY < 0) throw new Error('core-lookup.js: --many must be a non-negative integer');
 const N = opts.n, M = opts.m;
 if (!Number.isInteger(N) || N < 1 || !Number.isInteger(M) || M < 0) throw new Error('core-lookup.js: --n must be a positive integer and --m a non-negative one');
 const here = (p) => new URL(p, `file://${process.cwd()}/`).href;
@@ -39,7 +46,7 @@ for (let i = 0; i < M; i++) { y = (Math.imul(y, 1103515245) + 12345) >>> 0; orde
 const runs = {};
 for (const [name, url] of Object.entries(builds)) {
   const lk = await import(url);
-  const conn = await lk.open({ cacheSize: '512MB' });
+  const conn = await lk.open({ cacheSize: '512MB', ...(opts.pageSize ? { pageSize: opts.pageSize } : {}) });
   const s = conn.openSession();
   s.create('table:t');
   const c = s.openCursor('table:t');
@@ -47,7 +54,36 @@ for (const [name, url] of Object.entries(builds)) {
   for (let i = 0; i < N; i++) c.put(keys.subarray(i * 8, i * 8 + 8), val);
   const st = s.stats('table:t');
   // The cursor's dhandle: private in TypeScript, a plain field at run time.
-  runs[name] = { conn, core: conn.core, dh: c.dh, st, ns: [] };
+  const abi = await import(new URL('abi.generated.js', url).href);
+  runs[name] = { conn, core: conn.core, dh: c.dh, st, abi, ns: [] };
+}
+
+/** One round of M lookups through lk_get_many, MANY keys per call: ns per lookup. */
+function roundMany({ core, dh, abi }) {
+  const u8 = core.u8, many = core.x.lk_get_many;
+  const input = core.OUT + abi.BATCH_IN, output = core.OUT + abi.BATCH_OUT;
+  let hits = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < M;) {
+    const n = Math.min(MANY, M - i);
+    let at = input;
+    for (let q = 0; q < n; q++) {
+      const k = order[i + q] * 8;
+      u8[at] = 8; u8[at + 1] = 0;
+      for (let j = 0; j < 8; j++) u8[at + 2 + j] = keys[k + j];
+      at += 10;
+    }
+    const r = many(dh, n, at - input);
+    if (r <= 0) throw new Error(`core-lookup.js: lk_get_many answered ${r}`);
+    for (let q = 0, o = output; q < r; q++) {
+      const len = u8[o] | (u8[o + 1] << 8);
+      if (len === 8) { hits++; o += 10; } else o += 2;
+    }
+    i += r;
+  }
+  const ns = Number(process.hrtime.bigint() - t0) / M;
+  if (hits !== M) throw new Error(`core-lookup.js: ${M - hits} lookups missed`);
+  return ns;
 }
 
 /** One round of M lookups on one build: ns per lookup. */
@@ -67,12 +103,12 @@ function round({ core, dh }) {
 
 const names = Object.keys(runs);
 for (let r = 0; r < opts.rounds && M > 0; r++) {
-  for (const name of r & 1 ? [...names].reverse() : names) runs[name].ns.push(round(runs[name]));
+  for (const name of r & 1 ? [...names].reverse() : names) runs[name].ns.push((MANY ? roundMany : round)(runs[name]));
 }
 const median = (a) => { const b = [...a].sort((p, q) => p - q); return b.length ? b[b.length >> 1] : null; };
 for (const [name, r] of Object.entries(runs)) {
   console.log(JSON.stringify({
-    build: name, n: N, m: M, pageSize: r.conn.pageSize, pages: r.st.pages, depth: r.st.depth,
+    build: name, n: N, m: M, many: MANY || undefined, pageSize: r.conn.pageSize, pages: r.st.pages, depth: r.st.depth,
     arenaBytesPerEntry: +(r.st.pages * r.conn.pageSize / N).toFixed(2),
     nsPerLookup: r.ns.length ? +median(r.ns).toFixed(1) : null, rounds: r.ns.map((v) => +v.toFixed(1)),
   }));

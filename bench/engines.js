@@ -56,9 +56,14 @@ export const sinkValue = () => sunk;
 let loadError;
 export const lastLoadError = () => loadError;
 
-/** A fresh in-memory connection with one empty table and a cursor on it. */
-async function latchkeyTable({ pageSize = 8192, cacheSize = '1GB' } = {}) {
-  const conn = await open({ cacheSize, pageSize });
+/**
+ * A fresh in-memory connection with one empty table and a cursor on it. Without the log (`log:
+ * false`) unless `log` is given: the engines it is compared with keep nothing durable either
+ * (sorted-btree, Map, sqlite-wasm in memory), as WiredTiger's in-memory mode logs nothing; what
+ * the log costs a put is measured on its own (bench/log.js).
+ */
+async function latchkeyTable({ pageSize = 8192, cacheSize = '1GB', log = false } = {}) {
+  const conn = await open({ cacheSize, pageSize, log });
   const s = conn.openSession();
   s.create('table:bench');
   return {

@@ -6,7 +6,7 @@
  */
 
 import { LatchkeyError, invalid } from './errors.js';
-import { type Format, writeBytesAt } from './codec.js';
+import { type Format, writeBytesAt, touchBytes } from './codec.js';
 import { describe } from './args.js';
 
 /** The list of keys a batch call was given: an array, or any other iterable (not a string). */
@@ -39,22 +39,38 @@ export function fromArgument(e: unknown, what: string, where: string): LatchkeyE
   return err;
 }
 
+/** Keys packKeys reads (once each) and loads as a group before it packs them (codec.ts touchBytes). */
+const AHEAD = 32;
+
 /**
  * Packs keys[from..] as [u16 klen][key] into buf from `at`, while `room` bytes (from `at`) still
- * hold a largest one; returns how many; `packed.bytes` says how many bytes they took.
+ * hold a largest one; returns how many; `packed.bytes` says how many bytes they took. Keys are
+ * read a group at a time, each once, and loaded together before the group is packed; a group
+ * takes only keys whose room is certain (touchBytes bounds their size), so every key read is
+ * packed in this call.
  */
 export function packKeys(buf: Uint8Array, at: number, room: number, keys: readonly unknown[], from: number,
   kf: Format, maxKey: number, what: string): number {
   let pos = at;
   const end = at + room - 2 - maxKey;
+  const group: unknown[] = new Array(AHEAD);
   let i = from;
   try {
-    for (; i < keys.length && pos <= end; i++) {
-      const n = writeBytesAt(buf, pos + 2, kf, keys[i], maxKey, 'key');
-      if (n === 0) throw new LatchkeyError('EKEYSIZE', `empty key; accepted: keys of 1 to ${maxKey} bytes`);
-      buf[pos] = n & 0xff;
-      buf[pos + 1] = n >>> 8;
-      pos += 2 + n;
+    while (i < keys.length && pos <= end) {
+      const m = Math.min(AHEAD, keys.length - i);
+      let g = 0;
+      for (let bound = pos; g < m && bound <= end; g++) {
+        const v = keys[i + g];
+        group[g] = v;
+        bound += 2 + Math.min(touchBytes(v), maxKey);
+      }
+      for (let j = 0; j < g; j++, i++) {
+        const n = writeBytesAt(buf, pos + 2, kf, group[j], maxKey, 'key');
+        if (n === 0) throw new LatchkeyError('EKEYSIZE', `empty key; accepted: keys of 1 to ${maxKey} bytes`);
+        buf[pos] = n & 0xff;
+        buf[pos + 1] = n >>> 8;
+        pos += 2 + n;
+      }
     }
   } catch (e) {
     throw fromArgument(e, what, `key ${i}`);
@@ -118,7 +134,10 @@ export function stageKeys(keys: readonly unknown[], kf: Format, maxKey: number, 
 
 /**
  * Packs every entry ([key, value] pairs from any iterable) into a fresh staging buffer, each
- * checked: `valueLimit(klen)` is the largest value with a key of klen bytes.
+ * checked: `valueLimit(klen)` is the largest value with a key of klen bytes. Entries are read a
+ * group at a time (AHEAD of them: the entry, its key, its value, each read once) and their keys
+ * and values loaded together (touchBytes) before the group is packed; a failure while reading is
+ * reported after the entries read before it, so the first bad entry is the one named.
  */
 export function stageEntries(entries: unknown, kf: Format, vf: Format, maxKey: number, maxValue: number,
   itemMax: number, valueLimit: (klen: number) => number, what: string): Staging {
@@ -126,30 +145,60 @@ export function stageEntries(entries: unknown, kf: Format, vf: Format, maxKey: n
     throw invalid(`${what}: entries must be an iterable of [key, value] pairs, got ${describe(entries)}`, 'an array, Map or other iterable of [key, value] arrays');
   }
   const s = new Staging();
+  const ks: unknown[] = new Array(AHEAD);
+  const vs: unknown[] = new Array(AHEAD);
   let i = 0;
+  let failure: { e: unknown } | undefined;
+  let it: Iterator<unknown> | undefined;
+  // As for-of would: an iterator left early (a bad entry) is closed, one that threw is not.
+  let open = false;
   try {
-    for (const e of entries as Iterable<unknown>) {
-      if (!Array.isArray(e) || e.length !== 2) {
-        throw invalid(`entry must be a [key, value] array, got ${Array.isArray(e) ? `an array of ${e.length}` : describe(e)}`, 'a [key, value] array of two');
+    it = (entries as Iterable<unknown>)[Symbol.iterator]();
+    for (let done = false; !done;) {
+      let g = 0;
+      try {
+        for (; g < AHEAD; g++) {
+          open = false;
+          const r = it.next();
+          if (r.done) { done = true; break; }
+          open = true;
+          const e = r.value;
+          if (!Array.isArray(e) || e.length !== 2) {
+            throw invalid(`entry must be a [key, value] array, got ${Array.isArray(e) ? `an array of ${e.length}` : describe(e)}`, 'a [key, value] array of two');
+          }
+          ks[g] = e[0];
+          vs[g] = e[1];
+          touchBytes(ks[g]);
+          touchBytes(vs[g]);
+        }
+      } catch (e) {
+        failure = { e };
+        done = true;
       }
-      s.reserve(4 + maxKey + maxValue);
-      const b = s.buf;
-      const at = s.length;
-      const kl = writeBytesAt(b, at + 4, kf, e[0], maxKey, 'key');
-      if (kl === 0) throw new LatchkeyError('EKEYSIZE', `empty key; accepted: keys of 1 to ${maxKey} bytes`);
-      const vl = writeBytesAt(b, at + 4 + kl, vf, e[1], maxValue, 'value', ' (a quarter page)');
-      // The core has the exact limit where key + value binds (4 KiB pages); ask it only then.
-      if (kl + vl > itemMax && vl > valueLimit(kl)) {
-        throw new LatchkeyError('EVALUESIZE', `value of ${vl} bytes exceeds the limit of ${valueLimit(kl)} bytes (key + value at most ${itemMax} bytes)`);
+      s.reserve(g * (4 + maxKey + maxValue));
+      for (let j = 0; j < g; j++) {
+        const b = s.buf;
+        const at = s.length;
+        const kl = writeBytesAt(b, at + 4, kf, ks[j], maxKey, 'key');
+        if (kl === 0) throw new LatchkeyError('EKEYSIZE', `empty key; accepted: keys of 1 to ${maxKey} bytes`);
+        const vl = writeBytesAt(b, at + 4 + kl, vf, vs[j], maxValue, 'value', ' (a quarter page)');
+        // The core has the exact limit where key + value binds (4 KiB pages); ask it only then.
+        if (kl + vl > itemMax && vl > valueLimit(kl)) {
+          throw new LatchkeyError('EVALUESIZE', `value of ${vl} bytes exceeds the limit of ${valueLimit(kl)} bytes (key + value at most ${itemMax} bytes)`);
+        }
+        b[at] = kl & 0xff;
+        b[at + 1] = kl >>> 8;
+        b[at + 2] = vl & 0xff;
+        b[at + 3] = vl >>> 8;
+        s.length = at + 4 + kl + vl;
+        s.count = ++i;
       }
-      b[at] = kl & 0xff;
-      b[at + 1] = kl >>> 8;
-      b[at + 2] = vl & 0xff;
-      b[at + 3] = vl >>> 8;
-      s.length = at + 4 + kl + vl;
-      s.count = ++i;
     }
+    if (failure) throw failure.e;
   } catch (e) {
+    if (open) {
+      try { it?.return?.(); } catch { /* the entry's own failure is the one reported */ }
+    }
     throw fromArgument(e, what, `entry ${i}`);
   }
   return s;

@@ -741,7 +741,7 @@ export class Connection extends EventTarget implements SessionOwner {
       }
       const seq = this.core.x.lk_conn_get(LAST_SEQ) + 1;
       try {
-        await this.publishImage(store, this.takeDelta(seq) ?? this.takeImage(seq, true), release);
+        await this.publishImage(store, (await this.takeDelta(seq)) ?? this.takeImage(seq, true), release);
       } catch (e) {
         // takeImage named `seq` in IMAGE_SEQ, which was not published: the trees equal no image.
         this.core.x.lk_conn_set(IMAGE_SEQ, 0);
@@ -996,16 +996,18 @@ export class Connection extends EventTarget implements SessionOwner {
   /**
    * An incremental checkpoint of the changes since the last one (bindings/delta.ts), or undefined
    * where a full image is due: no base (after a step-up, or with the log off), the records since
-   * it no longer retained, DELTA_CHAIN_MAX deltas already, or changes past a quarter of the full
-   * image (the merge). The position and the tables are read inside the write gate, as an image's.
+   * it not all this writer's, DELTA_CHAIN_MAX deltas already, changes past a quarter of the full
+   * image (the merge), or the records not to be had (LogWriter.history: it flushes the log to the
+   * delta's position and reads back what it did not keep; a failure there costs a full image, not
+   * the checkpoint). The position and the tables are read inside the write gate, as an image's.
    */
-  private takeDelta(seq: number): Image | undefined {
+  private async takeDelta(seq: number): Promise<Image | undefined> {
     const log = this.liveLog();
     const base = this.deltaBase;
     const x = this.core.x;
     // The base must be the newest record (another thread's checkpoint, or a term record, since: a full image).
     if (!base || !log || base.chain.length >= DELTA_CHAIN_MAX || x.lk_conn_get(LAST_SEQ) !== base.chain[base.chain.length - 1]
-      || !log.retained(base.lsn)) return undefined;
+      || !log.hasHistory(base.lsn)) return undefined;
     let lsn: number;
     let live: ReturnType<typeof liveTables>;
     x.lk_gate_close();
@@ -1016,8 +1018,9 @@ export class Connection extends EventTarget implements SessionOwner {
     } finally {
       x.lk_gate_open();
     }
-    const { chunks, start } = log.retained(base.lsn)!; // drained again: every record before lsn is complete
-    const changes = collectChanges(chunks, start, base.lsn, lsn);
+    const history = await log.history(base.lsn, lsn).catch(() => undefined);
+    if (!history) return undefined; // takeImage sets IMAGE_SEQ again in its gate
+    const changes = collectChanges(history.chunks, history.start, base.lsn, lsn);
     let bytes = 0;
     for (const t of changes.values()) for (const r of t.records.values()) bytes += r.length;
     if (base.changedBytes + bytes > base.fullBytes / 4) return undefined; // takeImage sets IMAGE_SEQ again in its gate
@@ -1109,7 +1112,7 @@ export class Connection extends EventTarget implements SessionOwner {
       : { chain: [seq], lsn: image.lsn, fullBytes: image.blobs.reduce((n, b) => n + (b?.length ?? 0), 0), changedBytes: 0 };
     if (this.log) {
       this.log.checkpointed(image.lsn);
-      this.log.dropRetained(image.lsn);
+      this.log.dropHistory(image.lsn);
     }
     await this.truncateLog(store);
   }

@@ -225,7 +225,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
         const len = u8[o] | (u8[o + 1] << 8);
         o += 2;
         if (len !== BATCH_NOTFOUND) {
-          values[done + i] = (this.vf === 'u' ? u8.slice(o, o + len) : readBytes(core, this.vf, o, len)) as V;
+          values[done + i] = readBytes(core, this.vf, o, len) as V;
           o += len;
         } else {
           values[done + i] = undefined; // no hole: an absent key's slot holds undefined

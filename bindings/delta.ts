@@ -5,7 +5,8 @@
  * it builds on) and `chain` (every checkpoint from the last full image to itself, in order). Its
  * tables list every live table at its log position; each table's blob holds that table's changes
  * since `prev`: the last log record of each key changed (a put with its value, or a remove),
- * copied from the log records the leader drained (bindings/log.ts), once per key. A table marked
+ * copied from the leader's log records since `prev` (LogWriter.history in bindings/log.ts: the
+ * log flushed to the delta's position, its segments' records kept or read back), once per key. A table marked
  * `reset` was created (or dropped and created again) since `prev`: it starts empty. A table of
  * `prev` that the delta does not list was dropped.
  *
@@ -33,7 +34,7 @@ export const DELTA_CHAIN_MAX = 8;
 
 const padded = (len: number) => (len + 7) & ~7;
 
-/** One table's changes: the last record of each key (a view into the drained chunks). */
+/** One table's changes: the last record of each key (a view into the history's chunks). */
 export interface TableChanges {
   reset: boolean;
   records: Map<string, Uint8Array>;

@@ -73,6 +73,13 @@ export const SEGMENT_PREFIX = 'wal-';
  * 3.7, 6 and then 10 s as the log of 10-put flushes grew).
  */
 export const CHECKPOINT_SEGMENTS = 1024;
+/** The segment buffer's first size in record bytes (a whole ring's drain fits; it grows to the largest round: LogWriter.segment). */
+const SEGMENT_BUFFER = LOG_RING_SIZE;
+/**
+ * A published segment of at most this many record bytes keeps a copy of them for the next
+ * incremental checkpoint; a larger one is read back (LogWriter.segments).
+ */
+export const KEEP_RECORDS = 64 * 1024;
 export const segmentName = (start: number) => `${SEGMENT_PREFIX}${String(start).padStart(16, '0')}`;
 const startOf = (name: string) => Number(name.slice(SEGMENT_PREFIX.length));
 
@@ -102,41 +109,22 @@ export class LogGap extends LatchkeyError {
   }
 }
 
-/** Chunks as one array (the one chunk itself when there is one). */
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
-  return out;
-}
-
 /** A record's length in the log (padded to 8). */
 const padded = (len: number) => (len + 7) & ~7;
 
 /**
- * Encodes a segment of `chunks` (record bytes, crc filled in) from position `start`. One drained
- * chunk has room for the header before it (LogWriter.drain): no copy. Several are copied into
- * `into` where it is big enough (the writer's reused buffer: memory touched for the first time
- * costs a put more than the copy itself, bench/log-parts.js), else into a new buffer.
+ * Makes `out` a segment from position `start`: its records (crc filled in) are already in it after
+ * SEGMENT_HEADER bytes (the writer drains into its segment buffer: LogWriter.drain); this writes
+ * the header in front of them.
  */
-export function encodeSegment(start: number, chunks: Uint8Array[], term: number, flags: number, into?: Uint8Array): Uint8Array {
-  const bytes = chunks.reduce((n, c) => n + c.length, 0);
-  const only = chunks.length === 1 && chunks[0].byteOffset === SEGMENT_HEADER ? chunks[0] : undefined;
-  const out = only ? new Uint8Array(only.buffer, 0, SEGMENT_HEADER + bytes)
-    : into && into.length >= SEGMENT_HEADER + bytes ? into.subarray(0, SEGMENT_HEADER + bytes) : new Uint8Array(SEGMENT_HEADER + bytes);
+export function encodeSegment(start: number, out: Uint8Array, term: number, flags: number): Uint8Array {
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(0, SEGMENT_MAGIC, true);
   dv.setBigUint64(8, BigInt(start), true);
-  dv.setBigUint64(16, BigInt(start + bytes), true);
+  dv.setBigUint64(16, BigInt(start + out.length - SEGMENT_HEADER), true);
   dv.setUint32(24, term, true);
   dv.setUint32(28, flags, true);
   dv.setUint32(4, crc32(out, 8, SEGMENT_HEADER), true);
-  let at = SEGMENT_HEADER;
-  for (const c of only ? [] : chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
   return out;
 }
 
@@ -402,23 +390,29 @@ export async function replay(store: PageStore, target: ReplayTarget, from: numbe
 export class LogWriter {
   private readonly x: CoreThread['x'];
   private readonly words: Int32Array;
-  /** Drained records not yet in a published segment, from position pendingStart. */
-  private pending: Uint8Array[] = [];
+  /**
+   * Drained records not yet in a published segment: `pendingBytes` bytes from position
+   * pendingStart, in `segment` after SEGMENT_HEADER bytes of room, so that a round publishes the
+   * buffer as it is (encodeSegment writes the header): the drain's copy out of the ring is the
+   * only one. While a round's publish holds its buffer, the drain fills the other (`spare`), and
+   * a round whose publish resolved keeps its buffer as the next spare: memory touched for the
+   * first time costs a put more than the copy itself (bench/log-parts.js), and a store keeps no
+   * reference to a blob's bytes once its publish resolved. A buffer whose publish failed is
+   * dropped (a store's timed-out call may still be reading it). Each grows to the largest round.
+   */
+  private segment: Uint8Array = new Uint8Array(SEGMENT_HEADER + SEGMENT_BUFFER);
+  private pendingBytes = 0;
   private pendingStart = 0;
+  private spare: Uint8Array | undefined = undefined;
   /**
-   * Every record drained since retainedStart (the same chunks as pending, kept after they are
-   * written): the changes an incremental checkpoint writes (bindings/delta.ts). Dropped up to each
-   * checkpoint's position.
+   * The segments this writer published since historyStart (its term's start, then each
+   * checkpoint's position), in log order: the history an incremental checkpoint takes its changes
+   * from (bindings/delta.ts, history()). A small one keeps a copy of its records (reading it back
+   * would cost a request on a server home); a larger one's are read back from the store when a
+   * checkpoint needs them, so that records are not held in memory until the next checkpoint.
    */
-  private retainedChunks: Uint8Array[] = [];
-  private retainedStart = 0;
-  /**
-   * The buffer a segment of several chunks is copied into (encodeSegment), reused round after
-   * round: a store keeps no reference to a blob's bytes once its publish resolved. Undefined while
-   * a round's publish holds it, and dropped if that publish failed (a store's timed-out call may
-   * still be reading it); it grows to twice the largest such segment at most.
-   */
-  private segmentBuffer: Uint8Array | undefined;
+  private segments: { start: number; end: number; records?: Uint8Array }[] = [];
+  private historyStart = 0;
   private running: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private seenRequest = 0;
@@ -472,10 +466,10 @@ export class LogWriter {
     x.lk_log_start(pos);
     this.epoch = x.lk_log_epoch();
     x.lk_log_term_start();
-    this.pending = [];
+    this.pendingBytes = 0;
     this.pendingStart = pos;
-    this.retainedChunks = [];
-    this.retainedStart = pos;
+    this.segments = [];
+    this.historyStart = pos;
     this.nextFlags = SEGMENT_TERM_START;
     this.core.hooks.logFull = () => this.drain();
     try {
@@ -545,7 +539,7 @@ export class LogWriter {
     this.core.hooks.logFull = () => {};
   }
 
-  /** Copies every complete record out of the log buffer into `pending` (synchronous). */
+  /** Copies every complete record out of the log buffer into the pending ones (synchronous). */
   drain(): void {
     const { x, core } = this;
     const ring = x.lk_log_ring();
@@ -554,27 +548,76 @@ export class LogWriter {
       if (n === 0) return;
       const pos = x.lk_log_position(DRAINED);
       const off = pos % LOG_RING_SIZE;
-      const chunk = new Uint8Array(SEGMENT_HEADER + n).subarray(SEGMENT_HEADER); // room for a segment header (encodeSegment)
+      const at = this.room(n);
       const first = Math.min(n, LOG_RING_SIZE - off);
-      chunk.set(core.u8.subarray(ring + off, ring + off + first));
-      if (first < n) chunk.set(core.u8.subarray(ring, ring + n - first), first);
+      this.segment.set(core.u8.subarray(ring + off, ring + off + first), at);
+      if (first < n) this.segment.set(core.u8.subarray(ring, ring + n - first), at + first);
       if (!x.lk_log_release(n, this.epoch)) return; // the log was started again meanwhile: not ours
-      this.pending.push(chunk); // each record's crc is in it: its appender computed it
-      this.retainedChunks.push(chunk);
+      this.pendingBytes += n; // each record's crc is in it: its appender computed it
     }
   }
 
-  /** The drained records from position `from` on, if they are all still retained. */
-  retained(from: number): { chunks: Uint8Array[]; start: number } | undefined {
-    this.drain();
-    return from >= this.retainedStart ? { chunks: this.retainedChunks, start: this.retainedStart } : undefined;
+  /** Where `n` more pending bytes go in `segment`, grown (to twice its size at least) if they do not fit. */
+  private room(n: number): number {
+    const at = SEGMENT_HEADER + this.pendingBytes;
+    if (at + n > this.segment.length) {
+      const grown = new Uint8Array(Math.max(at + n, 2 * this.segment.length));
+      grown.set(this.segment.subarray(0, at));
+      this.segment = grown;
+    }
+    return at;
   }
 
-  /** Lets go of the retained chunks wholly before `pos` (a checkpoint's position). */
-  dropRetained(pos: number): void {
-    while (this.retainedChunks.length > 0 && this.retainedStart + this.retainedChunks[0].length <= pos) {
-      this.retainedStart += this.retainedChunks.shift()!.length;
+  /** Puts `records` (from position `start`) back in front of the pending ones, in a fresh buffer (a failed round's). */
+  private unshift(start: number, records: Uint8Array): void {
+    const next = new Uint8Array(Math.max(SEGMENT_HEADER + records.length + this.pendingBytes, this.segment.length));
+    next.set(records, SEGMENT_HEADER);
+    next.set(this.segment.subarray(SEGMENT_HEADER, SEGMENT_HEADER + this.pendingBytes), SEGMENT_HEADER + records.length);
+    this.segment = next;
+    this.pendingBytes += records.length;
+    this.pendingStart = start;
+  }
+
+  /** Is the history from position `from` on all this writer's (history() can give it)? */
+  hasHistory(from: number): boolean {
+    return from >= this.historyStart;
+  }
+
+  /**
+   * The records from position `from` to `to` at least, as the records of the segments that hold
+   * them from position `start` (the first may start before `from`): an incremental checkpoint's
+   * changes (bindings/delta.ts). The log is flushed to `to` first, so every one of them is in a
+   * published segment; those without a kept copy are read back from the store and checked as
+   * replay checks them. Undefined where that history is not all this writer's (hasHistory) or a
+   * segment read back is not the one it published: the caller writes a full image instead.
+   */
+  async history(from: number, to: number): Promise<{ chunks: Uint8Array[]; start: number } | undefined> {
+    if (!this.hasHistory(from)) return undefined;
+    await this.flush(to);
+    const segs = this.segments.filter((g) => g.end > from && g.start < to);
+    if (segs.length === 0 || segs[0].start > from) return from === to ? { chunks: [], start: from } : undefined;
+    const chunks: Uint8Array[] = [];
+    for (const g of segs) {
+      const records = g.records ?? await this.readBack(g.start, g.end);
+      if (!records) return undefined;
+      chunks.push(records);
     }
+    return { chunks, start: segs[0].start };
+  }
+
+  /** The records of this writer's published segment at `start`, read back and checked; undefined if it is not there whole. */
+  private async readBack(start: number, end: number): Promise<Uint8Array | undefined> {
+    const name = segmentName(start);
+    const bytes = await this.store.read(name);
+    if (!bytes) return undefined;
+    const seg = parseSegment(name, bytes);
+    return seg.bad || seg.end !== end ? undefined : bytes.subarray(SEGMENT_HEADER, SEGMENT_HEADER + end - start);
+  }
+
+  /** Lets go of the history wholly before `pos` (a checkpoint's position). */
+  dropHistory(pos: number): void {
+    while (this.segments.length > 0 && this.segments[0].end <= pos) this.segments.shift();
+    this.historyStart = Math.max(this.historyStart, pos);
   }
 
   /**
@@ -587,39 +630,38 @@ export class LogWriter {
       return true;
     }
     this.drain();
-    if (this.pending.length === 0) return true;
-    const chunks = this.pending;
+    if (this.pendingBytes === 0) return true;
     const start = this.pendingStart;
-    const bytes = chunks.reduce((n, c) => n + c.length, 0);
-    this.pending = [];
+    const bytes = this.pendingBytes;
+    const buffer = this.segment;
+    const records = buffer.subarray(SEGMENT_HEADER, SEGMENT_HEADER + bytes);
+    this.segment = this.spare ?? new Uint8Array(buffer.length);
+    this.spare = undefined;
+    this.pendingBytes = 0;
     this.pendingStart = start + bytes;
     const term = this.x.lk_conn_get(0);
     let end = start + bytes;
     let published: boolean;
-    let into = this.segmentBuffer ?? new Uint8Array(0);
-    if (chunks.length > 1 && into.length < SEGMENT_HEADER + bytes) into = new Uint8Array(Math.max(SEGMENT_HEADER + bytes, 2 * into.length));
-    this.segmentBuffer = undefined;
     try {
-      published = await this.store.publish(segmentName(start), encodeSegment(start, chunks, term, this.nextFlags, into));
+      published = await this.store.publish(segmentName(start), encodeSegment(start, buffer.subarray(0, SEGMENT_HEADER + bytes), term, this.nextFlags));
     } catch (e) {
       // Not written, or not known to be: the records go back in front, for the next round; flushes
       // of other threads waiting meanwhile are told (SB_LOG_FAILED), as this thread's are by the rejection.
-      this.pending = [...chunks, ...this.pending];
-      this.pendingStart = start;
+      this.unshift(start, records);
       this.uncertain = start;
       this.failed();
       throw e;
     }
-    this.segmentBuffer = into;
     if (!published) {
-      const landed = start === this.uncertain ? await this.ownLanded(start, chunks, term) : undefined;
+      const landed = start === this.uncertain ? await this.ownLanded(start, records, term) : undefined;
       if (landed === undefined) return false;
       // The failed attempt landed after all: durable to its end; the rest goes in the next segment.
       end = landed;
-      const rest = concat(chunks).subarray(landed - start);
-      if (rest.length > 0) this.pending = [rest, ...this.pending];
-      this.pendingStart = landed;
+      if (landed < start + bytes) this.unshift(landed, records.subarray(landed - start));
     }
+    const kept = end - start;
+    this.segments.push({ start, end, ...(kept <= KEEP_RECORDS ? { records: records.slice(0, kept) } : {}) });
+    this.spare = buffer;
     this.uncertain = -1;
     this.nextFlags = 0;
     if (this.active) this.x.lk_log_set_durable(end);
@@ -630,14 +672,13 @@ export class LogWriter {
   /**
    * The end of the segment at `start` if it is this writer's own earlier attempt, one whose
    * publish failed (EIO: a stalled server, a lost answer) but landed anyway: this term's, its
-   * records the first of `chunks`. Undefined for another writer's (a newer leader's: fenced).
+   * records the first of `ours`. Undefined for another writer's (a newer leader's: fenced).
    */
-  private async ownLanded(start: number, chunks: Uint8Array[], term: number): Promise<number | undefined> {
+  private async ownLanded(start: number, ours: Uint8Array, term: number): Promise<number | undefined> {
     const stored = await this.store.read(segmentName(start));
     if (!stored) return undefined;
     const h = segmentHeader(stored);
     if (typeof h === 'string' || h.start !== start || h.term !== term) return undefined;
-    const ours = concat(chunks);
     const len = h.end - start;
     return len <= ours.length && compareBytes(stored.subarray(SEGMENT_HEADER), ours.subarray(0, len)) === 0 ? h.end : undefined;
   }

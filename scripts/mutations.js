@@ -307,6 +307,13 @@ export const MUTATIONS = [
     tests: ['test/election.test.ts'],
   },
   {
+    name: 'log: an incremental checkpoint takes a segment it read back from the store unchecked (a damaged record goes into a delta)',
+    file: 'bindings/log.ts',
+    find: '    return seg.bad || seg.end !== end ? undefined : bytes.subarray(',
+    replace: '    return false ? undefined : bytes.subarray(',
+    tests: ['test/log.test.ts'],
+  },
+  {
     name: 'log: a worker\'s flush resolves once the writer drained its records, before they are durable',
     file: 'bindings/log.ts',
     find: '  while (x.lk_log_position(DURABLE) < target) {\n',
@@ -323,8 +330,16 @@ export const MUTATIONS = [
   {
     name: 'log: a segment whose failed publish landed anyway is taken for a newer leader\'s (a spurious fence)',
     file: 'bindings/log.ts',
-    find: 'const landed = start === this.uncertain ? await this.ownLanded(start, chunks, term) : undefined;',
-    replace: 'const landed = false ? await this.ownLanded(start, chunks, term) : undefined;',
+    find: 'const landed = start === this.uncertain ? await this.ownLanded(start, records, term) : undefined;',
+    replace: 'const landed = false ? await this.ownLanded(start, records, term) : undefined;',
     tests: ['test/nats-worker-flush.test.ts'],
+  },
+  {
+    name: 'a batch group reads keys the chunk then has no room for (read again by the next chunk)',
+    file: 'bindings/batch.ts',
+    // ...and packs up to the room instead: the keys read past it are read again by the next chunk.
+    find: 'for (let bound = pos; g < m && bound <= end; g++) {\n        const v = keys[i + g];\n        group[g] = v;\n        bound += 2 + Math.min(touchBytes(v), maxKey);\n      }\n      for (let j = 0; j < g; j++, i++) {',
+    replace: 'for (let bound = pos; g < m; g++) {\n        const v = keys[i + g];\n        group[g] = v;\n        bound += 2 + Math.min(touchBytes(v), maxKey);\n      }\n      for (let j = 0; j < g && pos <= end; j++, i++) {',
+    tests: ['test/errors-batches.test.ts'],
   },
 ];

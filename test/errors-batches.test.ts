@@ -98,6 +98,39 @@ describe('batch calls: bad input is refused naming the index, and nothing is app
     refused(() => cu.removeMany(any([good(), new Proxy(bytes(3), {})])), 'EINVAL', 'removeMany: key 1:', 'posing as a Uint8Array');
   });
 
+  // The batch calls read their keys (and entries) a group at a time ahead of packing them
+  // (bindings/batch.ts, AHEAD), across several chunks of the scratch area: every element is still
+  // read exactly once, whether the room of a chunk ends inside a group or not (keys of mixed
+  // lengths, 'u' and 'S'), and the values come back in order. Would fail with a group that reads
+  // keys the chunk then has no room for (read again by the next chunk).
+  it('a Proxy of a key list or entry list has each element read exactly once, across chunks', () => {
+    const counted = <T,>(list: T[]) => {
+      const reads = new Map<string, number>();
+      const proxy = new Proxy(list, { get: (t, p, r) => { if (typeof p === 'string' && /^\d+$/.test(p)) reads.set(p, (reads.get(p) ?? 0) + 1); return Reflect.get(t, p, r); } });
+      const once = () => list.every((_, i) => reads.get(String(i)) === 1) && reads.size === list.length;
+      return { proxy, once, reads };
+    };
+    const N = 15_000;
+    const keyOf = (i: number) => bytes(1 + (i % 37), i & 0xff).map((b, j) => (j === 0 ? b : (i >> (j % 3) * 5) & 0xff));
+    const entries = counted(Array.from({ length: N }, (_, i) => [keyOf(i), bytes(1 + (i % 5), i & 0x7f)] as [Uint8Array, Uint8Array]));
+    cu.putMany(entries.proxy);
+    expect(entries.once()).toBe(true);
+    const expected = new Map(entries.proxy.map(([k, v]) => [hex(k), hex(v)]));
+    const keys = counted(Array.from({ length: N }, (_, i) => keyOf(i)));
+    const got = cu.getMany(keys.proxy);
+    expect(keys.once()).toBe(true);
+    expect(got.map((v, i) => [hex(keyOf(i)), v && hex(v)])).toEqual(Array.from({ length: N }, (_, i) => [hex(keyOf(i)), expected.get(hex(keyOf(i)))]));
+    const strings = counted(Array.from({ length: 3000 }, (_, i) => 'k'.repeat(1 + (i % 60)) + String.fromCodePoint(0x41 + (i % 26), 0x3b1 + (i % 20))));
+    cs.putMany(strings.proxy.map((k) => [k, k]));
+    const plain = strings.proxy.slice();
+    const sget = counted(plain.slice());
+    expect(cs.getMany(sget.proxy)).toEqual(plain);
+    expect(sget.once()).toBe(true);
+    const removed = counted(keys.proxy.slice());
+    expect(cu.removeMany(removed.proxy)).toBe(expected.size);
+    expect(removed.once()).toBe(true);
+  });
+
   it('batches() options are checked as range() options are, named batches', () => {
     refused(() => cu.batches(any({ gt: good(), gte: good() })).next(), 'EINVAL', 'batches: both gt and gte given');
     refused(() => cu.batches(any({ limit: -1 })).next(), 'EINVAL', 'batches: limit -1', 'accepted: a non-negative integer');

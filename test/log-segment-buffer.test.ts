@@ -1,13 +1,14 @@
-// The log writer's reused segment buffer (bindings/log.ts, LogWriter.segmentBuffer): a segment of
-// several drained chunks is copied into one buffer that the writer keeps for the next such
-// segment once the publish resolved (fresh memory costs a put more than the copy:
-// bench/log-parts.js). A store may still be reading a blob's bytes after its publish rejected
-// (a call that timed out but runs on), so after a failed publish the writer drops that buffer.
+// The log writer's reused segment buffers (bindings/log.ts, LogWriter.segment and spare): the
+// writer drains records into a buffer with room for the segment's header in front and publishes
+// it as it is; a round whose publish resolved keeps its buffer for a later round (fresh memory
+// costs a put more than the copy: bench/log-parts.js). A store may still be reading a blob's
+// bytes after its publish rejected (a call that timed out but runs on), so after a failed publish
+// the writer drops that buffer. Segments here hold several drains each.
 //
-// Shown to fail without the drop: with `this.segmentBuffer = into` moved into a `finally` (the
-// buffer kept after a failure too), the test fails with "AssertionError: expected the refused
-// segment's bytes unchanged: expected false to be true" (the retry's segment, with its new end in
-// the header, was written over the bytes the failed call still held).
+// Shown to fail without the drop: with `this.spare = buffer` added to the failed publish's
+// `catch` (the buffer kept after a failure too), the test fails with "AssertionError: expected
+// the refused segment's bytes unchanged: expected false to be true" (a later round's segment was
+// drained into the bytes the failed call still held).
 import { describe, expect, it } from 'vitest';
 import { MemoryPageStore, type Connection } from '../dist/index.js';
 import { openTest } from './helpers.js';

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, writeFileSync, truncateSync, statSync } from
 import { join } from 'node:path';
 import { MemoryPageStore, type PageStore, type Connection } from '../dist/index.js';
 import { LOG_RING_SIZE } from '../dist/abi.generated.js';
-import { CHECKPOINT_SEGMENTS } from '../dist/log.js';
+import { CHECKPOINT_SEGMENTS, KEEP_RECORDS } from '../dist/log.js';
 import { testHomes, openTest, rng, TEST_DEBUG, withWorkers, levelInfo, latchWord, waitFor, LATCH_WAITERS } from './helpers.js';
 
 const { tempHome, connect, close } = testHomes('log');
@@ -555,6 +555,15 @@ describe('a full log buffer', () => {
 });
 
 /** A MemoryPageStore counting the bytes of blobs written (checkpoint images and deltas). */
+/** A MemoryPageStore that counts reads of log segments. */
+class ReadCountingStore extends MemoryPageStore {
+  walReads = 0;
+  async read(name: string): Promise<Uint8Array | undefined> {
+    if (name.startsWith('wal-')) this.walReads++;
+    return super.read(name);
+  }
+}
+
 class CountingStore extends MemoryPageStore {
   blobBytes = 0;
   async write(name: string, data: Uint8Array): Promise<void> {
@@ -565,6 +574,15 @@ class CountingStore extends MemoryPageStore {
 
 describe('incremental checkpoints', () => {
   const dump = (c: Connection, uri: string) => [...c.openSession().openCursor<string, string>(uri).range()];
+  /** A leader on `store` with a table 'table:t' of strings, and a cursor on it. */
+  const leaderOn = async (store: PageStore) => {
+    const c = await connect({ home: store });
+    const s = c.openSession();
+    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
+    return { c, s, cur: s.openCursor('table:t') };
+  };
+  /** The newest checkpoint record of `store`, parsed. */
+  const latestRecord = async (store: PageStore) => JSON.parse(new TextDecoder().decode((await store.read((await store.list('log-')).at(-1)!))!.subarray(8)));
 
   it('a checkpoint after changing 10 keys of 20000 writes under 1% of the full image; a reader loads the chain', async () => {
     const store = new CountingStore();
@@ -619,10 +637,7 @@ describe('incremental checkpoints', () => {
 
   it('a damaged delta is ECORRUPT naming the checkpoint, the table and its blob', async () => {
     const store = new MemoryPageStore();
-    const c = await connect({ home: store });
-    const s = c.openSession();
-    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
-    const cur = s.openCursor('table:t');
+    const { s, cur } = await leaderOn(store);
     for (let i = 0; i < 1000; i++) cur.put(`k${pad(i)}`, 'v');
     await s.checkpoint();
     cur.put('k00000001', 'w');
@@ -636,17 +651,49 @@ describe('incremental checkpoints', () => {
     });
   });
 
+  // A delta's records come from the segments since the last checkpoint (LogWriter.history): a
+  // segment of at most KEEP_RECORDS record bytes keeps a copy, a larger one is read back from the
+  // store and checked as replay checks it; one that does not check makes the checkpoint a full
+  // image. Shown to fail without the check (readBack returning the stored bytes unparsed): the
+  // damaged record went into a delta and the checkpoint's record named a chain ("AssertionError:
+  // expected [ 2, 3, 4 ] to be undefined").
+  it('a delta over segments too large to keep reads them back from the store; a damaged one gives a full image, never a wrong delta', async () => {
+    const store = new ReadCountingStore();
+    const { c, s, cur } = await leaderOn(store);
+    for (let i = 0; i < 10_000; i++) cur.put(`k${pad(i)}`, 'base');
+    await s.checkpoint(); // full
+    const latest = () => latestRecord(store);
+    /** Enough changes of the same 100 keys for a segment past KEEP_RECORDS, flushed; then a small one. */
+    const change = async (v: string) => {
+      for (let i = 0; i < (2 * KEEP_RECORDS) / 48; i++) cur.put(`k${pad((i * 7) % 100)}`, `${v}${i}`);
+      await s.flush();
+      cur.put('k00009999', v);
+      await s.flush();
+    };
+    await change('a');
+    store.walReads = 0;
+    await s.checkpoint();
+    expect(store.walReads).toBeGreaterThan(0); // read back
+    expect((await latest()).chain).toHaveLength(2); // a delta
+    const f = await connect({ home: store, role: 'follower' });
+    expect(dump(f, 'table:t')).toEqual(dump(c, 'table:t'));
+    await change('b');
+    const big = (await store.list('wal-')).map((n) => [n, store.raw(n)!] as const).filter(([, b]) => b.length > KEEP_RECORDS).at(-1)!;
+    big[1][big[1].length - 3] ^= 1; // a value byte of its last record
+    await s.checkpoint();
+    expect((await latest()).chain).toBeUndefined(); // a full image
+    await f.reconfigure({ checkpoint: 'latest' });
+    expect(dump(f, 'table:t')).toEqual(dump(c, 'table:t'));
+  });
+
   it('when the changes pass a quarter of the full image, the checkpoint writes a full image again (the merge)', async () => {
     const store = new CountingStore();
-    const c = await connect({ home: store });
-    const s = c.openSession();
-    s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
-    const cur = s.openCursor('table:t');
+    const { s, cur } = await leaderOn(store);
     for (let i = 0; i < 4000; i++) cur.put(`k${pad(i)}`, 'v');
     await s.checkpoint();
     for (let i = 0; i < 4000; i++) cur.put(`k${pad(i)}`, 'w'); // every key changed
     await s.checkpoint();
-    const rec = JSON.parse(new TextDecoder().decode((await store.read((await store.list('log-')).at(-1)!))!.subarray(8)));
+    const rec = await latestRecord(store);
     expect(rec.chain).toBeUndefined();
     expect(rec.prev).toBeUndefined();
   });
