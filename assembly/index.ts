@@ -26,8 +26,8 @@ import {
 import { btreeGet } from "./btree/search";
 import { btreePut } from "./btree/insert";
 import { btreeRemove } from "./btree/remove";
-import { scanForward, scanBackward, scanKept } from "./btree/scan";
-import { batchGet, batchPut, batchRemove, columnsBegin, columnsEnd } from "./btree/batch";
+import { scanForward, scanBackward, scanKept, SCAN_BYTES, SCAN_REVERSE, SCAN_SPAN } from "./btree/scan";
+import { batchGet, batchPut, batchRemove, columnsBegin, columnsEnd, columnsPack } from "./btree/batch";
 import { btreeStats } from "./btree/stats";
 import { dumpLevel, dumpDeleted } from "./btree/dump";
 import { verifyTree } from "./verify";
@@ -484,26 +484,29 @@ export function lk_log_apply(len: i32): i32 {
 
 /**
  * One columnar scan batch (cursor.batches()): lk_scan, its entries written as the COLUMNS_*
- * regions (assembly/btree/batch.ts) instead of items; the header and resume record as lk_scan's.
+ * regions (assembly/btree/batch.ts) instead of items, then packed together from COLUMNS_KEY_ENDS
+ * (columnsPack); the header and resume record as lk_scan's, and SCAN_BYTES the packed bytes.
  */
 export function lk_scan_columns(
-  dh: i32, reverse: i32, mode: i32, klen: i32, endMode: i32, endLen: i32, limit: i32, taken: i32,
+  dh: i32, flags: i32, mode: i32, klen: i32, endMode: i32, endLen: i32, limit: i32, taken: i32,
 ): i32 {
   columnsBegin();
-  const v = lk_scan(dh, reverse, mode, klen, endMode, endLen, limit, taken);
+  const v = lk_scan(dh, flags, mode, klen, endMode, endLen, limit, taken);
   columnsEnd();
+  if (v > 0) store<u32>(sOut() + SCAN_BYTES, <u32>columnsPack(<usize>v));
   return v;
 }
 
 /**
- * One scan batch (assembly/btree/scan.ts). reverse: 0/1. mode/endMode: 0 none, 1 inclusive, 2
- * exclusive; start key at S_KEY (klen), end key at S_KEY2 (endLen); limit: at most that many
- * entries (0: a leaf's worth). `taken` >= 0: the caller wrote a batch's resume record back at
- * the head of S_OUT and has taken that many of its entries, the last of them being the start key
- * (exclusive); -1: none. Returns the number of entries.
+ * One scan batch (assembly/btree/scan.ts). flags: SCAN_REVERSE (a backward batch), SCAN_SPAN
+ * (with a positive limit, the batch may take several leaves, until the output area is full).
+ * mode/endMode: 0 none, 1 inclusive, 2 exclusive; start key at S_KEY (klen), end key at S_KEY2
+ * (endLen); limit: at most that many entries (0: a leaf's worth). `taken` >= 0: the caller wrote
+ * a batch's resume record back at the head of S_OUT and has taken that many of its entries, the
+ * last of them being the start key (exclusive); -1: none. Returns the number of entries.
  */
 export function lk_scan(
-  dh: i32, reverse: i32, mode: i32, klen: i32, endMode: i32, endLen: i32, limit: i32, taken: i32,
+  dh: i32, flags: i32, mode: i32, klen: i32, endMode: i32, endLen: i32, limit: i32, taken: i32,
 ): i32 {
   if (!dhandleInUse(dh)) return ENOENT;
   if (mode < 0 || mode > 2 || endMode < 0 || endMode > 2) return EINVAL;
@@ -512,9 +515,10 @@ export function lk_scan(
   if (!dhandleCurrent(dh)) return EAGAIN;
   const tree = dhandleTree(dh);
   epochEnter();
-  const v = reverse != 0
-    ? scanBackward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit, taken)
-    : scanForward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit, taken);
+  const span = (flags & SCAN_SPAN) != 0;
+  const v = (flags & SCAN_REVERSE) != 0
+    ? scanBackward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit, taken, span)
+    : scanForward(tree, sKey(), klen, mode, sKey2(), endLen, endMode, limit, taken, span);
   epochExit();
   return v;
 }

@@ -1,4 +1,5 @@
-// The binding's per-operation path: cursor get, put, insert, remove and a full range() scan over
+// The binding's per-operation path: cursor get, put, insert, remove, a full range() scan and a
+// full batches() scan (--ops batches, not in the default set) over
 // N random 8-byte keys with 8-byte values, for Uint8Array keys ('u' tables) and string keys ('S'
 // tables, 16 hex digits of the key, 8-character values), with one or two builds in one process,
 // alternating rounds (ABAB, then BABA), median ops/s of the rounds, by wall clock and by this
@@ -14,6 +15,8 @@
 //   get     N hits                  put     N overwrites
 //   remove  N/2 present keys        insert  the same N/2 keys back (each one absent)
 //   range   every entry in key order, counting entries/s
+//   batches every entry in key order as columnar batches, reading a byte of each key and value
+//           (the peer benchmark's scan of the batch engine, bench/engines.js), entries/s
 // Each pass's result is checked (hits, removals, inserts, entries), so a pass that silently does
 // nothing fails loudly. --only main runs this checkout's build alone (for node --cpu-prof).
 
@@ -27,7 +30,7 @@ const o = benchArgs('perop.js', {
 });
 const OPS = o.ops.split(',');
 const FORMATS = o.formats.split(',');
-for (const op of OPS) if (!['get', 'put', 'insert', 'remove', 'range'].includes(op)) throw new Error(`perop.js: unknown op ${op}`);
+for (const op of OPS) if (!['get', 'put', 'insert', 'remove', 'range', 'batches'].includes(op)) throw new Error(`perop.js: unknown op ${op}`);
 for (const f of FORMATS) if (f !== 'u' && f !== 'S') throw new Error(`perop.js: unknown format ${f}`);
 if (!(Number.isInteger(o.n) && o.n >= 2)) throw new Error('perop.js: --n must be an integer >= 2');
 
@@ -60,7 +63,7 @@ for (const [name, lk] of Object.entries(builds)) {
 }
 
 function pass(c, f, op, seed) {
-  const ks = op === 'range' ? [] : keysFor(f, shuffled(N, seed));
+  const ks = op === 'range' || op === 'batches' ? [] : keysFor(f, shuffled(N, seed));
   const half = ks.slice(0, N >> 1);
   const v = VALUE[f];
   let n = 0;
@@ -94,6 +97,15 @@ function pass(c, f, op, seed) {
     const ci = cpuMs(c1);
     if (removed !== want || inserted !== want) throw new Error(`perop.js: removed ${removed}, inserted ${inserted} of ${want}`);
     return op === 'remove' ? [want / tr * 1000, want / cr * 1000] : [want / ti * 1000, want / ci * 1000];
+  } else if (op === 'batches') {
+    c0 = process.cpuUsage();
+    t0 = performance.now();
+    let acc = 0;
+    for (const { count, keys: kb, keyEnds, values, valueEnds } of c.batches()) {
+      for (let i = 0; i < count; i++) acc += kb[keyEnds[i] - 1] + values[i ? valueEnds[i - 1] : 0];
+      n += count;
+    }
+    if (acc < 0) throw new Error('perop.js: unreachable');
   } else {
     c0 = process.cpuUsage();
     t0 = performance.now();
@@ -125,7 +137,7 @@ for (let r = 0; r < o.rounds; r++) {
 
 const med = (a) => { const b = [...a].sort((p, q) => p - q); return b[b.length >> 1]; };
 const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`);
-console.log(`perop.js: N=${N}, ${o.rounds} rounds, node ${process.version}; ops/s (range: entries/s), median of the rounds by wall clock | by CPU time`);
+console.log(`perop.js: N=${N}, ${o.rounds} rounds, node ${process.version}; ops/s (range, batches: entries/s), median of the rounds by wall clock | by CPU time`);
 for (const f of FORMATS) {
   for (const op of OPS) {
     const line = [0, 1].map((m) => {

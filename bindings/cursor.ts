@@ -1,11 +1,12 @@
 /**
  * Cursors: point operations, range iteration and positioned movement over one table.
  *
- * A cursor never holds a latch between calls. Scans are read a leaf at a time into this thread's
- * scratch area (assembly/btree/scan.ts) and decoded into a batch of copies. Each batch carries the
- * core's resume record; the next call passes it back with how many entries were taken and the
- * last of them, and the core decides whether the batch still serves the next step, where to
- * continue, or to search again by key. Every key present for the whole scan is returned once, in
+ * A cursor never holds a latch between calls. Scans are read a batch at a time into this thread's
+ * scratch area (assembly/btree/scan.ts: a positioned cursor's batch is one leaf; range() and
+ * batches() take one leaf first, then several leaves a call) and decoded into a batch of copies.
+ * Each batch carries the core's resume record; the next call passes it back with how many entries
+ * were taken and the last of them, and the core decides whether the batch still serves the next
+ * step, where to continue, or to search again by key. Every key present for the whole scan is returned once, in
  * order.
  */
 
@@ -17,8 +18,8 @@ import { RangeIterator, type ScanPlan } from './range.js';
 import type { CoreThread } from './core.js';
 import {
   MODE_PUT, MODE_INSERT, BOUND_NONE, BOUND_INCLUSIVE, BOUND_EXCLUSIVE, SCAN_FLAGS, SCAN_BYTES, SCAN_LAST, SCAN_COUNT,
-  SCAN_RESUME, SCAN_RESUME_SIZE, SCAN_ENTRIES, SCAN_END, SCAN_NO_RESUME, BATCH_IN, BATCH_IN_SIZE, BATCH_OUT, BATCH_NOTFOUND,
-  COLUMNS_KEY_ENDS, COLUMNS_VALUE_ENDS, COLUMNS_KEYS, COLUMNS_VALUES,
+  SCAN_RESUME, SCAN_RESUME_SIZE, SCAN_ENTRIES, SCAN_END, SCAN_NO_RESUME, SCAN_REVERSE, SCAN_SPAN, BATCH_IN, BATCH_IN_SIZE, BATCH_OUT, BATCH_NOTFOUND,
+  COLUMNS_KEY_ENDS,
 } from './abi.generated.js';
 
 export type Key = Uint8Array | string;
@@ -278,13 +279,14 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   /**
    * Reads one batch from the core: one copy of its items (u16 key length, u16 value length, key,
    * value), never a view of shared memory, and its resume record. With `from`, the batch resumes
-   * after the `taken` entries of `from`, the last of them being `start` (exclusive).
+   * after the `taken` entries of `from`, the last of them being `start` (exclusive). With `span`
+   * (and a positive limit) the batch may take several leaves (assembly/btree/scan.ts SCAN_SPAN).
    */
   private fetchRaw(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
-    end: Uint8Array | undefined, limit: number, from: RawBatch | undefined, taken: number): RawBatch {
+    end: Uint8Array | undefined, limit: number, from: RawBatch | undefined, taken: number, span = false): RawBatch {
     const core = this.core;
     const out = core.OUT;
-    this.scanCall(core.x.lk_scan, reverse, mode, start, endMode, end, limit, from, taken);
+    this.scanCall(core.x.lk_scan, reverse, span, mode, start, endMode, end, limit, from, taken);
     const dv = core.dv;
     const flags = dv.getUint32(out + SCAN_FLAGS, true);
     const copy = core.u8.slice(out, out + SCAN_ENTRIES + dv.getUint32(out + SCAN_BYTES, true));
@@ -305,7 +307,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
    * Calls the core for one scan batch (lk_scan, or lk_scan_columns), taking a current dhandle
    * after a role change; the batch is in the output area. Returns its entry count.
    */
-  private scanCall(scan: CoreThread['x']['lk_scan'], reverse: boolean, mode: number, start: Uint8Array | undefined,
+  private scanCall(scan: CoreThread['x']['lk_scan'], reverse: boolean, span: boolean, mode: number, start: Uint8Array | undefined,
     endMode: number, end: Uint8Array | undefined, limit: number, from: Resumable | undefined, taken: number): number {
     const core = this.core;
     let r = Status.EAGAIN as number;
@@ -318,7 +320,7 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
       if (end) core.u8.set(end, core.KEY2);
       const resume = i === 0 && from !== undefined;
       if (resume) this.passBack(from);
-      r = scan(dh, reverse ? 1 : 0, mode, start?.length ?? 0, endMode, end?.length ?? 0, limit,
+      r = scan(dh, (reverse ? SCAN_REVERSE : 0) | (span ? SCAN_SPAN : 0), mode, start?.length ?? 0, endMode, end?.length ?? 0, limit,
         resume ? taken : SCAN_NO_RESUME);
     }
     if (r < 0) this.fail(r, 'scan');
@@ -420,10 +422,11 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     const { reverse, mode, start, endMode, end, limit: remaining } = this.scanOptions(opts, 'range');
     if (remaining <= 0) return undefined;
     // As rawBatches' walk: each batch resumes from the one before, all of its entries taken, with
-    // its last key as the exclusive bound (when it had one).
+    // its last key as the exclusive bound (when it had one). The first batch is one leaf (a scan
+    // that stops early copies no more); the ones after it span leaves.
     const fetch = (m: number, st: Uint8Array | undefined, from: RawBatch | undefined, left: number): RawBatch => {
       this.check();
-      return this.fetchRaw(reverse, m, st, endMode, end, Math.min(left, 0x7fffffff), from, from ? from.count : 0);
+      return this.fetchRaw(reverse, m, st, endMode, end, Math.min(left, 0x7fffffff), from, from ? from.count : 0, from !== undefined);
     };
     let m = mode;
     let st = start;
@@ -441,8 +444,9 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
   }
 
   /**
-   * Iterates the entries within the bounds in key order (or reversed) as columnar batches (one
-   * leaf's worth at most each), private copies: the scan of range(), with its guarantees.
+   * Iterates the entries within the bounds in key order (or reversed) as columnar batches (the
+   * first one leaf's worth at most, the ones after it several leaves', up to COLUMNS_MAX
+   * entries), private copies: the scan of range(), with its guarantees.
    */
   *batches(opts?: RangeOptions<K>): IterableIterator<EntryBatch> {
     this.check();
@@ -459,29 +463,34 @@ export class Cursor<K extends Key = Key, V extends Value = Value> {
     }
   }
 
-  /** Reads one columnar batch (lk_scan_columns): four private copies, one per column, and its resume record. */
+  /**
+   * Reads one columnar batch (lk_scan_columns): one private copy of its packed columns (key ends,
+   * value ends, keys, values), the four columns views of it, and its resume record (a copy of its own).
+   */
   private fetchColumns(reverse: boolean, mode: number, start: Uint8Array | undefined, endMode: number,
     end: Uint8Array | undefined, limit: number, from: ColumnBatch | undefined): ColumnBatch {
     const core = this.core;
     const out = core.OUT;
-    const count = this.scanCall(core.x.lk_scan_columns, reverse, mode, start, endMode, end, limit, from, from ? from.entries.count : 0);
-    const i32 = core.i32;
-    const keyLen = count > 0 ? i32[(out + COLUMNS_KEY_ENDS >> 2) + count - 1] : 0;
-    const valueLen = count > 0 ? i32[(out + COLUMNS_VALUE_ENDS >> 2) + count - 1] : 0;
-    const keyEnds = new Uint32Array(core.i32.buffer, out + COLUMNS_KEY_ENDS, count).slice();
-    const keys = core.u8.slice(out + COLUMNS_KEYS, out + COLUMNS_KEYS + keyLen);
+    const count = this.scanCall(core.x.lk_scan_columns, reverse, from !== undefined, mode, start, endMode, end, limit, from,
+      from ? from.entries.count : 0);
+    const packed = count > 0 ? core.dv.getUint32(out + SCAN_BYTES, true) : 0;
+    const buf = core.u8.slice(out + COLUMNS_KEY_ENDS, out + COLUMNS_KEY_ENDS + packed).buffer;
+    const keyEnds = new Uint32Array(buf, 0, count);
+    const keyLen = count > 0 ? keyEnds[count - 1] : 0;
+    const at = 8 * count;
+    const keys = new Uint8Array(buf, at, keyLen);
     return {
       entries: {
         count,
         keys,
         keyEnds,
-        values: core.u8.slice(out + COLUMNS_VALUES, out + COLUMNS_VALUES + valueLen),
-        valueEnds: new Uint32Array(core.i32.buffer, out + COLUMNS_VALUE_ENDS, count).slice(),
+        values: new Uint8Array(buf, at + keyLen, packed - 8 * count - keyLen),
+        valueEnds: new Uint32Array(buf, 4 * count, count),
       },
       // The cursor's own copy of its resume key: the caller may mutate the keys it was given.
       last: count > 0 ? keys.slice(count > 1 ? keyEnds[count - 2] : 0, keyLen) : undefined,
       end: (core.dv.getUint32(out + SCAN_FLAGS, true) & SCAN_END) !== 0,
-      resume: i32.slice((out + SCAN_RESUME) >> 2, (out + SCAN_RESUME + SCAN_RESUME_SIZE) >> 2),
+      resume: core.i32.slice((out + SCAN_RESUME) >> 2, (out + SCAN_RESUME + SCAN_RESUME_SIZE) >> 2),
     };
   }
 

@@ -1,6 +1,7 @@
 /**
- * The iterator range() returns: one scan's batches (bindings/cursor.ts fetches them, a leaf at a
- * time), each entry decoded as it is taken.
+ * The iterator range() returns: one scan's batches (bindings/cursor.ts fetches them: the first
+ * one leaf, the ones after it several leaves, as many entries as the core's output area holds),
+ * each entry decoded as it is taken.
  *
  * It behaves as the generator it replaces (range() was one): nothing runs until the first next(),
  * which checks the cursor and the options (their errors are thrown there); an error or return()
@@ -9,7 +10,7 @@
  * as much as the rest of an entry's work.
  *
  * Per entry: a key and a value made over the batch's private copy (one copy of the batch's bytes
- * per leaf, fetchRaw), [key, value] and the result object; nothing per batch beyond the copy and
+ * per batch, fetchRaw), [key, value] and the result object; nothing per batch beyond the copy and
  * (for 'S' formats) one decode of it. The views never overlap, and no later batch reuses a copy,
  * so what a caller keeps stays as it was given.
  */

@@ -81,6 +81,13 @@ export const MUTATIONS = [
     tests: ['test/cursor-readahead.test.ts', 'test/property-sequences.test.ts'],
   },
   {
+    name: 'a spanning scan batch goes on into the next leaf from its start bound, not its last key',
+    file: 'assembly/btree/scan.ts',
+    find: '      key = lastKeyAddr();\n      skLen = lastKeyLen();\n      mode = BOUND_EXCLUSIVE;\n',
+    replace: '',
+    tests: ['test/pagedel.test.ts'],
+  },
+  {
     name: 'a resumed batch continues at its old position in a leaf that changed',
     file: 'assembly/btree/scan.ts',
     find: '  if (load<u32>(p, P_VERSION) == load<u32>(r, R_VERSION)) {',

@@ -115,14 +115,18 @@ describe('batches() resumes across changes made between its batches', () => {
         const c = s.openCursor<Uint8Array, Uint8Array>(T);
         const id = (k: Uint8Array) => new DataView(k.buffer, k.byteOffset, 8).getUint32(4);
         // Stable: multiples of 4, present throughout. Churned: 2 mod 4 (removed as the scan goes).
-        // Inserted during the scan: 1 mod 4. Never present: 3 mod 4.
+        // Inserted during the scan: 1 mod 4. Never present: 3 mod 4. Values of 200 bytes: about
+        // 17 entries a leaf, and batches after the first span leaves (SCAN_SPAN), a few hundred
+        // entries each, so that the changes between them come many times.
         const N = 8000;
-        c.putMany(Array.from({ length: N / 2 }, (_, i): [Uint8Array, Uint8Array] => [key8(2 * i), pattern(40, i)]));
+        c.putMany(Array.from({ length: N / 2 }, (_, i): [Uint8Array, Uint8Array] => [key8(2 * i), pattern(200, i)]));
         const everPresent = new Set(Array.from({ length: N / 2 }, (_, i) => 2 * i));
         const seen: number[] = [];
         let round = 0;
+        let most = 0;
         const splitsBefore = s.stats(T).splits;
         for (const b of c.batches({ reverse })) {
+          most = Math.max(most, b.count);
           for (let i = 0; i < b.count; i++) seen.push(id(b.keys.subarray(i ? b.keyEnds[i - 1] : 0, b.keyEnds[i])));
           // Around where the scan is and ahead of it: enough inserts to split the next leaves,
           // and removes of churned keys (possibly emptying a leaf: page deletion).
@@ -138,6 +142,7 @@ describe('batches() resumes across changes made between its batches', () => {
           round++;
         }
         expect(round).toBeGreaterThan(10);
+        expect(most, 'a batch spans leaves').toBeGreaterThan(4096 / 200);
         expect(s.stats(T).splits, 'leaves split under the scan').toBeGreaterThan(splitsBefore);
         for (let i = 1; i < seen.length; i++) expect(reverse ? seen[i]! < seen[i - 1]! : seen[i]! > seen[i - 1]!, `order at ${i}`).toBe(true);
         const stable = seen.filter((k) => k % 4 === 0);

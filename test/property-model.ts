@@ -462,17 +462,24 @@ const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Every entry c.batches(opts) returns, as [hexKey, shownValue] pairs (values of 'S' tables are
- * UTF-8 bytes in a batch); checks each batch's shape: not empty, four arrays of their own, the
- * ends rising and ending at the columns' lengths.
+ * UTF-8 bytes in a batch); checks each batch's shape: not empty, its four arrays views of one
+ * private buffer of its own (no other batch's, not shared memory) that do not overlap, the ends
+ * rising and ending at the columns' lengths.
  */
 export function batchEntries<K, V>(c: Cursor, opts: Record<string, unknown>, fmt: Format<K, V>, where: string): [string, string][] {
   const out: [string, string][] = [];
+  const buffers = new Set<ArrayBufferLike>();
   for (const b of c.batches(opts as never)) {
     expect(b.count, `${where}: a batch is not empty`).toBeGreaterThan(0);
     expect([b.keyEnds.length, b.valueEnds.length], `${where}: ends per entry`).toEqual([b.count, b.count]);
     expect(b.keyEnds[b.count - 1], `${where}: keys end`).toBe(b.keys.length);
     expect(b.valueEnds[b.count - 1], `${where}: values end`).toBe(b.values.length);
-    expect(new Set([b.keys.buffer, b.values.buffer, b.keyEnds.buffer, b.valueEnds.buffer]).size, `${where}: four private buffers`).toBe(4);
+    const columns = [b.keyEnds, b.valueEnds, b.keys, b.values];
+    expect(new Set(columns.map((a) => a.buffer)).size, `${where}: the columns share one buffer`).toBe(1);
+    expect(buffers.has(b.keys.buffer), `${where}: a buffer no other batch has`).toBe(false);
+    buffers.add(b.keys.buffer);
+    const spans = columns.map((a) => [a.byteOffset, a.byteOffset + a.byteLength]).sort((x, y) => x[0]! - y[0]!);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0], `${where}: columns do not overlap`).toBeGreaterThanOrEqual(spans[i - 1]![1]!);
     expect(b.keys.buffer instanceof SharedArrayBuffer, `${where}: not shared memory`).toBe(false);
     for (let i = 0; i < b.count; i++) {
       const k = b.keys.subarray(i ? b.keyEnds[i - 1] : 0, b.keyEnds[i]);

@@ -19,9 +19,12 @@
 // COLUMNS_*): the ends of the keys and of the values (u32 each, counted from the region's
 // start), the keys' bytes and the values' bytes. A batch stops when any region is full. The
 // header and the resume record are the scan's own; SCAN_BYTES and SCAN_LAST are left at 0.
+// At the end of the call columnsPack moves the four regions together, so that the bindings take
+// the batch with one copy: from COLUMNS_KEY_ENDS, count x u32 key ends, count x u32 value ends,
+// the keys' bytes, the values' bytes (COLUMNS_PACKED bytes in all).
 
 import { latchesHeld } from "../latch";
-import { valAddr, valLen, keyAddr, keyLen } from "../page";
+import { cellAddr, LEAF_CELL_HDR } from "../page";
 import { copyBytes } from "../bytes";
 import { sOut, S_OUT_SIZE } from "../scratch";
 import { MAX_KEY, MAX_PAGE_SIZE, VALUE_SHIFT, valueMax } from "../limits";
@@ -170,20 +173,51 @@ export let columnsOn: bool = false;
 export function columnsBegin(): void { columnsOn = true; }
 export function columnsEnd(): void { columnsOn = false; }
 
+/** Bytes in the keys and values regions so far in this batch, and where its last key starts. */
+let keysUsed: usize = 0;
+let valuesUsed: usize = 0;
+let lastKeyAt: usize = 0;
+
+/** A batch starts (the scan's batchStart): its regions are empty. */
+// @ts-ignore: decorator
+@inline export function columnsStart(): void { keysUsed = 0; valuesUsed = 0; lastKeyAt = 0; }
+
+/** The batch's last key (at least one entry written): its address, and its length. */
+export function columnsLastKey(): usize { return sOut() + COLUMNS_KEYS + lastKeyAt; }
+export function columnsLastKeyLen(): i32 { return <i32>(keysUsed - lastKeyAt); }
+
 /**
  * Writes item i of latched leaf p as entry n of the batch's columns (the scan's emit in columnar
  * mode: n is how many entries the batch has); false when a region is full.
  */
-export function columnsEmit(p: usize, i: i32, n: usize): bool {
-  const o = sOut();
-  const kl = <usize>keyLen(p, i);
-  const vl = <usize>valLen(p, i);
-  const k0: usize = n == 0 ? 0 : <usize>load<u32>(o + COLUMNS_KEY_ENDS + ((n - 1) << 2));
-  const v0: usize = n == 0 ? 0 : <usize>load<u32>(o + COLUMNS_VALUE_ENDS + ((n - 1) << 2));
+// @ts-ignore: decorator
+@inline export function columnsEmit(p: usize, i: i32, n: usize): bool {
+  const c = cellAddr(p, i); // a leaf cell: [u16 klen][u16 vlen][key][value]
+  const kl = <usize>load<u16>(c);
+  const vl = <usize>load<u16>(c, 2);
+  const k0 = keysUsed;
+  const v0 = valuesUsed;
   if (n >= COLUMNS_MAX || k0 + kl > COLUMNS_KEYS_SIZE || COLUMNS_VALUES + v0 + vl > S_OUT_SIZE) return false;
-  copyBytes(o + COLUMNS_KEYS + k0, keyAddr(p, i), kl);
-  copyBytes(o + COLUMNS_VALUES + v0, valAddr(p, i), vl);
+  const o = sOut();
+  copyBytes(o + COLUMNS_KEYS + k0, c + LEAF_CELL_HDR, kl);
+  copyBytes(o + COLUMNS_VALUES + v0, c + LEAF_CELL_HDR + kl, vl);
   store<u32>(o + COLUMNS_KEY_ENDS + (n << 2), <u32>(k0 + kl));
   store<u32>(o + COLUMNS_VALUE_ENDS + (n << 2), <u32>(v0 + vl));
+  lastKeyAt = k0;
+  keysUsed = k0 + kl;
+  valuesUsed = v0 + vl;
   return true;
+}
+
+/**
+ * Moves the batch's `count` entries' regions together from COLUMNS_KEY_ENDS: key ends, value
+ * ends, keys, values (each moves down, so none overwrites one not yet moved). Returns the bytes.
+ */
+export function columnsPack(count: usize): usize {
+  const o = sOut() + COLUMNS_KEY_ENDS;
+  const ends = count << 2;
+  memory.copy(o + ends, sOut() + COLUMNS_VALUE_ENDS, ends);
+  memory.copy(o + (ends << 1), sOut() + COLUMNS_KEYS, keysUsed);
+  memory.copy(o + (ends << 1) + keysUsed, sOut() + COLUMNS_VALUES, valuesUsed);
+  return (ends << 1) + keysUsed + valuesUsed;
 }

@@ -1,14 +1,18 @@
-// Range scans, one leaf per call (nbtsearch.c's _bt_readpage / _bt_steppage / _bt_walk_left).
+// Range scans, a batch per call (nbtsearch.c's _bt_readpage / _bt_steppage / _bt_walk_left).
 //
 // A scan batch latches one leaf (shared), copies the qualifying items into this thread's output
-// area and releases it. Nothing is held between batches, so an idle cursor never blocks a
-// writer. Every batch's entries come from one leaf.
+// area and releases it; a spanning batch (SCAN_SPAN) then goes on to the next leaf the same way,
+// one latch at a time. Nothing is held between batches, so an idle cursor never blocks a
+// writer. A batch without SCAN_SPAN has entries of one leaf.
 //
 // Resuming (nbtree's scan position, BTScanPosData, kept by the caller between calls). A batch
 // ends with a resume record: the leaf it read, that leaf's recycle generation and version as they
 // were under its latch, where in the leaf its entries start, how many, and the direction. The
 // caller passes the record back as it is, with how many of its entries it has taken and the last
-// of them as an exclusive start bound. The core decides what still holds:
+// of them as an exclusive start bound. A batch may span several leaves (SCAN_SPAN); its record
+// names the last one and how many of the batch's entries came before that leaf (R_PRIOR): only a
+// caller that has taken at least those can resume in the leaf; one that has taken fewer resumes
+// by key. The core decides what still holds:
 //
 // - Entries remain after the taken ones and the leaf's version is unchanged (scanKept, a call of
 //   its own that writes nothing): the next of them is still the true neighbour of the last one
@@ -30,13 +34,24 @@
 // Forward, within a batch: when a leaf has nothing left to return it latches the right sibling
 // and moves right from it as a search would. Keys present for the whole scan cannot be missed:
 // every key above the previous page's high key was in the sibling or to its right when we read
-// the previous page, and key space only moves right.
+// the previous page, and key space only moves right. A spanning batch (SCAN_SPAN) goes on into
+// the sibling after entries of the page before, with the last key it emitted as the exclusive
+// bound (a copy in the output area), exactly as the next batch would resume: the sibling may
+// have taken over the previous page's key space since (page deletion), and keys inserted there
+// after we read it must not come out of order.
 //
 // Backward: the batch descends to the leaf covering the bound and collects items below it. When
 // that leaf has none, it steps left: it latches the left sibling and accepts it only if its
 // right link still points back at the page just read; otherwise the left page has split since,
 // and it moves right from it until it finds the page whose right link is ours (see walkLeft for
-// deleted and half-dead pages).
+// deleted and half-dead pages). A spanning batch steps left the same way after entries of the
+// page before (every key of the accepted left page lies below that page's key space); where
+// walkLeft asks for a re-descent, the batch ends and the next one resumes by its last key.
+//
+// Spanning (SCAN_SPAN in lk_scan's flags) applies only with a positive limit: a batch then
+// takes leaves until the output area is full, the limit is reached or the bound passed, which
+// amortizes a call's fixed costs over thousands of entries instead of one leaf's. Without it
+// (a positioned cursor's read-ahead, checkpoints' raw batches) a batch is at most one leaf.
 //
 // Output layout, the one definition of it (the bindings read these offsets and flags by name,
 // once, from the exports in assembly/index.ts; bindings/core.ts ScanLayout):
@@ -53,17 +68,20 @@
 //   24        i32 first             index in the leaf of the first entry
 //   28        u32 count             entries in this batch (SCAN_COUNT)
 //   32        u32 reverse           1 for a backward batch
-//   36      entries (SCAN_ENTRIES) [u16 klen][u16 vlen][key][value], in scan order
+//   36        u32 prior             entries of this batch before those from the leaf
+//   40      entries (SCAN_ENTRIES) [u16 klen][u16 vlen][key][value], in scan order (a leaf's
+//                                 cells have this layout: each is copied whole)
 
-import { pageAddr, pageNo, arenaHighWater } from "../arena";
+import { pageAddr, pageNo, arenaHighWater, pageSize } from "../arena";
 import { pageLatchShared, pageUnlatchShared, latchesHeld } from "../latch";
 import {
-  P_GEN, P_TREE, P_VERSION, F_LEAF, F_FREE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
-  valAddr, valLen, pageSearchLeaf, searchFound, keyCompare,
+  P_GEN, P_TREE, P_VERSION, P_UPPER, F_LEAF, F_FREE, F_DELETED, pFlags, pCount, pLeft, pRight, keyAddr, keyLen,
+  cellAddr, pageSearchLeaf, searchFound, keyCompare,
 } from "../page";
+import { copyBytes } from "../bytes";
 import { sOut, S_OUT_SIZE } from "../scratch";
 import { descend, movesRight, checkLeftLink } from "./search";
-import { columnsOn, columnsEmit, COLUMNS_KEY_ENDS } from "./batch";
+import { columnsOn, columnsEmit, columnsStart, columnsLastKey, columnsLastKeyLen, COLUMNS_KEY_ENDS } from "./batch";
 import { inject, INJECT_SCAN_BEFORE_NEXT_PAGE, INJECT_SCAN_STEP_LEFT, INJECT_MOVE_RIGHT } from "../inject";
 
 /** A scan's start or end bound: none (from the first / to the last key). */
@@ -88,8 +106,9 @@ const R_VERSION: usize = 8;
 const R_FIRST: usize = 12;
 const R_COUNT: usize = 16;
 const R_REVERSE: usize = 20;
+const R_PRIOR: usize = 24;
 /** Bytes of the resume record. */
-export const SCAN_RESUME_SIZE: usize = 24;
+export const SCAN_RESUME_SIZE: usize = 28;
 /** Batch header: the number of entries, u32 (a field of the resume record). */
 export const SCAN_COUNT: usize = SCAN_RESUME + R_COUNT;
 /** The first entry: [u16 klen][u16 vlen][key][value], in scan order. */
@@ -100,49 +119,76 @@ export const SCAN_END: u32 = 1;
 if (SCAN_ENTRIES > COLUMNS_KEY_ENDS) ERROR("scan.ts: the header overlaps the columns of a columnar batch (btree/batch.ts)");
 /** lk_scan's `taken` for a call that passes no resume record (any negative value means none). */
 export const SCAN_NO_RESUME: i32 = -1;
+/** lk_scan's flags: a backward batch. */
+export const SCAN_REVERSE: i32 = 1;
+/** lk_scan's flags: with a positive limit, the batch may span leaves (until the output is full). */
+export const SCAN_SPAN: i32 = 2;
 
 let outPos: usize = 0;
 let outCount: u32 = 0;
 /** Where the last entry starts, from SCAN_ENTRIES. */
 let outLastAt: usize = 0;
 
-/** Appends item i of leaf p; false when the output area is full. */
-function emit(p: usize, i: i32): bool {
+/**
+ * Appends item i of leaf p; false when the output area is full. A leaf cell is laid out as an
+ * output item ([u16 klen][u16 vlen][key][value], page.ts), so it is copied whole, inline.
+ */
+// @ts-ignore: decorator
+@inline function emit(p: usize, i: i32): bool {
   // cursor.batches(): the entry goes to the columns instead (assembly/btree/batch.ts).
   if (columnsOn) {
     if (!columnsEmit(p, i, outCount)) return false;
     outCount++;
     return true;
   }
-  const kl = keyLen(p, i);
-  const vl = valLen(p, i);
-  const need = <usize>(4 + kl + vl);
+  const c = cellAddr(p, i);
+  const need = <usize>4 + <usize>load<u16>(c) + <usize>load<u16>(c, 2);
   if (outPos + need > S_OUT_SIZE) return false;
-  const o = sOut() + outPos;
-  store<u16>(o, <u16>kl);
-  store<u16>(o, <u16>vl, 2);
-  memory.copy(o + 4, keyAddr(p, i), <usize>kl);
-  memory.copy(o + 4 + <usize>kl, valAddr(p, i), <usize>vl);
+  copyBytes(sOut() + outPos, c, need);
   outLastAt = outPos - SCAN_ENTRIES;
   outPos += need;
   outCount++;
   return true;
 }
 
+/** The last key the batch emitted, in the output area (a spanning batch's bound for the next leaf), and its length. */
+function lastKeyAddr(): usize { return columnsOn ? columnsLastKey() : sOut() + SCAN_ENTRIES + outLastAt + 4; }
+function lastKeyLen(): i32 { return columnsOn ? columnsLastKeyLen() : <i32>load<u16>(sOut() + SCAN_ENTRIES + outLastAt); }
+
 /** The leaf the current batch reads, as the resume record names it: taken under the leaf's latch. */
 let outLeaf: usize = 0;
 let outLeafGen: u32 = 0;
 let outLeafVersion: u32 = 0;
 let outFirst: i32 = 0;
+/** Entries of the batch before those of outLeaf. */
+let outPrior: u32 = 0;
+
+/** Where touchCells' loads go, so that no compiler drops them. */
+let touched: u32 = 0;
+/** Entries a batch must still want for touchCells to pay. */
+const TOUCH_MIN: i32 = 32;
+
+/**
+ * Reads one byte of every cache line of latched leaf p's cell area, in address order, before the
+ * batch copies its cells in key order (which is not their order in the page: cells are placed as
+ * they are inserted). A sequential sweep is prefetched by the hardware and its loads overlap; the
+ * copies that follow then hit the cache instead of waiting on a miss every second entry or so.
+ */
+function touchCells(p: usize): void {
+  let sum: u32 = 0;
+  const end = p + <usize>pageSize;
+  for (let a = p + <usize>load<u32>(p, P_UPPER); a < end; a += 64) sum += <u32>load<u8>(a);
+  touched += sum;
+}
 
 /** The batch starts reading latched leaf p at index i. */
 // @ts-ignore: decorator
 @inline function readingLeaf(p: usize, i: i32): void {
-  outLeaf = p; outFirst = i; outLeafGen = load<u32>(p, P_GEN); outLeafVersion = load<u32>(p, P_VERSION);
+  outLeaf = p; outFirst = i; outPrior = outCount; outLeafGen = load<u32>(p, P_GEN); outLeafVersion = load<u32>(p, P_VERSION);
 }
 
 // @ts-ignore: decorator
-@inline function batchStart(): void { outPos = SCAN_ENTRIES; outCount = 0; outLastAt = 0; outLeaf = 0; }
+@inline function batchStart(): void { outPos = SCAN_ENTRIES; outCount = 0; outLastAt = 0; outLeaf = 0; outPrior = 0; columnsStart(); }
 
 /** Writes the header and the resume record (none when the batch is empty). */
 function finish(flags: u32, reverse: bool): i32 {
@@ -158,6 +204,7 @@ function finish(flags: u32, reverse: bool): i32 {
   store<i32>(r + R_FIRST, named ? outFirst : 0);
   store<u32>(r + R_COUNT, outCount);
   store<u32>(r + R_REVERSE, reverse ? 1 : 0);
+  store<u32>(r + R_PRIOR, named ? outPrior : 0);
   return <i32>outCount;
 }
 
@@ -182,8 +229,8 @@ const BY_KEY: i32 = i32.MIN_VALUE;
 export function scanKept(tree: u32, reverse: bool, taken: i32): bool {
   const r = sOut() + SCAN_RESUME;
   const pg = load<u32>(r, R_LEAF);
-  if (taken < 0 || <u32>taken >= load<u32>(r, R_COUNT) || pg == 0 || pg >= arenaHighWater()
-    || load<u32>(r, R_REVERSE) != (reverse ? 1 : 0)) return false;
+  if (taken < 0 || <u32>taken >= load<u32>(r, R_COUNT) || <u32>taken < load<u32>(r, R_PRIOR) || pg == 0
+    || pg >= arenaHighWater() || load<u32>(r, R_REVERSE) != (reverse ? 1 : 0)) return false;
   const p = pageAddr(pg);
   if (atomic.load<u32>(p + P_VERSION) != load<u32>(r, R_VERSION)
     || load<u32>(p, P_GEN) != load<u32>(r, R_GEN) || load<u32>(p, P_TREE) != tree) return false;
@@ -204,8 +251,8 @@ function resumeLeaf(tree: u32, reverse: bool, taken: i32): usize {
   resumeAt = BY_KEY;
   const r = sOut() + SCAN_RESUME;
   const pg = load<u32>(r, R_LEAF);
-  if (taken < 0 || <u32>taken > load<u32>(r, R_COUNT) || pg == 0 || pg >= arenaHighWater()
-    || load<u32>(r, R_REVERSE) != (reverse ? 1 : 0)) return 0;
+  if (taken < 0 || <u32>taken > load<u32>(r, R_COUNT) || <u32>taken < load<u32>(r, R_PRIOR) || pg == 0
+    || pg >= arenaHighWater() || load<u32>(r, R_REVERSE) != (reverse ? 1 : 0)) return 0;
   const gen = load<u32>(r, R_GEN);
   const p = pageAddr(pg);
   pageLatchShared(p);
@@ -219,7 +266,8 @@ function resumeLeaf(tree: u32, reverse: bool, taken: i32): usize {
   }
   if (load<u32>(p, P_VERSION) == load<u32>(r, R_VERSION)) {
     const first = load<i32>(r, R_FIRST);
-    const at = reverse ? first - taken : first + taken;
+    const own = taken - load<i32>(r, R_PRIOR); // entries taken from this leaf
+    const at = reverse ? first - own : first + own;
     if (reverse ? at >= -1 && at < pCount(p) : at >= 0 && at <= pCount(p)) resumeAt = at;
   }
   return p;
@@ -231,10 +279,10 @@ function resumeLeaf(tree: u32, reverse: bool, taken: i32): usize {
  * Returns the number of items.
  */
 export function scanForward(
-  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32, limit: i32, taken: i32,
+  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32, limit: i32, taken: i32, span: bool,
 ): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "scan: a reader starts holding a latch");
-  const skLen = mode == BOUND_NONE ? 0 : klen; // the empty key sorts first: the leftmost leaf
+  let skLen = mode == BOUND_NONE ? 0 : klen; // the empty key sorts first: the leftmost leaf
   let p = resumeLeaf(tree, false, taken);
   let i = resumeAt;
   batchStart();
@@ -256,6 +304,7 @@ export function scanForward(
     }
     const n = pCount(p);
     readingLeaf(p, i);
+    if (limit <= 0 || limit - <i32>outCount >= TOUCH_MIN) touchCells(p);
     for (; i < n; i++) {
       if (pastEnd(p, i, end, endLen, endMode, false)) {
         pageUnlatchShared(p);
@@ -270,7 +319,13 @@ export function scanForward(
     const right = pRight(p);
     pageUnlatchShared(p);
     if (right == 0) return finish(SCAN_END, false);
-    if (outCount > 0) return finish(0, false);
+    if (outCount > 0) {
+      if (!span || limit <= 0) return finish(0, false);
+      // Spanning: on from the last key emitted, exclusive, as the next batch would resume.
+      key = lastKeyAddr();
+      skLen = lastKeyLen();
+      mode = BOUND_EXCLUSIVE;
+    }
     inject(INJECT_SCAN_BEFORE_NEXT_PAGE);
     p = pageAddr(right);
     pageLatchShared(p);
@@ -343,7 +398,7 @@ const WALK_LEFT_REDESCENTS: i32 = 1000;
  * Bounds and `taken` as for scanForward.
  */
 export function scanBackward(
-  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32, limit: i32, taken: i32,
+  tree: u32, key: usize, klen: i32, mode: i32, end: usize, endLen: i32, endMode: i32, limit: i32, taken: i32, span: bool,
 ): i32 {
   if (!ASC_NO_ASSERT) assert(latchesHeld == 0, "scan: a reader starts holding a latch");
   let p = resumeLeaf(tree, true, taken);
@@ -375,6 +430,7 @@ export function scanBackward(
     }
     while (true) {
       readingLeaf(p, i);
+      if (limit <= 0 || limit - <i32>outCount >= TOUCH_MIN) touchCells(p);
       for (; i >= 0; i--) {
         if (pastEnd(p, i, end, endLen, endMode, true)) {
           pageUnlatchShared(p);
@@ -385,14 +441,18 @@ export function scanBackward(
           return finish(0, true);
         }
       }
-      if (outCount > 0) {
+      const spanning = outCount > 0;
+      if (spanning && (!span || limit <= 0 || pLeft(p) == 0)) {
         const atStart = pLeft(p) == 0;
         pageUnlatchShared(p);
         return finish(atStart ? SCAN_END : 0, true);
       }
       const q = walkLeft(p);
       if (q == 0) return finish(SCAN_END, true);
-      if (q == 1) break; // re-descend
+      if (q == 1) {
+        if (spanning) return finish(0, true); // the next batch resumes from its last key
+        break; // re-descend
+      }
       p = q;
       i = pCount(p) - 1;
     }
