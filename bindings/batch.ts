@@ -125,7 +125,10 @@ export class Staging {
 export function stageKeys(keys: readonly unknown[], kf: Format, maxKey: number, what: string): Staging {
   const s = new Staging();
   while (s.count < keys.length) {
-    s.reserve(Math.min(keys.length - s.count, 4096) * (2 + maxKey));
+    // Room for one largest key: packKeys fills whatever room the buffer has, and the buffer
+    // doubles when that is used up (reserving for thousands of largest keys at once allocated
+    // megabytes per call for a batch of small keys, and the collector ran after them).
+    s.reserve(2 + maxKey);
     s.count += packKeys(s.buf, s.length, s.buf.length - s.length, keys, s.count, kf, maxKey, what);
     s.length += packed.bytes;
   }
@@ -134,10 +137,10 @@ export function stageKeys(keys: readonly unknown[], kf: Format, maxKey: number, 
 
 /**
  * Packs every entry ([key, value] pairs from any iterable) into a fresh staging buffer, each
- * checked: `valueLimit(klen)` is the largest value with a key of klen bytes. Entries are read a
- * group at a time (AHEAD of them: the entry, its key, its value, each read once) and their keys
- * and values loaded together (touchBytes) before the group is packed; a failure while reading is
- * reported after the entries read before it, so the first bad entry is the one named.
+ * checked: `valueLimit(klen)` is the largest value with a key of klen bytes. Entries are read
+ * (the entry, its key, its value, each once) and their keys and values loaded (touchBytes) a
+ * group of AHEAD at a time before the group is packed; a failure while reading comes after the
+ * entries read before it are checked, so the first bad entry is the one named.
  */
 export function stageEntries(entries: unknown, kf: Format, vf: Format, maxKey: number, maxValue: number,
   itemMax: number, valueLimit: (klen: number) => number, what: string): Staging {
@@ -147,58 +150,51 @@ export function stageEntries(entries: unknown, kf: Format, vf: Format, maxKey: n
   const s = new Staging();
   const ks: unknown[] = new Array(AHEAD);
   const vs: unknown[] = new Array(AHEAD);
+  let g = 0;
   let i = 0;
-  let failure: { e: unknown } | undefined;
-  let it: Iterator<unknown> | undefined;
-  // As for-of would: an iterator left early (a bad entry) is closed, one that threw is not.
-  let open = false;
+  /** Packs the group read so far (emptied first, so that a failure in it is not packed twice). */
+  const pack = () => {
+    const n = g;
+    g = 0;
+    for (let j = 0; j < n; j++) {
+      // Room for one largest entry at a time: the buffer doubles when it is used up, so it ends
+      // at most twice what the entries take (fresh memory is what a batch mostly pays for).
+      s.reserve(4 + maxKey + maxValue);
+      const b = s.buf;
+      const at = s.length;
+      const kl = writeBytesAt(b, at + 4, kf, ks[j], maxKey, 'key');
+      if (kl === 0) throw new LatchkeyError('EKEYSIZE', `empty key; accepted: keys of 1 to ${maxKey} bytes`);
+      const vl = writeBytesAt(b, at + 4 + kl, vf, vs[j], maxValue, 'value', ' (a quarter page)');
+      // The core has the exact limit where key + value binds (4 KiB pages); ask it only then.
+      if (kl + vl > itemMax && vl > valueLimit(kl)) {
+        throw new LatchkeyError('EVALUESIZE', `value of ${vl} bytes exceeds the limit of ${valueLimit(kl)} bytes (key + value at most ${itemMax} bytes)`);
+      }
+      b[at] = kl & 0xff;
+      b[at + 1] = kl >>> 8;
+      b[at + 2] = vl & 0xff;
+      b[at + 3] = vl >>> 8;
+      s.length = at + 4 + kl + vl;
+      s.count = ++i;
+    }
+  };
   try {
-    it = (entries as Iterable<unknown>)[Symbol.iterator]();
-    for (let done = false; !done;) {
-      let g = 0;
-      try {
-        for (; g < AHEAD; g++) {
-          open = false;
-          const r = it.next();
-          if (r.done) { done = true; break; }
-          open = true;
-          const e = r.value;
-          if (!Array.isArray(e) || e.length !== 2) {
-            throw invalid(`entry must be a [key, value] array, got ${Array.isArray(e) ? `an array of ${e.length}` : describe(e)}`, 'a [key, value] array of two');
-          }
-          ks[g] = e[0];
-          vs[g] = e[1];
-          touchBytes(ks[g]);
-          touchBytes(vs[g]);
+    try {
+      for (const e of entries as Iterable<unknown>) {
+        if (!Array.isArray(e) || e.length !== 2) {
+          throw invalid(`entry must be a [key, value] array, got ${Array.isArray(e) ? `an array of ${e.length}` : describe(e)}`, 'a [key, value] array of two');
         }
-      } catch (e) {
-        failure = { e };
-        done = true;
+        ks[g] = e[0];
+        vs[g] = e[1];
+        touchBytes(ks[g]);
+        touchBytes(vs[g]);
+        if (++g === AHEAD) pack();
       }
-      s.reserve(g * (4 + maxKey + maxValue));
-      for (let j = 0; j < g; j++) {
-        const b = s.buf;
-        const at = s.length;
-        const kl = writeBytesAt(b, at + 4, kf, ks[j], maxKey, 'key');
-        if (kl === 0) throw new LatchkeyError('EKEYSIZE', `empty key; accepted: keys of 1 to ${maxKey} bytes`);
-        const vl = writeBytesAt(b, at + 4 + kl, vf, vs[j], maxValue, 'value', ' (a quarter page)');
-        // The core has the exact limit where key + value binds (4 KiB pages); ask it only then.
-        if (kl + vl > itemMax && vl > valueLimit(kl)) {
-          throw new LatchkeyError('EVALUESIZE', `value of ${vl} bytes exceeds the limit of ${valueLimit(kl)} bytes (key + value at most ${itemMax} bytes)`);
-        }
-        b[at] = kl & 0xff;
-        b[at + 1] = kl >>> 8;
-        b[at + 2] = vl & 0xff;
-        b[at + 3] = vl >>> 8;
-        s.length = at + 4 + kl + vl;
-        s.count = ++i;
-      }
+    } catch (e) {
+      pack(); // the entries read before a failure are checked first: the first bad one is named
+      throw e;
     }
-    if (failure) throw failure.e;
+    pack();
   } catch (e) {
-    if (open) {
-      try { it?.return?.(); } catch { /* the entry's own failure is the one reported */ }
-    }
     throw fromArgument(e, what, `entry ${i}`);
   }
   return s;
