@@ -29,7 +29,7 @@ const t = { insert: [[], []], lookup: [[], []], scan: [[], []], delete: [[], []]
 
 for (let r = 0; r < ROUNDS; r++) {
   for (const batch of r & 1 ? [1, 0] : [0, 1]) {
-    const conn = await open({ cacheSize: '512MB' });
+    const conn = await open({ cacheSize: '512MB', log: false });
     const s = conn.openSession(); s.create('table:t'); const c = s.openCursor('table:t');
     const entries = chunks(keys.map((k) => [k, val]));
     let t0 = now();

@@ -97,7 +97,7 @@ const mib = (st) => `${((st.arenaPages * st.pageSize) / 2 ** 20).toFixed(1)} MiB
 
 /** A fresh connection with the preloaded table: N / workers keys per worker, in key order. */
 async function preload(o) {
-  const conn = await open({ cacheSize: '1GB', pageSize: o.pageSize, debug: o.debug });
+  const conn = await open({ cacheSize: '1GB', pageSize: o.pageSize, debug: o.debug, log: false });
   const s = conn.openSession();
   s.create(URI);
   const c = s.openCursor(URI);

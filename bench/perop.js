@@ -49,7 +49,7 @@ const VALUE = { u: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), S: 'abcdefgh' };
 
 const state = {};
 for (const [name, lk] of Object.entries(builds)) {
-  const conn = await lk.open({ cacheSize: '1GB' });
+  const conn = await lk.open({ cacheSize: '1GB', log: false });
   const s = conn.openSession();
   state[name] = {};
   for (const f of FORMATS) {

@@ -58,6 +58,7 @@ const STEPS = quick
     ['peer.js', '--sizes', '100000,1000000', '--runs', '3'],
     ['micro.js', '--n', '1000000', '--rounds', '1', '--page-sizes', '--no-engines'],
     ['throughput.js', '--n', '1000000', '--workers', '1,2,4', '--seconds', '2', '--rounds', '2'],
+    ['throughput.js', '--n', '1000000', '--workers', '1,2,4', '--seconds', '2', '--rounds', '2', '--no-control', '--log'],
     ['delete.js', '--n', '200000', '--workers', '2', '--seconds', '3', '--rounds', '2'],
     ['epoch.js', '--n', '1000000', '--rounds', '6', '--gets', '500000'],
     ['epoch.js', '--variant', 'gate', '--n', '1000000', '--rounds', '6', '--gets', '500000'],

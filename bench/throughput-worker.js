@@ -10,7 +10,7 @@ import { runWorkload, VALUE } from './workload.js';
 
 /** A private connection holding its own table of the n keys, built like the shared one. */
 async function openPrivate(keyBytes, n, pageSize) {
-  const conn = await open({ cacheSize: '1GB', pageSize });
+  const conn = await open({ cacheSize: '1GB', pageSize, log: false });
   const s = conn.openSession();
   s.create('table:bench');
   const c = s.openCursor('table:bench');

@@ -2,7 +2,7 @@
 // (node:worker_threads, each attached through conn.share()) hammering it at once.
 //
 //   node bench/throughput.js [--n 1000000] [--workers 1,2,4] [--seconds 2] [--rounds 2]
-//                            [--page-size 8192] [--no-control]
+//                            [--page-size 8192] [--no-control] [--log]
 // e.g. on a 16-core machine: node bench/throughput.js --workers 1,2,4,8,16 --seconds 3
 //
 // Two mixes over the same key space: read-only (random gets, all hits) and 50/50 (random gets
@@ -22,6 +22,10 @@
 // allows (cores, caches, memory bandwidth, noise); the gap between it and the shared read-only
 // speedup is what sharing one tree costs (latch words written by every reader, for one).
 // --no-control skips it.
+//
+// The connection is in memory with the log off, as the engines of bench/peer.js: what is measured
+// is the tree shared by workers. --log turns the log on (in memory, checkpoints by log.checkpointSize
+// on the opening thread): what the log and its checkpoints cost writers.
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -42,6 +46,7 @@ function parseOptions() {
     rounds: { type: 'number', default: 2 },
     'page-size': { type: 'number', default: 8192 },
     'no-control': { type: 'boolean' },
+    log: { type: 'boolean' },
   });
   o.control = !noControl;
   if (!Number.isInteger(o.n) || o.n < 1) throw new Error('--n: a positive integer');
@@ -94,11 +99,11 @@ async function runOnce(handle, keys, n, { mix, privateTree }, count, seconds) {
 
 const o = parseOptions();
 console.log(`\n## throughput: N = ${o.n.toLocaleString('en-US')} keys, pageSize ${o.pageSize}, ` +
-  `${o.seconds} s per run, workers ${o.workers.join(',')}, ${o.rounds} round(s) ` +
+  `${o.seconds} s per run, workers ${o.workers.join(',')}, ${o.rounds} round(s), log ${o.log ? 'on' : 'off'} ` +
   `(this machine: ${availableParallelism()} cores)`);
 
 const keys = makeKeys(o.n, true);
-const conn = await open({ cacheSize: '1GB', pageSize: o.pageSize });
+const conn = await open({ cacheSize: '1GB', pageSize: o.pageSize, log: o.log === true });
 const s = conn.openSession();
 s.create('table:bench');
 const c = s.openCursor('table:bench');

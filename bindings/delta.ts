@@ -34,51 +34,74 @@ export const DELTA_CHAIN_MAX = 8;
 
 const padded = (len: number) => (len + 7) & ~7;
 
-/** One table's changes: the last record of each key (a view into the history's chunks). */
+/** One table's changes: the last record of each key (a view into the history's chunks), and their bytes. */
 export interface TableChanges {
   reset: boolean;
   records: Map<string, Uint8Array>;
+  bytes: number;
 }
 
-/** A key as a Map key (bytes as char codes: distinct byte strings give distinct strings). */
-function keyString(rec: Uint8Array, klen: number): string {
+/** The key of the record at `at` of `c` as a Map key (bytes as char codes: distinct byte strings give distinct strings). */
+function keyString(c: Uint8Array, at: number, klen: number): string {
   let s = '';
-  for (let i = 0; i < klen; i++) s += String.fromCharCode(rec[LOG_HEADER + i]);
+  for (let i = at + LOG_HEADER; i < at + LOG_HEADER + klen; i++) s += String.fromCharCode(c[i]);
   return s;
 }
 
 /**
- * The changes per logged tree id of the records in `chunks` (drained log, each a run of whole
- * records from position `start`) at positions [from, to).
+ * The changes per logged tree id of the records at log positions [from, to), added a run of
+ * whole records at a time (the history's segments, in order); `add` says false as soon as their
+ * bytes (the last record of each key, as the delta blobs hold them) pass `budget`: a full image
+ * is due then, and the rest of the log is neither read nor indexed.
  */
-export function collectChanges(chunks: readonly Uint8Array[], start: number, from: number, to: number): Map<number, TableChanges> {
-  const tables = new Map<number, TableChanges>();
-  const table = (tree: number) => {
-    let t = tables.get(tree);
-    if (!t) tables.set(tree, (t = { reset: false, records: new Map() }));
-    return t;
-  };
-  let pos = start;
-  for (const c of chunks) {
+export class Changes {
+  readonly tables = new Map<number, TableChanges>();
+  /** The bytes of the changes so far. */
+  bytes = 0;
+  private readonly from: number;
+  private readonly to: number;
+  private readonly budget: number;
+
+  constructor(from: number, to: number, budget = Infinity) {
+    this.from = from;
+    this.to = to;
+    this.budget = budget;
+  }
+
+  /** The changes passed the budget: a full image is due. */
+  get over(): boolean {
+    return this.bytes > this.budget;
+  }
+
+  /** Adds the records of `c`, whole records from log position `start`; false once the changes pass the budget (the walk stops). */
+  add(c: Uint8Array, start: number): boolean {
+    const { tables, from, to } = this;
     const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
-    for (let at = 0; at < c.length && pos < to;) {
+    for (let at = 0, pos = start; at < c.length && pos < to;) {
       const len = dv.getUint32(at + LOG_R_LEN, true);
       const size = padded(len);
       if (pos >= from) {
         const type = c[at + LOG_R_TYPE];
         const tree = dv.getUint16(at + LOG_R_TREE, true);
         if (type === LOG_PUT || type === LOG_REMOVE) {
-          const rec = c.subarray(at, at + size);
-          table(tree).records.set(keyString(rec, dv.getUint16(at + LOG_R_KLEN, true)), rec);
+          let t = tables.get(tree);
+          if (!t) tables.set(tree, (t = { reset: false, records: new Map(), bytes: 0 }));
+          const key = keyString(c, at, dv.getUint16(at + LOG_R_KLEN, true));
+          const grew = size - (t.records.get(key)?.length ?? 0);
+          t.records.set(key, c.subarray(at, at + size));
+          t.bytes += grew;
+          this.bytes += grew;
+          if (this.over) return false;
         } else if (type === LOG_CREATE || type === LOG_DROP) {
-          tables.set(tree, { reset: true, records: new Map() });
+          this.bytes -= tables.get(tree)?.bytes ?? 0;
+          tables.set(tree, { reset: true, records: new Map(), bytes: 0 });
         }
       }
       at += size;
       pos += size;
     }
+    return true;
   }
-  return tables;
 }
 
 /** A table's delta blob: its changed keys' last records. */

@@ -584,25 +584,25 @@ export class LogWriter {
   }
 
   /**
-   * The records from position `from` to `to` at least, as the records of the segments that hold
-   * them from position `start` (the first may start before `from`): an incremental checkpoint's
-   * changes (bindings/delta.ts). The log is flushed to `to` first, so every one of them is in a
-   * published segment; those without a kept copy are read back from the store and checked as
-   * replay checks them. Undefined where that history is not all this writer's (hasHistory) or a
-   * segment read back is not the one it published: the caller writes a full image instead.
+   * Feeds `take` the records from position `from` to `to` at least, as the records of the
+   * segments that hold them, in order (`start`: the position of a run's first record; the first
+   * may start before `from`), until it says false: an incremental checkpoint's changes
+   * (bindings/delta.ts). The log is flushed to `to` first, so every one of them is in a published
+   * segment; those without a kept copy are read back from the store, one at a time as `take`
+   * goes on, and checked as replay checks them. False where `take` stopped, or where that history
+   * is not all this writer's (hasHistory) or a segment read back is not the one it published: the
+   * caller writes a full image instead.
    */
-  async history(from: number, to: number): Promise<{ chunks: Uint8Array[]; start: number } | undefined> {
-    if (!this.hasHistory(from)) return undefined;
+  async history(from: number, to: number, take: (records: Uint8Array, start: number) => boolean): Promise<boolean> {
+    if (!this.hasHistory(from)) return false;
     await this.flush(to);
     const segs = this.segments.filter((g) => g.end > from && g.start < to);
-    if (segs.length === 0 || segs[0].start > from) return from === to ? { chunks: [], start: from } : undefined;
-    const chunks: Uint8Array[] = [];
+    if (segs.length === 0 || segs[0].start > from) return from === to;
     for (const g of segs) {
       const records = g.records ?? await this.readBack(g.start, g.end);
-      if (!records) return undefined;
-      chunks.push(records);
+      if (!records || !take(records, g.start)) return false;
     }
-    return { chunks, start: segs[0].start };
+    return true;
   }
 
   /** The records of this writer's published segment at `start`, read back and checked; undefined if it is not there whole. */

@@ -697,6 +697,32 @@ describe('incremental checkpoints', () => {
     expect(rec.chain).toBeUndefined();
     expect(rec.prev).toBeUndefined();
   });
+
+  // The changes are indexed a segment at a time, and the walk stops once they pass the quarter:
+  // a checkpoint after a long log of distinct changes does not read back and index all of it to
+  // find that a full image is due (a 1M-key leader under writes spent about 1 s of its writer's
+  // thread there per checkpoint, while writers waited for the log's ring). Shown to fail with
+  // the walk unbounded (Changes' budget ignored): every segment read back ("expected 7 to be
+  // less than or equal to 2").
+  it('changes that pass the quarter early stop the walk there: the rest of the log is not read back', async () => {
+    const store = new ReadCountingStore();
+    const { s, cur } = await leaderOn(store);
+    const N = 20_000;
+    for (let i = 0; i < N; i++) cur.put(`k${pad(i)}`, 'v');
+    await s.checkpoint();
+    const perSegment = Math.ceil((2 * KEEP_RECORDS) / 48); // records of 48 bytes: past KEEP_RECORDS, read back
+    for (let i = 0; i < N; i++) {
+      cur.put(`k${pad(i)}`, 'w');
+      if ((i + 1) % perSegment === 0) await s.flush();
+    }
+    await s.flush();
+    const big = (await store.list('wal-')).filter((n) => store.raw(n)!.length > KEEP_RECORDS).length;
+    expect(big).toBeGreaterThanOrEqual(6);
+    store.walReads = 0;
+    await s.checkpoint();
+    expect((await latestRecord(store)).chain).toBeUndefined(); // a full image
+    expect(store.walReads).toBeLessThanOrEqual(2);
+  });
 });
 
 describe('log.checkpointSize', () => {
