@@ -105,8 +105,6 @@ class ImageGone extends LatchkeyError {
 }
 
 const encoder = new TextEncoder();
-/** Leaves a checkpoint encodes between two drains of the log's ring (takeImage). */
-const DRAIN_EVERY = 32;
 
 /**
  * The connection's shared memory, `cacheSize` of address space reserved. A runtime that cannot
@@ -980,18 +978,12 @@ export class Connection extends EventTarget implements SessionOwner {
     const tables: ImageTable[] = [];
     const blobs: Uint8Array[] = [];
     const digests: string[] = [];
-    // The encoding is synchronous too (about 300 ms for 1M entries here), and writers go on
-    // meanwhile: where this thread writes the log, it drains the ring every DRAIN_EVERY leaves, so
-    // that writers find room instead of waiting for the checkpoint to end.
-    const log = this.liveLog();
-    let leaves = 0;
     for (const { name, tree, formats, batches } of copies) {
       const w = new ImageWriter(this.cfg.pageSize, seq, tables.length);
       let crc = 0;
       for (const b of batches) {
         w.addItems(b.bytes, b.count);
         crc = crc32(b.bytes, 0, b.bytes.length, crc);
-        if (log && ++leaves % DRAIN_EVERY === 0) log.drain();
       }
       const { blob, pages } = w.finish();
       tables.push({ name, keyFormat: formats >> 8, valueFormat: formats & 0xff, entries: w.entries, pages, tree });
@@ -1029,7 +1021,8 @@ export class Connection extends EventTarget implements SessionOwner {
     // The records not to be had, or changes past a quarter of the full image since it: a full
     // image (takeImage sets IMAGE_SEQ again in its gate).
     const found = new Changes(base.lsn, lsn, base.fullBytes / 4 - base.changedBytes);
-    if (!await log.history(base.lsn, lsn, (records, start) => found.add(records, start)).catch(() => false) || found.over) return undefined;
+    if (!await log.history(base.lsn, lsn, (records, start) => found.add(records, start)).catch(() => false)) return undefined;
+    if (found.over) return undefined;
     const { tables: changes, bytes } = found;
     const tables: ImageTable[] = [];
     const blobs: (Uint8Array | undefined)[] = [];

@@ -73,7 +73,7 @@ export class Changes {
     return this.bytes > this.budget;
   }
 
-  /** Adds the records of `c`, whole records from log position `start`; false once the changes pass the budget (the walk stops). */
+  /** Adds the records of `c`, whole records from log position `start`; false once the changes pass the budget (over: the walk stops). */
   add(c: Uint8Array, start: number): boolean {
     const { tables, from, to } = this;
     const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);

@@ -589,9 +589,9 @@ export class LogWriter {
    * may start before `from`), until it says false: an incremental checkpoint's changes
    * (bindings/delta.ts). The log is flushed to `to` first, so every one of them is in a published
    * segment; those without a kept copy are read back from the store, one at a time as `take`
-   * goes on, and checked as replay checks them. False where `take` stopped, or where that history
-   * is not all this writer's (hasHistory) or a segment read back is not the one it published: the
-   * caller writes a full image instead.
+   * goes on, and checked as replay checks them. False where that history is not all this
+   * writer's (hasHistory) or a segment read back is not the one it published: the caller writes a
+   * full image instead. A stop by `take` is not a failure: true.
    */
   async history(from: number, to: number, take: (records: Uint8Array, start: number) => boolean): Promise<boolean> {
     if (!this.hasHistory(from)) return false;
@@ -600,7 +600,8 @@ export class LogWriter {
     if (segs.length === 0 || segs[0].start > from) return from === to;
     for (const g of segs) {
       const records = g.records ?? await this.readBack(g.start, g.end);
-      if (!records || !take(records, g.start)) return false;
+      if (!records) return false;
+      if (!take(records, g.start)) break;
     }
     return true;
   }

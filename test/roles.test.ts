@@ -386,8 +386,8 @@ describe('a cursor opened before role changes writes exactly when a cursor opene
     // 20000 keys: a range reads ahead a private copy of up to one output area (about 5000 of these
     // entries), which the scan guarantees allow it to give after the change; key 15000 is past it.
     const N = 20000;
-    const key = (i: number) => `k${String(i).padStart(5, '0')}`;
-    for (let i = 0; i < N; i++) lc.put(key(i), 'image 1');
+    const key5 = (i: number) => `k${String(i).padStart(5, '0')}`; // the file's key() pads to 4 digits
+    for (let i = 0; i < N; i++) lc.put(key5(i), 'image 1');
     await ls.checkpoint();
     const follower = await connect({ home: store, role: 'follower' });
     const fs = follower.openSession();
@@ -395,28 +395,28 @@ describe('a cursor opened before role changes writes exactly when a cursor opene
     const seen: string[] = [];
     for (let i = 0; i < 500; i++) seen.push(iter.next().value![0]);
     const pc = fs.openCursor<string, string>(T);
-    expect(pc.seek(key(1000))).toBe(true);
-    expect(pc.next()).toBe(true); // the read-ahead now holds the rest of key(1001)'s leaf
-    lc.put(`${key(1001)}a`, 'image 2');
-    lc.remove(key(15000));
+    expect(pc.seek(key5(1000))).toBe(true);
+    expect(pc.next()).toBe(true); // the read-ahead now holds the rest of key5(1001)'s leaf
+    lc.put(`${key5(1001)}a`, 'image 2');
+    lc.remove(key5(15000));
     await leader.reconfigure({ role: 'follower' });
     await follower.reconfigure({ role: 'leader' });
     // The next step reads the current table: the key inserted after the position is not skipped.
     expect(pc.next()).toBe(true);
-    expect(pc.key).toBe(`${key(1001)}a`);
+    expect(pc.key).toBe(`${key5(1001)}a`);
     expect(pc.value).toBe('image 2');
     expect(pc.next()).toBe(true);
-    expect(pc.key).toBe(key(1002));
+    expect(pc.key).toBe(key5(1002));
     expect(pc.prev()).toBe(true);
-    expect(pc.key).toBe(`${key(1001)}a`);
-    expect(pc.seek(key(15000), 'ge')).toBe(true);
-    expect(pc.key).toBe(key(15001)); // removed in the new image
+    expect(pc.key).toBe(`${key5(1001)}a`);
+    expect(pc.seek(key5(15000), 'ge')).toBe(true);
+    expect(pc.key).toBe(key5(15001)); // removed in the new image
     for (let r = iter.next(); !r.done; r = iter.next()) seen.push(r.value[0]);
     // The scan guarantees: strictly increasing, and every key present for the whole scan.
     for (let i = 1; i < seen.length; i++) expect(seen[i] > seen[i - 1]).toBe(true);
     const got = new Set(seen);
-    for (let i = 0; i < N; i++) if (i !== 15000) expect(got.has(key(i))).toBe(true);
-    expect(got.has(key(15000))).toBe(false); // the rest was read from the new image
+    for (let i = 0; i < N; i++) if (i !== 15000) expect(got.has(key5(i))).toBe(true);
+    expect(got.has(key5(15000))).toBe(false); // the rest was read from the new image
   });
 
   it('a cursor whose table is gone after a role change gets ENOENT saying so, also when a table of its name has other formats', async () => {
