@@ -38,7 +38,7 @@ import { sKey, sKey2, sValue, sOut, S_OUT_SIZE } from "./scratch";
 import { OK, EINVAL, EKEYSIZE, EVALUESIZE, ENOENT, EAGAIN } from "./status";
 import {
   logging, logAdmit, logDone, logAppend, logUnaccounted, logSize, logPadded, logSetBatch, logReady, logRelease, logStart, logStop, logEpoch,
-  LOG_HEADER, LOG_R_TYPE, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN, LOG_PUT, LOG_REMOVE, LOG_SKIP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START,
+  LOG_HEADER, LOG_R_TYPE, LOG_R_TREE, LOG_R_KLEN, LOG_PUT, LOG_REMOVE, LOG_SKIP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START,
 } from "./log/log";
 import { tableLog } from "./catalog";
 import { SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DURABLE_SEQ, SB_LOG_DRAIN_SEQ, SB_LOG_REQUEST, SB_LOG_FAILED, SB_LOG_ON, LOG_RING_BASE } from "./arena";
@@ -459,12 +459,14 @@ export function lk_log_apply(len: i32): i32 {
   epochEnter();
   while (pos + LOG_HEADER <= len) {
     const r = base + <usize>pos;
-    const size = logPadded(<i32>load<u32>(r));
+    const rlen = load<u32>(r);
     const type = load<u8>(r + LOG_R_TYPE);
     if (type != LOG_PUT && type != LOG_REMOVE && type != LOG_SKIP) break;
     const klen = <i32>load<u16>(r + LOG_R_KLEN);
-    const vlen = <i32>load<u16>(r + LOG_R_VLEN);
-    if (size < LOG_HEADER || pos + size > len || LOG_HEADER + klen + vlen > size) { epochExit(); return EINVAL; }
+    if (rlen < <u32>(LOG_HEADER + klen) || rlen > <u32>(len - pos)) { epochExit(); return EINVAL; }
+    const size = logPadded(<i32>rlen);
+    const vlen = <i32>rlen - LOG_HEADER - klen;
+    if (pos + size > len) { epochExit(); return EINVAL; }
     if (type != LOG_SKIP) {
       const tree = <u32>load<u16>(r + LOG_R_TREE);
       if (tree >= <u32>MAX_TABLES || (tableState(tree) != TABLE_LIVE && tableState(tree) != TABLE_LOADING) || checkKey(klen) < 0) { epochExit(); return EINVAL; }

@@ -5,10 +5,11 @@
  * Records are appended by the core, from every thread, into the log buffer in shared memory
  * (assembly/log/log.ts has their layout and why their order is the trees' order). The log's
  * writer is the connection open() returned, on its thread: it drains the buffer (copying the
- * complete records out, filling in each one's crc32) and writes what it drained as one SEGMENT:
+ * complete records out: each one's crc32 is its appender's) and writes what it drained as one
+ * SEGMENT:
  *
  *   name    `wal-<start>`: start is the log position of its first record, 16 digits
- *   header  "LKLG", crc32 of header bytes 8..32, u64 start, u64 end (start + record bytes),
+ *   header  "LKL2", crc32 of header bytes 8..32, u64 start, u64 end (start + record bytes),
  *           u32 term of the writer, u32 flags (SEGMENT_TERM_START: the first of a term)
  *   body    the records, each padded to 8 bytes, positions start..end
  *
@@ -37,7 +38,7 @@
  * next is always taken.
  *
  * RECOVERY replays the history after the latest checkpoint: every record is checked (its crc,
- * its position, its lengths). A bad record in the last segment is a torn tail: replay ends before
+ * which covers its position, and its lengths). A bad record in the last segment is a torn tail: replay ends before
  * it, silently. A bad record in an earlier segment, or a segment missing from the chain, is
  * damage: ECORRUPT naming the segment and the position. A batch's changes (LOG_F_BATCH) are
  * applied only if its LOG_BATCH_COMMIT is in the history; a batch still open at the end of the
@@ -55,12 +56,14 @@ import { type CoreThread, HAS_WAIT_ASYNC, waitWord } from './core.js';
 import { crc32 } from './checkpoint.js';
 import { compareBytes } from './codec.js';
 import {
-  LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_LSN, LOG_R_TYPE, LOG_R_FLAGS, LOG_R_SLOT, LOG_R_TREE, LOG_R_KLEN, LOG_R_VLEN,
+  LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_TYPE, LOG_R_FLAGS, LOG_R_SLOT, LOG_R_TREE, LOG_R_KLEN,
   LOG_SKIP, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START, LOG_F_BATCH, LOG_RING_SIZE,
   MAX_NAME,
 } from './abi.generated.js';
 
-export const SEGMENT_MAGIC = 0x474c_4b4c; // "LKLG" little-endian
+export const SEGMENT_MAGIC = 0x324c_4b4c; // "LKL2" little-endian
+/** The first format's magic ("LKLG": 32-byte record headers with the position and term in each), refused by name. */
+const SEGMENT_MAGIC_1 = 0x474c_4b4c;
 export const SEGMENT_HEADER = 32;
 /** Segment flag: the first segment of a leader's term (never removed: FENCING). */
 export const SEGMENT_TERM_START = 1;
@@ -73,8 +76,14 @@ export const SEGMENT_PREFIX = 'wal-';
  * 3.7, 6 and then 10 s as the log of 10-put flushes grew).
  */
 export const CHECKPOINT_SEGMENTS = 1024;
-/** The segment buffer's first size in record bytes (a whole ring's drain fits; it grows to the largest round: LogWriter.segment). */
-const SEGMENT_BUFFER = LOG_RING_SIZE;
+/**
+ * The segment buffer's first size in record bytes; it grows (doubling) to the largest round
+ * (LogWriter.segment). Its pages are the system's only once touched (a fresh buffer is zero
+ * memory mapped on demand), so a large first size costs nothing until a round uses it, and spares
+ * the copies of growing: with one thread putting 8-byte keys as fast as it can, a round (the time
+ * one segment's publish takes) drains about 5 MB (bench/RESULTS.md, the log's cost on puts).
+ */
+const SEGMENT_BUFFER = 4 * LOG_RING_SIZE;
 /**
  * A published segment of at most this many record bytes keeps a copy of them for the next
  * incremental checkpoint; a larger one is read back (LogWriter.segments).
@@ -140,6 +149,7 @@ export function segmentBounds(bytes: Uint8Array): { start: number; end: number }
 /** A segment's header (its positions and flags), checked; or why the bytes do not start with one. */
 function segmentHeader(bytes: Uint8Array): { start: number; end: number; term: number; flags: number } | string {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length >= 4 && dv.getUint32(0, true) === SEGMENT_MAGIC_1) return 'a segment of the first log format ("LKLG": 32-byte record headers), which this build does not read; accepted: "LKL2" segments';
   if (bytes.length < SEGMENT_HEADER || dv.getUint32(0, true) !== SEGMENT_MAGIC) return 'not a latchkey log segment (bad magic)';
   if (dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return 'segment header checksum mismatch';
   return { start: u64(dv, 8), end: u64(dv, 16), term: dv.getUint32(24, true), flags: dv.getUint32(28, true) };
@@ -164,6 +174,16 @@ interface Parsed {
 /** A u64 field as a number (exact below 2^53; no BigInt per record). */
 const u64 = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
 
+const lsnBytes = new Uint8Array(8);
+const lsnView = new DataView(lsnBytes.buffer);
+
+/** A record's crc32: of its log position `lsn` (8 bytes, little-endian), then of its bytes 8..len (assembly/log/log.ts). */
+function recordCrc(b: Uint8Array, at: number, len: number, lsn: number): number {
+  lsnView.setUint32(0, lsn % 2 ** 32, true);
+  lsnView.setUint32(4, Math.floor(lsn / 2 ** 32), true);
+  return crc32(b, at + 8, at + len, crc32(lsnBytes));
+}
+
 function parseSegment(name: string, bytes: Uint8Array): Parsed {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = startOf(name);
@@ -181,11 +201,8 @@ function parseSegment(name: string, bytes: Uint8Array): Parsed {
     const len = dv.getUint32(at + LOG_R_LEN, true);
     const size = padded(len);
     if (len < LOG_HEADER || at + size > bytes.length || lsn + size > end) return stop(`record length ${len} runs past the segment`);
-    if (dv.getUint32(at + LOG_R_CRC, true) !== crc32(bytes, at + 8, at + len)) return stop('record checksum mismatch');
-    if (u64(dv, at + LOG_R_LSN) !== lsn) return stop('record names another position');
-    const klen = dv.getUint16(at + LOG_R_KLEN, true);
-    const vlen = dv.getUint16(at + LOG_R_VLEN, true);
-    if (LOG_HEADER + klen + vlen !== len) return stop('record lengths disagree');
+    if (dv.getUint32(at + LOG_R_CRC, true) !== recordCrc(bytes, at, len, lsn)) return stop('record checksum mismatch');
+    if (LOG_HEADER + dv.getUint16(at + LOG_R_KLEN, true) > len) return stop('record lengths disagree');
     seg.ats.push(at);
     at += size;
     lsn += size;

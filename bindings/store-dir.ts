@@ -146,7 +146,17 @@ export class DirectoryPageStore implements PageStore {
     const tmp = join(this.path, `${TMP}${process.pid}-${threadId}-${randomUUID()}`);
     const fh = await io(`create ${tmp}`, () => open(tmp, 'wx'));
     try {
-      await io(`write ${tmp}`, () => fh.writeFile(data));
+      // One write call for the whole blob (a regular file takes it whole; the loop is for a short
+      // write): FileHandle.writeFile writes 512 KiB per call, each a turn of the event loop, and
+      // a log segment's publish on the thread that also puts took as many turns as its MiBs times
+      // two, so that the next segment, drained meanwhile, grew with it (bench/RESULTS.md).
+      await io(`write ${tmp}`, async () => {
+        for (let at = 0; at < data.length;) {
+          const { bytesWritten } = await fh.write(data, at, data.length - at, at);
+          if (bytesWritten === 0) throw new Error(`wrote 0 of ${data.length - at} bytes`);
+          at += bytesWritten;
+        }
+      });
       await io(`fsync ${tmp}`, () => fh.sync());
     } catch (e) {
       await unlink(tmp).catch(() => {});

@@ -6,9 +6,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryPageStore, type PageStore, type Connection } from '../dist/index.js';
-import { LOG_RING_SIZE } from '../dist/abi.generated.js';
+import { LOG_RING_SIZE, LOG_HEADER } from '../dist/abi.generated.js';
 import { CHECKPOINT_SEGMENTS, KEEP_RECORDS } from '../dist/log.js';
 import { testHomes, openTest, rng, TEST_DEBUG, withWorkers, levelInfo, latchWord, waitFor, LATCH_WAITERS } from './helpers.js';
+
+/** Log bytes of a put record of these key and value lengths (assembly/log/log.ts: header, key, value, padded to 8). */
+const logBytes = (klen: number, vlen: number) => (LOG_HEADER + klen + vlen + 7) & ~7;
 
 const { tempHome, connect, close } = testHomes('log');
 const WRITER = new URL('./workers/log-writer.js', import.meta.url).pathname;
@@ -224,7 +227,8 @@ describe('recovery', () => {
     const home = await crashedHome(3, 100);
     const last = join(home, segments(home).at(-1)!);
     const b = readFileSync(last);
-    b[b.length - 48 - 20] ^= 0x10; // inside the second-last record (48 bytes each)
+    const record = logBytes(9, 2); // each record: a 9-byte key k00000nnn, value v2
+    b[b.length - record - 12] ^= 0x10; // inside the second-last record
     writeFileSync(last, b);
     expect((await keysOf(home)).length).toBe(298);
   });
@@ -234,7 +238,24 @@ describe('recovery', () => {
     const name = segments(home)[2];
     const file = join(home, name);
     const b = readFileSync(file);
-    b[32 + 40] ^= 0x01; // the first record's key
+    b[32 + LOG_HEADER + 2] ^= 0x01; // the first record's key (after the segment's 32-byte header)
+    writeFileSync(file, b);
+    const start = Number(name.slice(4));
+    await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({
+      code: 'ECORRUPT', message: expect.stringMatching(new RegExp(`segment ${name}, log position ${start}: record checksum mismatch`)),
+    });
+  });
+
+  it('a record moved to another position fails its checksum (the crc covers the position the record does not store)', async () => {
+    const home = await crashedHome(3, 100);
+    const name = segments(home)[2];
+    const file = join(home, name);
+    const b = readFileSync(file);
+    const record = logBytes(9, 2);
+    // The first two records swapped: each is whole, its bytes unchanged, and in the wrong place.
+    const first = Buffer.from(b.subarray(32, 32 + record));
+    b.copy(b, 32, 32 + record, 32 + 2 * record);
+    first.copy(b, 32 + record);
     writeFileSync(file, b);
     const start = Number(name.slice(4));
     await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({
@@ -665,7 +686,7 @@ describe('incremental checkpoints', () => {
     const latest = () => latestRecord(store);
     /** Enough changes of the same 100 keys for a segment past KEEP_RECORDS, flushed; then a small one. */
     const change = async (v: string) => {
-      for (let i = 0; i < (2 * KEEP_RECORDS) / 48; i++) cur.put(`k${pad((i * 7) % 100)}`, `${v}${i}`);
+      for (let i = 0; i < (2 * KEEP_RECORDS) / logBytes(9, 6); i++) cur.put(`k${pad((i * 7) % 100)}`, `${v}${i}`);
       await s.flush();
       cur.put('k00009999', v);
       await s.flush();
@@ -710,7 +731,7 @@ describe('incremental checkpoints', () => {
     const N = 20_000;
     for (let i = 0; i < N; i++) cur.put(`k${pad(i)}`, 'v');
     await s.checkpoint();
-    const perSegment = Math.ceil((2 * KEEP_RECORDS) / 48); // records of 48 bytes: past KEEP_RECORDS, read back
+    const perSegment = Math.ceil((2 * KEEP_RECORDS) / logBytes(9, 1)); // past KEEP_RECORDS: read back
     for (let i = 0; i < N; i++) {
       cur.put(`k${pad(i)}`, 'w');
       if ((i + 1) % perSegment === 0) await s.flush();

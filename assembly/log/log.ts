@@ -9,15 +9,20 @@
 //
 //   0  u32 len    bytes of header + key + value (the record takes len rounded up to 8); 0 in the
 //                 ring until the record is complete: the writer stores it last
-//   4  u32 crc    crc32 of bytes 8..len, computed by the appending thread (assembly/log/crc.ts)
-//   8  u64 lsn    the record's log position: bytes of log before it (positions only grow)
-//   16 u32 term   the leader term of the writer (SB_TERM)
-//   20 u8 type    LOG_PUT, LOG_REMOVE, LOG_CREATE (key: the name; tree: its id; value: u8 key
+//   4  u32 crc    crc32 of the record's log position (8 bytes, little-endian: bytes of log before
+//                 it) and then of bytes 8..len, computed by the appending thread
+//                 (assembly/log/crc.ts). The position is not stored: a segment's records are
+//                 contiguous from its start, so a reader knows each one's, and a record read at a
+//                 position other than its own fails its checksum
+//   8  u8 type    LOG_PUT, LOG_REMOVE, LOG_CREATE (key: the name; tree: its id; value: u8 key
 //                 format, u8 value format), LOG_DROP, LOG_BATCH_BEGIN, LOG_BATCH_COMMIT, LOG_TERM_START
-//   21 u8 flags   LOG_F_BATCH: a change of the batch that thread `slot` has begun
-//   22 u8 slot    the writer's thread slot
-//   24 u16 tree   the table's tree id (as this leader numbers them; CREATE records map them to names)
-//   26 u16 klen   28 u16 vlen    then the key's bytes, then the value's
+//   9  u8 flags   LOG_F_BATCH: a change of the batch that thread `slot` has begun
+//   10 u8 slot    the writer's thread slot     11 u8 0
+//   12 u16 tree   the table's tree id (as this leader numbers them; CREATE records map them to names)
+//   14 u16 klen   then the key's bytes, then the value's (len - LOG_HEADER - klen of them)
+//
+// The writer's term is its segments' (bindings/log.ts): a ring holds one term's records only
+// (logStart begins each term's log). A put of an 8-byte key and value takes 32 bytes of log.
 //
 // ORDER. A record is reserved (a fetch-add on SB_LOG_RESERVED, which gives its position) while
 // the writer holds the exclusive latch of the leaf it changed, after the change cannot fail. Two
@@ -50,7 +55,7 @@
 // drain is always either a complete record's or 0.
 
 import {
-  SB, SB_TERM, SB_LOG_ON, SB_LOG_CREDIT, SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DRAIN_SEQ,
+  SB, SB_LOG_ON, SB_LOG_CREDIT, SB_LOG_RESERVED, SB_LOG_DRAINED, SB_LOG_DURABLE, SB_LOG_DRAIN_SEQ,
   LOG_RING_BASE, TS_LOG_CREDIT, threadSlot, slotAddr,
 } from "../arena";
 import { LOG_RING_SIZE, LOG_CREDIT_GRAIN, MAX_THREADS } from "../limits";
@@ -59,17 +64,14 @@ import { inject, INJECT_LOG_APPEND } from "../inject";
 import { crcBytes, crcU64, crcU8 } from "./crc";
 
 // ---- the record ----
-export const LOG_HEADER: i32 = 32;
+export const LOG_HEADER: i32 = 16;
 export const LOG_R_LEN: i32 = 0;
 export const LOG_R_CRC: i32 = 4;
-export const LOG_R_LSN: i32 = 8;
-export const LOG_R_TERM: i32 = 16;
-export const LOG_R_TYPE: i32 = 20;
-export const LOG_R_FLAGS: i32 = 21;
-export const LOG_R_SLOT: i32 = 22;
-export const LOG_R_TREE: i32 = 24;
-export const LOG_R_KLEN: i32 = 26;
-export const LOG_R_VLEN: i32 = 28;
+export const LOG_R_TYPE: i32 = 8;
+export const LOG_R_FLAGS: i32 = 9;
+export const LOG_R_SLOT: i32 = 10;
+export const LOG_R_TREE: i32 = 12;
+export const LOG_R_KLEN: i32 = 14;
 
 /** Record types. LOG_SKIP is never written: replay marks a record it must not apply with it. */
 export const LOG_SKIP: u8 = 0;
@@ -86,7 +88,7 @@ export const LOG_F_BATCH: u8 = 1;
 // @ts-ignore: compile-time ERROR
 if ((LOG_RING_SIZE & (LOG_RING_SIZE - 1)) != 0 || LOG_RING_SIZE < (1 << 20)) ERROR("log.ts: LOG_RING_SIZE must be a power of two of 1 MiB or more");
 // @ts-ignore: compile-time ERROR
-if ((LOG_HEADER & 7) != 0) ERROR("log.ts: the record header must be a multiple of 8 bytes");
+if ((LOG_HEADER & 7) != 0 || LOG_R_KLEN + 2 != LOG_HEADER) ERROR("log.ts: the record header must be a multiple of 8 bytes, klen its last field");
 
 /** Log bytes a record of `len` (its LOG_R_LEN) takes: 8-byte aligned. */
 // @ts-ignore: decorator
@@ -256,14 +258,11 @@ export function logAppend(type: u8, tree: u32, key: usize, klen: i32, val: usize
   if (!ASC_NO_ASSERT) assert(logging && size <= admitted, "log: a record past its admission");
   admitted -= size;
   const pos = atomic.add<u64>(SB + SB_LOG_RESERVED, <u64>size);
-  // The header in 8-byte words: each word is aligned in the ring, so none wraps.
-  const w2 = <u64>atomic.load<u32>(SB + SB_TERM) | (<u64>type << 32) | (<u64>logFlags << 40) | (<u64>(<u32>threadSlot & 0xff) << 48);
-  const w3 = <u64>(tree & 0xffff) | (<u64>(<u32>klen) << 16) | (<u64>(<u32>vlen) << 32);
-  store<u64>(ringAddr(pos + 8), pos);
-  store<u64>(ringAddr(pos + 16), w2);
-  store<u64>(ringAddr(pos + 24), w3);
-  // The checksum of bytes 8..len, computed as the key and value are copied in.
-  let crc = crcU64(crcU64(crcU64(0xffffffff, pos), w2), w3);
+  // The header after len and crc in one 8-byte word: aligned in the ring, so it does not wrap.
+  const w = <u64>type | (<u64>logFlags << 8) | (<u64>(<u32>threadSlot & 0xff) << 16) | (<u64>(tree & 0xffff) << 32) | (<u64>(<u32>klen) << 48);
+  store<u64>(ringAddr(pos + 8), w);
+  // The checksum of the position, then of bytes 8..len, computed as the key and value are copied in.
+  let crc = crcU64(crcU64(0xffffffff, pos), w);
   crc = ringPut(pos + <u64>LOG_HEADER, key, klen, crc);
   crc = ringPut(pos + <u64>(LOG_HEADER + klen), val, vlen, crc);
   store<u32>(ringAddr(pos) + 4, ~crc);
