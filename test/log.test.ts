@@ -263,6 +263,18 @@ describe('recovery', () => {
     });
   });
 
+  it('a segment of the first log format is refused by name, not as damage of an unknown kind', async () => {
+    const home = await crashedHome(3, 100);
+    const name = segments(home)[1];
+    const file = join(home, name);
+    const b = readFileSync(file);
+    b.write('LKLG', 0, 'latin1'); // the first format's magic
+    writeFileSync(file, b);
+    await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({
+      code: 'ECORRUPT', message: expect.stringMatching(new RegExp(`segment ${name}, .*first log format \\("LKLG"`)),
+    });
+  });
+
   it('a segment missing from the middle of the log is ECORRUPT naming where the log breaks', async () => {
     const home = await crashedHome(3, 100);
     const gone = segments(home)[2];
