@@ -233,46 +233,35 @@ describe('recovery', () => {
     expect((await keysOf(home)).length).toBe(298);
   });
 
-  it('damage before the last segment is ECORRUPT naming the segment and the log position', async () => {
+  /** A crashed home whose segment `index` `damage` changed in place; opening it must be ECORRUPT matching `why` (given the segment's name). */
+  async function damaged(index: number, damage: (b: Buffer) => void, why: (name: string) => string): Promise<void> {
     const home = await crashedHome(3, 100);
-    const name = segments(home)[2];
+    const name = segments(home)[index];
     const file = join(home, name);
     const b = readFileSync(file);
-    b[32 + LOG_HEADER + 2] ^= 0x01; // the first record's key (after the segment's 32-byte header)
+    damage(b);
     writeFileSync(file, b);
-    const start = Number(name.slice(4));
-    await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({
-      code: 'ECORRUPT', message: expect.stringMatching(new RegExp(`segment ${name}, log position ${start}: record checksum mismatch`)),
-    });
+    await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({ code: 'ECORRUPT', message: expect.stringMatching(new RegExp(why(name))) });
+  }
+  const checksumAt = (name: string) => `segment ${name}, log position ${Number(name.slice(4))}: record checksum mismatch`;
+
+  it('damage before the last segment is ECORRUPT naming the segment and the log position', async () => {
+    // The first record's key (after the segment's 32-byte header).
+    await damaged(2, (b) => { b[32 + LOG_HEADER + 2] ^= 0x01; }, checksumAt);
   });
 
   it('a record moved to another position fails its checksum (the crc covers the position the record does not store)', async () => {
-    const home = await crashedHome(3, 100);
-    const name = segments(home)[2];
-    const file = join(home, name);
-    const b = readFileSync(file);
-    const record = logBytes(9, 2);
     // The first two records swapped: each is whole, its bytes unchanged, and in the wrong place.
-    const first = Buffer.from(b.subarray(32, 32 + record));
-    b.copy(b, 32, 32 + record, 32 + 2 * record);
-    first.copy(b, 32 + record);
-    writeFileSync(file, b);
-    const start = Number(name.slice(4));
-    await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({
-      code: 'ECORRUPT', message: expect.stringMatching(new RegExp(`segment ${name}, log position ${start}: record checksum mismatch`)),
-    });
+    const record = logBytes(9, 2);
+    await damaged(2, (b) => {
+      const first = Buffer.from(b.subarray(32, 32 + record));
+      b.copy(b, 32, 32 + record, 32 + 2 * record);
+      first.copy(b, 32 + record);
+    }, checksumAt);
   });
 
   it('a segment of the first log format is refused by name, not as damage of an unknown kind', async () => {
-    const home = await crashedHome(3, 100);
-    const name = segments(home)[1];
-    const file = join(home, name);
-    const b = readFileSync(file);
-    b.write('LKLG', 0, 'latin1'); // the first format's magic
-    writeFileSync(file, b);
-    await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({
-      code: 'ECORRUPT', message: expect.stringMatching(new RegExp(`segment ${name}, .*first log format \\("LKLG"`)),
-    });
+    await damaged(1, (b) => { b.write('LKLG', 0, 'latin1'); }, (name) => `segment ${name}, .*first log format \\("LKLG"`);
   });
 
   it('a segment missing from the middle of the log is ECORRUPT naming where the log breaks', async () => {
