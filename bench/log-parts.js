@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from '../dist/index.js';
 import { DirectoryPageStore } from '../dist/store-dir.js';
+import { LOG_HEADER } from '../dist/abi.generated.js';
 import { makeKeys, byteKeys, range } from './keys.js';
 import { printTable } from './format.js';
 import { benchArgs } from './args.js';
@@ -75,8 +76,8 @@ printTable(['puts (ns per put)', 'lower quartile', 'median', 'log cost (lower qu
     k.log ? `${median(k.drain).toFixed(1)} ns` : '']));
 for (const k of cases) k.conn.core.unregister();
 {
-  // One round's record bytes (48 per put: header + 8-byte key + 8-byte value), copied as the drain does.
-  const src = new Uint8Array(per * 48).fill(1);
+  // One round's record bytes (a header + 8-byte key + 8-byte value per put), copied as the drain does.
+  const src = new Uint8Array(per * (LOG_HEADER + 16)).fill(1);
   const reused = new Uint8Array(src.length);
   const fresh = [];
   const again = [];

@@ -331,7 +331,8 @@ async function logCommand(v: Values, args: string[]): Promise<number> {
     const latest = await latestRecord(store);
     return { ckpt: latest?.checkpoint ? await readRecord(store, latest.checkpoint) : undefined, segments: await inspectLog(store) };
   });
-  const damaged = segments.slice(0, -1).filter((g) => g.bad);
+  // A bad last segment is a torn tail (replay ends there), unless it is of a format this build does not read.
+  const damaged = segments.filter((g, i) => g.bad && (i < segments.length - 1 || g.bad.format));
   if (v.json) {
     await out.write(`${JSON.stringify({ home: dir, checkpoint: ckpt ? { seq: ckpt.seq, lsn: ckpt.lsn ?? 0 } : null, segments }, null, 2)}\n`);
   } else {
@@ -341,7 +342,7 @@ async function logCommand(v: Values, args: string[]): Promise<number> {
       await out.write(`${g.name}  ${g.start}..${g.end}  term ${g.term}${g.termStart ? ' (term start)' : ''}  ${counts}`
         + `${g.bad ? `  BAD at log position ${g.bad.lsn}: ${g.bad.why}` : ''}\n`);
     }
-    await out.write(`${plural(segments.length, 'segment')}${damaged.length ? `, ${damaged.length} damaged before the last` : ''}\n`);
+    await out.write(`${plural(segments.length, 'segment')}${damaged.length ? `, ${damaged.length} damaged` : ''}\n`);
   }
   await out.flush();
   for (const g of damaged) process.stderr.write(`ECORRUPT: log: segment ${g.name}, log position ${g.bad!.lsn}: ${g.bad!.why}\n`);

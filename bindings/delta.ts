@@ -142,7 +142,7 @@ export function decodeDelta(where: string, blob: Uint8Array, count: number): Uin
     if (at + LOG_HEADER > blob.length) throw bad(`change ${i} runs past the end`);
     const len = dv.getUint32(at + LOG_R_LEN, true);
     const type = blob[at + LOG_R_TYPE];
-    if (len < LOG_HEADER || at + padded(len) > blob.length || LOG_HEADER + dv.getUint16(at + LOG_R_KLEN, true) > len
+    if (len < LOG_HEADER || len > blob.length - at || at + padded(len) > blob.length || LOG_HEADER + dv.getUint16(at + LOG_R_KLEN, true) > len
       || (type !== LOG_PUT && type !== LOG_REMOVE)) throw bad(`change ${i} is malformed`);
     out.push(blob.subarray(at, at + padded(len)));
     at += padded(len);

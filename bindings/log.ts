@@ -64,6 +64,7 @@ import {
 export const SEGMENT_MAGIC = 0x324c_4b4c; // "LKL2" little-endian
 /** The first format's magic ("LKLG": 32-byte record headers with the position and term in each), refused by name. */
 const SEGMENT_MAGIC_1 = 0x474c_4b4c;
+const FIRST_FORMAT = 'a segment of the first log format ("LKLG": 32-byte record headers), which this build does not read; accepted: "LKL2" segments';
 export const SEGMENT_HEADER = 32;
 /** Segment flag: the first segment of a leader's term (never removed: FENCING). */
 export const SEGMENT_TERM_START = 1;
@@ -122,7 +123,7 @@ export class LogGap extends LatchkeyError {
 const padded = (len: number) => (len + 7) & ~7;
 
 /**
- * Makes `out` a segment from position `start`: its records (crc filled in) are already in it after
+ * Makes `out` a segment from position `start`: its records (each with its crc) are already in it after
  * SEGMENT_HEADER bytes (the writer drains into its segment buffer: LogWriter.drain); this writes
  * the header in front of them.
  */
@@ -149,7 +150,7 @@ export function segmentBounds(bytes: Uint8Array): { start: number; end: number }
 /** A segment's header (its positions and flags), checked; or why the bytes do not start with one. */
 function segmentHeader(bytes: Uint8Array): { start: number; end: number; term: number; flags: number } | string {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length >= 4 && dv.getUint32(0, true) === SEGMENT_MAGIC_1) return 'a segment of the first log format ("LKLG": 32-byte record headers), which this build does not read; accepted: "LKL2" segments';
+  if (bytes.length >= 4 && dv.getUint32(0, true) === SEGMENT_MAGIC_1) return FIRST_FORMAT;
   if (bytes.length < SEGMENT_HEADER || dv.getUint32(0, true) !== SEGMENT_MAGIC) return 'not a latchkey log segment (bad magic)';
   if (dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return 'segment header checksum mismatch';
   return { start: u64(dv, 8), end: u64(dv, 16), term: dv.getUint32(24, true), flags: dv.getUint32(28, true) };
@@ -168,7 +169,14 @@ interface Parsed {
   flags: number;
   bytes: Uint8Array;
   ats: number[];
-  bad?: { lsn: number; why: string };
+  bad?: Bad;
+}
+
+/** Where checking a segment stopped and why; `format`: the segment is of a format this build does not read (never a torn tail). */
+interface Bad {
+  lsn: number;
+  why: string;
+  format?: true;
 }
 
 /** A u64 field as a number (exact below 2^53; no BigInt per record). */
@@ -187,7 +195,9 @@ function recordCrc(b: Uint8Array, at: number, len: number, lsn: number): number 
 function parseSegment(name: string, bytes: Uint8Array): Parsed {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = startOf(name);
-  const head = (why: string): Parsed => ({ name, start, end: start, goodEnd: start, flags: 0, bytes, ats: [], bad: { lsn: start, why } });
+  const head = (why: string): Parsed => ({
+    name, start, end: start, goodEnd: start, flags: 0, bytes, ats: [], bad: { lsn: start, why, ...(why === FIRST_FORMAT ? { format: true as const } : {}) },
+  });
   const h = segmentHeader(bytes);
   if (typeof h === 'string') return head(h);
   const end = h.end;
@@ -199,8 +209,9 @@ function parseSegment(name: string, bytes: Uint8Array): Parsed {
   while (lsn < end) {
     if (at + LOG_HEADER > bytes.length) return stop('the segment ends inside a record header');
     const len = dv.getUint32(at + LOG_R_LEN, true);
+    if (len < LOG_HEADER || len > bytes.length - at) return stop(`record length ${len} runs past the segment`);
     const size = padded(len);
-    if (len < LOG_HEADER || at + size > bytes.length || lsn + size > end) return stop(`record length ${len} runs past the segment`);
+    if (at + size > bytes.length || lsn + size > end) return stop(`record length ${len} runs past the segment`);
     if (dv.getUint32(at + LOG_R_CRC, true) !== recordCrc(bytes, at, len, lsn)) return stop('record checksum mismatch');
     if (LOG_HEADER + dv.getUint16(at + LOG_R_KLEN, true) > len) return stop('record lengths disagree');
     seg.ats.push(at);
@@ -221,8 +232,8 @@ export interface SegmentInfo {
   termStart: boolean;
   /** Records by type name (put, remove, create, drop, batch-begin, batch-commit, term-start). */
   records: Record<string, number>;
-  /** The first bad record, if any: its position and what is wrong. */
-  bad?: { lsn: number; why: string };
+  /** The first bad record, if any: its position and what is wrong (`format`: a format this build does not read). */
+  bad?: Bad;
 }
 
 const TYPE_NAMES: Record<number, string> = {
@@ -300,7 +311,7 @@ export async function replay(store: PageStore, target: ReplayTarget, from: numbe
     pos = goodEnd;
     if (seg.bad) {
       const next = starts[i + 1];
-      if (next === undefined) break; // a torn tail: the history ends at the last good record
+      if (next === undefined && !seg.bad.format) break; // a torn tail: the history ends at the last good record
       if (next !== pos) throw corrupt(`log: segment ${name}, log position ${seg.bad.lsn}: ${seg.bad.why}`);
     }
   }
@@ -378,6 +389,7 @@ export async function replay(store: PageStore, target: ReplayTarget, from: numbe
       if (t === LOG_CREATE) {
         const klen = dv.getUint16(at + LOG_R_KLEN, true);
         if (klen < 1 || klen > MAX_NAME) throw corrupt(`log: segment ${seg.name}, log position ${lsn}: a create with a name of ${klen} bytes`);
+        if (dv.getUint32(at + LOG_R_LEN, true) < LOG_HEADER + klen + 2) throw corrupt(`log: segment ${seg.name}, log position ${lsn}: a create without its two format bytes`);
         const name = decoder.decode(b.subarray(at + LOG_HEADER, at + LOG_HEADER + klen));
         const kf = b[at + LOG_HEADER + klen];
         const vf = b[at + LOG_HEADER + klen + 1];

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { MemoryPageStore, type PageStore, type Connection } from '../dist/index.js';
 import { LOG_RING_SIZE, LOG_HEADER } from '../dist/abi.generated.js';
 import { CHECKPOINT_SEGMENTS, KEEP_RECORDS } from '../dist/log.js';
+import { decodeDelta } from '../dist/delta.js';
 import { testHomes, openTest, rng, TEST_DEBUG, withWorkers, levelInfo, latchWord, waitFor, LATCH_WAITERS } from './helpers.js';
 
 /** Log bytes of a put record of these key and value lengths (assembly/log/log.ts: header, key, value, padded to 8). */
@@ -236,7 +237,7 @@ describe('recovery', () => {
   /** A crashed home whose segment `index` `damage` changed in place; opening it must be ECORRUPT matching `why` (given the segment's name). */
   async function damaged(index: number, damage: (b: Buffer) => void, why: (name: string) => string): Promise<void> {
     const home = await crashedHome(3, 100);
-    const name = segments(home)[index];
+    const name = segments(home).at(index)!;
     const file = join(home, name);
     const b = readFileSync(file);
     damage(b);
@@ -260,8 +261,25 @@ describe('recovery', () => {
     }, checksumAt);
   });
 
-  it('a segment of the first log format is refused by name, not as damage of an unknown kind', async () => {
-    await damaged(1, (b) => { b.write('LKLG', 0, 'latin1'); }, (name) => `segment ${name}, .*first log format \\("LKLG"`);
+  it('a segment of the first log format is refused by name, not as damage of an unknown kind, also as the last segment (not a torn tail)', async () => {
+    const firstFormat = (name: string) => `segment ${name}, .*first log format \\("LKLG"`;
+    await damaged(1, (b) => { b.write('LKLG', 0, 'latin1'); }, firstFormat);
+    await damaged(-1, (b) => { b.write('LKLG', 0, 'latin1'); }, firstFormat);
+  });
+
+  it('a record length past the segment (a flipped high bit) ends replay there at once, as a torn tail', async () => {
+    const home = await crashedHome(3, 100);
+    const last = join(home, segments(home).at(-1)!);
+    const b = readFileSync(last);
+    b.writeUInt32LE(0xffff_fff0, 32); // the last segment's first record's length
+    writeFileSync(last, b);
+    expect((await keysOf(home)).length).toBe(200);
+  });
+
+  it('a delta blob of the first format is refused by name', () => {
+    const blob = new Uint8Array(12);
+    blob.set([0x4c, 0x4b, 0x44, 0x4c]); // "LKDL"
+    expect(() => decodeDelta('table:t delta', blob, 0)).toThrow(/first log format \("LKDL"/);
   });
 
   it('a segment missing from the middle of the log is ECORRUPT naming where the log breaks', async () => {
@@ -528,7 +546,7 @@ describe('a full log buffer', () => {
     const home = tempHome();
     const leader = await openTest({ home });
     leader.openSession().create('table:w', { keyFormat: 'S', valueFormat: 'S' });
-    const n = Math.ceil((2 * LOG_RING_SIZE) / 100); // records of about 104 bytes: twice the buffer
+    const n = Math.ceil((2 * LOG_RING_SIZE) / logBytes(9, value.length)); // twice the buffer
     await withWorkers(leader, 1, async ([w]) => {
       expect(await w.call('putFlush', { uri: 'table:w', keys: Array.from({ length: n }, (_, i) => `k${pad(i)}`), value })).toBe(n);
       expect(leader.core.x.lk_log_unaccounted()).toBe(0);
@@ -567,7 +585,7 @@ describe('a full log buffer', () => {
     const c = await openTest({ home });
     const s = c.openSession();
     s.create('table:t', { keyFormat: 'S', valueFormat: 'S' });
-    const n = Math.ceil((1.5 * LOG_RING_SIZE) / 100);
+    const n = Math.ceil((1.5 * LOG_RING_SIZE) / logBytes(9, value.length));
     s.batch(Array.from({ length: n }, (_, i) => ({ type: 'put' as const, uri: 'table:t', key: `k${pad(i)}`, value })));
     await s.flush();
     c.core.unregister();

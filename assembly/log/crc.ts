@@ -1,7 +1,8 @@
 // crc32 (IEEE 802.3, the zlib polynomial, reflected; bindings/checkpoint.ts computes the same in
 // JS): the checksum of every log record, computed by the thread that appends it, on bytes it has
 // just written (assembly/log/log.ts), so that the log's writer only copies records out.
-// Slicing-by-8: eight tables of 256 u32, eight bytes per step (a record header is three steps).
+// Slicing-by-8: eight tables of 256 u32, eight bytes per step (a record's position and header word
+// are two steps).
 //
 // The tables live in the superblock (SB + CRC_OFF, CRC_TABLES_SIZE bytes), filled once by the
 // thread that lays the memory out, before any other thread can attach; read-only afterwards.
