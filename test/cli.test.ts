@@ -381,6 +381,20 @@ describe('latchkey log, and verify of a home with a log', () => {
     expect(v.code).toBe(1);
     expect(v.stderr).toMatch(new RegExp(`^ECORRUPT: log: segment ${names[2]}, log position \\d+: record checksum mismatch`, 'm'));
   });
+
+  it('a last segment of the first log format is not a torn tail: log names it (exit 1), verify fails with ECORRUPT', async () => {
+    const dir = await loggedHome();
+    const last = readdirSync(dir).filter((n) => n.startsWith('wal-')).sort().at(-1)!;
+    const b = readFileSync(join(dir, last));
+    b.write('LKLG', 0, 'latin1');
+    writeFileSync(join(dir, last), b);
+    const r = cli(['log', '-h', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^ECORRUPT: log: segment ${last}, log position \\d+: a segment of the first log format`, 'm'));
+    const v = cli(['verify', '-h', dir]);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(new RegExp(`ECORRUPT: log: segment ${last}, log position \\d+: a segment of the first log format`));
+  });
 });
 
 // The commands on a nats:// home: a real nats-server (test/servers.ts). Without nats-server on
