@@ -3,7 +3,7 @@
 //
 //   node bench/log.js [--n 500000] [--rounds 3] [--flushes 500]
 //
-//   puts            random 8-byte keys and values, one thread and 4 workers: log on (flushInterval
+//   puts            random 8-byte keys and values, one thread and 1, 2, 4 workers: log on (flushInterval
 //                   10 ms: the background flusher writes while the puts run) against log: false,
 //                   puts/s (median of --rounds), and CPU time of all threads per put (steadier on
 //                   a shared machine); the puts only, no final flush or checkpoint
@@ -274,20 +274,25 @@ const { n, rounds } = args;
 console.log(`\n## the write-ahead log: directory home in ${tmpdir()}, ${n} random 8-byte keys and values, median of ${rounds}`);
 console.log(`command: node bench/log.js --n ${n} --rounds ${rounds} --flushes ${args.flushes}`);
 
+// One thread, then workers: with one worker the log's writer (the opening thread) has a core of
+// its own on a 2-core machine; with two or more, its work and the log's shared state compete with
+// the puts. The order of on and off alternates between rounds; 'paired' is the median of each
+// round's on / off rate.
 const putRows = [];
-for (const workers of [0, 4]) {
+for (const workers of [0, 1, 2, 4]) {
   const on = [];
   const off = [];
   for (let r = 0; r < rounds; r++) {
-    on.push(child(['--case', 'puts', '--n', String(n), '--log', 'on', '--workers', String(workers)]));
-    off.push(child(['--case', 'puts', '--n', String(n), '--log', 'off', '--workers', String(workers)]));
+    const run = (log) => child(['--case', 'puts', '--n', String(n), '--log', log, '--workers', String(workers)]);
+    if (r % 2 === 0) { on.push(run('on')); off.push(run('off')); } else { off.push(run('off')); on.push(run('on')); }
   }
   const rate = (xs) => median(xs.map((x) => x.rate));
   const cpu = (xs) => median(xs.map((x) => x.cpuNs));
-  putRows.push([workers === 0 ? '1 thread' : `${workers} workers`, `${fmt(rate(on))}/s`, `${fmt(rate(off))}/s`, `${(rate(on) / rate(off)).toFixed(2)}x`,
-    `${cpu(on).toFixed(0)} / ${cpu(off).toFixed(0)} ns`, `${(cpu(off) / cpu(on)).toFixed(2)}x`]);
+  const paired = median(on.map((x, r) => x.rate / off[r].rate));
+  putRows.push([workers === 0 ? '1 thread' : `${workers} worker${workers > 1 ? 's' : ''}`, `${fmt(rate(on))}/s`, `${fmt(rate(off))}/s`, `${(rate(on) / rate(off)).toFixed(2)}x`,
+    `${paired.toFixed(2)}x`, `${cpu(on).toFixed(0)} / ${cpu(off).toFixed(0)} ns`, `${(cpu(off) / cpu(on)).toFixed(2)}x`]);
 }
-printTable(['puts', 'log on (flushInterval 10)', 'log: false', 'on / off', 'CPU per put, on / off (all threads)', 'off / on CPU'], putRows);
+printTable(['puts', 'log on (flushInterval 10)', 'log: false', 'on / off', 'paired', 'CPU per put, on / off (all threads)', 'off / on CPU'], putRows);
 
 const flushRows = [];
 for (const workers of [0, 4]) {
