@@ -38,9 +38,10 @@
  * next is always taken.
  *
  * RECOVERY replays the history after the latest checkpoint: every record is checked (its crc,
- * which covers its position, and its lengths). A bad record in the last segment is a torn tail: replay ends before
- * it, silently. A bad record in an earlier segment, or a segment missing from the chain, is
- * damage: ECORRUPT naming the segment and the position. A batch's changes (LOG_F_BATCH) are
+ * which covers its position, and its lengths). A bad record in the last segment is a torn tail:
+ * replay ends before it, silently. A bad record in an earlier segment, a segment of a format this
+ * build does not read (anywhere), or a segment missing from the chain, is damage: ECORRUPT naming
+ * the segment and the position. A batch's changes (LOG_F_BATCH) are
  * applied only if its LOG_BATCH_COMMIT is in the history; a batch still open at the end of the
  * history, or when a new term started, never happened. Replay is idempotent: a record sets a key
  * to its value or removes it, and the records come in the order the trees applied them.
