@@ -1,9 +1,10 @@
 // What the file system costs a log segment's publish, in steady state: the cycle DirectoryPageStore
 // runs (a temporary file written and fsynced, linked to its name, the temporary name removed, the
 // directory fsynced), with the oldest of `--keep` published names removed after each publish, as
-// the log's truncation removes segments. `fresh` creates each temporary file and unlinks removed
-// names (what the store does); `recycle` renames removed names into a pool and writes the next
-// segment over a pooled file in place (truncated to its size), as PostgreSQL recycles WAL files.
+// the log's truncation removes segments. `fresh` is DirectoryPageStore's publish and remove
+// themselves; `recycle` is the same cycle written out here with one change: a removed name is
+// renamed into a pool and the next segment is written over a pooled file in place (truncated to
+// its size), as PostgreSQL recycles WAL files.
 // Process CPU (user / system) and wall time per 200 MB published, segment sizes 60-100% of
 // --mb. Run in the system's temp directory. Nothing is asserted.
 //
@@ -13,6 +14,7 @@ import { open, rename, link, unlink, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { DirectoryPageStore } from '../dist/store-dir.js';
 import { printTable } from './format.js';
 import { benchArgs } from './args.js';
 
@@ -29,10 +31,11 @@ async function cycle(mode) {
   const pool = [];
   const live = [];
   let seq = 0;
+  const store = await DirectoryPageStore.open(dir, false);
   const syncDir = async () => { const fh = await open(dir, 'r'); await fh.sync(); await fh.close(); };
-  const publish = async (name, bytes) => {
+  const recycled = async (name, bytes) => {
     const tmp = join(dir, `.tmp-${randomUUID()}`);
-    const reuse = mode === 'recycle' ? pool.shift() : undefined;
+    const reuse = pool.shift();
     if (reuse) await rename(reuse, tmp);
     const fh = await open(tmp, reuse ? 'r+' : 'wx');
     for (let at = 0; at < bytes.length;) at += (await fh.write(bytes, at, bytes.length - at, at)).bytesWritten;
@@ -43,8 +46,9 @@ async function cycle(mode) {
     await unlink(tmp);
     await syncDir();
   };
+  const publish = (name, bytes) => (mode === 'recycle' ? recycled(name, bytes) : store.publish(name, bytes));
   const remove = async (name) => {
-    if (mode !== 'recycle') return unlink(join(dir, name));
+    if (mode !== 'recycle') return store.remove(name);
     const to = join(dir, `.free-${randomUUID()}`);
     await rename(join(dir, name), to);
     pool.push(to);

@@ -25,6 +25,7 @@
 
 import { LatchkeyError } from './errors.js';
 import { crc32 } from './checkpoint.js';
+import { recordMisfit, recordSize } from './log.js';
 import {
   LOG_HEADER, LOG_R_LEN, LOG_R_TYPE, LOG_R_TREE, LOG_R_KLEN, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP,
 } from './abi.generated.js';
@@ -36,7 +37,6 @@ const DELTA_HEADER = 12;
 /** Deltas after a full image before the next checkpoint writes a full image again. */
 export const DELTA_CHAIN_MAX = 8;
 
-const padded = (len: number) => (len + 7) & ~7;
 
 /** One table's changes: the last record of each key (a view into the history's chunks), and their bytes. */
 export interface TableChanges {
@@ -83,7 +83,7 @@ export class Changes {
     const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
     for (let at = 0, pos = start; at < c.length && pos < to;) {
       const len = dv.getUint32(at + LOG_R_LEN, true);
-      const size = padded(len);
+      const size = recordSize(len);
       if (pos >= from) {
         const type = c[at + LOG_R_TYPE];
         const tree = dv.getUint16(at + LOG_R_TREE, true);
@@ -139,13 +139,13 @@ export function decodeDelta(where: string, blob: Uint8Array, count: number): Uin
   const out: Uint8Array[] = [];
   let at = DELTA_HEADER;
   for (let i = 0; i < count; i++) {
-    if (at + LOG_HEADER > blob.length) throw bad(`change ${i} runs past the end`);
-    const len = dv.getUint32(at + LOG_R_LEN, true);
+    const misfit = recordMisfit(dv, at, blob.length);
+    if (misfit) throw bad(`change ${i}: ${misfit}`);
     const type = blob[at + LOG_R_TYPE];
-    if (len < LOG_HEADER || len > blob.length - at || at + padded(len) > blob.length || LOG_HEADER + dv.getUint16(at + LOG_R_KLEN, true) > len
-      || (type !== LOG_PUT && type !== LOG_REMOVE)) throw bad(`change ${i} is malformed`);
-    out.push(blob.subarray(at, at + padded(len)));
-    at += padded(len);
+    if (type !== LOG_PUT && type !== LOG_REMOVE) throw bad(`change ${i} is malformed: record type ${type}`);
+    const size = recordSize(dv.getUint32(at + LOG_R_LEN, true));
+    out.push(blob.subarray(at, at + size));
+    at += size;
   }
   if (at !== blob.length) throw bad('bytes after the last change');
   return out;

@@ -65,7 +65,6 @@ import {
 export const SEGMENT_MAGIC = 0x324c_4b4c; // "LKL2" little-endian
 /** The first format's magic ("LKLG": 32-byte record headers with the position and term in each), refused by name. */
 const SEGMENT_MAGIC_1 = 0x474c_4b4c;
-const FIRST_FORMAT = 'a segment of the first log format ("LKLG": 32-byte record headers), which this build does not read; accepted: "LKL2" segments';
 export const SEGMENT_HEADER = 32;
 /** Segment flag: the first segment of a leader's term (never removed: FENCING). */
 export const SEGMENT_TERM_START = 1;
@@ -120,8 +119,22 @@ export class LogGap extends LatchkeyError {
   }
 }
 
-/** A record's length in the log (padded to 8). */
-const padded = (len: number) => (len + 7) & ~7;
+/** The log bytes a record of length `len` (its LOG_R_LEN) takes: padded to 8 (assembly/log/log.ts, logPadded). */
+export const recordSize = (len: number) => (len + 7) & ~7;
+
+/**
+ * Why the record at `at` is not whole within the first `limit` bytes of `dv` (its header, its
+ * length padded, its key inside its length); undefined if it is. Its checksum is the caller's
+ * (recordCrc, where the position is known).
+ */
+export function recordMisfit(dv: DataView, at: number, limit: number): string | undefined {
+  if (at + LOG_HEADER > limit) return 'the bytes end inside a record header';
+  const len = dv.getUint32(at + LOG_R_LEN, true);
+  // Bounded before it is padded: a length of 2^31 or more pads to a negative size.
+  if (len < LOG_HEADER || len > limit - at || at + recordSize(len) > limit) return `record length ${len} runs past the end`;
+  if (LOG_HEADER + dv.getUint16(at + LOG_R_KLEN, true) > len) return 'record lengths disagree';
+  return undefined;
+}
 
 /**
  * Makes `out` a segment from position `start`: its records (each with its crc) are already in it after
@@ -151,7 +164,6 @@ export function segmentBounds(bytes: Uint8Array): { start: number; end: number }
 /** A segment's header (its positions and flags), checked; or why the bytes do not start with one. */
 function segmentHeader(bytes: Uint8Array): { start: number; end: number; term: number; flags: number } | string {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length >= 4 && dv.getUint32(0, true) === SEGMENT_MAGIC_1) return FIRST_FORMAT;
   if (bytes.length < SEGMENT_HEADER || dv.getUint32(0, true) !== SEGMENT_MAGIC) return 'not a latchkey log segment (bad magic)';
   if (dv.getUint32(4, true) !== crc32(bytes, 8, SEGMENT_HEADER)) return 'segment header checksum mismatch';
   return { start: u64(dv, 8), end: u64(dv, 16), term: dv.getUint32(24, true), flags: dv.getUint32(28, true) };
@@ -196,25 +208,25 @@ function recordCrc(b: Uint8Array, at: number, len: number, lsn: number): number 
 function parseSegment(name: string, bytes: Uint8Array): Parsed {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = startOf(name);
-  const head = (why: string): Parsed => ({
-    name, start, end: start, goodEnd: start, flags: 0, bytes, ats: [], bad: { lsn: start, why, ...(why === FIRST_FORMAT ? { format: true as const } : {}) },
-  });
+  const head = (bad: Omit<Bad, 'lsn'>): Parsed => ({ name, start, end: start, goodEnd: start, flags: 0, bytes, ats: [], bad: { lsn: start, ...bad } });
+  if (bytes.length >= 4 && dv.getUint32(0, true) === SEGMENT_MAGIC_1) {
+    return head({ why: 'a segment of the first log format ("LKLG": 32-byte record headers), which this build does not read; accepted: "LKL2" segments', format: true });
+  }
   const h = segmentHeader(bytes);
-  if (typeof h === 'string') return head(h);
+  if (typeof h === 'string') return head({ why: h });
   const end = h.end;
-  if (h.start !== start || end < start) return head(`segment header names positions ${h.start}..${end}`);
+  if (h.start !== start || end < start) return head({ why: `segment header names positions ${h.start}..${end}` });
   const seg: Parsed = { name, start, end, goodEnd: start, flags: h.flags, bytes, ats: [] };
   let at = SEGMENT_HEADER;
   let lsn = start;
   const stop = (why: string) => { seg.bad = { lsn, why }; seg.goodEnd = lsn; return seg; };
   while (lsn < end) {
-    if (at + LOG_HEADER > bytes.length) return stop('the segment ends inside a record header');
+    const misfit = recordMisfit(dv, at, bytes.length);
+    if (misfit) return stop(misfit);
     const len = dv.getUint32(at + LOG_R_LEN, true);
-    if (len < LOG_HEADER || len > bytes.length - at) return stop(`record length ${len} runs past the segment`);
-    const size = padded(len);
-    if (at + size > bytes.length || lsn + size > end) return stop(`record length ${len} runs past the segment`);
+    const size = recordSize(len);
+    if (lsn + size > end) return stop(`record length ${len} runs past the end`);
     if (dv.getUint32(at + LOG_R_CRC, true) !== recordCrc(bytes, at, len, lsn)) return stop('record checksum mismatch');
-    if (LOG_HEADER + dv.getUint16(at + LOG_R_KLEN, true) > len) return stop('record lengths disagree');
     seg.ats.push(at);
     at += size;
     lsn += size;
@@ -367,7 +379,7 @@ export async function replay(store: PageStore, target: ReplayTarget, from: numbe
           if (tree === undefined) throw corrupt(`log: segment ${seg.name}, log position ${lsnOf(runFrom + o)}: a change of tree ${logged}, which no create names`);
           odv.setUint16(r + LOG_R_TREE, tree, true);
         }
-        o += padded(odv.getUint32(r + LOG_R_LEN, true));
+        o += recordSize(odv.getUint32(r + LOG_R_LEN, true));
       }
       const done = x.lk_log_apply(len);
       if (done !== len) throw done < 0 ? errorFromStatus(done, `log: replaying segment ${seg.name} from log position ${lsnOf(runFrom)}`)
@@ -377,7 +389,7 @@ export async function replay(store: PageStore, target: ReplayTarget, from: numbe
     for (const at of seg.ats) {
       if (lsnOf(at) < from) continue;
       const t = b[at + LOG_R_TYPE];
-      const size = padded(dv.getUint32(at + LOG_R_LEN, true));
+      const size = recordSize(dv.getUint32(at + LOG_R_LEN, true));
       if (t === LOG_PUT || t === LOG_REMOVE) {
         if (runFrom >= 0 && runTo - runFrom + size > core.OUT_SIZE) flush();
         if (runFrom < 0) runFrom = at;

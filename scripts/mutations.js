@@ -258,6 +258,20 @@ export const MUTATIONS = [
     tests: ['test/log.test.ts'],
   },
   {
+    name: 'log: a create record is applied without its two format bytes',
+    file: 'bindings/log.ts',
+    find: '        if (dv.getUint32(at + LOG_R_LEN, true) < LOG_HEADER + klen + 2) throw corrupt(',
+    replace: '        if (dv.getUint32(at + LOG_R_LEN, true) < 0) throw corrupt(',
+    tests: ['test/log.test.ts'],
+  },
+  {
+    name: 'log: a record length is padded before it is bounded (2^31 and more pad to a negative size)',
+    file: 'bindings/log.ts',
+    find: '  if (len < LOG_HEADER || len > limit - at || at + recordSize(len) > limit) return',
+    replace: '  if (len < LOG_HEADER || at + recordSize(len) > limit) return',
+    tests: ['test/log.test.ts'],
+  },
+  {
     name: 'log: replay applies the changes of a batch that never committed',
     file: 'bindings/log.ts',
     find: '        if (bt !== undefined && aborted.has(bt)) out[r + LOG_R_TYPE] = LOG_SKIP;\n',

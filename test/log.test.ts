@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryPageStore, type PageStore, type Connection } from '../dist/index.js';
-import { LOG_RING_SIZE, LOG_HEADER } from '../dist/abi.generated.js';
+import { LOG_RING_SIZE, LOG_HEADER, LOG_R_TYPE, LOG_R_KLEN, LOG_CREATE } from '../dist/abi.generated.js';
+import { crc32 } from '../dist/checkpoint.js';
 import { CHECKPOINT_SEGMENTS, KEEP_RECORDS } from '../dist/log.js';
 import { decodeDelta } from '../dist/delta.js';
 import { testHomes, openTest, rng, TEST_DEBUG, withWorkers, levelInfo, latchWord, waitFor, LATCH_WAITERS } from './helpers.js';
@@ -274,6 +275,33 @@ describe('recovery', () => {
     b.writeUInt32LE(0xffff_fff0, 32); // the last segment's first record's length
     writeFileSync(last, b);
     expect((await keysOf(home)).length).toBe(200);
+  });
+
+  it('a create record whose checksum is good but whose name takes its two format bytes is ECORRUPT, not a table of a made-up format', async () => {
+    const home = await crashedHome(3, 100);
+    // The create of table:t: its key (the name) is made 2 bytes longer, over the format bytes,
+    // and its checksum computed again (over its position, then bytes 8..len), so only the
+    // lengths are wrong.
+    let found = '';
+    for (const name of segments(home)) {
+      const b = readFileSync(join(home, name));
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      for (let at = 32; at < b.length; at += (dv.getUint32(at, true) + 7) & ~7) {
+        if (b[at + LOG_R_TYPE] !== LOG_CREATE) continue;
+        dv.setUint16(at + LOG_R_KLEN, dv.getUint16(at + LOG_R_KLEN, true) + 2, true);
+        const lsn = new Uint8Array(8);
+        new DataView(lsn.buffer).setUint32(0, Number(name.slice(4)) + at - 32, true);
+        dv.setUint32(at + 4, crc32(b, at + 8, at + dv.getUint32(at, true), crc32(lsn)), true);
+        writeFileSync(join(home, name), b);
+        found = name;
+        break;
+      }
+      if (found) break;
+    }
+    expect(found).not.toBe('');
+    await expect(openTest({ home, role: 'follower' })).rejects.toMatchObject({
+      code: 'ECORRUPT', message: expect.stringMatching(new RegExp(`segment ${found}, log position \\d+: a create without its two format bytes`)),
+    });
   });
 
   it('a delta blob of the first format is refused by name', () => {
