@@ -26,7 +26,10 @@ function fill(conn, n, version) {
 
 /** The directory store, stopping (forever) at one point of the checkpoint protocol. */
 function pausing(store, point) {
-  const stop = (at) => { process.stdout.write(`at ${at}\n`); return new Promise(() => {}); };
+  // Waits to be killed: the timer keeps the event loop alive (a promise alone does not; the
+  // process would end with exit code 13, an unsettled top-level await, as soon as nothing else
+  // is pending, racing the parent's kill: seen once with log: false).
+  const stop = (at) => { process.stdout.write(`at ${at}\n`); setInterval(() => {}, 60_000); return new Promise(() => {}); };
   return {
     read: (n) => store.read(n),
     list: (p) => store.list(p),
