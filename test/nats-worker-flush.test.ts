@@ -22,7 +22,8 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { open, LatchkeyError } from '../dist/index.js';
-import { withWorkers } from './helpers.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { withWorkers, waitFor } from './helpers.js';
 import { onPath, startNats, type NatsCluster } from './servers.js';
 
 const hasNats = onPath('nats-server');
@@ -32,6 +33,18 @@ if (!hasNats) console.warn(`test/nats-worker-flush.test.ts: ${HOW}`);
 
 /** The home's bound on each operation (the least it accepts), in ms. */
 const TIMEOUT = 2000;
+
+/**
+ * Every thread of process `pid` is stopped (state T in /proc): a SIGSTOP is only pending when
+ * kill() returns, and a server thread inside a system call finishes it first (seen once under
+ * load: the ack of a publish sent after the kill, so a flush resolved).
+ */
+function stopped(pid: number): boolean {
+  return readdirSync(`/proc/${pid}/task`).every((t) => {
+    const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+  });
+}
 
 /** How `p` settles within `ms`: its value, its error, or 'pending'. */
 async function settled(p: Promise<unknown>, ms: number): Promise<{ ok?: unknown; error?: unknown; pending?: true }> {
@@ -66,6 +79,7 @@ describe('a worker\'s flush on a NATS home', () => {
           await w.call('putFlush', { uri: 'table:t', keys: ['before'], value: 'v' }); // the path works
           process.kill(server.pid, 'SIGSTOP');
           try {
+            await waitFor(() => stopped(server.pid), 'the server is stopped');
             s.openCursor<string, string>('table:t').put('main', 'v');
             const t0 = Date.now();
             const mine = settled(s.flush(), 6 * TIMEOUT);
