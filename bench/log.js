@@ -11,6 +11,8 @@
 //                   next to a raw write + fsync of the same disk; segments written per flush
 //   replay          open() of a home whose last --n puts are only in the log: records/s
 //   checkpoint      after changing 10 keys of --n: bytes the checkpoint writes against the image
+//   walk            a delta checkpoint after --n puts to 1, 1000 and 100k keys of 1M: every record
+//                   since the last checkpoint is read back and indexed
 //   follower lag    leader flush -> visible on a follower polling the log, p50/p99
 //   durable writes  batches of 1000 puts made durable: latchkey (puts, then flush) against lmdb
 //                   (puts, await the batch's commit) and classic-level (batch), where installed
@@ -34,6 +36,7 @@ const args = benchArgs('log.js', {
   case: { type: 'string', default: '' },
   log: { type: 'string', default: 'on' },
   workers: { type: 'number', default: 0 },
+  keys: { type: 'number', default: 1000 },
   home: { type: 'string', default: '' },
 });
 const SELF = fileURLToPath(import.meta.url);
@@ -192,6 +195,34 @@ async function caseCheckpoint() {
   return { full, written, ms };
 }
 
+/**
+ * A delta checkpoint after --n puts to --keys keys of a table of 1M checkpointed just before: it
+ * reads every record since (the log's segments read back and checked) and keeps each key's last
+ * (the changes stay under a quarter of the image: a delta, not a full image).
+ */
+async function caseWalk() {
+  const home = tempHome();
+  const conn = await open({ home, cacheSize: '1GB', log: { checkpointSize: '2GB' } });
+  const s = conn.openSession();
+  s.create('table:b');
+  const c = s.openCursor('table:b');
+  const all = byteKeys(makeKeys(1_000_000), range(0, 1_000_000));
+  for (const k of all) c.put(k, VALUE);
+  await s.checkpoint();
+  const keys = all.slice(0, args.keys);
+  for (let i = 0; i < args.n; i += 10_000) {
+    for (let j = i; j < Math.min(i + 10_000, args.n); j++) c.put(keys[j % keys.length], VALUE);
+    await new Promise((res) => setImmediate(res));
+  }
+  await conn.flush();
+  const t = performance.now();
+  await s.checkpoint();
+  const ms = performance.now() - t;
+  await conn.close();
+  rmSync(home, { recursive: true, force: true });
+  return { ms };
+}
+
 async function caseLag() {
   const home = tempHome();
   const leader = await open({ home, cacheSize: '256MB' });
@@ -261,7 +292,7 @@ async function caseDurable() {
   return { rate: keys.length / (t / 1000) };
 }
 
-const CASES = { puts: casePuts, flush: caseFlush, writelog: caseWriteLog, replay: caseReplay, checkpoint: caseCheckpoint, lag: caseLag, durable: caseDurable };
+const CASES = { puts: casePuts, flush: caseFlush, writelog: caseWriteLog, replay: caseReplay, checkpoint: caseCheckpoint, walk: caseWalk, lag: caseLag, durable: caseDurable };
 
 if (args.case) {
   const r = await CASES[args.case]();
@@ -315,6 +346,15 @@ printTable(['flush after a put', 'flush p50 / p99', 'raw write+fsync p50 / p99',
   const c = child(['--case', 'checkpoint', '--n', String(n)]);
   printTable(['checkpoint after 10 changed keys', 'bytes written', 'full image', 'share', 'time'],
     [[`of ${n}`, String(c.written), String(c.full), `${((100 * c.written) / c.full).toFixed(1)}%`, `${c.ms.toFixed(0)} ms`]]);
+}
+
+{
+  const rows = [];
+  for (const keys of [1, 1000, 100_000]) {
+    const ms = median(Array.from({ length: rounds }, () => child(['--case', 'walk', '--n', String(n), '--keys', String(keys)]).ms));
+    rows.push([`${n} puts to ${keys} key${keys > 1 ? 's' : ''} of 1M`, `${ms.toFixed(0)} ms`, `${fmt(n / (ms / 1000))}/s`]);
+  }
+  printTable(['delta checkpoint, every record since the last read back', 'time', 'records/s'], rows);
 }
 
 {

@@ -89,6 +89,14 @@ const CRC_TABLES = (() => {
   return t;
 })();
 
+/** crc32 of the 8 little-endian bytes of `lo` and `hi` (u32 each); `crc` continues a checksum over bytes before them. */
+export function crc32Word(lo: number, hi: number, crc = 0): number {
+  const t = CRC_TABLES;
+  const c = ~crc ^ lo;
+  return ~(t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)]
+    ^ t[768 + (hi & 0xff)] ^ t[512 + ((hi >>> 8) & 0xff)] ^ t[256 + ((hi >>> 16) & 0xff)] ^ t[hi >>> 24]) >>> 0;
+}
+
 /** crc32 of b[from, to); `crc` continues a checksum over bytes before them. */
 export function crc32(b: Uint8Array, from = 0, to = b.length, crc = 0): number {
   const t = CRC_TABLES;

@@ -1030,8 +1030,8 @@ export class Connection extends EventTarget implements SessionOwner {
     live.forEach(({ name, tree, formats }, i) => {
       const ch = changes.get(tree);
       const reset = ch?.reset === true;
-      const entries = ch?.records.size ?? 0;
-      const blob = entries > 0 || reset ? encodeDelta(ch!.records.values()) : undefined;
+      const entries = ch?.count ?? 0;
+      const blob = entries > 0 || reset ? encodeDelta(found.records(ch!)) : undefined;
       tables.push({ name, keyFormat: formats >> 8, valueFormat: formats & 0xff, entries, pages: 1, tree, ...(reset ? { reset: true as const } : {}) });
       blobs.push(blob);
       digests.push(blob ? `delta:${seq}:${i}` : this.published.get(name) ?? `delta:${seq}:${i}`);

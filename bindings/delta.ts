@@ -38,25 +38,43 @@ const DELTA_HEADER = 12;
 export const DELTA_CHAIN_MAX = 8;
 
 
-/** One table's changes: the last record of each key (a view into the history's chunks), and their bytes. */
+/**
+ * One table's changes: the last record of each key changed (`count` of them; `keys` leads from
+ * a hash of a key to the chain of slots of the keys with that hash: Changes), and their bytes.
+ */
 export interface TableChanges {
   reset: boolean;
-  records: Map<string, Uint8Array>;
+  keys: Map<number, number>;
+  count: number;
   bytes: number;
 }
 
-/** The key of the record at `at` of `c` as a Map key (bytes as char codes: distinct byte strings give distinct strings). */
-function keyString(c: Uint8Array, at: number, klen: number): string {
-  let s = '';
-  for (let i = at + LOG_HEADER; i < at + LOG_HEADER + klen; i++) s += String.fromCharCode(c[i]);
-  return s;
+/** A hash of the key of the record at `at` of `c` (a small integer: a Map key with no allocation). */
+export function keyHash(c: Uint8Array, at: number, klen: number): number {
+  let h = 0x811c9dc5 ^ klen;
+  let i = at + LOG_HEADER;
+  const end = i + klen;
+  for (; i + 4 <= end; i += 4) {
+    h = Math.imul(h ^ (c[i] | (c[i + 1] << 8) | (c[i + 2] << 16) | (c[i + 3] << 24)), 0x01000193);
+    h ^= h >>> 15;
+  }
+  for (; i < end; i++) h = Math.imul(h ^ c[i], 0x01000193);
+  return (h ^ (h >>> 16)) & 0x3fffffff;
 }
+
+const tableChanges = (reset: boolean): TableChanges => ({ reset, keys: new Map(), count: 0, bytes: 0 });
 
 /**
  * The changes per logged tree id of the records at log positions [from, to), added a run of
  * whole records at a time (the history's segments, in order); `add` says false as soon as their
  * bytes (the last record of each key, as the delta blobs hold them) pass `budget`: a full image
  * is due then, and the rest of the log is neither read nor indexed.
+ *
+ * A walk reads every record since the last checkpoint (a key written a million times is a
+ * million records), so a record costs no allocation: each changed key has a slot (its last
+ * record's run, offset and size, and the next slot of its hash's chain), found by a hash of its
+ * bytes and then compared byte for byte with that record's key. A view is made only for the
+ * records a delta keeps (records()).
  */
 export class Changes {
   readonly tables = new Map<number, TableChanges>();
@@ -65,6 +83,17 @@ export class Changes {
   private readonly from: number;
   private readonly to: number;
   private readonly budget: number;
+  /**
+   * The runs of records added so far, and how many slots' records each holds: a run none holds
+   * is let go of (a walk of a hot key keeps one run, not the whole log since the checkpoint).
+   */
+  private readonly chunks: (Uint8Array | undefined)[] = [];
+  private readonly live: number[] = [];
+  private slotChunk = new Int32Array(1024);
+  private slotAt = new Int32Array(1024);
+  private slotSize = new Int32Array(1024);
+  private slotNext = new Int32Array(1024);
+  private slots = 0;
 
   constructor(from: number, to: number, budget = Infinity) {
     this.from = from;
@@ -77,10 +106,56 @@ export class Changes {
     return this.bytes > this.budget;
   }
 
+  /** How many of the added runs are still held (those some changed key's last record is in). */
+  get runsHeld(): number {
+    return this.chunks.reduce((n, c) => n + (c ? 1 : 0), 0);
+  }
+
+  /** A table's records, one per changed key (views of the added runs). */
+  records(t: TableChanges): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const head of t.keys.values()) {
+      for (let slot = head; slot >= 0; slot = this.slotNext[slot]) {
+        const at = this.slotAt[slot];
+        out.push(this.chunks[this.slotChunk[slot]]!.subarray(at, at + this.slotSize[slot]));
+      }
+    }
+    return out;
+  }
+
+  /** The slot in the chain from `slot` whose record's key is the `klen` bytes of the record at `at` of `c`; -1 if none. */
+  private find(slot: number, c: Uint8Array, at: number, klen: number): number {
+    for (; slot >= 0; slot = this.slotNext[slot]) {
+      const o = this.chunks[this.slotChunk[slot]]!;
+      const oat = this.slotAt[slot];
+      if ((o[oat + LOG_R_KLEN] | (o[oat + LOG_R_KLEN + 1] << 8)) !== klen) continue;
+      let i = LOG_HEADER;
+      while (i < LOG_HEADER + klen && o[oat + i] === c[at + i]) i++;
+      if (i === LOG_HEADER + klen) return slot;
+    }
+    return -1;
+  }
+
+  /** A new slot, first in a chain that went on at `next`. */
+  private newSlot(next: number): number {
+    if (this.slots === this.slotAt.length) {
+      const grow = (a: Int32Array) => { const b = new Int32Array(2 * a.length); b.set(a); return b; };
+      this.slotChunk = grow(this.slotChunk);
+      this.slotAt = grow(this.slotAt);
+      this.slotSize = grow(this.slotSize);
+      this.slotNext = grow(this.slotNext);
+    }
+    this.slotNext[this.slots] = next;
+    return this.slots++;
+  }
+
   /** Adds the records of `c`, whole records from log position `start`; false once the changes pass the budget (over: the walk stops). */
   add(c: Uint8Array, start: number): boolean {
     const { tables, from, to } = this;
     const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
+    const chunk = this.chunks.length;
+    this.chunks.push(c);
+    this.live.push(0);
     for (let at = 0, pos = start; at < c.length && pos < to;) {
       const len = dv.getUint32(at + LOG_R_LEN, true);
       const size = recordSize(len);
@@ -89,22 +164,48 @@ export class Changes {
         const tree = dv.getUint16(at + LOG_R_TREE, true);
         if (type === LOG_PUT || type === LOG_REMOVE) {
           let t = tables.get(tree);
-          if (!t) tables.set(tree, (t = { reset: false, records: new Map(), bytes: 0 }));
-          const key = keyString(c, at, dv.getUint16(at + LOG_R_KLEN, true));
-          const grew = size - (t.records.get(key)?.length ?? 0);
-          t.records.set(key, c.subarray(at, at + size));
+          if (!t) tables.set(tree, (t = tableChanges(false)));
+          const klen = dv.getUint16(at + LOG_R_KLEN, true);
+          const h = keyHash(c, at, klen);
+          const head = t.keys.get(h) ?? -1;
+          let slot = this.find(head, c, at, klen);
+          let grew = size;
+          if (slot < 0) {
+            t.keys.set(h, (slot = this.newSlot(head)));
+            t.count++;
+            this.live[chunk]++;
+          } else {
+            grew -= this.slotSize[slot];
+            if (this.slotChunk[slot] !== chunk) {
+              this.live[chunk]++;
+              this.leave(this.slotChunk[slot]);
+            }
+          }
+          this.slotChunk[slot] = chunk;
+          this.slotAt[slot] = at;
+          this.slotSize[slot] = size;
           t.bytes += grew;
           this.bytes += grew;
           if (this.over) return false;
         } else if (type === LOG_CREATE || type === LOG_DROP) {
-          this.bytes -= tables.get(tree)?.bytes ?? 0;
-          tables.set(tree, { reset: true, records: new Map(), bytes: 0 });
+          const old = tables.get(tree);
+          if (old) {
+            this.bytes -= old.bytes;
+            for (const h of old.keys.values()) for (let slot = h; slot >= 0; slot = this.slotNext[slot]) this.leave(this.slotChunk[slot]);
+          }
+          tables.set(tree, tableChanges(true));
         }
       }
       at += size;
       pos += size;
     }
+    if (this.live[chunk] === 0) this.chunks[chunk] = undefined;
     return true;
+  }
+
+  /** A slot's record left run `chunk`: the run is let go of once no slot's record is in it (the run being added, at its end). */
+  private leave(chunk: number): void {
+    if (--this.live[chunk] === 0 && chunk !== this.chunks.length - 1) this.chunks[chunk] = undefined;
   }
 }
 

@@ -54,7 +54,7 @@
 import { LatchkeyError, errorFromStatus } from './errors.js';
 import type { PageStore } from './store.js';
 import { type CoreThread, HAS_WAIT_ASYNC, waitWord } from './core.js';
-import { crc32 } from './checkpoint.js';
+import { crc32, crc32Word } from './checkpoint.js';
 import { compareBytes } from './codec.js';
 import {
   LOG_HEADER, LOG_R_LEN, LOG_R_CRC, LOG_R_TYPE, LOG_R_FLAGS, LOG_R_SLOT, LOG_R_TREE, LOG_R_KLEN,
@@ -195,14 +195,10 @@ interface Bad {
 /** A u64 field as a number (exact below 2^53; no BigInt per record). */
 const u64 = (dv: DataView, at: number) => dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
 
-const lsnBytes = new Uint8Array(8);
-const lsnView = new DataView(lsnBytes.buffer);
-
 /** A record's crc32: of its log position `lsn` (8 bytes, little-endian), then of its bytes 8..len (assembly/log/log.ts). */
 function recordCrc(b: Uint8Array, at: number, len: number, lsn: number): number {
-  lsnView.setUint32(0, lsn % 2 ** 32, true);
-  lsnView.setUint32(4, Math.floor(lsn / 2 ** 32), true);
-  return crc32(b, at + 8, at + len, crc32(lsnBytes));
+  const hi = Math.floor(lsn / 2 ** 32);
+  return crc32(b, at + 8, at + len, crc32Word(lsn - hi * 2 ** 32, hi));
 }
 
 function parseSegment(name: string, bytes: Uint8Array): Parsed {

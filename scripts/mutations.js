@@ -371,6 +371,13 @@ export const MUTATIONS = [
     tests: ['test/errors-batches.test.ts'],
   },
   {
+    name: 'delta: a key whose hash matches a changed key\'s is taken for that key (its bytes not compared)',
+    file: 'bindings/delta.ts',
+    find: '      if ((o[oat + LOG_R_KLEN] | (o[oat + LOG_R_KLEN + 1] << 8)) !== klen) continue;',
+    replace: '      return slot;',
+    tests: ['test/delta.test.ts'],
+  },
+  {
     name: 'directory store: a publish that finds its name holding exactly its bytes reports a lost race',
     file: 'bindings/store-dir.ts',
     find: '      if (now === undefined || compareBytes(now, data) !== 0) return false;',
