@@ -209,6 +209,10 @@ async function caseWalk() {
   const all = byteKeys(makeKeys(1_000_000), range(0, 1_000_000));
   for (const k of all) c.put(k, VALUE);
   await s.checkpoint();
+  const ckpt = () => readdirSync(home).filter((f) => f.startsWith('ckpt-'));
+  const sizes = (names) => names.reduce((sum, f) => sum + statSync(join(home, f)).size, 0);
+  const full = sizes(ckpt());
+  const had = new Set(ckpt());
   const keys = all.slice(0, args.keys);
   for (let i = 0; i < args.n; i += 10_000) {
     for (let j = i; j < Math.min(i + 10_000, args.n); j++) c.put(keys[j % keys.length], VALUE);
@@ -218,9 +222,12 @@ async function caseWalk() {
   const t = performance.now();
   await s.checkpoint();
   const ms = performance.now() - t;
+  // A delta, not a full image (the changes stay under a quarter of it): else this timed the merge.
+  const written = sizes(ckpt().filter((f) => !had.has(f)));
+  if (written > full / 4) throw new Error(`bench/log.js walk: the checkpoint wrote ${written} bytes against a full image of ${full}: not a delta`);
   await conn.close();
   rmSync(home, { recursive: true, force: true });
-  return { ms };
+  return { ms, written };
 }
 
 async function caseLag() {

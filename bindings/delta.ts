@@ -40,7 +40,8 @@ export const DELTA_CHAIN_MAX = 8;
 
 /**
  * One table's changes: the last record of each key changed (`count` of them; `keys` leads from
- * a hash of a key to the chain of slots of the keys with that hash: Changes), and their bytes.
+ * a hash of a key to the chain of slots of the keys with that hash, slots of the Changes that
+ * made it), and their bytes.
  */
 export interface TableChanges {
   reset: boolean;
@@ -49,9 +50,17 @@ export interface TableChanges {
   bytes: number;
 }
 
-/** A hash of the key of the record at `at` of `c` (a small integer: a Map key with no allocation). */
-export function keyHash(c: Uint8Array, at: number, klen: number): number {
-  let h = 0x811c9dc5 ^ klen;
+/**
+ * The hash of keys is seeded per process (as V8 seeds its string hashes): keys chosen to share
+ * one hash, and so one chain the walk searches for every record, cannot be computed ahead.
+ */
+const HASH_SEED = crypto.getRandomValues(new Uint32Array(1))[0];
+/** keyHash's bits: small integers, Map keys with no allocation. */
+export const HASH_MASK = 0x3fffffff;
+
+/** A hash of the key of the record at `at` of `c`, within `mask`. */
+export function keyHash(c: Uint8Array, at: number, klen: number, mask = HASH_MASK): number {
+  let h = HASH_SEED ^ klen;
   let i = at + LOG_HEADER;
   const end = i + klen;
   for (; i + 4 <= end; i += 4) {
@@ -59,7 +68,7 @@ export function keyHash(c: Uint8Array, at: number, klen: number): number {
     h ^= h >>> 15;
   }
   for (; i < end; i++) h = Math.imul(h ^ c[i], 0x01000193);
-  return (h ^ (h >>> 16)) & 0x3fffffff;
+  return (h ^ (h >>> 16)) & mask;
 }
 
 const tableChanges = (reset: boolean): TableChanges => ({ reset, keys: new Map(), count: 0, bytes: 0 });
@@ -89,16 +98,24 @@ export class Changes {
    */
   private readonly chunks: (Uint8Array | undefined)[] = [];
   private readonly live: number[] = [];
+  /**
+   * Per slot (one per changed key, grown by doubling; a reset table's stay unused until the walk
+   * ends): its last record's run, offset in it (a double: a run may pass 2 GiB), size, and the
+   * next slot of its chain (-1: none).
+   */
   private slotChunk = new Int32Array(1024);
-  private slotAt = new Int32Array(1024);
+  private slotAt = new Float64Array(1024);
   private slotSize = new Int32Array(1024);
   private slotNext = new Int32Array(1024);
   private slots = 0;
+  private readonly hashMask: number;
 
-  constructor(from: number, to: number, budget = Infinity) {
+  /** `hashMask`: keyHash's bits (tests narrow it, so that keys share chains). */
+  constructor(from: number, to: number, budget = Infinity, hashMask = HASH_MASK) {
     this.from = from;
     this.to = to;
     this.budget = budget;
+    this.hashMask = hashMask;
   }
 
   /** The changes passed the budget: a full image is due. */
@@ -106,7 +123,7 @@ export class Changes {
     return this.bytes > this.budget;
   }
 
-  /** How many of the added runs are still held (those some changed key's last record is in). */
+  /** How many of the added runs are still held (those some changed key's last record is in): what the walk keeps in memory. */
   get runsHeld(): number {
     return this.chunks.reduce((n, c) => n + (c ? 1 : 0), 0);
   }
@@ -128,7 +145,7 @@ export class Changes {
     for (; slot >= 0; slot = this.slotNext[slot]) {
       const o = this.chunks[this.slotChunk[slot]]!;
       const oat = this.slotAt[slot];
-      if ((o[oat + LOG_R_KLEN] | (o[oat + LOG_R_KLEN + 1] << 8)) !== klen) continue;
+      if ((o[oat + LOG_R_KLEN] | (o[oat + LOG_R_KLEN + 1] << 8)) !== klen) continue; // u16 LE (no view of the run is kept)
       let i = LOG_HEADER;
       while (i < LOG_HEADER + klen && o[oat + i] === c[at + i]) i++;
       if (i === LOG_HEADER + klen) return slot;
@@ -139,7 +156,7 @@ export class Changes {
   /** A new slot, first in a chain that went on at `next`. */
   private newSlot(next: number): number {
     if (this.slots === this.slotAt.length) {
-      const grow = (a: Int32Array) => { const b = new Int32Array(2 * a.length); b.set(a); return b; };
+      const grow = <A extends Int32Array | Float64Array>(a: A): A => { const b = new (a.constructor as new (n: number) => A)(2 * a.length); b.set(a); return b; };
       this.slotChunk = grow(this.slotChunk);
       this.slotAt = grow(this.slotAt);
       this.slotSize = grow(this.slotSize);
@@ -166,7 +183,7 @@ export class Changes {
           let t = tables.get(tree);
           if (!t) tables.set(tree, (t = tableChanges(false)));
           const klen = dv.getUint16(at + LOG_R_KLEN, true);
-          const h = keyHash(c, at, klen);
+          const h = keyHash(c, at, klen, this.hashMask);
           const head = t.keys.get(h) ?? -1;
           let slot = this.find(head, c, at, klen);
           let grew = size;
@@ -191,7 +208,7 @@ export class Changes {
           const old = tables.get(tree);
           if (old) {
             this.bytes -= old.bytes;
-            for (const h of old.keys.values()) for (let slot = h; slot >= 0; slot = this.slotNext[slot]) this.leave(this.slotChunk[slot]);
+            for (const head of old.keys.values()) for (let slot = head; slot >= 0; slot = this.slotNext[slot]) this.leave(this.slotChunk[slot]);
           }
           tables.set(tree, tableChanges(true));
         }

@@ -378,6 +378,13 @@ export const MUTATIONS = [
     tests: ['test/delta.test.ts'],
   },
   {
+    name: 'delta: a changed key found by its hash and its bytes, not its length (a key that is another\'s prefix taken for it)',
+    file: 'bindings/delta.ts',
+    find: '(o[oat + LOG_R_KLEN + 1] << 8)) !== klen) continue;',
+    replace: '(o[oat + LOG_R_KLEN + 1] << 8)) === -1) continue;',
+    tests: ['test/delta.test.ts'],
+  },
+  {
     name: 'directory store: a publish that finds its name holding exactly its bytes reports a lost race',
     file: 'bindings/store-dir.ts',
     find: '      if (now === undefined || compareBytes(now, data) !== 0) return false;',

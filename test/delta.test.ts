@@ -2,7 +2,7 @@
 // key among every record since the last checkpoint, checked against a plain model.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Changes, keyHash } from '../dist/delta.js';
+import { Changes, keyHash, HASH_MASK } from '../dist/delta.js';
 import { LOG_HEADER, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP } from '../dist/abi.generated.js';
 
 interface Rec { type: number; tree: number; key: Uint8Array; value: Uint8Array }
@@ -23,7 +23,7 @@ function encode(r: Rec): Uint8Array {
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-/** The records cut into runs at `cuts` (record indexes), each run one buffer, as the history gives them. */
+/** The records cut into runs at `cuts` (record indexes), each run a buffer of its own, as the history gives them. */
 function runs(recs: Uint8Array[], cuts: number[]): { bytes: Uint8Array; start: number }[] {
   const out: { bytes: Uint8Array; start: number }[] = [];
   let pos = 0;
@@ -39,59 +39,105 @@ function runs(recs: Uint8Array[], cuts: number[]): { bytes: Uint8Array; start: n
   return out;
 }
 
-/** What Changes should hold: per tree, reset and the last record of each key (hex of its bytes). */
-function model(recs: Rec[]): Map<number, { reset: boolean; last: Map<string, string> }> {
-  const m = new Map<number, { reset: boolean; last: Map<string, string> }>();
-  for (const r of recs) {
-    if (r.type === LOG_CREATE || r.type === LOG_DROP) { m.set(r.tree, { reset: true, last: new Map() }); continue; }
-    if (!m.has(r.tree)) m.set(r.tree, { reset: false, last: new Map() });
-    m.get(r.tree)!.last.set(hex(r.key), hex(encode(r)));
+interface Want { tables: Map<number, { reset: boolean; last: Map<string, string>; bytes: number }>; bytes: number; over: boolean }
+
+/** What Changes should hold after the records at positions [from, to), stopping once the bytes pass `budget`. */
+function model(recs: Uint8Array[], from: number, to: number, budget: number): Want {
+  const w: Want = { tables: new Map(), bytes: 0, over: false };
+  let pos = 0;
+  for (const b of recs) {
+    const at = pos;
+    pos += b.length;
+    if (at < from) continue;
+    if (at >= to) break;
+    const dv = new DataView(b.buffer);
+    const type = b[8];
+    const tree = dv.getUint16(12, true);
+    if (type === LOG_CREATE || type === LOG_DROP) {
+      w.bytes -= w.tables.get(tree)?.bytes ?? 0;
+      w.tables.set(tree, { reset: true, last: new Map(), bytes: 0 });
+      continue;
+    }
+    if (!w.tables.has(tree)) w.tables.set(tree, { reset: false, last: new Map(), bytes: 0 });
+    const t = w.tables.get(tree)!;
+    const key = hex(b.subarray(LOG_HEADER, LOG_HEADER + dv.getUint16(14, true)));
+    const grew = b.length - (t.last.get(key)?.length ?? 0) / 2;
+    t.last.set(key, hex(b));
+    t.bytes += grew;
+    w.bytes += grew;
+    if (w.bytes > budget) { w.over = true; break; }
   }
-  return m;
+  return w;
 }
 
-function check(recs: Rec[], cuts: number[]): void {
+/** Feeds the records to a Changes in runs (until it says stop) and checks it against the model. */
+function check(recs: Rec[], cuts: number[], opts: { from?: number; to?: number; budget?: number; mask?: number } = {}): void {
   const bytes = recs.map(encode);
-  const all = runs(bytes, cuts);
   const end = bytes.reduce((n, r) => n + r.length, 0);
-  const ch = new Changes(0, end);
-  for (const r of all) expect(ch.add(r.bytes, r.start)).toBe(true);
-  const want = model(recs);
-  expect([...ch.tables.keys()].sort()).toEqual([...want.keys()].sort());
-  let total = 0;
+  const { from = 0, to = end, budget = Infinity, mask = HASH_MASK } = opts;
+  const ch = new Changes(from, to, budget, mask);
+  let went = true;
+  for (const r of runs(bytes, cuts)) if (went) went = ch.add(r.bytes, r.start);
+  const want = model(bytes, from, to, budget);
+  expect(went).toBe(!want.over);
+  expect(ch.over).toBe(want.over);
+  expect([...ch.tables.keys()].sort()).toEqual([...want.tables.keys()].sort());
   const runsKept = new Set<ArrayBufferLike>();
-  for (const [tree, w] of want) {
+  for (const [tree, w] of want.tables) {
     const t = ch.tables.get(tree)!;
-    for (const r of ch.records(t)) runsKept.add(r.buffer);
     expect(t.reset).toBe(w.reset);
     expect(t.count).toBe(w.last.size);
-    const got = ch.records(t).map(hex).sort();
-    expect(got).toEqual([...w.last.values()].sort());
-    const b = got.reduce((n, h) => n + h.length / 2, 0);
-    expect(t.bytes).toBe(b);
-    total += b;
+    const got = ch.records(t);
+    for (const r of got) runsKept.add(r.buffer);
+    expect(got.map(hex).sort()).toEqual([...w.last.values()].sort());
+    expect(t.bytes).toBe(w.bytes);
   }
-  expect(ch.bytes).toBe(total);
+  expect(ch.bytes).toBe(want.bytes);
   // A run that holds no key's last record is let go of (each run is a buffer of its own here).
-  expect(ch.runsHeld).toBe(runsKept.size);
+  if (!want.over) expect(ch.runsHeld).toBe(runsKept.size);
 }
 
+const recArb = fc.record({
+  type: fc.constantFrom(LOG_PUT, LOG_PUT, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP),
+  tree: fc.integer({ min: 1, max: 3 }),
+  // few distinct keys, of lengths 1 to 9: keys that are others' prefixes, zero bytes
+  key: fc.uint8Array({ minLength: 1, maxLength: 9 }).map((k) => k.map((x) => x & 3)),
+  value: fc.uint8Array({ maxLength: 12 }),
+}).map((r) => (r.type === LOG_PUT ? r : { ...r, value: new Uint8Array(0) }));
+
 describe('the changes since a checkpoint (Changes)', () => {
-  it('hold the last record of each key of each table, whatever the keys, the runs and the creates and drops, and only the runs those are in', () => {
-    const rec = fc.record({
-      type: fc.constantFrom(LOG_PUT, LOG_PUT, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP),
-      tree: fc.integer({ min: 1, max: 3 }),
-      // few distinct keys, of lengths 1 to 9 (a key that is another's prefix, zero bytes)
-      key: fc.uint8Array({ minLength: 1, maxLength: 9 }).map((k) => k.map((x) => x & 3)),
-      value: fc.uint8Array({ maxLength: 12 }),
-    });
-    fc.assert(fc.property(fc.array(rec, { maxLength: 200 }), fc.array(fc.nat(200), { maxLength: 6 }), (recs, cuts) => {
-      check(recs.map((r) => (r.type === LOG_PUT ? r : { ...r, value: new Uint8Array(0) })), cuts);
-    }), { numRuns: 300 });
+  it('hold the last record of each key of each table, whatever the keys, the runs, the creates and drops and the hash, and only the runs those are in', () => {
+    fc.assert(fc.property(fc.array(recArb, { maxLength: 200 }), fc.array(fc.nat(200), { maxLength: 6 }),
+      // the hash's bits: none (every key in one chain) to all
+      fc.constantFrom(0, 1, 7, HASH_MASK), (recs, cuts, mask) => {
+        check(recs, cuts, { mask });
+      }), { numRuns: 400 });
+  });
+
+  it('take only the records from `from` to `to`, and stop once the changes pass the budget', () => {
+    fc.assert(fc.property(fc.array(recArb, { minLength: 1, maxLength: 120 }), fc.array(fc.nat(120), { maxLength: 4 }),
+      fc.nat(120), fc.nat(120), fc.option(fc.nat(2000)), fc.constantFrom(0, 3, HASH_MASK), (recs, cuts, a, b, budget, mask) => {
+        // from and to at record boundaries
+        const starts = [0];
+        for (const r of recs) starts.push(starts[starts.length - 1] + encode(r).length);
+        const [i, j] = [a % starts.length, b % starts.length].sort((x, y) => x - y);
+        check(recs, cuts, { from: starts[i], to: starts[j], budget: budget ?? Infinity, mask });
+      }), { numRuns: 400 });
+  });
+
+  it('hold thousands of changed keys (the slots grow) across many runs', () => {
+    const recs: Rec[] = [];
+    for (let i = 0; i < 12_000; i++) {
+      const k = (i * 7919) % 5000;
+      recs.push({ type: i % 11 === 0 ? LOG_REMOVE : LOG_PUT, tree: 1 + (k % 2), key: Uint8Array.of(k & 255, k >> 8, 1), value: i % 11 === 0 ? new Uint8Array(0) : Uint8Array.of(i & 255, i >> 8) });
+    }
+    const cuts = Array.from({ length: 30 }, (_, i) => 400 * (i + 1));
+    check(recs, cuts);
+    check(recs, cuts, { mask: 255 });
   });
 
   it('tell apart keys whose hashes are equal', () => {
-    // Two 8-byte keys with one hash, found by trying (the hash has 30 bits).
+    // Two 8-byte keys with one hash (of this process's seed), found by trying (the hash has 30 bits).
     const seen = new Map<number, Uint8Array>();
     let pair: [Uint8Array, Uint8Array] | undefined;
     const probe = new Uint8Array(LOG_HEADER + 8);
