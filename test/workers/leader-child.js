@@ -1,8 +1,10 @@
 // A child process of test/takeover.test.ts: a leader (or a would-be leader) of a directory home,
 // driven line by line over stdin, so the test can kill it (kill -9) while it leads.
 //
-//   node leader-child.js <home> [race]
-//     (with race: waits for a "go" line first, so that several children open at once)
+//   node leader-child.js <home> [race|quiet]
+//     (with race: waits for a "go" line first, so that several children open at once; with quiet:
+//     its log's background flusher waits a minute, so that its log is written only by its own
+//     checkpoints and closes, and a test knows when it finds itself fenced)
 //     opens <home> as leader: prints "leader <term>", or "<code> <message>" if open fails;
 //     then runs commands from stdin, one a line, printing "ok" or "<code> <message>" for each:
 //       put <table> <key> <value>   a write (the table is created if needed)
@@ -20,7 +22,7 @@ const failed = (e) => say(`${e.code ?? 'ERROR'} ${e.message}`);
 if (mode === 'race') await lines.next();
 let conn;
 try {
-  conn = await open({ home });
+  conn = await open(mode === 'quiet' ? { home, log: { flushInterval: 60_000 } } : { home });
   say(`leader ${conn.term}`);
 } catch (e) {
   failed(e);
