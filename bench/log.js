@@ -47,6 +47,10 @@ const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 
 const us = (x) => `${(x * 1000).toFixed(0)} us`;
 const tempHome = () => mkdtempSync(join(tmpdir(), 'latchkey-bench-log-'));
 const segments = (home) => readdirSync(home).filter((f) => f.startsWith('wal-')).length;
+const namesIn = (home) => new Set(readdirSync(home));
+/** Bytes of the files of `home` whose names start with `prefix`, of those not in `had` only. */
+const filesBytes = (home, { prefix = '', had = new Set() } = {}) => readdirSync(home)
+  .filter((f) => f.startsWith(prefix) && !had.has(f)).reduce((n, f) => n + statSync(join(home, f)).size, 0);
 
 /** Runs this file with `caseArgs` in a fresh process; returns its JSON line. */
 function child(caseArgs) {
@@ -181,15 +185,13 @@ async function caseCheckpoint() {
   const keys = byteKeys(makeKeys(args.n), range(0, args.n));
   for (const k of keys) c.put(k, VALUE);
   await s.checkpoint();
-  const sizeOf = () => readdirSync(home).filter((f) => f.startsWith('ckpt-')).reduce((n, f) => n + statSync(join(home, f)).size, 0);
-  const names = () => new Set(readdirSync(home));
-  const full = sizeOf();
+  const full = filesBytes(home, { prefix: 'ckpt-' });
   for (let i = 0; i < 10; i++) c.put(keys[i * 997], Uint8Array.of(9, 9, 9, 9, 9, 9, 9, 9));
-  const had = names();
+  const had = namesIn(home);
   const t = performance.now();
   await s.checkpoint();
   const ms = performance.now() - t;
-  const written = [...names()].filter((f) => !had.has(f)).reduce((n, f) => n + statSync(join(home, f)).size, 0);
+  const written = filesBytes(home, { had });
   await conn.close();
   rmSync(home, { recursive: true, force: true });
   return { full, written, ms };
@@ -209,21 +211,19 @@ async function caseWalk() {
   const all = byteKeys(makeKeys(1_000_000), range(0, 1_000_000));
   for (const k of all) c.put(k, VALUE);
   await s.checkpoint();
-  const ckpt = () => readdirSync(home).filter((f) => f.startsWith('ckpt-'));
-  const sizes = (names) => names.reduce((sum, f) => sum + statSync(join(home, f)).size, 0);
-  const full = sizes(ckpt());
-  const had = new Set(ckpt());
+  const full = filesBytes(home, { prefix: 'ckpt-' });
   const keys = all.slice(0, args.keys);
   for (let i = 0; i < args.n; i += 10_000) {
     for (let j = i; j < Math.min(i + 10_000, args.n); j++) c.put(keys[j % keys.length], VALUE);
     await new Promise((res) => setImmediate(res));
   }
   await conn.flush();
+  const had = namesIn(home);
   const t = performance.now();
   await s.checkpoint();
   const ms = performance.now() - t;
   // A delta, not a full image (the changes stay under a quarter of it): else this timed the merge.
-  const written = sizes(ckpt().filter((f) => !had.has(f)));
+  const written = filesBytes(home, { had });
   if (written > full / 4) throw new Error(`bench/log.js walk: the checkpoint wrote ${written} bytes against a full image of ${full}: not a delta`);
   await conn.close();
   rmSync(home, { recursive: true, force: true });

@@ -89,12 +89,16 @@ const CRC_TABLES = (() => {
   return t;
 })();
 
+/** One slicing step: the state `c` (already xored with the step's low 4 bytes) over 8 bytes, the high 4 being `b4`..`b7`. */
+function slice8(c: number, b4: number, b5: number, b6: number, b7: number): number {
+  const t = CRC_TABLES;
+  return t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)]
+    ^ t[768 + b4] ^ t[512 + b5] ^ t[256 + b6] ^ t[b7];
+}
+
 /** crc32 of the 8 little-endian bytes of `lo` and `hi` (u32 each); `crc` continues a checksum over bytes before them. */
 export function crc32Word(lo: number, hi: number, crc = 0): number {
-  const t = CRC_TABLES;
-  const c = ~crc ^ lo;
-  return ~(t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)]
-    ^ t[768 + (hi & 0xff)] ^ t[512 + ((hi >>> 8) & 0xff)] ^ t[256 + ((hi >>> 16) & 0xff)] ^ t[hi >>> 24]) >>> 0;
+  return ~slice8(~crc ^ lo, hi & 0xff, (hi >>> 8) & 0xff, (hi >>> 16) & 0xff, hi >>> 24) >>> 0;
 }
 
 /** crc32 of b[from, to); `crc` continues a checksum over bytes before them. */
@@ -103,9 +107,7 @@ export function crc32(b: Uint8Array, from = 0, to = b.length, crc = 0): number {
   let c = ~crc;
   let i = from;
   for (const end8 = to - 8; i <= end8; i += 8) {
-    c ^= b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
-    c = t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)]
-      ^ t[768 + b[i + 4]] ^ t[512 + b[i + 5]] ^ t[256 + b[i + 6]] ^ t[b[i + 7]];
+    c = slice8(c ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)), b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
   }
   for (; i < to; i++) c = t[(c ^ b[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;

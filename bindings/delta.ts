@@ -128,14 +128,17 @@ export class Changes {
     return this.chunks.reduce((n, c) => n + (c ? 1 : 0), 0);
   }
 
+  /** The slots of a table's changed keys, every chain's. */
+  private *slotsOf(t: TableChanges): Generator<number> {
+    for (const head of t.keys.values()) for (let slot = head; slot >= 0; slot = this.slotNext[slot]) yield slot;
+  }
+
   /** A table's records, one per changed key (views of the added runs). */
   records(t: TableChanges): Uint8Array[] {
     const out: Uint8Array[] = [];
-    for (const head of t.keys.values()) {
-      for (let slot = head; slot >= 0; slot = this.slotNext[slot]) {
-        const at = this.slotAt[slot];
-        out.push(this.chunks[this.slotChunk[slot]]!.subarray(at, at + this.slotSize[slot]));
-      }
+    for (const slot of this.slotsOf(t)) {
+      const at = this.slotAt[slot];
+      out.push(this.chunks[this.slotChunk[slot]]!.subarray(at, at + this.slotSize[slot]));
     }
     return out;
   }
@@ -208,7 +211,7 @@ export class Changes {
           const old = tables.get(tree);
           if (old) {
             this.bytes -= old.bytes;
-            for (const head of old.keys.values()) for (let slot = head; slot >= 0; slot = this.slotNext[slot]) this.leave(this.slotChunk[slot]);
+            for (const slot of this.slotsOf(old)) this.leave(this.slotChunk[slot]);
           }
           tables.set(tree, tableChanges(true));
         }

@@ -3,19 +3,20 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Changes, keyHash, HASH_MASK } from '../dist/delta.js';
-import { LOG_HEADER, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP } from '../dist/abi.generated.js';
+import { LOG_HEADER, LOG_R_LEN, LOG_R_TYPE, LOG_R_TREE, LOG_R_KLEN, LOG_PUT, LOG_REMOVE, LOG_CREATE, LOG_DROP } from '../dist/abi.generated.js';
+import { recordSize } from '../dist/log.js';
 
 interface Rec { type: number; tree: number; key: Uint8Array; value: Uint8Array }
 
 /** One log record's bytes (assembly/log/log.ts: the header, the key, the value, padded to 8). */
 function encode(r: Rec): Uint8Array {
   const len = LOG_HEADER + r.key.length + r.value.length;
-  const b = new Uint8Array((len + 7) & ~7);
+  const b = new Uint8Array(recordSize(len));
   const dv = new DataView(b.buffer);
-  dv.setUint32(0, len, true);
-  b[8] = r.type;
-  dv.setUint16(12, r.tree, true);
-  dv.setUint16(14, r.key.length, true);
+  dv.setUint32(LOG_R_LEN, len, true);
+  b[LOG_R_TYPE] = r.type;
+  dv.setUint16(LOG_R_TREE, r.tree, true);
+  dv.setUint16(LOG_R_KLEN, r.key.length, true);
   b.set(r.key, LOG_HEADER);
   b.set(r.value, LOG_HEADER + r.key.length);
   return b;
@@ -51,8 +52,8 @@ function model(recs: Uint8Array[], from: number, to: number, budget: number): Wa
     if (at < from) continue;
     if (at >= to) break;
     const dv = new DataView(b.buffer);
-    const type = b[8];
-    const tree = dv.getUint16(12, true);
+    const type = b[LOG_R_TYPE];
+    const tree = dv.getUint16(LOG_R_TREE, true);
     if (type === LOG_CREATE || type === LOG_DROP) {
       w.bytes -= w.tables.get(tree)?.bytes ?? 0;
       w.tables.set(tree, { reset: true, last: new Map(), bytes: 0 });
@@ -60,7 +61,7 @@ function model(recs: Uint8Array[], from: number, to: number, budget: number): Wa
     }
     if (!w.tables.has(tree)) w.tables.set(tree, { reset: false, last: new Map(), bytes: 0 });
     const t = w.tables.get(tree)!;
-    const key = hex(b.subarray(LOG_HEADER, LOG_HEADER + dv.getUint16(14, true)));
+    const key = hex(b.subarray(LOG_HEADER, LOG_HEADER + dv.getUint16(LOG_R_KLEN, true)));
     const grew = b.length - (t.last.get(key)?.length ?? 0) / 2;
     t.last.set(key, hex(b));
     t.bytes += grew;
