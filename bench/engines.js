@@ -62,10 +62,10 @@ export const lastLoadError = () => loadError;
  * (sorted-btree, Map, sqlite-wasm in memory), as WiredTiger's in-memory mode logs nothing; what
  * the log costs a put is measured on its own (bench/log.js).
  */
-async function latchkeyTable({ pageSize = 8192, cacheSize = '1GB', log = false } = {}) {
+async function latchkeyTable({ pageSize = 8192, cacheSize = '1GB', log = false, keyFormat = 'u' } = {}) {
   const conn = await open({ cacheSize, pageSize, log });
   const s = conn.openSession();
-  s.create('table:bench');
+  s.create('table:bench', { keyFormat });
   return {
     conn,
     c: s.openCursor('table:bench'),
@@ -79,12 +79,21 @@ async function latchkeyTable({ pageSize = 8192, cacheSize = '1GB', log = false }
   };
 }
 
-export async function latchkeyEngine(keys, options) {
+/**
+ * The keys latchkey takes for a table of `keyFormat`: 'u' (the default), Uint8Arrays scattered in
+ * the heap; 'q', the numbers sorted-btree and Map get (numberKeys: the same order as the bytes).
+ */
+const latchkeyKeys = (keyFormat) => (keyFormat === 'q' ? numberKeys : scatteredByteKeys);
+/** The engine's name in the tables: 'latchkey', or 'latchkey q' with integer keys. */
+const latchkeyName = (base, keyFormat) => (keyFormat === 'q' ? `${base} (q: number keys)` : base);
+
+export async function latchkeyEngine(keys, options = {}) {
   const { c, ...table } = await latchkeyTable(options);
   const V = VALUE;
+  const q = options.keyFormat === 'q';
   return {
-    name: 'latchkey',
-    keysFor: (idx) => scatteredByteKeys(keys, idx),
+    name: latchkeyName('latchkey', options.keyFormat),
+    keysFor: (idx) => latchkeyKeys(options.keyFormat)(keys, idx),
     get(ks, at, n) {
       let hits = 0;
       for (let j = at; j < at + n; j++) if (c.get(ks[j]) !== undefined) hits++;
@@ -109,7 +118,8 @@ export async function latchkeyEngine(keys, options) {
     scanAll() {
       let seen = 0;
       let acc = 0;
-      for (const [k, v] of c.range({})) { acc += k[7] + v[0]; seen++; }
+      if (q) for (const [k, v] of c.range({})) { acc += k + v[0]; seen++; }
+      else for (const [k, v] of c.range({})) { acc += k[7] + v[0]; seen++; }
       sink(acc);
       return seen;
     },
@@ -128,15 +138,15 @@ export const BATCH_METHODS = ['getMany', 'putMany', 'removeMany', 'batches'];
  * remove call of the caller (so the caller's batch size is the batch size), batches() for the
  * scan. An operation whose method the cursor lacks is undefined here, and `missing` names it.
  */
-export async function latchkeyBatchEngine(keys, options) {
+export async function latchkeyBatchEngine(keys, options = {}) {
   const { c, ...table } = await latchkeyTable(options);
   const V = VALUE;
   const has = (m) => typeof c[m] === 'function';
   const part = (ks, at, n) => (at === 0 && n === ks.length ? ks : ks.slice(at, at + n));
   return {
-    name: 'latchkey batch',
+    name: latchkeyName('latchkey batch', options.keyFormat),
     missing: BATCH_METHODS.filter((m) => !has(m)),
-    keysFor: (idx) => scatteredByteKeys(keys, idx),
+    keysFor: (idx) => latchkeyKeys(options.keyFormat)(keys, idx),
     entriesFor: (ks) => ks.map((k) => [k, V]),
     get: has('getMany') ? (ks, at, n) => {
       let hits = 0;

@@ -40,6 +40,8 @@ import { benchArgs } from './args.js';
 export const PEER_ENGINES = {
   latchkey: { factory: latchkeyEngine },
   'latchkey-batch': { factory: latchkeyBatchEngine },
+  'latchkey-q': { factory: (keys) => latchkeyEngine(keys, { keyFormat: 'q' }) },
+  'latchkey-q-batch': { factory: (keys) => latchkeyBatchEngine(keys, { keyFormat: 'q' }) },
   'sorted-btree': { factory: sortedBtreeEngine, pkg: 'sorted-btree' },
   map: { factory: mapEngine },
   lmdb: { factory: lmdbEngine, pkg: 'lmdb', install: 'npm install --no-save lmdb@3.5.6' },

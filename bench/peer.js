@@ -8,7 +8,8 @@
 // empty store (random order), lookup in a fresh random order, one ordered scan of everything
 // (entries/s), delete of a random half. Engines (bench/engines.js): latchkey per operation (cursor
 // API, Uint8Array keys) and through its batch APIs (getMany / putMany / removeMany / batches():
-// "not built" where the cursor lacks one), sorted-btree with number keys and (a, b) => a - b
+// "not built" where the cursor lacks one), both again on a table with keyFormat 'q' given the
+// same numbers as sorted-btree and Map (latchkey-q, latchkey-q-batch), sorted-btree with number keys and (a, b) => a - b
 // (scan: forEachPair; its entries() iterator is printed below the table), Map with number keys
 // (unordered: no scan), lmdb and better-sqlite3 when installed, sqlite-wasm through its raw C
 // exports. Each figure is the median of --runs runs, every run a fresh process, the engine order

@@ -367,7 +367,7 @@ async function load(v: Values, args: string[]): Promise<number> {
   const conn = await open({ home: dir, create: true, takeover: v.takeover === true, ...(fresh ? { pageSize: d.pageSize } : {}), ...size });
   const s = conn.openSession();
   s.create(d.uri, { keyFormat: d.keyFormat, valueFormat: d.valueFormat });
-  const c = s.openCursor<Uint8Array | string, Uint8Array | string>(d.uri);
+  const c = s.openCursor(d.uri);
   for (const [k, val] of d.entries) c.put(k, val);
   c.close();
   await conn.close(); // the leader's close checkpoints

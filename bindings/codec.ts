@@ -1,18 +1,70 @@
 /**
- * Keys and values across the boundary: 'u' (raw bytes, Uint8Array) and 'S' (strings, UTF-8).
- * Bytes are written into this thread's scratch area and read back as copies, never as views of
- * shared memory.
+ * Keys and values across the boundary: 'u' (raw bytes, Uint8Array), 'S' (strings, UTF-8) and
+ * 'q' (integers, JS numbers, 8 bytes ordered as the numbers are; see "'q'" below). Bytes are
+ * written into this thread's scratch area and read back as copies, never as views of shared
+ * memory.
  */
 
 import { LatchkeyError, invalid } from './errors.js';
 import { describe } from './args.js';
 import type { CoreThread } from './core.js';
 
-/** A table's key or value format: 'u' raw bytes (Uint8Array), 'S' strings (UTF-8). */
-export type Format = 'u' | 'S';
-/** The JS type of a format's keys or values: Uint8Array for 'u', string for 'S' (both for Format). */
-export type FormatType<F extends Format> = F extends 'S' ? string : Uint8Array;
-export const FORMATS: readonly Format[] = ['u', 'S'];
+/** A table's key or value format: 'u' raw bytes (Uint8Array), 'S' strings (UTF-8), 'q' integers (number). */
+export type Format = 'u' | 'S' | 'q';
+/** The JS type of a format's keys or values: Uint8Array for 'u', string for 'S', number for 'q' (all for Format). */
+export type FormatType<F extends Format> = F extends 'S' ? string : F extends 'q' ? number : Uint8Array;
+export const FORMATS: readonly Format[] = ['u', 'S', 'q'];
+/** The formats as create() and a dump's header name them, for messages. */
+export const FORMATS_ACCEPTED = "'u' (bytes), 'S' (string) or 'q' (integer)";
+
+// ---- 'q': integers ----
+// WiredTiger's 'q' is an int64; a JS number holds integers exactly up to 2^53 - 1, so a 'q' key
+// or value is a safe integer (Number.isSafeInteger: -(2^53 - 1) to 2^53 - 1; -0 is stored as 0),
+// and nothing else: no fraction, NaN, Infinity, bigint or numeric string. It is stored as 8 bytes:
+// the int64, big-endian, with its sign bit flipped, so that the tables' unsigned bytewise order
+// is the numbers' order (negative ones first). Writing one reads no object: an application with
+// integer ids passes the numbers themselves, as it would to a Map or sorted-btree, and no key
+// object of its own scattered in the heap has to be loaded per call.
+
+/** Bytes of a 'q' key or value. */
+export const INT_BYTES = 8;
+const TWO_32 = 4294967296;
+
+/** Writes safe integer `v` (checked) as a 'q' key or value at `at` in `buf`; returns INT_BYTES. */
+function writeInt(buf: Uint8Array, at: number, v: unknown, what: 'key' | 'value'): number {
+  if (!Number.isSafeInteger(v)) {
+    const got = typeof v === 'number' ? String(v) : describe(v);
+    throw invalid(`${what} must be a safe integer for format 'q', got ${got}`, 'an integer number from -(2^53 - 1) to 2^53 - 1');
+  }
+  const x = v as number;
+  const hi = Math.floor(x / TWO_32); // -2^21 .. 2^21 - 1
+  const lo = x - hi * TWO_32;         // 0 .. 2^32 - 1
+  const h = hi ^ 0x80000000;          // the int64's high word, sign bit flipped (stores keep 8 bits)
+  buf[at] = h >>> 24;
+  buf[at + 1] = h >>> 16;
+  buf[at + 2] = h >>> 8;
+  buf[at + 3] = h;
+  buf[at + 4] = lo >>> 24;
+  buf[at + 5] = lo >>> 16;
+  buf[at + 6] = lo >>> 8;
+  buf[at + 7] = lo;
+  return INT_BYTES;
+}
+
+/** The integer of the 'q' key or value of `len` bytes at `at` in `b` (ECORRUPT unless 8 bytes). */
+export function readInt(b: Uint8Array, at: number, len: number): number {
+  if (len !== INT_BYTES) throw new LatchkeyError('ECORRUPT', `a 'q' key or value of ${len} bytes; a 'q' table holds ${INT_BYTES}-byte integers`);
+  const hi = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) ^ 0x80000000;
+  const lo = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
+  return hi * TWO_32 + lo;
+}
+
+/** The 8 bytes a 'q' table stores for safe integer `v` (checked). */
+export function intBytes(v: unknown, what: 'key' | 'value' = 'key'): Uint8Array {
+  const b = new U8(INT_BYTES);
+  writeInt(b, 0, v, what);
+  return b;
+}
 
 const encoder = new TextEncoder();
 // ignoreBOM: a string that starts with U+FEFF is data, and must come back as it went in.
@@ -90,6 +142,7 @@ const U8 = Uint8Array;
  */
 export function touchBytes(v: unknown): number {
   if (typeof v === 'string') return 3 * v.length;
+  if (typeof v === 'number') return INT_BYTES;
   if (kindOf(v) !== 'Uint8Array') return 0;
   touched ^= (v as Uint8Array)[0] ?? 0;
   return byteLengthOf(v) as number;
@@ -136,6 +189,7 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export function writeBytes(area: Uint8Array, format: Format, v: unknown, limit: number,
   what: 'key' | 'value', why = ''): number {
   const tooLarge = what === 'key' ? 'EKEYSIZE' : 'EVALUESIZE';
+  if (format === 'q') return writeInt(area, 0, v, what);
   if (format === 'u') {
     const n = bytesLength(v, what);
     if (n > limit) throw new LatchkeyError(tooLarge, `${what} of ${n} bytes exceeds the limit of ${limit} bytes${why}`);
@@ -176,8 +230,9 @@ export function writeBytes(area: Uint8Array, format: Format, v: unknown, limit: 
  * storage (a typed array of at most 64 bytes is kept on the heap), which cost more than the
  * lookup itself.
  */
-export function readBytes(core: CoreThread, format: Format, at: number, len: number): Uint8Array | string {
+export function readBytes(core: CoreThread, format: Format, at: number, len: number): Uint8Array | string | number {
   const u8 = core.u8;
+  if (format === 'q') return readInt(u8, at, len);
   if (format === 'u') {
     if (len > SHORT_COPY) return u8.slice(at, at + len);
     const copy = new U8(len);
@@ -203,7 +258,8 @@ export function readBytes(core: CoreThread, format: Format, at: number, len: num
  * The view is made by the constructor over the buffer, never by subarray() (which looks up the
  * species constructor and costs twice as much).
  */
-export function decodeBytes(format: Format, bytes: Uint8Array, at: number, len: number): Uint8Array | string {
+export function decodeBytes(format: Format, bytes: Uint8Array, at: number, len: number): Uint8Array | string | number {
+  if (format === 'q') return readInt(bytes, at, len);
   const view = new U8(bytes.buffer, bytes.byteOffset + at, len);
   return format === 'u' ? view : decoder.decode(view);
 }
@@ -227,6 +283,7 @@ export function batchText(entries: Uint8Array): string | undefined {
 /** A key as the cursor's own bytes (a bound, a seek, a position); same rules as a key. */
 export function keyBytes(format: Format, v: unknown): Uint8Array {
   if (format === 'S') return encoder.encode(checkString(v, 'key'));
+  if (format === 'q') return intBytes(v);
   const copy = new U8(bytesLength(v, 'key'));
   copy.set(v as Uint8Array);
   return copy;
@@ -239,6 +296,7 @@ export function keyBytes(format: Format, v: unknown): Uint8Array {
  */
 export function writeBytesAt(buf: Uint8Array, at: number, format: Format, v: unknown, limit: number,
   what: 'key' | 'value', why = ''): number {
+  if (format === 'q') return writeInt(buf, at, v, what);
   if (format === 'u') {
     const n = bytesLength(v, what);
     if (n > limit) throw new LatchkeyError(what === 'key' ? 'EKEYSIZE' : 'EVALUESIZE', `${what} of ${n} bytes exceeds the limit of ${limit} bytes${why}`);

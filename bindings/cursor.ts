@@ -22,8 +22,8 @@ import {
   COLUMNS_KEY_ENDS,
 } from './abi.generated.js';
 
-export type Key = Uint8Array | string;
-export type Value = Uint8Array | string;
+export type Key = Uint8Array | string | number;
+export type Value = Uint8Array | string | number;
 
 export interface RangeOptions<K> {
   gt?: K;

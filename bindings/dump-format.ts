@@ -18,15 +18,15 @@
  * ('S') the text is UTF-8 and printable non-ASCII characters stay as they are; controls,
  * format characters (U+FEFF, U+200B...), separators (U+2028, U+00A0...) and unassigned or private
  * ones are printed as the \xx escapes of their UTF-8 bytes. So no line holds a raw newline, and
- * any key or value comes back byte for byte.
+ * any key or value comes back byte for byte. An integer ('q') is printed in decimal (`-42`).
  *
  * JSON (`--format json`): one object, {"latchkey_dump": 1, "uri", "key_format",
  * "value_format", "page_size", "entries": [[key, value], ...]}: a string as a JSON string, bytes
- * ('u') as lowercase hex. `load` tells the two apart by the first character ('{').
+ * ('u') as lowercase hex, an integer ('q') as a JSON number. `load` tells the two apart by the first character ('{').
  */
 
 import { LatchkeyError } from './errors.js';
-import type { Format } from './codec.js';
+import { type Format, FORMATS, FORMATS_ACCEPTED, readInt } from './codec.js';
 
 export const DUMP_BANNER = 'latchkey dump (format 1)';
 
@@ -37,9 +37,12 @@ export interface DumpHeader {
   pageSize: number;
 }
 
-/** A parsed dump: keys and values as the table's formats take them (string for 'S'). */
+/** A key or value as its format takes it (codec.ts): bytes ('u'), a string ('S'), an integer ('q'). */
+type Field = Uint8Array | string | number;
+
+/** A parsed dump: keys and values as the table's formats take them. */
 export interface Dump extends DumpHeader {
-  entries: [Uint8Array | string, Uint8Array | string][];
+  entries: [Field, Field][];
 }
 
 const encoder = new TextEncoder();
@@ -55,6 +58,7 @@ function escapeByte(b: number): string {
 
 /** One printed line (no "\n") for a key or value of the format. */
 export function printBytes(b: Uint8Array, format: Format): string {
+  if (format === 'q') return String(readInt(b, 0, b.length));
   let out = '';
   if (format === 'S') {
     let text: string | undefined;
@@ -101,9 +105,17 @@ export function parsePrinted(line: string, where: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** A parsed field as its format takes it: bytes for 'u', a string for 'S' (EINVAL if not UTF-8). */
-function field(b: Uint8Array, f: Format, where: string): Uint8Array | string {
+/** A safe integer written in decimal (a 'q' field), or EINVAL. */
+function parseInteger(text: string, where: string): number {
+  const n = /^-?(?:0|[1-9][0-9]*)$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw bad(where, `${JSON.stringify(text.slice(0, 40))} is not an integer`, 'a decimal integer from -(2^53 - 1) to 2^53 - 1, in an integer (q) field');
+  return n;
+}
+
+/** A parsed field as its format takes it: bytes for 'u', a string for 'S' (EINVAL if not UTF-8), an integer for 'q'. */
+function field(b: Uint8Array, f: Format, where: string): Field {
   if (f === 'u') return b;
+  if (f === 'q') return parseInteger(String.fromCharCode(...b), where);
   try {
     return utf8.decode(b);
   } catch {
@@ -131,15 +143,15 @@ export function jsonHeader(h: DumpHeader): string {
 
 /** One entry of a JSON dump (`first`: no comma before it). */
 export function jsonEntry(h: DumpHeader, k: Uint8Array, v: Uint8Array, first: boolean): string {
-  const enc = (b: Uint8Array, f: Format) => JSON.stringify(f === 'S' ? utf8.decode(b) : toHex(b));
+  const enc = (b: Uint8Array, f: Format) => JSON.stringify(f === 'S' ? utf8.decode(b) : f === 'q' ? readInt(b, 0, b.length) : toHex(b));
   return `${first ? '' : ','}\n  [${enc(k, h.keyFormat)}, ${enc(v, h.valueFormat)}]`;
 }
 
 export const JSON_END = '\n]}\n';
 
 function checkFormat(f: unknown, where: string): Format {
-  if (f !== 'u' && f !== 'S') throw bad(where, `format ${JSON.stringify(f)}`, "'u' or 'S'");
-  return f;
+  if (!FORMATS.includes(f as Format)) throw bad(where, `format ${JSON.stringify(f)}`, FORMATS_ACCEPTED);
+  return f as Format;
 }
 
 function checkPageSize(n: unknown, where: string): number {
@@ -196,13 +208,17 @@ function parseJson(text: string): Dump {
   const valueFormat = checkFormat(d.value_format, 'JSON value_format');
   const pageSize = checkPageSize(d.page_size, 'JSON');
   if (!Array.isArray(d.entries)) throw bad('JSON', 'entries is not an array', '[[key, value], ...]');
-  const dec = (x: unknown, f: Format, where: string): Uint8Array | string => {
+  const dec = (x: unknown, f: Format, where: string): Field => {
+    if (f === 'q') {
+      if (!Number.isSafeInteger(x)) throw bad(where, `${JSON.stringify(x)} is not an integer`, 'a JSON integer from -(2^53 - 1) to 2^53 - 1');
+      return x as number;
+    }
     if (typeof x !== 'string') throw bad(where, `${JSON.stringify(x)} is not a string`, f === 'S' ? 'a string' : 'a hex string');
     if (f === 'S') return x;
     if (!/^(?:[0-9a-fA-F]{2})*$/.test(x)) throw bad(where, `${JSON.stringify(x.slice(0, 40))} is not hex`, 'pairs of hex digits');
     return Uint8Array.from(x.match(/../g) ?? [], (h) => parseInt(h, 16));
   };
-  const entries = d.entries.map((e: unknown, i: number): [Uint8Array | string, Uint8Array | string] => {
+  const entries = d.entries.map((e: unknown, i: number): [Field, Field] => {
     if (!Array.isArray(e) || e.length !== 2) throw bad(`JSON entry ${i}`, 'not a pair', '[key, value]');
     return [dec(e[0], keyFormat, `JSON entry ${i} key`), dec(e[1], valueFormat, `JSON entry ${i} value`)];
   });

@@ -10,13 +10,13 @@
  * as much as the rest of an entry's work.
  *
  * Per entry: a key and a value made over the batch's private copy (one copy of the batch's bytes
- * per batch, fetchRaw), [key, value] and the result object; nothing per batch beyond the copy and
+ * per batch, fetchRaw; a 'q' integer read from it), [key, value] and the result object; nothing per batch beyond the copy and
  * (for 'S' formats) one decode of it. The views never overlap, and no later batch reuses a copy,
  * so what a caller keeps stays as it was given.
  */
 
 import type { RawBatch } from './cursor.js';
-import { type Format, batchText } from './codec.js';
+import { type Format, batchText, readInt } from './codec.js';
 
 /** A scan as range() planned it at the first next(): its first batch, and how to get the next. */
 export interface ScanPlan {
@@ -67,8 +67,8 @@ export class RangeIterator<K, V> implements IterableIterator<[K, V]> {
     const at = this.pos;
     const kl = b[at] | (b[at + 1] << 8);
     const vl = b[at + 2] | (b[at + 3] << 8);
-    const key = this.kf === 'u' ? new U8(buf, at + 4, kl) : this.string(at + 4, kl);
-    const value = this.vf === 'u' ? new U8(buf, at + 4 + kl, vl) : this.string(at + 4 + kl, vl);
+    const key = this.kf === 'u' ? new U8(buf, at + 4, kl) : this.kf === 'q' ? readInt(b, at + 4, kl) : this.string(at + 4, kl);
+    const value = this.vf === 'u' ? new U8(buf, at + 4 + kl, vl) : this.vf === 'q' ? readInt(b, at + 4 + kl, vl) : this.string(at + 4 + kl, vl);
     this.pos = at + 4 + kl + vl;
     this.left--;
     return { value: [key as K, value as V], done: false };

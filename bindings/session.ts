@@ -5,7 +5,7 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { Cursor, type CursorOwner, type Key, type Value } from './cursor.js';
-import { type Format, type FormatType, FORMATS, writeBytesAt } from './codec.js';
+import { type Format, type FormatType, FORMATS, FORMATS_ACCEPTED, writeBytesAt } from './codec.js';
 import { Staging, fromArgument } from './batch.js';
 import { describe, optionsOf, quoted } from './args.js';
 import type { CoreThread } from './core.js';
@@ -60,9 +60,10 @@ export interface CompactResult {
 // (assembly/verify.ts) are generated from the core's definitions.
 export { type TableStats, VERIFY_RULES };
 
-const FORMAT_CODE: Record<Format, number> = { u: 0x75, S: 0x53 };
+/** A format as the core's catalog stores it: its letter's char code (checkpoint.ts checks these). */
+const FORMAT_CODE: Record<Format, number> = { u: 0x75, S: 0x53, q: 0x71 };
 /** A table's formats as the core encodes them (keyFormat << 8 | valueFormat). */
-const formatOf = (code: number): Format => (code === FORMAT_CODE.S ? 'S' : 'u');
+const formatOf = (code: number): Format => (code === FORMAT_CODE.S ? 'S' : code === FORMAT_CODE.q ? 'q' : 'u');
 
 function notLeader(what: string): LatchkeyError {
   return new LatchkeyError('ENOTLEADER', `${what}: this connection is a follower; accepted: schema changes and writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
@@ -223,8 +224,8 @@ export class Session implements CursorOwner {
     const o = optionsOf(opts, 'create', TABLE_KEYS);
     const kf = o.keyFormat === undefined ? 'u' : o.keyFormat;
     const vf = o.valueFormat === undefined ? 'u' : o.valueFormat;
-    if (!FORMATS.includes(kf)) throw invalid(`keyFormat ${quoted(kf)}`, "'u' (bytes) or 'S' (string)");
-    if (!FORMATS.includes(vf)) throw invalid(`valueFormat ${quoted(vf)}`, "'u' (bytes) or 'S' (string)");
+    if (!FORMATS.includes(kf)) throw invalid(`keyFormat ${quoted(kf)}`, FORMATS_ACCEPTED);
+    if (!FORMATS.includes(vf)) throw invalid(`valueFormat ${quoted(vf)}`, FORMATS_ACCEPTED);
     const n = this.writeName(uri);
     const r = this.core.x.lk_table_create(n, FORMAT_CODE[kf], FORMAT_CODE[vf]);
     if (r === Status.ENOTLEADER) throw notLeader(`create ${uri}`);

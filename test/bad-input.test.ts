@@ -281,7 +281,7 @@ describe('option arguments of the wrong type', () => {
 
   it('create options: arrays are not option objects; formats that are not strings are EINVAL without calling their toString', () => {
     refused(() => s.create('table:new', any([])), 'EINVAL', 'create options must be an object');
-    refused(() => s.create('table:new', any({ keyFormat: throwing })), 'EINVAL', 'keyFormat Object', "'u' (bytes) or 'S' (string)");
+    refused(() => s.create('table:new', any({ keyFormat: throwing })), 'EINVAL', 'keyFormat Object', "'u' (bytes), 'S' (string) or 'q' (integer)");
     refused(() => s.create('table:new', any({ valueFormat: Symbol('u') })), 'EINVAL', 'valueFormat symbol');
     refused(() => s.create('table:new', any({ keyFormat: null })), 'EINVAL', 'keyFormat null');
     expectError(() => s.openCursor('table:new'), 'ENOENT');

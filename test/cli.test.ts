@@ -1,7 +1,7 @@
 /**
  * The command line (bindings/cli.ts), run as a child process (`node dist/cli.js ...`) against
  * homes in temporary directories that a leader made through the library: stat, verify, dump (text,
- * json, svg), dump -> load -> dump round trips of awkward keys and values in both formats, a
+ * json, svg), dump -> load -> dump round trips of awkward keys and values in every format, a
  * flipped byte in a checkpoint page, read-only commands beside a running leader, bad usage.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -34,6 +34,9 @@ const AWKWARD = [
 const strModel = new Map<string, string>();
 const binModel = new Map<string, [Uint8Array, Uint8Array]>();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** A 'q' table's entries: both signs, the safe range's edges, the edges of 32-bit halves. */
+const intModel = new Map<number, number>([[0, -0], [-1, 1], [1, -1], [Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER],
+  [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER], [2 ** 32, -(2 ** 32)], [-(2 ** 32) - 1, 2 ** 32 - 1], [123456789, 42]]);
 
 beforeAll(async () => {
   AWKWARD.forEach((k, i) => strModel.set(k, AWKWARD[(i + 5) % AWKWARD.length]));
@@ -52,6 +55,8 @@ beforeAll(async () => {
   s.create('table:str', { keyFormat: 'S', valueFormat: 'S' });
   s.create('table:bin');
   s.create('table:empty', { keyFormat: 'S', valueFormat: 'u' });
+  const q = s.openCursor(s.create('table:int', { keyFormat: 'q', valueFormat: 'q' }));
+  for (const [k, v] of intModel) q.put(k, v);
   const c = s.openCursor<string, string>('table:str');
   for (const [k, v] of strModel) c.put(k, v);
   const b = s.openCursor<Uint8Array, Uint8Array>('table:bin');
@@ -78,8 +83,9 @@ describe('latchkey stat and verify', () => {
     const st = JSON.parse(r.stdout);
     expect(st.pageSize).toBe(4096);
     expect(st.latest).toMatchObject({ kind: 'checkpoint', term: 1 });
-    expect(st.checkpoint).toEqual({ seq: st.latest.seq, term: 1, tables: 3 });
-    expect(Object.keys(st.tables)).toEqual(['table:bin', 'table:empty', 'table:str']);
+    expect(st.checkpoint).toEqual({ seq: st.latest.seq, term: 1, tables: 4 });
+    expect(Object.keys(st.tables)).toEqual(['table:bin', 'table:empty', 'table:int', 'table:str']);
+    expect(st.tables['table:int'].entries).toBe(intModel.size);
     expect(st.tables['table:str'].entries).toBe(strModel.size);
     expect(st.tables['table:bin'].entries).toBe(binModel.size);
     expect(st.tables['table:empty'].entries).toBe(0);
@@ -100,7 +106,7 @@ describe('latchkey stat and verify', () => {
     const r = cli(['verify', '-h', home]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines.map((l) => l.split(':').slice(0, 2).join(':'))).toEqual(['table:bin', 'table:empty', 'table:str']);
+    expect(lines.map((l) => l.split(':').slice(0, 2).join(':'))).toEqual(['table:bin', 'table:empty', 'table:int', 'table:str']);
     for (const l of lines) expect(l).toMatch(/: ok \(\d+ pages?, \d+ levels?\)$/);
     expect(cli(['verify', '-h', home, 'table:bin']).stdout).toMatch(/^table:bin: ok \(\d+ pages, 2 levels\)\n$/);
     expect(cli(['verify', '-h', home, 'empty']).stdout).toBe('table:empty: ok (1 page, 1 level)\n');
@@ -144,10 +150,25 @@ describe('latchkey dump and load', () => {
     expect(keyLines[0]).toBe('\\00nul');
   });
 
-  it('dump -> load into a new home -> dump is identical, text and json, both formats', async () => {
+  it("integers ('q') dump in decimal, in key order (negative first); as JSON numbers", () => {
+    const text = cli(['dump', '-h', home, 'int']);
+    expect(text.code).toBe(0);
+    const sorted = [...intModel.keys()].sort((a, b) => a - b);
+    const lines = text.stdout.split('\n');
+    expect(lines.slice(4, 6)).toEqual(['key_format=q,value_format=q,page_size=4096', 'Data']);
+    expect(lines.slice(6, -1)).toEqual(sorted.flatMap((k) => [String(k), String(intModel.get(k)! || 0)]));
+    const json = JSON.parse(cli(['dump', '-h', home, 'int', '--format', 'json']).stdout);
+    expect(json.entries).toEqual(sorted.map((k) => [k, intModel.get(k)! || 0]));
+    const bad = text.stdout.replace('\n123456789\n', '\n1.5\n');
+    const r = cli(['load', '-h', join(root, 'bad-int'), '--create'], bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^EINVAL: dump line \d+: "1.5" is not an integer; accepted: a decimal integer from -\(2\^53 - 1\) to 2\^53 - 1/);
+  });
+
+  it('dump -> load into a new home -> dump is identical, text and json, every format', async () => {
     for (const format of ['text', 'json']) {
       const dir = join(root, `loaded-${format}`);
-      for (const t of ['str', 'bin', 'empty']) {
+      for (const t of ['str', 'bin', 'empty', 'int']) {
         const first = cli(['dump', '-h', home, t, '--format', format]);
         expect(first.code).toBe(0);
         const loaded = cli(['load', '-h', dir, '--create'], first.out);
@@ -164,6 +185,7 @@ describe('latchkey dump and load', () => {
       const bin = await entries(dir, 'table:bin');
       expect(bin.map(([k, v]) => [hex(k as Uint8Array), hex(v as Uint8Array)]).sort())
         .toEqual([...binModel.values()].map(([k, v]) => [hex(k), hex(v)]).sort());
+      expect(new Map(await entries(dir, 'table:int') as [number, number][])).toEqual(new Map([...intModel].map(([k, v]) => [k, v || 0])));
       expect(JSON.parse(cli(['stat', '-h', dir, '--json']).stdout).pageSize).toBe(4096);
     }
   });
@@ -265,7 +287,7 @@ describe('usage', () => {
   it('engine errors exit 1 as code: message', () => {
     const nope = cli(['verify', '-h', home, 'nope']);
     expect(nope.code).toBe(1);
-    expect(nope.stderr).toBe(`ENOENT: no table table:nope in home ${JSON.stringify(home)}; accepted: table:bin, table:empty, table:str\n`);
+    expect(nope.stderr).toBe(`ENOENT: no table table:nope in home ${JSON.stringify(home)}; accepted: table:bin, table:empty, table:int, table:str\n`);
     const missing = cli(['stat', '-h', join(root, 'no-such-home')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^ENOENT: home ".*no-such-home" does not exist/);

@@ -37,7 +37,7 @@ describe('table names and formats', () => {
   });
 
   it('bad create options are EINVAL', () => {
-    refused(() => s.create('table:new', any({ keyFormat: 'x' })), 'EINVAL', "keyFormat 'x'", "'u' (bytes) or 'S' (string)");
+    refused(() => s.create('table:new', any({ keyFormat: 'x' })), 'EINVAL', "keyFormat 'x'", "'u' (bytes), 'S' (string) or 'q' (integer)");
     refused(() => s.create('table:new', any({ valueFormat: 's' })), 'EINVAL', "valueFormat 's'");
     refused(() => s.create('table:new', any({ keyformat: 'u' })), 'EINVAL', "unknown option 'keyformat'", 'keyFormat, valueFormat');
     refused(() => s.create('table:new', any(null)), 'EINVAL', 'create options must be an object');

@@ -10,7 +10,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { open } from '../dist/index.js';
 import { BATCH_IN_SIZE, BATCH_OUT_SIZE, COLUMNS_MAX } from '../dist/abi.generated.js';
-import { U, S, uKey, uValue, sKey, sValue, uValueOf, sValueOf, runSequence, SEED, params, batched, batchEntries, hex, pattern, T } from './property-model.js';
+import { U, S, Q, uKey, uValue, sKey, sValue, qKey, qValue, uValueOf, sValueOf, runSequence, SEED, params, batched, batchEntries, hex, pattern, T } from './property-model.js';
 
 describe(`batch calls against a model (seed ${SEED})`, () => {
   it("format 'u', 4096-byte pages, debug build", async () => {
@@ -19,6 +19,10 @@ describe(`batch calls against a model (seed ${SEED})`, () => {
 
   it("format 'S', 4096-byte pages, debug build", async () => {
     await fc.assert(fc.asyncProperty(batched(S, sKey, sValue), async (ops) => { await runSequence(S, ops, true); }), params(40));
+  });
+
+  it("format 'q' (integer keys and values), 4096-byte pages, debug build", async () => {
+    await fc.assert(fc.asyncProperty(batched(Q, qKey, qValue), async (ops) => { await runSequence(Q, ops, true); }), params(40));
   });
 
   it("both formats, 8192-byte pages (1024-byte keys with 2048-byte values: a batch of 40 is several chunks), release build", async () => {

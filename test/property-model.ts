@@ -35,7 +35,7 @@ export function hex(b: Uint8Array): string {
 // ---------------------------------------------------------------------------------------------
 
 interface Format<K, V> {
-  readonly name: 'u' | 'S';
+  readonly name: 'u' | 'S' | 'q';
   bytes(k: K): Uint8Array;
   /** Length of a value in bytes (UTF-8 for strings). */
   valueLength(v: V): number;
@@ -70,6 +70,32 @@ export const S: Format<string, string> = {
     }
     return out;
   },
+};
+
+/**
+ * A 'q' integer as the table stores it, computed here independently of bindings/codec.ts (BigInt
+ * arithmetic, not its float halves): the int64 in 8 big-endian bytes, sign bit flipped.
+ */
+export function int64Bytes(n: number): Uint8Array {
+  let x = BigInt.asUintN(64, BigInt(n)) ^ (1n << 63n);
+  const b = new Uint8Array(8);
+  for (let i = 7; i >= 0; i--) { b[i] = Number(x & 0xffn); x >>= 8n; }
+  return b;
+}
+
+/** The integer of 8 bytes that int64Bytes wrote. */
+export function int64Of(b: Uint8Array): number {
+  let x = 0n;
+  for (const v of b) x = (x << 8n) | BigInt(v);
+  return Number(BigInt.asIntN(64, x ^ (1n << 63n)));
+}
+
+export const Q: Format<number, number> = {
+  name: 'q',
+  bytes: (k) => int64Bytes(k),
+  valueLength: () => 8,
+  showValue: (v) => `q:${v}`,
+  truncate: (v) => v,
 };
 
 /**
@@ -352,6 +378,15 @@ export function sValueOf(maxValue: number): fc.Arbitrary<string> {
 }
 export const sValue = sValueOf(MAX_VALUE);
 
+/** 'q' integers: a few small ones (repeats, both signs, zero), the edges of the safe range and of 32-bit halves, any safe one. */
+const INT_EDGES = [0, -1, 1, 2 ** 31 - 1, -(2 ** 31), 2 ** 32 - 1, 2 ** 32, -(2 ** 32), -(2 ** 32) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+export const qKey = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: -40, max: 40 }) },
+  { weight: 1, arbitrary: fc.constantFrom(...INT_EDGES) },
+  { weight: 2, arbitrary: fc.maxSafeInteger() },
+);
+export const qValue = fc.oneof(fc.constantFrom(...INT_EDGES), fc.maxSafeInteger());
+
 // ---------------------------------------------------------------------------------------------
 // Running a sequence
 // ---------------------------------------------------------------------------------------------
@@ -485,7 +520,7 @@ export function batchEntries<K, V>(c: Cursor, opts: Record<string, unknown>, fmt
       const k = b.keys.subarray(i ? b.keyEnds[i - 1] : 0, b.keyEnds[i]);
       const v = b.values.subarray(i ? b.valueEnds[i - 1] : 0, b.valueEnds[i]);
       expect(k.length, `${where}: key ${i} of a batch`).toBeGreaterThan(0);
-      out.push([hex(k), fmt.showValue((fmt.name === 'S' ? utf8Decoder.decode(v) : v.slice()) as V)]);
+      out.push([hex(k), fmt.showValue((fmt.name === 'S' ? utf8Decoder.decode(v) : fmt.name === 'q' ? int64Of(v) : v.slice()) as V)]);
     }
   }
   return out;

@@ -10,7 +10,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { open } from '../dist/index.js';
 import {
-  PAGE_SIZE, MAX_KEY, MAX_VALUE, U, S, itemMax, valueLimit, LIMIT_1024, uKey, uLongKey, uValue, sKey, sLongKey, sValue,
+  PAGE_SIZE, MAX_KEY, MAX_VALUE, U, S, Q, itemMax, valueLimit, LIMIT_1024, uKey, uLongKey, uValue, sKey, sLongKey, sValue, qKey, qValue,
   pattern, uValueOf, sValueOf, runSequence, SEED, params, mixed, growing,
 } from './property-model.js';
 
@@ -39,6 +39,10 @@ describe(`random operation sequences against a model, 4096-byte pages: values up
 
   it("format 'S': mixed operations, non-ASCII and multi-byte UTF-8 keys and values (debug build)", async () => {
     await fc.assert(fc.asyncProperty(mixed(S, sKey, sValue), async (ops) => { await runSequence(S, ops, true); }), params(250));
+  });
+
+  it("format 'q': mixed operations on integer keys and values, both signs and the safe range's edges (debug build)", async () => {
+    await fc.assert(fc.asyncProperty(mixed(Q, qKey, qValue), async (ops) => { await runSequence(Q, ops, true); }), params(120));
   });
 
   it("format 'u': runs that grow the tree to depth >= 3 (root and internal-page splits, debug build)", async () => {

@@ -57,13 +57,31 @@ export async function formats(): Promise<void> {
   // @ts-expect-error a string value on a 'u' value format
   i.insert('k', 'v');
 
+  // 'q' / 'q': numbers both ways (integers; the range and the fraction are checked at run time).
+  const counts = s.create('table:counts', { keyFormat: 'q', valueFormat: 'q' });
+  const n = s.openCursor(counts);
+  assertType<Equal<typeof n, Cursor<number, number>>>();
+  n.put(1, 2);
+  const total: number | undefined = n.get(1);
+  const ns: (number | undefined)[] = n.getMany([1, 2]);
+  n.putMany([[3, 4]]);
+  for (const [k, val] of n.range({ gte: -5, lt: 10 })) { const sum: number = k + val; void sum; }
+  // @ts-expect-error a string key on an integer table
+  n.put('1', 2);
+  // @ts-expect-error a Uint8Array value on an integer table
+  n.put(1, new Uint8Array(1));
+  // @ts-expect-error a bigint is not a 'q' key
+  n.get(1n);
+  assertType<Equal<FormatType<'q'>, number>>();
+  void total; void ns;
+
   // A table token is still its uri: every uri-taking method takes it, and it is a string.
   s.verify(users);
   s.stats(users);
   const uri: string = users;
   // @ts-expect-error a 'u' table's token is not an 'S' table's
   const asStrings: Table<'S', 'S'> = blobs;
-  // @ts-expect-error formats are 'u' or 'S'
+  // @ts-expect-error formats are 'u', 'S' or 'q'
   s.create('table:bad', { keyFormat: 'x' });
 
   // A plain uri string keeps working: written generics, or the Key / Value union.
@@ -73,7 +91,7 @@ export async function formats(): Promise<void> {
   assertType<Equal<typeof written, Cursor<string, string>>>();
 
   // Format values that are only known at run time give the union types.
-  const f: Format = Math.random() < 0.5 ? 'u' : 'S';
+  const f = (Math.random() < 0.5 ? 'u' : Math.random() < 0.5 ? 'S' : 'q') as Format;
   const dyn = s.openCursor(s.create('table:dyn', { keyFormat: f, valueFormat: f }));
   assertType<Equal<typeof dyn, Cursor<Key, Value>>>();
   assertType<Equal<FormatType<'S'>, string>>();
