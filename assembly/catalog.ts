@@ -23,7 +23,7 @@ import { epochStamp, limboPush, epochCurrent } from "./epoch";
 import { logging, logAppend, LOG_CREATE } from "./log/log";
 
 export const C_STATE: usize = 0;       // TABLE_FREE, _LIVE, _LOADING, _RETIRED
-export const C_KEY_FORMAT: usize = 4;  // u8: 'u' or 'S'
+export const C_KEY_FORMAT: usize = 4;  // u8: the format's letter, 'u', 'S' or 'q' (bindings/codec.ts)
 export const C_VALUE_FORMAT: usize = 5;
 export const C_ROOT: usize = 8;        // u32, atomic
 export const C_ROOT_LEVEL: usize = 12; // u32, atomic

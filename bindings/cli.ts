@@ -86,7 +86,8 @@ const COMMANDS: Record<string, Command> = {
   dump: {
     usage: `latchkey dump -h <home> <table> [--format text|json] [--svg file.svg]
   Writes the table's entries in key order to stdout (text: like wt dump, every byte string
-  escaped so that it loads back exactly; json: strings as JSON strings, bytes as hex).
+  escaped so that it loads back exactly, integers in decimal; json: strings as JSON strings,
+  bytes as hex, integers as JSON numbers).
   Opens the home as a follower (read-only).
   --format text|json   the dump format (default text)
   --svg <file>         write a picture of the table's tree to <file> instead`,

@@ -51,12 +51,17 @@ function writeInt(buf: Uint8Array, at: number, v: unknown, what: 'key' | 'value'
   return INT_BYTES;
 }
 
-/** The integer of the 'q' key or value of `len` bytes at `at` in `b` (ECORRUPT unless 8 bytes). */
+/**
+ * The integer of the 'q' key or value of `len` bytes at `at` in `b`: ECORRUPT unless it is 8
+ * bytes that writeInt could have written (a safe integer), never a rounded guess.
+ */
 export function readInt(b: Uint8Array, at: number, len: number): number {
   if (len !== INT_BYTES) throw new LatchkeyError('ECORRUPT', `a 'q' key or value of ${len} bytes; a 'q' table holds ${INT_BYTES}-byte integers`);
   const hi = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) ^ 0x80000000;
   const lo = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
-  return hi * TWO_32 + lo;
+  const x = hi * TWO_32 + lo;
+  if (!Number.isSafeInteger(x)) throw new LatchkeyError('ECORRUPT', `a 'q' key or value outside the safe integers (high word ${hi}); a 'q' table holds integers from -(2^53 - 1) to 2^53 - 1`);
+  return x;
 }
 
 /** The 8 bytes a 'q' table stores for safe integer `v` (checked). */
@@ -133,7 +138,7 @@ const U8 = Uint8Array;
 
 /**
  * Loads key or value `v` ahead of its packing and answers at least the bytes it will take (the
- * byte length of a Uint8Array, 3 per UTF-16 unit of a string; 0 for anything else, which the
+ * byte length of a Uint8Array, 3 per UTF-16 unit of a string, 8 for a number ('q'); 0 for anything else, which the
  * packing refuses). Runs no code of the caller's: no getter, no Proxy trap (the intrinsic getters
  * above, and an indexed read of what they prove a genuine Uint8Array). A batch loads a group of
  * keys this way in a tight loop before it packs them: each key the caller built is an object of

@@ -105,6 +105,10 @@ export function parsePrinted(line: string, where: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/** Characters of the longest safe integer in decimal, sign included ("-9007199254740991"). */
+const INT_TEXT_MAX = 17;
+const latin1 = new TextDecoder('latin1');
+
 /** A safe integer written in decimal (a 'q' field), or EINVAL. */
 function parseInteger(text: string, where: string): number {
   const n = /^-?(?:0|[1-9][0-9]*)$/.test(text) ? Number(text) : NaN;
@@ -115,7 +119,7 @@ function parseInteger(text: string, where: string): number {
 /** A parsed field as its format takes it: bytes for 'u', a string for 'S' (EINVAL if not UTF-8), an integer for 'q'. */
 function field(b: Uint8Array, f: Format, where: string): Field {
   if (f === 'u') return b;
-  if (f === 'q') return parseInteger(String.fromCharCode(...b), where);
+  if (f === 'q') return parseInteger(latin1.decode(b.subarray(0, INT_TEXT_MAX + 1)), where); // no integer is longer
   try {
     return utf8.decode(b);
   } catch {

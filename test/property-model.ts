@@ -386,6 +386,8 @@ export const qKey = fc.oneof(
   { weight: 2, arbitrary: fc.maxSafeInteger() },
 );
 export const qValue = fc.oneof(fc.constantFrom(...INT_EDGES), fc.maxSafeInteger());
+/** 'q' keys for growing runs: mostly distinct (any safe integer), so that the tree splits. */
+export const qWideKey = fc.oneof({ weight: 5, arbitrary: fc.maxSafeInteger() }, { weight: 1, arbitrary: fc.constantFrom(...INT_EDGES) });
 
 // ---------------------------------------------------------------------------------------------
 // Running a sequence

@@ -10,7 +10,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { open } from '../dist/index.js';
 import {
-  PAGE_SIZE, MAX_KEY, MAX_VALUE, U, S, Q, itemMax, valueLimit, LIMIT_1024, uKey, uLongKey, uValue, sKey, sLongKey, sValue, qKey, qValue,
+  PAGE_SIZE, MAX_KEY, MAX_VALUE, U, S, Q, itemMax, valueLimit, LIMIT_1024, uKey, uLongKey, uValue, sKey, sLongKey, sValue, qKey, qValue, qWideKey,
   pattern, uValueOf, sValueOf, runSequence, SEED, params, mixed, growing,
 } from './property-model.js';
 
@@ -43,6 +43,17 @@ describe(`random operation sequences against a model, 4096-byte pages: values up
 
   it("format 'q': mixed operations on integer keys and values, both signs and the safe range's edges (debug build)", async () => {
     await fc.assert(fc.asyncProperty(mixed(Q, qKey, qValue), async (ops) => { await runSequence(Q, ops, true); }), params(120));
+  });
+
+  it("format 'q': runs that split leaves (depth >= 2: scans, bounds and seeks across leaves; debug build)", async () => {
+    await fc.assert(
+      // Two growing runs back to back: a 4096-byte leaf holds about 150 integer entries.
+      fc.asyncProperty(fc.tuple(growing(Q, qWideKey, qValue), growing(Q, qWideKey, qValue)).map(([a, b]) => a.concat(b)), async (ops) => {
+        const r = await runSequence(Q, ops, true, 50);
+        expect(r.depth, 'depth reached by a growing run').toBeGreaterThanOrEqual(2);
+      }),
+      params(25),
+    );
   });
 
   it("format 'u': runs that grow the tree to depth >= 3 (root and internal-page splits, debug build)", async () => {
