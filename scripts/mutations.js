@@ -385,6 +385,20 @@ export const MUTATIONS = [
     tests: ['test/delta.test.ts'],
   },
   {
+    name: "'q': an integer stored without its sign bit flipped (negative keys sort after positive ones)",
+    file: 'bindings/codec.ts',
+    find: '  const h = hi ^ 0x80000000;',
+    replace: '  const h = hi;',
+    tests: ['test/format-q.test.ts'],
+  },
+  {
+    name: "'q': a key that is a number but not a safe integer (a fraction, 2^53) stored as its truncation",
+    file: 'bindings/codec.ts',
+    find: '  if (!Number.isSafeInteger(v)) {',
+    replace: "  if (typeof v !== 'number' || Number.isNaN(v)) {",
+    tests: ['test/format-q.test.ts'],
+  },
+  {
     name: 'directory store: a publish that finds its name holding exactly its bytes reports a lost race',
     file: 'bindings/store-dir.ts',
     find: '      if (now === undefined || compareBytes(now, data) !== 0) return false;',
