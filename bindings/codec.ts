@@ -138,8 +138,8 @@ const U8 = Uint8Array;
 
 /**
  * Loads key or value `v` ahead of its packing and answers at least the bytes it will take (the
- * byte length of a Uint8Array, 3 per UTF-16 unit of a string, 8 for a number ('q'); 0 for anything else, which the
- * packing refuses). Runs no code of the caller's: no getter, no Proxy trap (the intrinsic getters
+ * byte length of a Uint8Array, 3 per UTF-16 unit of a string, 8 for a number ('q'); 0 for
+ * anything else, which the packing refuses). Runs no code of the caller's: no getter, no Proxy trap (the intrinsic getters
  * above, and an indexed read of what they prove a genuine Uint8Array). A batch loads a group of
  * keys this way in a tight loop before it packs them: each key the caller built is an object of
  * its own, somewhere in the heap, whose first load is a cache miss; issued one after another, the
@@ -193,8 +193,8 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
  */
 export function writeBytes(area: Uint8Array, format: Format, v: unknown, limit: number,
   what: 'key' | 'value', why = ''): number {
-  const tooLarge = what === 'key' ? 'EKEYSIZE' : 'EVALUESIZE';
   if (format === 'q') return writeInt(area, 0, v, what);
+  const tooLarge = what === 'key' ? 'EKEYSIZE' : 'EVALUESIZE';
   if (format === 'u') {
     const n = bytesLength(v, what);
     if (n > limit) throw new LatchkeyError(tooLarge, `${what} of ${n} bytes exceeds the limit of ${limit} bytes${why}`);

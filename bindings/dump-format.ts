@@ -22,7 +22,8 @@
  *
  * JSON (`--format json`): one object, {"latchkey_dump": 1, "uri", "key_format",
  * "value_format", "page_size", "entries": [[key, value], ...]}: a string as a JSON string, bytes
- * ('u') as lowercase hex, an integer ('q') as a JSON number. `load` tells the two apart by the first character ('{').
+ * ('u') as lowercase hex, an integer ('q') as a JSON number. `load` tells the two apart by the
+ * first character ('{').
  */
 
 import { LatchkeyError } from './errors.js';

@@ -10,9 +10,9 @@
  * as much as the rest of an entry's work.
  *
  * Per entry: a key and a value made over the batch's private copy (one copy of the batch's bytes
- * per batch, fetchRaw; a 'q' integer read from it), [key, value] and the result object; nothing per batch beyond the copy and
- * (for 'S' formats) one decode of it. The views never overlap, and no later batch reuses a copy,
- * so what a caller keeps stays as it was given.
+ * per batch, fetchRaw; a 'q' integer read from it), [key, value] and the result object; nothing
+ * per batch beyond the copy and (for 'S' formats) one decode of it. The views never overlap, and
+ * no later batch reuses a copy, so what a caller keeps stays as it was given.
  */
 
 import type { RawBatch } from './cursor.js';

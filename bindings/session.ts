@@ -61,9 +61,12 @@ export interface CompactResult {
 export { type TableStats, VERIFY_RULES };
 
 /** A format as the core's catalog stores it: its letter's char code (checkpoint.ts checks these). */
-const FORMAT_CODE: Record<Format, number> = { u: 0x75, S: 0x53, q: 0x71 };
-/** A table's formats as the core encodes them (keyFormat << 8 | valueFormat). */
-const formatOf = (code: number): Format => (code === FORMAT_CODE.S ? 'S' : code === FORMAT_CODE.q ? 'q' : 'u');
+const formatCode = (f: Format): number => f.charCodeAt(0);
+/** The format a catalog code stands for (a table's formats come as keyFormat << 8 | valueFormat). */
+const formatOf = (code: number): Format => {
+  const f = String.fromCharCode(code) as Format;
+  return FORMATS.includes(f) ? f : 'u';
+};
 
 function notLeader(what: string): LatchkeyError {
   return new LatchkeyError('ENOTLEADER', `${what}: this connection is a follower; accepted: schema changes and writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
@@ -227,7 +230,7 @@ export class Session implements CursorOwner {
     if (!FORMATS.includes(kf)) throw invalid(`keyFormat ${quoted(kf)}`, FORMATS_ACCEPTED);
     if (!FORMATS.includes(vf)) throw invalid(`valueFormat ${quoted(vf)}`, FORMATS_ACCEPTED);
     const n = this.writeName(uri);
-    const r = this.core.x.lk_table_create(n, FORMAT_CODE[kf], FORMAT_CODE[vf]);
+    const r = this.core.x.lk_table_create(n, formatCode(kf), formatCode(vf));
     if (r === Status.ENOTLEADER) throw notLeader(`create ${uri}`);
     if (r === Status.EINVAL) throw invalid(`table ${uri} exists with other formats`, 'the formats it was created with');
     if (r === Status.EBUSY) throw new LatchkeyError('EBUSY', `table catalog full: at most ${MAX_TABLES} tables`);
