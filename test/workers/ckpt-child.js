@@ -11,6 +11,7 @@
 //   node ckpt-child.js <home> loop <n>              checkpoints versions v1, v2, ... forever,
 //                                                   printing "ckpt <k>" after each one is published
 import { open, DirectoryPageStore } from '../../dist/index.js';
+import { waitToBeKilled } from './wait-killed.js';
 
 const [home, mode, ...args] = process.argv.slice(2);
 const key = (i) => `k${String(i).padStart(6, '0')}`;
@@ -26,10 +27,7 @@ function fill(conn, n, version) {
 
 /** The directory store, stopping (forever) at one point of the checkpoint protocol. */
 function pausing(store, point) {
-  // Waits to be killed: the timer keeps the event loop alive (a promise alone does not; the
-  // process would end with exit code 13, an unsettled top-level await, as soon as nothing else
-  // is pending, racing the parent's kill: seen once with log: false).
-  const stop = (at) => { process.stdout.write(`at ${at}\n`); setInterval(() => {}, 60_000); return new Promise(() => {}); };
+  const stop = (at) => { process.stdout.write(`at ${at}\n`); return waitToBeKilled(); };
   return {
     read: (n) => store.read(n),
     list: (p) => store.list(p),

@@ -38,6 +38,7 @@
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { open } from '../../dist/index.js';
+import { waitToBeKilled } from './wait-killed.js';
 import { NatsPageStore, parseNatsHome } from '../../dist/store-nats-node.js';
 
 const WRITERS = 4;
@@ -99,7 +100,7 @@ try {
   conn = await open({ home, election, electionTtl: Number(ttl), cacheSize: '64MB', refreshInterval: 500, log: { checkpointSize: CHECKPOINT_SIZE } });
 } catch (e) {
   say(`openerr ${e.code ?? 'ERROR'} ${e.message}`);
-  await new Promise(() => {});
+  await waitToBeKilled();
 }
 
 const writers = [];
@@ -164,4 +165,4 @@ for await (const line of createInterface({ input: process.stdin })) {
     say(`> ${e.code ?? 'ERROR'} ${e.message}`);
   }
 }
-await new Promise(() => {});
+await waitToBeKilled();

@@ -13,6 +13,7 @@
 //     and never exits by itself: the test kills it.
 import { createInterface } from 'node:readline';
 import { open } from '../../dist/index.js';
+import { waitToBeKilled } from './wait-killed.js';
 
 const [home, mode] = process.argv.slice(2);
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
@@ -44,4 +45,4 @@ for (;;) {
     failed(e);
   }
 }
-await new Promise(() => {}); // wait to be killed
+await waitToBeKilled();
