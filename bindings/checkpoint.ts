@@ -31,7 +31,7 @@ import { LatchkeyError } from './errors.js';
 import { canSweep, removeAll, type PageStore } from './store.js';
 import type { Holder } from './leader.js';
 import { MIN_PAGE_SIZE, MAX_PAGE_SIZE } from './config.js';
-import { FORMATS } from './codec.js';
+import { FORMATS, formatCode } from './codec.js';
 import { MAX_TABLES } from './abi.generated.js';
 
 export const RECORD_MAGIC = 0x4352_4b4c; // "LKRC" little-endian
@@ -152,7 +152,7 @@ export function decodeRecord(name: string, bytes: Uint8Array): LogRecord {
 /** The largest seq or term: the connection keeps them in u32 words of shared memory. */
 const MAX_SEQ = 0xffff_ffff;
 /** Format codes a table may have (the char codes of codec.ts's formats). */
-const FORMAT_CODES = FORMATS.map((f) => f.charCodeAt(0));
+const FORMAT_CODES = FORMATS.map(formatCode);
 
 /**
  * Checks every field of a record whose checksum matched (a record rewritten with a valid checksum

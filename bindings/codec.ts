@@ -14,6 +14,13 @@ export type Format = 'u' | 'S' | 'q';
 /** The JS type of a format's keys or values: Uint8Array for 'u', string for 'S', number for 'q' (all for Format). */
 export type FormatType<F extends Format> = F extends 'S' ? string : F extends 'q' ? number : Uint8Array;
 export const FORMATS: readonly Format[] = ['u', 'S', 'q'];
+/** A format as the core's catalog stores it (assembly/catalog.ts C_KEY_FORMAT): its letter's char code. */
+export const formatCode = (f: Format): number => f.charCodeAt(0);
+/** The format a catalog code stands for (a table's formats come as keyFormat << 8 | valueFormat). */
+export const formatOf = (code: number): Format => {
+  const f = String.fromCharCode(code) as Format;
+  return FORMATS.includes(f) ? f : 'u';
+};
 /** The formats as create() and a dump's header name them, for messages. */
 export const FORMATS_ACCEPTED = "'u' (bytes), 'S' (string) or 'q' (integer)";
 

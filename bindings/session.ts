@@ -5,7 +5,7 @@
 
 import { LatchkeyError, Status, errorFromStatus, invalid } from './errors.js';
 import { Cursor, type CursorOwner, type Key, type Value } from './cursor.js';
-import { type Format, type FormatType, FORMATS, FORMATS_ACCEPTED, writeBytesAt } from './codec.js';
+import { type Format, type FormatType, FORMATS, FORMATS_ACCEPTED, formatCode, formatOf, writeBytesAt } from './codec.js';
 import { Staging, fromArgument } from './batch.js';
 import { describe, optionsOf, quoted } from './args.js';
 import type { CoreThread } from './core.js';
@@ -59,14 +59,6 @@ export interface CompactResult {
 // TableStats and the stats fields (assembly/btree/stats.ts) and the verifier's rules and report
 // (assembly/verify.ts) are generated from the core's definitions.
 export { type TableStats, VERIFY_RULES };
-
-/** A format as the core's catalog stores it: its letter's char code (checkpoint.ts checks these). */
-const formatCode = (f: Format): number => f.charCodeAt(0);
-/** The format a catalog code stands for (a table's formats come as keyFormat << 8 | valueFormat). */
-const formatOf = (code: number): Format => {
-  const f = String.fromCharCode(code) as Format;
-  return FORMATS.includes(f) ? f : 'u';
-};
 
 function notLeader(what: string): LatchkeyError {
   return new LatchkeyError('ENOTLEADER', `${what}: this connection is a follower; accepted: schema changes and writes on the leader (reconfigure({ role: 'leader' }) steps up)`);
